@@ -47,6 +47,17 @@ typedef enum
   KVB_ERROR_PROVIDER_NOT_REGISTERED,/* Microsoft.KeyVault is not registered in the subscription */
 } KvbError;
 
-GQuark kvb_error_quark (void);
+GQuark      kvb_error_quark                (void);
+
+/* The service's own code behind an error of this domain, or %NULL: the Entra ID error
+ * ("authorization_pending", "invalid_grant"…), the Key Vault error or inner error code
+ * ("ObjectIsDeletedButRecoverable", "ForbiddenByRbac"…) or the Resource Manager code. */
+const char *kvb_error_get_service_code     (const GError *error);
+void        kvb_error_set_service_code     (GError       *error,
+                                            const char   *service_code);
+GError     *kvb_error_new_with_service_code (KvbError     code,
+                                            const char   *service_code,
+                                            const char   *format,
+                                            ...) G_GNUC_PRINTF (3, 4);
 
 G_END_DECLS
