@@ -1,0 +1,240 @@
+/* kvb-application.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "kvb-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+
+#include "kvb-application.h"
+#include "kvb-preferences-window.h"
+#include "kvb-window.h"
+
+struct _KvbApplication
+{
+  AdwApplication parent_instance;
+
+  guint          sigterm_id;
+  guint          sigint_id;
+};
+
+G_DEFINE_FINAL_TYPE (KvbApplication, kvb_application, ADW_TYPE_APPLICATION)
+
+KvbApplication *
+kvb_application_new (void)
+{
+  return g_object_new (KVB_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", APP_PATH,
+                       NULL);
+}
+
+static GtkWindow *
+main_window (KvbApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (KVB_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static void
+kvb_application_activate (GApplication *app)
+{
+  GtkWindow *window = main_window (KVB_APPLICATION (app));
+
+  if (window == NULL)
+    window = GTK_WINDOW (kvb_window_new (ADW_APPLICATION (app)));
+
+  gtk_window_present (window);
+}
+
+static void
+quit_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  KvbApplication *self = user_data;
+
+  /* Closing the windows first lets the main window save its size. */
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; )
+    {
+      GtkWindow *window = l->data;
+
+      l = l->next;
+      gtk_window_close (window);
+    }
+
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+about_activated (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  KvbApplication *self = user_data;
+  const char *developers[] = { _("The Key Vault Backup developers"), NULL };
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", main_window (self),
+                        "modal", TRUE,
+                        "application-icon", APP_ID,
+                        "application-name", _("Key Vault Backup"),
+                        "developer-name", _("The Key Vault Backup developers"),
+                        "version", PACKAGE_VERSION,
+                        "comments", _("Back up and restore the secrets, keys and certificates of Azure Key Vault."),
+                        "website", "https://github.com/kvbackup/key-vault-backup",
+                        "issue-url", "https://github.com/kvbackup/key-vault-backup/issues",
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "copyright", _("© 2026 The Key Vault Backup developers"),
+                        "developers", developers,
+                        /* translators: put your names here, one per line */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+preferences_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  KvbApplication *self = user_data;
+  GtkWidget *prefs = kvb_preferences_window_new (main_window (self));
+
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
+/* Test hook: with KVB_TEST_HOOKS=1 in the environment the application also exports
+ * "app.test-screenshot" (a file name), which renders the main window into a PNG with the window's
+ * own renderer, so the GUI tests need no screen-grabbing tool.  Nothing registers it otherwise. */
+static void
+test_screenshot_activated (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  KvbApplication *self = user_data;
+  GtkWindow *window = main_window (self);
+  const char *path = g_variant_get_string (parameter, NULL);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GtkSnapshot *snapshot;
+  int width, height;
+
+  if (window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (window)))
+    {
+      g_warning ("No main window to take a screenshot of");
+      return;
+    }
+
+  width = gtk_widget_get_width (GTK_WIDGET (window));
+  height = gtk_widget_get_height (GTK_WIDGET (window));
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  if (node == NULL)
+    {
+      g_warning ("The main window rendered nothing");
+      return;
+    }
+
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (texture, path))
+    g_warning ("Could not write the screenshot");
+}
+
+static gboolean
+unix_signal_cb (gpointer user_data)
+{
+  KvbApplication *self = user_data;
+
+  /* SIGTERM and SIGINT end the application the way Ctrl+Q does, so that everything is torn down
+   * and sanitizers and coverage see a clean exit. */
+  g_debug ("Quitting on a signal");
+  g_action_group_activate_action (G_ACTION_GROUP (self), "quit", NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_activated },
+  { "about", about_activated },
+  { "preferences", preferences_activated },
+};
+
+static void
+kvb_application_startup (GApplication *app)
+{
+  KvbApplication *self = KVB_APPLICATION (app);
+  const char *test_cloud;
+
+  G_APPLICATION_CLASS (kvb_application_parent_class)->startup (app);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit",
+                                         (const char *[]) { "<Control>q", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
+                                         (const char *[]) { "<Control>comma", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay",
+                                         (const char *[]) { "<Control>question", NULL });
+
+  if (g_strcmp0 (g_getenv ("KVB_TEST_HOOKS"), "1") == 0)
+    {
+      static const GActionEntry test_actions[] = {
+        { "test-screenshot", test_screenshot_activated, "s" },
+      };
+
+      g_action_map_add_action_entries (G_ACTION_MAP (self), test_actions, G_N_ELEMENTS (test_actions),
+                                       self);
+    }
+
+  /* Test hook: KVB_TEST_CLOUD_PROFILE names a cloud profile file (for example one that points at a
+   * stand-in the test started) that the welcome page then offers, as if the user had picked it.
+   * Tests run with the memory GSettings backend, so nothing of the user's changes. */
+  test_cloud = g_getenv ("KVB_TEST_CLOUD_PROFILE");
+  if (test_cloud != NULL && *test_cloud != '\0')
+    {
+      g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+      g_settings_set_string (settings, "cloud", test_cloud);
+    }
+
+  self->sigterm_id = g_unix_signal_add (SIGTERM, unix_signal_cb, self);
+  self->sigint_id = g_unix_signal_add (SIGINT, unix_signal_cb, self);
+}
+
+static void
+kvb_application_shutdown (GApplication *app)
+{
+  KvbApplication *self = KVB_APPLICATION (app);
+
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+
+  G_APPLICATION_CLASS (kvb_application_parent_class)->shutdown (app);
+}
+
+static void
+kvb_application_class_init (KvbApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->activate = kvb_application_activate;
+  app_class->startup = kvb_application_startup;
+  app_class->shutdown = kvb_application_shutdown;
+}
+
+static void
+kvb_application_init (KvbApplication *self)
+{
+  g_set_application_name (_("Key Vault Backup"));
+  gtk_window_set_default_icon_name (APP_ID);
+}
