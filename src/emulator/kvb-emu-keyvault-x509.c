@@ -1,0 +1,423 @@
+/* kvb-emu-keyvault-x509.c: key pairs, self-signed certificates, CSRs and PKCS#12 for the data plane.
+ *
+ * The stand-in never signs or encrypts with these keys; they are real so that what a client
+ * downloads (the JWK, the certificate, the PFX) parses like Azure's.
+ */
+#define G_LOG_DOMAIN "kvb-emulator"
+
+#include "config.h"
+
+#include <string.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <gnutls/pkcs12.h>
+
+#include "kvb-emu-keyvault-private.h"
+#include "kvb-emu-seal.h"
+
+static gboolean
+fail (GError **error, const char *what, int rc)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", what, gnutls_strerror (rc));
+  return FALSE;
+}
+
+char *
+_kvb_new_version_id (void)
+{
+  guint8 b[16];
+  char *out = g_malloc (33);
+
+  gnutls_rnd (GNUTLS_RND_NONCE, b, sizeof b);
+  for (int i = 0; i < 16; i++)
+    g_snprintf (out + 2 * i, 3, "%02x", b[i]);
+  return out;
+}
+
+static char *
+b64url_datum (const gnutls_datum_t *d, gsize pad_to)
+{
+  g_autofree guint8 *buf = NULL;
+  gsize len = d->size;
+
+  if (pad_to > len)
+    {
+      buf = g_malloc0 (pad_to);
+      memcpy (buf + pad_to - len, d->data, len);
+      return kvb_emu_seal_b64url_encode (buf, pad_to);
+    }
+  return kvb_emu_seal_b64url_encode (d->data, len);
+}
+
+/* The public JWK members of @pub, as Key Vault lists them. */
+static JsonObject *
+jwk_from_pubkey (gnutls_pubkey_t pub, const char *kty, JsonArray *key_ops, GError **error)
+{
+  JsonObject *jwk = json_object_new ();
+  int alg = gnutls_pubkey_get_pk_algorithm (pub, NULL);
+
+  json_object_set_string_member (jwk, "kty", kty);
+  if (key_ops != NULL)
+    json_object_set_array_member (jwk, "key_ops", json_array_ref (key_ops));
+  if (alg == GNUTLS_PK_RSA)
+    {
+      gnutls_datum_t m = { 0 }, e = { 0 };
+      g_autofree char *n_text = NULL, *e_text = NULL;
+
+      gnutls_pubkey_export_rsa_raw2 (pub, &m, &e, GNUTLS_EXPORT_FLAG_NO_LZ);
+      n_text = b64url_datum (&m, 0);
+      e_text = b64url_datum (&e, 0);
+      json_object_set_string_member (jwk, "n", n_text);
+      json_object_set_string_member (jwk, "e", e_text);
+      gnutls_free (m.data);
+      gnutls_free (e.data);
+    }
+  else if (alg == GNUTLS_PK_ECDSA)
+    {
+      gnutls_ecc_curve_t curve;
+      gnutls_datum_t x = { 0 }, y = { 0 };
+      g_autofree char *x_text = NULL, *y_text = NULL;
+      const char *crv = "P-256";
+      gsize size = 32;
+
+      gnutls_pubkey_export_ecc_raw2 (pub, &curve, &x, &y, GNUTLS_EXPORT_FLAG_NO_LZ);
+      if (curve == GNUTLS_ECC_CURVE_SECP384R1)
+        crv = "P-384", size = 48;
+      else if (curve == GNUTLS_ECC_CURVE_SECP521R1)
+        crv = "P-521", size = 66;
+      x_text = b64url_datum (&x, size);
+      y_text = b64url_datum (&y, size);
+      json_object_set_string_member (jwk, "crv", crv);
+      json_object_set_string_member (jwk, "x", x_text);
+      json_object_set_string_member (jwk, "y", y_text);
+      gnutls_free (x.data);
+      gnutls_free (y.data);
+    }
+  else
+    {
+      json_object_unref (jwk);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "unsupported key type");
+      return NULL;
+    }
+  return jwk;
+}
+
+static JsonArray *
+default_key_ops (gboolean rsa)
+{
+  static const char *rsa_ops[] = { "encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey", NULL };
+  static const char *ec_ops[] = { "sign", "verify", NULL };
+  JsonArray *a = json_array_new ();
+
+  for (const char **p = rsa ? rsa_ops : ec_ops; *p; p++)
+    json_array_add_string_element (a, *p);
+  return a;
+}
+
+gboolean
+_kvb_make_key (const char        *kty,
+               int                key_size,
+               const char        *crv,
+               JsonArray         *key_ops,
+               KvbVersion        *out,
+               gnutls_privkey_t  *privkey_out,
+               GError           **error)
+{
+  gboolean rsa = g_str_has_prefix (kty, "RSA");
+  gnutls_privkey_t priv = NULL;
+  gnutls_pubkey_t pub = NULL;
+  g_autoptr(JsonArray) ops = key_ops ? json_array_ref (key_ops) : default_key_ops (rsa);
+  unsigned int bits;
+  int rc;
+
+  if (rsa)
+    bits = key_size > 0 ? (unsigned int) key_size : 2048;
+  else if (crv == NULL || strcmp (crv, "P-256") == 0)
+    bits = GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1);
+  else if (strcmp (crv, "P-384") == 0)
+    bits = GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP384R1);
+  else if (strcmp (crv, "P-521") == 0)
+    bits = GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP521R1);
+  else
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unsupported curve");
+      return FALSE;
+    }
+  gnutls_privkey_init (&priv);
+  rc = gnutls_privkey_generate2 (priv, rsa ? GNUTLS_PK_RSA : GNUTLS_PK_ECDSA, bits, 0, NULL, 0);
+  if (rc < 0)
+    {
+      gnutls_privkey_deinit (priv);
+      return fail (error, "key generation", rc);
+    }
+  gnutls_pubkey_init (&pub);
+  gnutls_pubkey_import_privkey (pub, priv, 0, 0);
+  out->jwk = jwk_from_pubkey (pub, kty, ops, error);
+  gnutls_pubkey_deinit (pub);
+  if (out->jwk == NULL)
+    {
+      gnutls_privkey_deinit (priv);
+      return FALSE;
+    }
+  if (privkey_out)
+    *privkey_out = priv;
+  else
+    gnutls_privkey_deinit (priv);
+  return TRUE;
+}
+
+static const char *
+policy_str (JsonObject *policy, const char *section, const char *member, const char *fallback)
+{
+  JsonNode *n = policy ? json_object_get_member (policy, section) : NULL;
+
+  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
+    return fallback;
+  return json_object_get_string_member_with_default (json_node_get_object (n), member, fallback);
+}
+
+static gint64
+policy_int (JsonObject *policy, const char *section, const char *member, gint64 fallback)
+{
+  JsonNode *n = policy ? json_object_get_member (policy, section) : NULL;
+
+  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
+    return fallback;
+  return json_object_get_int_member_with_default (json_node_get_object (n), member, fallback);
+}
+
+static char *
+datum_base64 (const gnutls_datum_t *d)
+{
+  return g_base64_encode (d->data, d->size);
+}
+
+static void
+fill_cert_versions (KvbCertMaterial *out,
+                    gnutls_x509_crt_t crt,
+                    JsonObject *jwk,
+                    const char *secret_value,
+                    const char *content_type)
+{
+  gnutls_datum_t der = { 0 };
+  guint8 sha1[20];
+  size_t sha1_len = sizeof sha1;
+  char *id = _kvb_new_version_id ();
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 nbf = gnutls_x509_crt_get_activation_time (crt);
+  gint64 exp = gnutls_x509_crt_get_expiration_time (crt);
+  KvbVersion *parts[3];
+
+  gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_DER, &der);
+  gnutls_x509_crt_get_fingerprint (crt, GNUTLS_DIG_SHA1, sha1, &sha1_len);
+  out->cert = _kvb_version_new ();
+  out->key = _kvb_version_new ();
+  out->secret = _kvb_version_new ();
+  parts[0] = out->cert, parts[1] = out->key, parts[2] = out->secret;
+  for (int i = 0; i < 3; i++)
+    {
+      parts[i]->id = g_strdup (id);
+      parts[i]->nbf = nbf;
+      parts[i]->exp = exp;
+      parts[i]->created = parts[i]->updated = now;
+    }
+  out->cert->cer = datum_base64 (&der);
+  out->cert->x5t = kvb_emu_seal_b64url_encode (sha1, sha1_len);
+  out->key->jwk = jwk;
+  out->secret->value = g_strdup (secret_value);
+  out->secret->content_type = g_strdup (content_type);
+  gnutls_free (der.data);
+  g_free (id);
+}
+
+static char *
+export_secret (gnutls_x509_crt_t crt, gnutls_privkey_t priv, const char *content_type, GError **error)
+{
+  gnutls_x509_privkey_t xkey = NULL;
+  char *result = NULL;
+  int rc;
+
+  rc = gnutls_privkey_export_x509 (priv, &xkey);
+  if (rc < 0)
+    {
+      fail (error, "private key export", rc);
+      return NULL;
+    }
+  if (g_strcmp0 (content_type, "application/x-pem-file") == 0)
+    {
+      gnutls_datum_t k = { 0 }, c = { 0 };
+
+      gnutls_x509_privkey_export2_pkcs8 (xkey, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &k);
+      gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &c);
+      result = g_strdup_printf ("%.*s%.*s", (int) k.size, k.data, (int) c.size, c.data);
+      gnutls_free (k.data);
+      gnutls_free (c.data);
+    }
+  else
+    {
+      gnutls_pkcs12_t p12;
+      gnutls_pkcs12_bag_t cbag, kbag;
+      gnutls_datum_t der = { 0 };
+
+      gnutls_pkcs12_init (&p12);
+      gnutls_pkcs12_bag_init (&cbag);
+      gnutls_pkcs12_bag_init (&kbag);
+      gnutls_pkcs12_bag_set_crt (cbag, crt);
+      gnutls_pkcs12_bag_set_privkey (kbag, xkey, NULL, GNUTLS_PKCS_PLAIN);
+      gnutls_pkcs12_set_bag (p12, cbag);
+      gnutls_pkcs12_set_bag (p12, kbag);
+      gnutls_pkcs12_generate_mac (p12, "");
+      rc = gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &der);
+      if (rc >= 0)
+        result = datum_base64 (&der);
+      else
+        fail (error, "PKCS#12 export", rc);
+      gnutls_free (der.data);
+      gnutls_pkcs12_bag_deinit (cbag);
+      gnutls_pkcs12_bag_deinit (kbag);
+      gnutls_pkcs12_deinit (p12);
+    }
+  gnutls_x509_privkey_deinit (xkey);
+  return result;
+}
+
+gboolean
+_kvb_make_certificate (JsonObject       *policy,
+                       KvbCertMaterial  *out,
+                       GError          **error)
+{
+  const char *kty = policy_str (policy, "key_props", "kty", "RSA");
+  const char *subject = policy_str (policy, "x509_props", "subject", "CN=DefaultPolicy");
+  const char *content_type = policy_str (policy, "secret_props", "contentType", "application/x-pkcs12");
+  gint64 months = policy_int (policy, "x509_props", "validity_months", 12);
+  KvbVersion keyv = { 0 };
+  gnutls_privkey_t priv = NULL;
+  gnutls_pubkey_t pub = NULL;
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_x509_crq_t crq = NULL;
+  gnutls_datum_t csr = { 0 };
+  guint8 serial[16];
+  const char *err_pos = NULL;
+  g_autofree char *secret = NULL;
+  time_t now = time (NULL);
+  int rc;
+
+  if (!_kvb_make_key (kty, (int) policy_int (policy, "key_props", "key_size", 2048),
+                      policy_str (policy, "key_props", "crv", NULL), NULL, &keyv, &priv, error))
+    return FALSE;
+  gnutls_pubkey_init (&pub);
+  gnutls_pubkey_import_privkey (pub, priv, 0, 0);
+  gnutls_x509_crt_init (&crt);
+  gnutls_x509_crt_set_version (crt, 3);
+  gnutls_rnd (GNUTLS_RND_NONCE, serial, sizeof serial);
+  serial[0] &= 0x7f;
+  gnutls_x509_crt_set_serial (crt, serial, sizeof serial);
+  rc = gnutls_x509_crt_set_dn (crt, subject, &err_pos);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_issuer_dn (crt, subject, &err_pos);
+  if (rc < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "invalid subject");
+      goto out;
+    }
+  gnutls_x509_crt_set_activation_time (crt, now - 600);
+  gnutls_x509_crt_set_expiration_time (crt, now + months * 30 * 86400 + 5 * 86400);
+  gnutls_x509_crt_set_pubkey (crt, pub);
+  gnutls_x509_crt_set_basic_constraints (crt, 0, -1);
+  gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT);
+  rc = gnutls_x509_crt_privkey_sign (crt, crt, priv, GNUTLS_DIG_SHA256, 0);
+  if (rc < 0)
+    {
+      fail (error, "certificate signing", rc);
+      goto out;
+    }
+  gnutls_x509_crq_init (&crq);
+  gnutls_x509_crq_set_dn (crq, subject, NULL);
+  gnutls_x509_crq_set_pubkey (crq, pub);
+  gnutls_x509_crq_privkey_sign (crq, priv, GNUTLS_DIG_SHA256, 0);
+  gnutls_x509_crq_export2 (crq, GNUTLS_X509_FMT_DER, &csr);
+  secret = export_secret (crt, priv, content_type, error);
+  if (secret == NULL)
+    goto out;
+  fill_cert_versions (out, crt, g_steal_pointer (&keyv.jwk), secret, content_type);
+  out->csr = datum_base64 (&csr);
+  rc = 0;
+
+out:
+  g_clear_pointer (&keyv.jwk, json_object_unref);
+  gnutls_free (csr.data);
+  if (crq)
+    gnutls_x509_crq_deinit (crq);
+  if (crt)
+    gnutls_x509_crt_deinit (crt);
+  gnutls_pubkey_deinit (pub);
+  gnutls_privkey_deinit (priv);
+  return out->cert != NULL;
+}
+
+gboolean
+_kvb_import_certificate (const char       *value,
+                         const char       *password,
+                         JsonObject       *policy,
+                         KvbCertMaterial  *out,
+                         GError          **error)
+{
+  gnutls_x509_crt_t *chain = NULL;
+  unsigned int chain_len = 0;
+  gnutls_x509_privkey_t xkey = NULL;
+  gnutls_pubkey_t pub = NULL;
+  JsonObject *jwk;
+  const char *content_type;
+  gboolean pem = strstr (value, "-----BEGIN") != NULL;
+  int rc;
+
+  if (pem)
+    {
+      gnutls_datum_t d = { (guint8 *) value, strlen (value) };
+
+      rc = gnutls_x509_crt_list_import2 (&chain, &chain_len, &d, GNUTLS_X509_FMT_PEM, 0);
+      if (rc < 0 || chain_len == 0)
+        return fail (error, "certificate", rc < 0 ? rc : GNUTLS_E_NO_CERTIFICATE_FOUND);
+      content_type = "application/x-pem-file";
+    }
+  else
+    {
+      gsize len = 0;
+      g_autofree guint8 *der = g_base64_decode (value, &len);
+      gnutls_datum_t d = { der, len };
+      gnutls_pkcs12_t p12;
+
+      if (len == 0)
+        return fail (error, "PKCS#12", GNUTLS_E_BASE64_DECODING_ERROR);
+      gnutls_pkcs12_init (&p12);
+      rc = gnutls_pkcs12_import (p12, &d, GNUTLS_X509_FMT_DER, 0);
+      if (rc >= 0)
+        rc = gnutls_pkcs12_simple_parse (p12, password ? password : "", &xkey, &chain, &chain_len,
+                                         NULL, NULL, NULL, 0);
+      gnutls_pkcs12_deinit (p12);
+      if (rc < 0 || chain_len == 0)
+        return fail (error, "PKCS#12", rc < 0 ? rc : GNUTLS_E_NO_CERTIFICATE_FOUND);
+      content_type = "application/x-pkcs12";
+    }
+  gnutls_pubkey_init (&pub);
+  gnutls_pubkey_import_x509 (pub, chain[0], 0);
+  jwk = jwk_from_pubkey (pub, gnutls_pubkey_get_pk_algorithm (pub, NULL) == GNUTLS_PK_RSA ? "RSA" : "EC",
+                         NULL, error);
+  gnutls_pubkey_deinit (pub);
+  if (jwk != NULL)
+    {
+      g_autoptr(JsonArray) ops = default_key_ops (json_object_has_member (jwk, "n"));
+
+      json_object_set_array_member (jwk, "key_ops", json_array_ref (ops));
+      content_type = policy_str (policy, "secret_props", "contentType", content_type);
+      fill_cert_versions (out, chain[0], jwk, value, content_type);
+    }
+  for (unsigned int i = 0; i < chain_len; i++)
+    gnutls_x509_crt_deinit (chain[i]);
+  gnutls_free (chain);
+  if (xkey)
+    gnutls_x509_privkey_deinit (xkey);
+  return jwk != NULL;
+}
