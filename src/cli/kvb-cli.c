@@ -1,0 +1,211 @@
+/* kvb-cli.c: options, cloud, credential and the main loop that every command shares.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "kvbackup"
+
+#include "config.h"
+
+#include <stdio.h>
+
+#include <glib/gi18n.h>
+
+#include "kvb-cli.h"
+#include "kvb-error.h"
+#include "kvb-service-principal-credential.h"
+
+void
+kvb_cli_print_error (const char *format,
+                     ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("%s: %s\n", g_get_prgname (), message);
+}
+
+int
+kvb_cli_usage_error (const char *command,
+                     const char *format,
+                     ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("%s %s: %s\n", g_get_prgname (), command, message);
+  /* Translators: %s %s is "kvbackup COMMAND" */
+  g_printerr (_("Run “%s %s --help” to see the options.\n"), g_get_prgname (), command);
+
+  return KVB_CLI_EXIT_USAGE;
+}
+
+gboolean
+kvb_cli_parse_options (KvbCli               *cli,
+                       const char           *command,
+                       const char           *summary,
+                       const GOptionEntry   *entries,
+                       const char           *parameter_string,
+                       int                  *argc,
+                       char               ***argv)
+{
+  const GOptionEntry common_entries[] = {
+    { "cloud", 0, 0, G_OPTION_ARG_STRING, &cli->cloud_name,
+      N_("The cloud: public, china, usgov, or the path of a cloud profile file (default: public)"),
+      N_("CLOUD") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GArray) all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parameters = NULL;
+
+  /* The common options are listed with the command's own in --help. */
+  for (guint i = 0; entries != NULL && entries[i].long_name != NULL; i++)
+    g_array_append_val (all, entries[i]);
+  g_array_append_val (all, common_entries[0]);
+
+  parameters = g_strdup_printf ("%s%s%s", command, parameter_string ? " " : "",
+                                parameter_string ? parameter_string : "");
+  context = g_option_context_new (parameters);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_description (context,
+      _("Sign-in: a service principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+        "AZURE_CLIENT_SECRET.\n"
+        "Exit status: 0 on success, 1 when an object failed, 2 for a wrong command line."));
+  g_option_context_add_main_entries (context, (const GOptionEntry *) all->data, GETTEXT_PACKAGE);
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      kvb_cli_usage_error (command, "%s", error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+kvb_cli_parse_kind (const char    *command,
+                    const char    *text,
+                    gboolean       allow_all,
+                    KvbObjectKind *kind,
+                    gboolean      *all)
+{
+  if (all != NULL)
+    *all = FALSE;
+
+  if (allow_all && g_ascii_strcasecmp (text, "all") == 0)
+    {
+      *all = TRUE;
+      return TRUE;
+    }
+
+  if (kvb_object_kind_from_string (text, kind))
+    return TRUE;
+
+  if (allow_all)
+    kvb_cli_usage_error (command, _("Unknown kind “%s”: use secret, key, certificate or all."), text);
+  else
+    kvb_cli_usage_error (command, _("Unknown kind “%s”: use secret, key or certificate."), text);
+  return FALSE;
+}
+
+/* The credential.  Switched to the default chain when sign-in is in place. */
+static KvbCredential *
+dup_credential (KvbCli  *cli,
+                GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  KvbServicePrincipalCredential *sp;
+
+  sp = kvb_service_principal_credential_new_from_environment (cli->pipeline, cli->cloud,
+                                                              &local_error);
+  if (sp != NULL)
+    return KVB_CREDENTIAL (sp);
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  g_set_error_literal (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED,
+                       _("No sign-in: set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+                         "AZURE_CLIENT_SECRET to a service principal that may use the vault."));
+  return NULL;
+}
+
+gboolean
+kvb_cli_prepare (KvbCli  *cli,
+                 GError **error)
+{
+  const char *sample_url = g_getenv ("KVB_CLOUD_SAMPLE_URL");
+
+  if (cli->cloud == NULL)
+    {
+      if (cli->cloud_name != NULL)
+        cli->cloud = kvb_cloud_lookup (cli->cloud_name, error);
+      else if (sample_url != NULL && *sample_url != '\0')
+        cli->cloud = kvb_cloud_new_sample (sample_url, g_getenv ("KVB_CLOUD_SAMPLE_CA"));
+      else
+        cli->cloud = kvb_cloud_new_public ();
+
+      if (cli->cloud == NULL)
+        return FALSE;
+    }
+
+  if (cli->pipeline == NULL)
+    {
+      cli->pipeline = kvb_pipeline_new ();
+      if (!kvb_pipeline_add_cloud (cli->pipeline, cli->cloud, error))
+        return FALSE;
+    }
+
+  if (cli->credential == NULL)
+    {
+      cli->credential = dup_credential (cli, error);
+      if (cli->credential == NULL)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+void
+kvb_cli_wait_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+GAsyncResult *
+kvb_cli_wait (KvbCli        *cli,
+              GAsyncResult **result)
+{
+  /* The async core runs on this thread's main context; iterate it until the call is done. */
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return g_steal_pointer (result);
+}
+
+int
+kvb_cli_status_for_error (const GError *error)
+{
+  if (g_error_matches (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT))
+    return KVB_CLI_EXIT_USAGE;
+  return KVB_CLI_EXIT_FAILED;
+}

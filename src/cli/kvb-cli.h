@@ -1,0 +1,103 @@
+/* kvb-cli.h: what the commands of kvbackup share.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "kvb-cloud.h"
+#include "kvb-credential.h"
+#include "kvb-object-kind.h"
+#include "kvb-pipeline.h"
+
+G_BEGIN_DECLS
+
+/* Exit status: scripts tell these apart. */
+#define KVB_CLI_EXIT_OK      0
+#define KVB_CLI_EXIT_FAILED  1   /* an object (or the whole run) failed */
+#define KVB_CLI_EXIT_USAGE   2   /* the command line was wrong */
+
+/* The state of one run of kvbackup.  Not a GObject: it lives exactly as long as main(). */
+typedef struct
+{
+  /* Options every command has. */
+  char *cloud_name;           /* --cloud */
+
+  /* Made on demand by kvb_cli_prepare(). */
+  KvbCloud *cloud;
+  KvbPipeline *pipeline;
+  KvbCredential *credential;
+
+  /* Cancelled by Ctrl+C. */
+  GCancellable *cancellable;
+} KvbCli;
+
+typedef int (*KvbCliRunFunc) (KvbCli  *cli,
+                              int      argc,
+                              char   **argv);
+
+/* One subcommand.  New commands are new rows of the table in kvbackup.c. */
+typedef struct
+{
+  const char    *name;
+  const char    *summary;     /* N_(): translated when shown */
+  KvbCliRunFunc  run;
+} KvbCliCommand;
+
+/* The commands (one file each). */
+int  kvb_cli_list    (KvbCli *cli, int argc, char **argv);
+int  kvb_cli_backup  (KvbCli *cli, int argc, char **argv);
+int  kvb_cli_restore (KvbCli *cli, int argc, char **argv);
+/* Sign-in commands (src/cli/kvb-cli-login.c) go here. */
+
+/**
+ * kvb_cli_parse_options:
+ * @entries: the command's own options (the common ones are added)
+ * @parameter_string: (nullable): e.g. "FILE…" for positional arguments
+ *
+ * Parses the command's options, with --help and the common --cloud.  On a usage error it prints
+ * the message and how to get help, and returns FALSE: exit with %KVB_CLI_EXIT_USAGE.
+ */
+gboolean  kvb_cli_parse_options   (KvbCli              *cli,
+                                   const char          *command,
+                                   const char          *summary,
+                                   const GOptionEntry  *entries,
+                                   const char          *parameter_string,
+                                   int                 *argc,
+                                   char              ***argv);
+
+/* Complains about the command line (with a hint to --help); returns %KVB_CLI_EXIT_USAGE. */
+int       kvb_cli_usage_error     (const char          *command,
+                                   const char          *format,
+                                   ...) G_GNUC_PRINTF (2, 3);
+
+/* Parses --kind; "all" is allowed only when @allow_all (then *all is set). */
+gboolean  kvb_cli_parse_kind      (const char          *command,
+                                   const char          *text,
+                                   gboolean             allow_all,
+                                   KvbObjectKind       *kind,
+                                   gboolean            *all);
+
+/* The cloud (--cloud, else KVB_CLOUD_SAMPLE_URL for the stand-in, else public), the pipeline
+ * and the credential.  FALSE with @error when one of them cannot be had. */
+gboolean  kvb_cli_prepare         (KvbCli              *cli,
+                                   GError             **error);
+
+/* Runs the main loop until the async call that was given kvb_cli_wait_cb and @result finishes.
+ * Returns: (transfer full): the result. */
+GAsyncResult *kvb_cli_wait        (KvbCli              *cli,
+                                   GAsyncResult       **result);
+void      kvb_cli_wait_cb         (GObject             *source,
+                                   GAsyncResult        *result,
+                                   gpointer             user_data);
+
+/* The exit status for an error of kvb_cli_prepare(): a wrong --cloud or vault is a usage error. */
+int       kvb_cli_status_for_error (const GError       *error);
+
+/* "kvbackup: MESSAGE" on stderr. */
+void      kvb_cli_print_error     (const char          *format,
+                                   ...) G_GNUC_PRINTF (1, 2);
+
+G_END_DECLS
