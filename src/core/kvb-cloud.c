@@ -436,3 +436,73 @@ kvb_cloud_dup_vault_url (KvbCloud    *self,
     return g_strdup_printf ("https://%s.%s/", lower, self->keyvault_suffix);
   }
 }
+
+static int
+effective_port (GUri *uri)
+{
+  int port = g_uri_get_port (uri);
+
+  return port > 0 ? port : 443;
+}
+
+/* Same scheme (https), host (case-insensitive) and port as @base. */
+static gboolean
+same_origin (GUri       *uri,
+             const char *base)
+{
+  g_autoptr(GUri) b = g_uri_parse (base, G_URI_FLAGS_NONE, NULL);
+
+  return b != NULL && g_uri_get_host (uri) != NULL &&
+         g_strcmp0 (g_uri_get_scheme (uri), "https") == 0 &&
+         g_strcmp0 (g_uri_get_scheme (b), "https") == 0 &&
+         g_ascii_strcasecmp (g_uri_get_host (uri), g_uri_get_host (b)) == 0 &&
+         effective_port (uri) == effective_port (b);
+}
+
+gboolean
+kvb_cloud_is_authority_uri (KvbCloud *self,
+                            GUri     *uri)
+{
+  /* Key Vault names login.windows.net in its challenges for the public cloud; these are the
+   * aliases Microsoft's libraries accept for the same authority. */
+  static const char * const public_aliases[] = {
+    "https://login.windows.net", "https://login.microsoft.com", "https://sts.windows.net", NULL
+  };
+  static const char * const china_aliases[] = {
+    "https://login.partner.microsoftonline.cn", "https://login.chinacloudapi.cn", NULL
+  };
+  static const char * const usgov_aliases[] = {
+    "https://login.usgovcloudapi.net", "https://login.microsoftonline.us", NULL
+  };
+  const char * const *aliases = NULL;
+
+  g_return_val_if_fail (KVB_IS_CLOUD (self), FALSE);
+
+  if (uri == NULL)
+    return FALSE;
+
+  if (same_origin (uri, self->authority_host))
+    return TRUE;
+
+  if (g_strcmp0 (self->id, "public") == 0)
+    aliases = public_aliases;
+  else if (g_strcmp0 (self->id, "china") == 0)
+    aliases = china_aliases;
+  else if (g_strcmp0 (self->id, "usgov") == 0)
+    aliases = usgov_aliases;
+
+  for (guint i = 0; aliases != NULL && aliases[i] != NULL; i++)
+    if (same_origin (uri, aliases[i]))
+      return TRUE;
+
+  return FALSE;
+}
+
+gboolean
+kvb_cloud_is_arm_uri (KvbCloud *self,
+                      GUri     *uri)
+{
+  g_return_val_if_fail (KVB_IS_CLOUD (self), FALSE);
+
+  return uri != NULL && same_origin (uri, self->arm_endpoint);
+}

@@ -40,5 +40,12 @@ char       *kvb_cloud_dup_vault_url         (KvbCloud    *self,
                                              GError     **error);
 gboolean    kvb_cloud_is_vault_host         (KvbCloud    *self,
                                              const char  *host);
+/* TRUE when @uri (e.g. a challenge's "authorization") is on the cloud's authority host or a
+ * known alias of it (login.windows.net for the public cloud), same scheme and port. */
+gboolean    kvb_cloud_is_authority_uri      (KvbCloud    *self,
+                                             GUri        *uri);
+/* TRUE when @uri is under the cloud's Resource Manager endpoint. */
+gboolean    kvb_cloud_is_arm_uri            (KvbCloud    *self,
+                                             GUri        *uri);
 
 G_END_DECLS

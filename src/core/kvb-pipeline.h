@@ -96,6 +96,20 @@ void         kvb_pipeline_send_async         (KvbPipeline         *self,
                                               GCancellable        *cancellable,
                                               GAsyncReadyCallback  callback,
                                               gpointer             user_data);
+/* The same for a Resource Manager call with a token of @tenant (%NULL: the credential's home
+ * tenant); finish with kvb_pipeline_send_finish(). */
+void         kvb_pipeline_send_with_tenant_async (KvbPipeline     *self,
+                                              KvbCloud            *cloud,
+                                              KvbCredential       *credential,
+                                              const char          *tenant,
+                                              const char          *method,
+                                              const char          *url,
+                                              GBytes              *body,
+                                              KvbRequestFlags      flags,
+                                              guint                timeout_seconds,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
 /**
  * kvb_pipeline_send_finish:
  * @status: (out): the HTTP status of the last answer

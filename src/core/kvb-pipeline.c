@@ -1,0 +1,1009 @@
+/* kvb-pipeline.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "kvb-pipeline"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "kvb-error.h"
+#include "kvb-pipeline.h"
+#include "kvb-tls-database.h"
+
+#define MAX_RETRIES 5
+
+/* What a vault's 401 challenge told us, once checked. */
+typedef struct
+{
+  char *scope;
+  char *tenant;
+} Challenge;
+
+static void
+challenge_free (Challenge *c)
+{
+  g_free (c->scope);
+  g_free (c->tenant);
+  g_free (c);
+}
+
+/* A per-vault pacer in the GCRA form of a token bucket: requests are spread at @interval with
+ * a burst allowance of @tau.  Every request to the vault takes a slot, the challenge requests
+ * and retries included, so that all concurrent work together stays under the service limit. */
+typedef struct
+{
+  gint64 tat;          /* theoretical arrival time, monotonic µs */
+} Pacer;
+
+struct _KvbPipeline
+{
+  GObject parent_instance;
+
+  SoupSession *session;
+  KvbTlsDatabase *tls_database;
+
+  GHashTable *challenges;   /* "host:port" -> Challenge */
+  GHashTable *pacers;       /* "host:port" -> Pacer */
+  gint64 pacer_interval_us;
+  gint64 pacer_tau_us;
+
+  guint retry_base_ms;
+  guint n_requests;
+  guint n_retries;
+};
+
+G_DEFINE_FINAL_TYPE (KvbPipeline, kvb_pipeline, G_TYPE_OBJECT)
+
+static void
+kvb_pipeline_finalize (GObject *object)
+{
+  KvbPipeline *self = (KvbPipeline *)object;
+
+  g_clear_object (&self->session);
+  g_clear_object (&self->tls_database);
+  g_clear_pointer (&self->challenges, g_hash_table_unref);
+  g_clear_pointer (&self->pacers, g_hash_table_unref);
+
+  G_OBJECT_CLASS (kvb_pipeline_parent_class)->finalize (object);
+}
+
+static void
+kvb_pipeline_class_init (KvbPipelineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = kvb_pipeline_finalize;
+}
+
+static void
+kvb_pipeline_init (KvbPipeline *self)
+{
+  self->challenges = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)challenge_free);
+  self->pacers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->retry_base_ms = 1000;
+  kvb_pipeline_set_vault_rate_limit (self, KVB_VAULT_RATE_LIMIT_REQUESTS,
+                                     KVB_VAULT_RATE_LIMIT_SECONDS);
+}
+
+static const char *
+getenv_either (const char *lower,
+               const char *upper)
+{
+  const char *v = g_getenv (lower);
+
+  if (v == NULL || *v == '\0')
+    v = g_getenv (upper);
+  return (v != NULL && *v != '\0') ? v : NULL;
+}
+
+/* GLib 2.74's default resolver follows the desktop's settings and may ignore https_proxy; the
+ * environment wins when it names a proxy, as it does for az and curl. */
+static GProxyResolver *
+create_proxy_resolver (void)
+{
+  const char *proxy = getenv_either ("https_proxy", "HTTPS_PROXY");
+  const char *no_proxy = getenv_either ("no_proxy", "NO_PROXY");
+  g_auto(GStrv) ignore = NULL;
+
+  if (proxy == NULL)
+    proxy = getenv_either ("all_proxy", "ALL_PROXY");
+  if (proxy == NULL)
+    return g_object_ref (g_proxy_resolver_get_default ());
+
+  if (no_proxy != NULL)
+    {
+      ignore = g_strsplit (no_proxy, ",", -1);
+      for (guint i = 0; ignore[i] != NULL; i++)
+        g_strstrip (ignore[i]);
+    }
+
+  g_debug ("Using the proxy named by the environment");
+
+  return g_simple_proxy_resolver_new (proxy, ignore);
+}
+
+KvbPipeline *
+kvb_pipeline_new (void)
+{
+  KvbPipeline *self = g_object_new (KVB_TYPE_PIPELINE, NULL);
+  g_autoptr(GProxyResolver) resolver = create_proxy_resolver ();
+  g_autofree char *user_agent = g_strconcat ("KeyVaultBackup/", PACKAGE_VERSION, NULL);
+  const char *ssl_cert_file = g_getenv ("SSL_CERT_FILE");
+
+  self->tls_database = kvb_tls_database_new ();
+  if (ssl_cert_file != NULL && *ssl_cert_file != '\0')
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!kvb_tls_database_add_file (self->tls_database, ssl_cert_file, &error))
+        g_warning ("SSL_CERT_FILE: %s", error->message);
+    }
+
+  /* Keep-alive is libsoup's default; a bulk job runs a few dozen calls at once per vault. */
+  self->session = g_object_new (SOUP_TYPE_SESSION,
+                                "max-conns", 64,
+                                "max-conns-per-host", 16,
+                                "user-agent", user_agent,
+                                "tls-database", self->tls_database,
+                                "proxy-resolver", resolver,
+                                "idle-timeout", 60,
+                                "timeout", 0,
+                                NULL);
+
+  return self;
+}
+
+SoupSession *
+kvb_pipeline_get_session (KvbPipeline *self)
+{
+  g_return_val_if_fail (KVB_IS_PIPELINE (self), NULL);
+
+  return self->session;
+}
+
+gboolean
+kvb_pipeline_add_ca_file (KvbPipeline  *self,
+                          const char   *path,
+                          GError      **error)
+{
+  g_return_val_if_fail (KVB_IS_PIPELINE (self), FALSE);
+
+  return kvb_tls_database_add_file (self->tls_database, path, error);
+}
+
+gboolean
+kvb_pipeline_add_cloud (KvbPipeline  *self,
+                        KvbCloud     *cloud,
+                        GError      **error)
+{
+  g_return_val_if_fail (KVB_IS_PIPELINE (self), FALSE);
+  g_return_val_if_fail (KVB_IS_CLOUD (cloud), FALSE);
+
+  if (kvb_cloud_get_ca_file (cloud) == NULL)
+    return TRUE;
+
+  return kvb_pipeline_add_ca_file (self, kvb_cloud_get_ca_file (cloud), error);
+}
+
+void
+kvb_pipeline_set_vault_rate_limit (KvbPipeline *self,
+                                   guint        requests,
+                                   guint        seconds)
+{
+  double allowed;
+
+  g_return_if_fail (KVB_IS_PIPELINE (self));
+  g_return_if_fail (requests > 0 && seconds > 0);
+
+  /* Headroom: 90 % of the limit in steady state and a burst of 5 %, so that no window of
+   * @seconds ever sees more than 95 % of @requests from us. */
+  allowed = MAX (1.0, requests * 0.9);
+  self->pacer_interval_us = (gint64)(seconds * (double)G_USEC_PER_SEC / allowed);
+  self->pacer_tau_us = (gint64)(MAX (0.0, requests * 0.05 - 1.0) * self->pacer_interval_us);
+}
+
+void
+kvb_pipeline_set_retry_base_ms (KvbPipeline *self,
+                                guint        base_ms)
+{
+  g_return_if_fail (KVB_IS_PIPELINE (self));
+
+  self->retry_base_ms = MAX (1, base_ms);
+}
+
+guint
+kvb_pipeline_get_n_requests (KvbPipeline *self)
+{
+  g_return_val_if_fail (KVB_IS_PIPELINE (self), 0);
+  return self->n_requests;
+}
+
+guint
+kvb_pipeline_get_n_retries (KvbPipeline *self)
+{
+  g_return_val_if_fail (KVB_IS_PIPELINE (self), 0);
+  return self->n_retries;
+}
+
+/* Returns the delay in µs before a request to @key may go out, and books its slot. */
+static gint64
+pacer_reserve (KvbPipeline *self,
+               const char  *key)
+{
+  Pacer *p = g_hash_table_lookup (self->pacers, key);
+  gint64 now = g_get_monotonic_time ();
+  gint64 tat, allowed_at;
+
+  if (p == NULL)
+    {
+      p = g_new0 (Pacer, 1);
+      g_hash_table_insert (self->pacers, g_strdup (key), p);
+    }
+
+  tat = MAX (p->tat, now);
+  allowed_at = tat - self->pacer_tau_us;
+  p->tat = tat + self->pacer_interval_us;
+
+  return MAX (0, allowed_at - now);
+}
+
+/* ---- the WWW-Authenticate challenge ---- */
+
+/* Parses `Bearer authorization="…", resource="…"` (also scope=, authorization_uri=, unquoted
+ * values) into a table of lower-case names. */
+static GHashTable *
+parse_challenge_header (const char *header)
+{
+  GHashTable *params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const char *p = header;
+
+  while (g_ascii_isspace (*p))
+    p++;
+  if (g_ascii_strncasecmp (p, "Bearer", 6) != 0)
+    return params;
+  p += 6;
+
+  while (*p)
+    {
+      const char *name_start;
+      g_autofree char *name = NULL;
+      GString *value;
+
+      while (*p == ',' || g_ascii_isspace (*p))
+        p++;
+      if (*p == '\0')
+        break;
+
+      name_start = p;
+      while (*p && *p != '=' && *p != ',' && !g_ascii_isspace (*p))
+        p++;
+      name = g_ascii_strdown (name_start, p - name_start);
+      while (g_ascii_isspace (*p))
+        p++;
+      if (*p != '=')
+        continue;
+      p++;
+      while (g_ascii_isspace (*p))
+        p++;
+
+      value = g_string_new (NULL);
+      if (*p == '"')
+        {
+          p++;
+          while (*p && *p != '"')
+            {
+              if (*p == '\\' && p[1])
+                p++;
+              g_string_append_c (value, *p++);
+            }
+          if (*p == '"')
+            p++;
+        }
+      else
+        {
+          while (*p && *p != ',' && !g_ascii_isspace (*p))
+            g_string_append_c (value, *p++);
+        }
+
+      g_hash_table_replace (params, g_steal_pointer (&name), g_string_free (value, FALSE));
+    }
+
+  return params;
+}
+
+/* Checks a vault's challenge as the Azure SDKs do, and more strictly: the resource (or scope)
+ * must be https://HOST with the vault host ending in "." + HOST, the authority must be the
+ * cloud's, and only the tenant is taken from it.  A challenge that fails gets no token. */
+static Challenge *
+check_challenge (KvbCloud    *cloud,
+                 GUri        *vault_uri,
+                 const char  *header,
+                 GError     **error)
+{
+  g_autoptr(GHashTable) params = NULL;
+  g_autoptr(GUri) resource_uri = NULL;
+  g_autoptr(GUri) authority_uri = NULL;
+  g_autofree char *dot_host = NULL;
+  g_autofree char *vault_host = NULL;
+  g_auto(GStrv) segments = NULL;
+  const char *resource, *scope, *authority;
+  const char *tenant = NULL;
+  Challenge *c;
+
+  if (header == NULL)
+    {
+      g_set_error (error, KVB_ERROR, KVB_ERROR_CHALLENGE_REJECTED,
+                   _("The vault at %s asked for sign-in without saying how (no challenge). "
+                     "No credentials were sent."), g_uri_get_host (vault_uri));
+      return NULL;
+    }
+
+  params = parse_challenge_header (header);
+  scope = g_hash_table_lookup (params, "scope");
+  resource = g_hash_table_lookup (params, "resource");
+  authority = g_hash_table_lookup (params, "authorization");
+  if (authority == NULL)
+    authority = g_hash_table_lookup (params, "authorization_uri");
+
+  if (scope != NULL && *scope != '\0')
+    resource_uri = g_uri_parse (scope, G_URI_FLAGS_NONE, NULL);
+  else if (resource != NULL)
+    resource_uri = g_uri_parse (resource, G_URI_FLAGS_NONE, NULL);
+
+  vault_host = g_ascii_strdown (g_uri_get_host (vault_uri), -1);
+
+  if (resource_uri == NULL || g_strcmp0 (g_uri_get_scheme (resource_uri), "https") != 0 ||
+      g_uri_get_host (resource_uri) == NULL || *g_uri_get_host (resource_uri) == '\0')
+    {
+      g_debug ("Challenge of %s has no usable resource or scope", vault_host);
+      g_set_error (error, KVB_ERROR, KVB_ERROR_CHALLENGE_REJECTED,
+                   _("The vault at %s asked for a token without naming a valid resource. "
+                     "No credentials were sent."), vault_host);
+      return NULL;
+    }
+
+  dot_host = g_strconcat (".", g_uri_get_host (resource_uri), NULL);
+  {
+    g_autofree char *lower_dot_host = g_ascii_strdown (dot_host, -1);
+
+    if (!g_str_has_suffix (vault_host, lower_dot_host) ||
+        !kvb_cloud_is_vault_host (cloud, vault_host))
+      {
+        g_debug ("Challenge of %s names the resource host %s", vault_host,
+                 g_uri_get_host (resource_uri));
+        g_set_error (error, KVB_ERROR, KVB_ERROR_CHALLENGE_REJECTED,
+                     _("The vault at %s asked for a token for another service (%s). This can "
+                       "mean that the vault address is wrong or that someone tries to obtain "
+                       "your credentials. No credentials were sent."),
+                     vault_host, g_uri_get_host (resource_uri));
+        return NULL;
+      }
+  }
+
+  if (authority != NULL)
+    authority_uri = g_uri_parse (authority, G_URI_FLAGS_NONE, NULL);
+
+  if (authority_uri == NULL || !kvb_cloud_is_authority_uri (cloud, authority_uri))
+    {
+      g_debug ("Challenge of %s names the authority %s", vault_host,
+               authority != NULL ? authority : "(none)");
+      g_set_error (error, KVB_ERROR, KVB_ERROR_CHALLENGE_REJECTED,
+                   _("The vault at %s sent sign-in to an authority that is not the one of %s. "
+                     "No credentials were sent."),
+                   vault_host, kvb_cloud_get_display_name (cloud));
+      return NULL;
+    }
+
+  segments = g_strsplit (g_uri_get_path (authority_uri), "/", -1);
+  for (guint i = 0; segments[i] != NULL; i++)
+    if (*segments[i] != '\0')
+      {
+        tenant = segments[i];
+        break;
+      }
+
+  if (tenant != NULL)
+    {
+      for (const char *t = tenant; *t; t++)
+        if (!g_ascii_isalnum (*t) && *t != '-' && *t != '.' && *t != '_')
+          {
+            tenant = NULL;
+            break;
+          }
+    }
+
+  c = g_new0 (Challenge, 1);
+  if (scope != NULL && *scope != '\0')
+    c->scope = g_strdup (scope);
+  else
+    {
+      g_autofree char *trimmed = g_strdup (resource);
+      gsize len = strlen (trimmed);
+
+      while (len > 0 && trimmed[len - 1] == '/')
+        trimmed[--len] = '\0';
+      c->scope = g_strconcat (trimmed, "/.default", NULL);
+    }
+  c->tenant = g_strdup (tenant);
+
+  g_debug ("Challenge of %s accepted: scope %s, tenant %s", vault_host, c->scope,
+           c->tenant != NULL ? c->tenant : "(home)");
+
+  return c;
+}
+
+/* ---- sending ---- */
+
+typedef struct
+{
+  KvbCloud *cloud;
+  KvbCredential *credential;
+  char *method;
+  GUri *uri;
+  char *url;
+  char *origin;           /* "host:port": the key of the pacer and the challenge cache */
+  char *tenant;           /* Resource Manager calls: the tenant of the token */
+  GBytes *body;
+  KvbRequestFlags flags;
+  guint timeout_seconds;
+
+  SoupMessage *msg;
+  GCancellable *attempt_cancellable;
+  gulong cancelled_id;
+  GSource *timeout_source;
+  gboolean timed_out;
+
+  KvbAccessToken *token;
+  gboolean probing;        /* this attempt is the body-less request that elicits the challenge */
+  gboolean rechallenged;   /* a 401 after a token already led to one more try */
+  guint retries;
+  gboolean ambiguous;
+  guint status;
+} Request;
+
+static void
+request_free (Request *r)
+{
+  g_clear_object (&r->cloud);
+  g_clear_object (&r->credential);
+  g_clear_pointer (&r->method, g_free);
+  g_clear_pointer (&r->uri, g_uri_unref);
+  g_clear_pointer (&r->url, g_free);
+  g_clear_pointer (&r->origin, g_free);
+  g_clear_pointer (&r->tenant, g_free);
+  g_clear_pointer (&r->body, g_bytes_unref);
+  g_clear_object (&r->msg);
+  g_clear_object (&r->attempt_cancellable);
+  if (r->timeout_source != NULL)
+    {
+      g_source_destroy (r->timeout_source);
+      g_clear_pointer (&r->timeout_source, g_source_unref);
+    }
+  g_clear_pointer (&r->token, kvb_access_token_unref);
+  g_free (r);
+}
+
+static void start_attempt (GTask *task);
+static void send_message (GTask *task);
+
+static gboolean
+is_retry_allowed (Request *r)
+{
+  return (r->flags & (KVB_REQUEST_RETRY_SAFE | KVB_REQUEST_RETRY_AMBIGUOUS)) != 0;
+}
+
+static gboolean
+retry_later_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  if (!g_task_return_error_if_cancelled (task))
+    start_attempt (task);
+  g_object_unref (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits @delay_ms (or the back-off for this retry) and tries again; returns FALSE when the
+ * retries are used up. */
+static gboolean
+schedule_retry (GTask *task,
+                gint64 delay_ms)
+{
+  KvbPipeline *self = g_task_get_source_object (task);
+  Request *r = g_task_get_task_data (task);
+
+  if (r->retries >= MAX_RETRIES)
+    return FALSE;
+
+  if (delay_ms < 0)
+    {
+      /* 1, 2, 4, 8, 16 × base, each plus up to a quarter of jitter, so that concurrent
+       * requests that failed together do not come back together. */
+      delay_ms = (gint64)self->retry_base_ms << r->retries;
+      delay_ms += g_random_int_range (0, (gint32)MAX (1, delay_ms / 4));
+    }
+  else
+    delay_ms += g_random_int_range (0, 100);
+
+  r->retries++;
+  self->n_retries++;
+  g_debug ("%s %s: retry %u in %" G_GINT64_FORMAT " ms", r->method, g_uri_get_path (r->uri),
+           r->retries, delay_ms);
+  g_timeout_add_full (G_PRIORITY_DEFAULT, (guint)delay_ms, retry_later_cb,
+                      g_object_ref (task), NULL);
+  return TRUE;
+}
+
+static gint64
+retry_after_ms (SoupMessage *msg)
+{
+  const char *value = soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                    "Retry-After");
+  g_autoptr(GDateTime) date = NULL;
+  char *end = NULL;
+  gint64 seconds;
+
+  if (value == NULL)
+    return -1;
+
+  seconds = g_ascii_strtoll (value, &end, 10);
+  if (end != value && *end == '\0' && seconds >= 0)
+    return MIN (seconds, 300) * 1000;
+
+  date = soup_date_time_new_from_http_string (value);
+  if (date != NULL)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      GTimeSpan span = g_date_time_difference (date, now);
+
+      return CLAMP (span / 1000, 0, 300 * 1000);
+    }
+
+  return -1;
+}
+
+static GError *
+transport_error (Request *r,
+                 GError  *error)
+{
+  const char *host = g_uri_get_host (r->uri);
+
+  if (r->timed_out)
+    return g_error_new (KVB_ERROR, KVB_ERROR_TIMEOUT,
+                        _("%s did not answer within %u seconds. Check your network, or try "
+                          "again later."), host, r->timeout_seconds);
+
+  if (error->domain == G_TLS_ERROR)
+    return g_error_new (KVB_ERROR, KVB_ERROR_NETWORK,
+                        _("A secure connection to %s could not be established: its certificate "
+                          "is not trusted or does not match (%s)."), host, error->message);
+
+  if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND) ||
+      g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_TEMPORARY_FAILURE))
+    return g_error_new (KVB_ERROR, KVB_ERROR_NETWORK,
+                        _("The address %s could not be found. Check the name and your network "
+                          "connection."), host);
+
+  return g_error_new (KVB_ERROR, KVB_ERROR_NETWORK,
+                      _("The connection to %s failed: %s. Check your network connection."),
+                      host, error->message);
+}
+
+static void
+finish_attempt (Request *r)
+{
+  if (r->timeout_source != NULL)
+    {
+      g_source_destroy (r->timeout_source);
+      g_clear_pointer (&r->timeout_source, g_source_unref);
+    }
+}
+
+static void
+token_for_send_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Request *r = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  g_clear_pointer (&r->token, kvb_access_token_unref);
+  r->token = kvb_credential_get_token_finish (KVB_CREDENTIAL (source), result, &error);
+  if (r->token == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  send_message (task);
+}
+
+/* Gets a token for the cached challenge (Key Vault) or the Resource Manager scope, then sends. */
+static void
+authorize_and_send (GTask *task)
+{
+  KvbPipeline *self = g_task_get_source_object (task);
+  Request *r = g_task_get_task_data (task);
+  const char *scope, *tenant;
+
+  if (r->flags & KVB_REQUEST_KEYVAULT)
+    {
+      Challenge *c = g_hash_table_lookup (self->challenges, r->origin);
+
+      if (c == NULL)
+        {
+          r->probing = TRUE;
+          send_message (task);
+          return;
+        }
+      scope = c->scope;
+      tenant = c->tenant;
+    }
+  else if (r->flags & KVB_REQUEST_ARM)
+    {
+      scope = kvb_cloud_get_arm_scope (r->cloud);
+      tenant = r->tenant;
+    }
+  else
+    {
+      send_message (task);
+      return;
+    }
+
+  if (r->credential == NULL)
+    {
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED,
+                               _("Sign in first."));
+      return;
+    }
+
+  r->probing = FALSE;
+  kvb_credential_get_token_async (r->credential, scope, tenant, g_task_get_cancellable (task),
+                                  token_for_send_cb, g_object_ref (task));
+}
+
+static void
+send_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KvbPipeline *self = g_task_get_source_object (task);
+  Request *r = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  SoupMessageHeaders *headers;
+  guint status;
+
+  answer = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  finish_attempt (r);
+  if (r->cancelled_id != 0)
+    {
+      g_cancellable_disconnect (g_task_get_cancellable (task), r->cancelled_id);
+      r->cancelled_id = 0;
+    }
+
+  if (answer == NULL)
+    {
+      if (g_task_return_error_if_cancelled (task))
+        return;
+
+      g_debug ("%s %s: %s", r->method, g_uri_get_path (r->uri), error->message);
+
+      /* A dropped connection: the service may or may not have acted on the request. */
+      if (!r->timed_out && error->domain != G_TLS_ERROR && is_retry_allowed (r) &&
+          !g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
+        {
+          if (!r->probing && (r->flags & KVB_REQUEST_RETRY_AMBIGUOUS))
+            r->ambiguous = TRUE;
+          if (schedule_retry (task, -1))
+            return;
+        }
+
+      g_task_return_error (task, transport_error (r, error));
+      return;
+    }
+
+  status = soup_message_get_status (r->msg);
+  headers = soup_message_get_response_headers (r->msg);
+  r->status = status;
+  g_debug ("%s %s%s: %u (request id %s, %" G_GSIZE_FORMAT " bytes)", r->method,
+           g_uri_get_path (r->uri), r->probing ? " (challenge)" : "", status,
+           soup_message_headers_get_one (headers, "x-ms-request-id") ?: "-",
+           g_bytes_get_size (answer));
+
+  if (status == 401 && (r->flags & KVB_REQUEST_KEYVAULT) && (r->probing || !r->rechallenged))
+    {
+      g_autoptr(GError) challenge_error = NULL;
+      Challenge *c;
+
+      c = check_challenge (r->cloud, r->uri,
+                           soup_message_headers_get_one (headers, "WWW-Authenticate"),
+                           &challenge_error);
+      if (c == NULL)
+        {
+          g_hash_table_remove (self->challenges, r->origin);
+          g_task_return_error (task, g_steal_pointer (&challenge_error));
+          return;
+        }
+
+      if (!r->probing)
+        {
+          /* The token was refused: maybe it expired early, maybe the vault moved tenant. */
+          Challenge *old = g_hash_table_lookup (self->challenges, r->origin);
+
+          r->rechallenged = TRUE;
+          if (old != NULL && r->credential != NULL)
+            kvb_credential_invalidate (r->credential, old->scope, old->tenant);
+        }
+
+      g_hash_table_replace (self->challenges, g_strdup (r->origin), c);
+      start_attempt (task);
+      return;
+    }
+
+  if (status == 401 && (r->flags & KVB_REQUEST_ARM) && !r->rechallenged && r->credential != NULL)
+    {
+      r->rechallenged = TRUE;
+      kvb_credential_invalidate (r->credential, kvb_cloud_get_arm_scope (r->cloud), r->tenant);
+      start_attempt (task);
+      return;
+    }
+
+  /* 429 means the request was not processed: always safe to send again.  5xx may have been. */
+  if (status == 429 && schedule_retry (task, retry_after_ms (r->msg)))
+    return;
+
+  if ((status >= 500 && status != 501 && status != 505) || status == 408)
+    {
+      if (is_retry_allowed (r))
+        {
+          if (r->flags & KVB_REQUEST_RETRY_AMBIGUOUS)
+            r->ambiguous = TRUE;
+          if (schedule_retry (task, status == 503 ? retry_after_ms (r->msg) : -1))
+            return;
+        }
+    }
+
+  if (g_bytes_get_size (answer) == 0)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
+                                   g_bytes_get_size (answer), NULL))
+    {
+      g_debug ("%s %s: the answer is not JSON", r->method, g_uri_get_path (r->uri));
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+
+  g_task_return_pointer (task, json_node_copy (json_parser_get_root (parser)),
+                         (GDestroyNotify)json_node_unref);
+}
+
+static gboolean
+attempt_timeout_cb (gpointer user_data)
+{
+  Request *r = user_data;
+
+  r->timed_out = TRUE;
+  g_cancellable_cancel (r->attempt_cancellable);
+  g_clear_pointer (&r->timeout_source, g_source_unref);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+task_cancelled_cb (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  GCancellable *attempt_cancellable = user_data;
+
+  g_cancellable_cancel (attempt_cancellable);
+}
+
+static void
+send_message (GTask *task)
+{
+  KvbPipeline *self = g_task_get_source_object (task);
+  Request *r = g_task_get_task_data (task);
+  SoupMessageHeaders *headers;
+
+  g_clear_object (&r->msg);
+  r->msg = soup_message_new_from_uri (r->method, r->uri);
+  /* A redirect must never carry the token elsewhere: 3xx is returned as it is. */
+  soup_message_add_flags (r->msg, SOUP_MESSAGE_NO_REDIRECT);
+  headers = soup_message_get_request_headers (r->msg);
+  soup_message_headers_replace (headers, "Accept", "application/json");
+
+  if (r->token != NULL && !r->probing)
+    {
+      g_autofree char *value = g_strconcat ("Bearer ", kvb_access_token_get_token (r->token), NULL);
+
+      soup_message_headers_replace (headers, "Authorization", value);
+      memset (value, 0, strlen (value));
+    }
+
+  /* The challenge request goes without body, as the service expects before sign-in. */
+  if (r->body != NULL && !r->probing)
+    soup_message_set_request_body_from_bytes (r->msg, "application/json", r->body);
+  else if (g_strcmp0 (r->method, "POST") == 0 || g_strcmp0 (r->method, "PUT") == 0)
+    soup_message_headers_set_content_length (headers, 0);
+
+  g_clear_object (&r->attempt_cancellable);
+  r->attempt_cancellable = g_cancellable_new ();
+  r->timed_out = FALSE;
+  if (g_task_get_cancellable (task) != NULL)
+    r->cancelled_id = g_cancellable_connect (g_task_get_cancellable (task),
+                                             G_CALLBACK (task_cancelled_cb),
+                                             g_object_ref (r->attempt_cancellable),
+                                             g_object_unref);
+  r->timeout_source = g_timeout_source_new_seconds (r->timeout_seconds);
+  g_source_set_callback (r->timeout_source, attempt_timeout_cb, r, NULL);
+  g_source_attach (r->timeout_source, g_main_context_get_thread_default ());
+
+  self->n_requests++;
+  soup_session_send_and_read_async (self->session, r->msg, G_PRIORITY_DEFAULT,
+                                    r->attempt_cancellable, send_cb, g_object_ref (task));
+}
+
+static gboolean
+paced_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  if (!g_task_return_error_if_cancelled (task))
+    authorize_and_send (task);
+  g_object_unref (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_attempt (GTask *task)
+{
+  KvbPipeline *self = g_task_get_source_object (task);
+  Request *r = g_task_get_task_data (task);
+  gint64 delay_us = 0;
+
+  if (r->flags & KVB_REQUEST_KEYVAULT)
+    delay_us = pacer_reserve (self, r->origin);
+
+  if (delay_us <= 0)
+    {
+      authorize_and_send (task);
+      return;
+    }
+
+  g_timeout_add_full (G_PRIORITY_DEFAULT, (guint)((delay_us + 999) / 1000), paced_cb,
+                      g_object_ref (task), NULL);
+}
+
+void
+kvb_pipeline_send_with_tenant_async (KvbPipeline         *self,
+                                     KvbCloud            *cloud,
+                                     KvbCredential       *credential,
+                                     const char          *tenant,
+                                     const char          *method,
+                                     const char          *url,
+                                     GBytes              *body,
+                                     KvbRequestFlags      flags,
+                                     guint                timeout_seconds,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  Request *r;
+
+  g_return_if_fail (KVB_IS_PIPELINE (self));
+  g_return_if_fail (KVB_IS_CLOUD (cloud));
+  g_return_if_fail (credential == NULL || KVB_IS_CREDENTIAL (credential));
+  g_return_if_fail (method != NULL && url != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kvb_pipeline_send_async);
+
+  r = g_new0 (Request, 1);
+  r->cloud = g_object_ref (cloud);
+  r->credential = credential != NULL ? g_object_ref (credential) : NULL;
+  r->tenant = g_strdup (tenant);
+  r->method = g_strdup (method);
+  r->url = g_strdup (url);
+  r->body = body != NULL ? g_bytes_ref (body) : NULL;
+  r->flags = flags;
+  r->timeout_seconds = timeout_seconds > 0 ? timeout_seconds : KVB_TIMEOUT_SHORT;
+  g_task_set_task_data (task, r, (GDestroyNotify)request_free);
+
+  r->uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, &error);
+  if (r->uri == NULL || g_uri_get_host (r->uri) == NULL)
+    {
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                               _("“%s” is not a valid address."), url);
+      return;
+    }
+  r->origin = g_strdup_printf ("%s:%d", g_uri_get_host (r->uri),
+                               g_uri_get_port (r->uri) > 0 ? g_uri_get_port (r->uri) : 443);
+
+  /* Tokens only ever go to the hosts of the active cloud, over TLS. */
+  if ((flags & KVB_REQUEST_KEYVAULT) &&
+      (g_strcmp0 (g_uri_get_scheme (r->uri), "https") != 0 ||
+       !kvb_cloud_is_vault_host (cloud, g_uri_get_host (r->uri))))
+    {
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CHALLENGE_REJECTED,
+                               _("%s is not a vault of %s. No credentials were sent."),
+                               g_uri_get_host (r->uri), kvb_cloud_get_display_name (cloud));
+      return;
+    }
+
+  if ((flags & KVB_REQUEST_ARM) && !kvb_cloud_is_arm_uri (cloud, r->uri))
+    {
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CHALLENGE_REJECTED,
+                               _("%s is not the Resource Manager of %s. No credentials were sent."),
+                               g_uri_get_host (r->uri), kvb_cloud_get_display_name (cloud));
+      return;
+    }
+
+  start_attempt (task);
+}
+
+void
+kvb_pipeline_send_async (KvbPipeline         *self,
+                         KvbCloud            *cloud,
+                         KvbCredential       *credential,
+                         const char          *method,
+                         const char          *url,
+                         GBytes              *body,
+                         KvbRequestFlags      flags,
+                         guint                timeout_seconds,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  kvb_pipeline_send_with_tenant_async (self, cloud, credential, NULL, method, url, body, flags,
+                                       timeout_seconds, cancellable, callback, user_data);
+}
+
+JsonNode *
+kvb_pipeline_send_finish (KvbPipeline   *self,
+                          GAsyncResult  *result,
+                          guint         *status,
+                          gboolean      *ambiguous,
+                          GError       **error)
+{
+  Request *r;
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *node;
+
+  g_return_val_if_fail (KVB_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  r = g_task_get_task_data (G_TASK (result));
+  node = g_task_propagate_pointer (G_TASK (result), &local_error);
+
+  if (status != NULL)
+    *status = local_error == NULL ? r->status : 0;
+  if (ambiguous != NULL)
+    *ambiguous = r->ambiguous;
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return node;
+}
