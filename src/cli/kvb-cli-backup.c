@@ -64,7 +64,7 @@ kvb_cli_backup (KvbCli  *cli,
   if (name == NULL || *name == '\0')
     return kvb_cli_usage_error ("backup", _("Name the object with --name."));
 
-  if (!kvb_cli_prepare (cli, &error))
+  if (!kvb_cli_prepare (cli, vault, &error))
     {
       kvb_cli_print_error ("%s", error->message);
       return kvb_cli_status_for_error (error);

@@ -192,7 +192,7 @@ kvb_cli_list (KvbCli  *cli,
   if (kind_text != NULL && !kvb_cli_parse_kind ("list", kind_text, TRUE, &kind, &all))
     return KVB_CLI_EXIT_USAGE;
 
-  if (!kvb_cli_prepare (cli, &error))
+  if (!kvb_cli_prepare (cli, vault, &error))
     {
       kvb_cli_print_error ("%s", error->message);
       return kvb_cli_status_for_error (error);

@@ -91,7 +91,7 @@ kvb_cli_restore (KvbCli  *cli,
   if (kind_text != NULL && !kvb_cli_parse_kind ("restore", kind_text, FALSE, &kind, NULL))
     return KVB_CLI_EXIT_USAGE;
 
-  if (!kvb_cli_prepare (cli, &error))
+  if (!kvb_cli_prepare (cli, vault, &error))
     {
       kvb_cli_print_error ("%s", error->message);
       return kvb_cli_status_for_error (error);

@@ -145,8 +145,9 @@ dup_credential (KvbCli  *cli,
 }
 
 gboolean
-kvb_cli_prepare (KvbCli  *cli,
-                 GError **error)
+kvb_cli_prepare (KvbCli      *cli,
+                 const char  *vault,
+                 GError     **error)
 {
   const char *sample_url = g_getenv ("KVB_CLOUD_SAMPLE_URL");
 
@@ -160,6 +161,15 @@ kvb_cli_prepare (KvbCli  *cli,
         cli->cloud = kvb_cloud_new_public ();
 
       if (cli->cloud == NULL)
+        return FALSE;
+    }
+
+  /* A wrong vault is a usage error, whatever else is missing. */
+  if (vault != NULL)
+    {
+      g_autofree char *url = kvb_cloud_dup_vault_url (cli->cloud, vault, error);
+
+      if (url == NULL)
         return FALSE;
     }
 

@@ -51,6 +51,9 @@ int  kvb_cli_list    (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_backup  (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_restore (KvbCli *cli, int argc, char **argv);
 /* Sign-in commands (src/cli/kvb-cli-login.c) go here. */
+int  kvb_cli_login    (KvbCli *cli, int argc, char **argv);
+int  kvb_cli_logout   (KvbCli *cli, int argc, char **argv);
+int  kvb_cli_accounts (KvbCli *cli, int argc, char **argv);
 
 /**
  * kvb_cli_parse_options:
@@ -80,9 +83,11 @@ gboolean  kvb_cli_parse_kind      (const char          *command,
                                    KvbObjectKind       *kind,
                                    gboolean            *all);
 
-/* The cloud (--cloud, else KVB_CLOUD_SAMPLE_URL for the stand-in, else public), the pipeline
- * and the credential.  FALSE with @error when one of them cannot be had. */
+/* The cloud (--cloud, else KVB_CLOUD_SAMPLE_URL for the stand-in, else public), a check of
+ * @vault (a name or URL of that cloud), the pipeline and the credential.  FALSE with @error when
+ * one of them cannot be had; see kvb_cli_status_for_error(). */
 gboolean  kvb_cli_prepare         (KvbCli              *cli,
+                                   const char          *vault,
                                    GError             **error);
 
 /* Runs the main loop until the async call that was given kvb_cli_wait_cb and @result finishes.

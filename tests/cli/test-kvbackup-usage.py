@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+# test-kvbackup-usage.py: the command line itself: commands, --help, exit status, and files that
+# are refused before any request is sent.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+import base64
+import os
+import random
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import kvbtest  # noqa: E402
+from kvbtest import Replay, check, kvbackup  # noqa: E402
+
+tap = kvbtest.Tap()
+
+SECRET_HEADER = b")AzureKeyVaultSecretBackupV1.microsoft.com"
+KEY_HEADER = b"&AzureKeyVaultKeyBackupV1.microsoft.com"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def make_blob(header, ciphertext_len=4096):
+    """A blob shaped like the service's: header, then a compact JWE (A256CBC-HS512)."""
+    prot = b64url(b'{"kid":"2aff6aa1-76bd-44a7-a734-6f5ad0b5a898","alg":"RSA-OAEP-256",'
+                  b'"enc":"A256CBC-HS512"}')
+    parts = [prot] + [b64url(os.urandom(n)) for n in (256, 16, ciphertext_len, 32)]
+    return header + b".".join(parts)
+
+
+def offline_env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
+    env["LC_ALL"] = "C.UTF-8"
+    env["LANGUAGE"] = "C"
+    # Nothing may leave the machine: a request would go to this closed port.
+    env["https_proxy"] = "http://127.0.0.1:9"
+    return env
+
+
+@tap.test
+def test_help():
+    res = kvbackup(["--help"], offline_env())
+    check(res.status == 0, "--help", res)
+    for command in ("list", "backup", "restore"):
+        check(command in res.stdout, "%s is not listed" % command, res)
+
+    for command, options in (("list", ["--vault", "--kind", "--deleted", "--json", "--cloud"]),
+                             ("backup", ["--vault", "--kind", "--name", "--output", "--force",
+                                         "--cloud"]),
+                             ("restore", ["--vault", "--kind", "--cloud", "FILE"])):
+        res = kvbackup([command, "--help"], offline_env())
+        check(res.status == 0, "%s --help" % command, res)
+        for option in options:
+            check(option in res.stdout, "%s --help does not show %s" % (command, option), res)
+        check("AZURE_CLIENT_SECRET" in res.stdout, "sign-in is not explained", res)
+
+    res = kvbackup(["help", "restore"], offline_env())
+    check(res.status == 0 and "--vault" in res.stdout, "help restore", res)
+
+
+@tap.test
+def test_usage_errors_exit_2():
+    cases = [
+        [],
+        ["frobnicate"],
+        ["list"],
+        ["list", "--vault", "contoso-kv", "--kind", "password"],
+        ["list", "--vault", "contoso-kv", "--no-such-option"],
+        ["list", "--vault", "contoso-kv", "extra"],
+        ["backup", "--vault", "contoso-kv", "--name", "x"],
+        ["backup", "--vault", "contoso-kv", "--kind", "all", "--name", "x"],
+        ["backup", "--vault", "contoso-kv", "--kind", "secret"],
+        ["restore", "--vault", "contoso-kv"],
+        ["restore", "x.kvbackup"],
+        ["restore", "--vault", "contoso-kv", "--kind", "folder", "x.kvbackup"],
+        ["list", "--vault", "contoso-kv", "--cloud", "mars"],
+        ["list", "--vault", "not a vault!"],
+        ["list", "--vault", "https://contoso.example.com/"],
+    ]
+    for args in cases:
+        res = kvbackup(args, offline_env())
+        check(res.status == 2, "exit status is not 2", res)
+        check(res.stderr.strip(), "no message", res)
+        check(res.stdout == "", "usage errors go to stderr", res)
+
+
+@tap.test
+def test_no_credentials():
+    env = offline_env()
+    res = kvbackup(["list", "--vault", "contoso-kv"], env)
+    check(res.status == 1, "exit status is not 1", res)
+    check("AZURE_CLIENT_ID" in res.stderr, "the message does not say how to sign in", res)
+
+
+def bad_files(folder):
+    """(file name, contents, words the message must contain)."""
+    blob = make_blob(SECRET_HEADER)
+    rnd = random.Random(4)
+    garbage = bytes(rnd.randrange(256) for _ in range(3000))
+    files = [
+        ("empty.kvbackup", b"", "empty"),
+        ("blank.kvbackup", b"\n  \n", "empty"),
+        ("random.kvbackup", b"\x80" + garbage, "not a Key Vault backup"),
+        ("garbage.b64", b64url(b"\x80" + garbage), "not a Key Vault backup"),
+        ("novalue.json", b'{"id": "https://v.vault.azure.net/secrets/x"}', "value"),
+        ("truncated.kvbackup", blob[: len(blob) - 20], "damaged"),
+        ("truncated-header.kvbackup", blob[:20], "damaged"),
+        ("key.pem", b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+         "not a Key Vault backup"),
+    ]
+    out = []
+    for name, data, words in files:
+        path = os.path.join(folder, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        out.append((path, words))
+    big = os.path.join(folder, "huge.kvbackup")
+    with open(big, "wb") as f:
+        f.truncate(100 * 1024 * 1024)
+    out.append((big, "too large"))
+    return out
+
+
+@tap.test
+def test_bad_files_refused_before_any_request():
+    with Replay() as server, tempfile.TemporaryDirectory() as folder:
+        files = bad_files(folder)
+        for path, words in files:
+            res = kvbackup(["restore", "--cloud", "public", "--vault", "contoso-kv", path],
+                           server.proxy_env())
+            check(res.status == 1, "exit status is not 1 for %s" % path, res)
+            check(words in res.stderr, "message for %s lacks “%s”" % (path, words), res)
+            check(os.path.basename(path) in res.stderr, "message does not name the file", res)
+        # All at once: each reported, the run goes on to the end.
+        res = kvbackup(["restore", "--cloud", "public", "--vault", "contoso-kv"]
+                       + [p for p, _ in files], server.proxy_env())
+        check(res.status == 1, "exit status", res)
+        for path, _ in files:
+            check(os.path.basename(path) in res.stderr, "%s not reported" % path, res)
+        reqs = [r for r in server.requests() if r["method"] != "CONNECT"]
+        check(reqs == [], "requests were sent for bad files: %r" % reqs)
+
+
+@tap.test
+def test_ambiguous_kind_refused_before_any_request():
+    with Replay() as server, tempfile.TemporaryDirectory() as folder:
+        # PowerShell's default name: VAULT-NAME-SECONDS, no kind in it.
+        path = os.path.join(folder, "contoso-kv-signing-1527029447.01191")
+        with open(path, "wb") as f:
+            f.write(make_blob(KEY_HEADER))
+        res = kvbackup(["restore", "--cloud", "public", "--vault", "contoso-kv", path],
+                       server.proxy_env())
+        check(res.status == 1, "exit status", res)
+        check("--kind key" in res.stderr and "--kind certificate" in res.stderr,
+              "the message does not say how to tell the kind", res)
+        # A secret blob cannot be restored as a key.
+        secret = os.path.join(folder, "s.kvbackup")
+        with open(secret, "wb") as f:
+            f.write(make_blob(SECRET_HEADER))
+        res = kvbackup(["restore", "--cloud", "public", "--vault", "contoso-kv", "--kind", "key",
+                        secret], server.proxy_env())
+        check(res.status == 1 and "secret" in res.stderr, "kind contradiction not refused", res)
+        reqs = [r for r in server.requests() if r["method"] != "CONNECT"]
+        check(reqs == [], "requests were sent: %r" % reqs)
+
+
+@tap.test
+def test_backup_refuses_existing_file_before_any_request():
+    with Replay() as server, tempfile.TemporaryDirectory() as folder:
+        existing = os.path.join(folder, "contoso-kv.db.secret.kvbackup")
+        with open(existing, "wb") as f:
+            f.write(b"precious")
+        for output in (existing, folder):
+            res = kvbackup(["backup", "--cloud", "public", "--vault", "contoso-kv", "--kind",
+                            "secret", "--name", "db", "--output", output], server.proxy_env())
+            check(res.status == 1, "exit status", res)
+            check("--force" in res.stderr, "the message does not say how to replace it", res)
+        with open(existing, "rb") as f:
+            check(f.read() == b"precious", "the existing file was changed")
+        reqs = [r for r in server.requests() if r["method"] != "CONNECT"]
+        check(reqs == [], "requests were sent: %r" % reqs)
+
+
+if __name__ == "__main__":
+    sys.exit(tap.run(None if kvbtest.have_kvbackup() else "kvbackup is not built yet"))
