@@ -11,6 +11,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "kvb-client-assertion.h"
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
 #include "kvb-service-principal-credential.h"
@@ -43,6 +44,8 @@ struct _KvbServicePrincipalCredential
   char *tenant;
   char *client_id;
   char *secret;
+  KvbClientAssertion *assertion;   /* a certificate instead of a secret */
+  char *last_assertion;            /* the JWT of the request under way */
 
   GHashTable *cache;     /* "scope\ntenant" -> CacheEntry */
 };
@@ -74,6 +77,8 @@ kvb_service_principal_credential_finalize (GObject *object)
   g_clear_pointer (&self->tenant, g_free);
   g_clear_pointer (&self->client_id, g_free);
   g_clear_pointer (&self->secret, wipe_free);
+  g_clear_object (&self->assertion);
+  g_clear_pointer (&self->last_assertion, wipe_free);
   g_clear_pointer (&self->cache, g_hash_table_unref);
 
   G_OBJECT_CLASS (kvb_service_principal_credential_parent_class)->finalize (object);
@@ -176,8 +181,31 @@ token_cb (GObject      *source,
 /* Adds the client's proof of identity to the token request. */
 static void
 add_client_auth (KvbServicePrincipalCredential *self,
-                 GHashTable                    *form)
+                 GHashTable                    *form,
+                 const char                    *tenant)
 {
+  if (self->assertion != NULL)
+    {
+      g_autofree char *escaped = g_uri_escape_string (tenant, NULL, FALSE);
+      g_autofree char *aud = g_strdup_printf ("%s/%s/oauth2/v2.0/token",
+                                              kvb_cloud_get_authority_host (self->cloud), escaped);
+      g_autoptr(GError) error = NULL;
+
+      /* A fresh, short-lived assertion for each request; the form only borrows it. */
+      g_clear_pointer (&self->last_assertion, wipe_free);
+      self->last_assertion = kvb_client_assertion_create (self->assertion, self->client_id, aud,
+                                                          &error);
+      if (self->last_assertion == NULL)
+        {
+          g_debug ("%s", error->message);
+          return;
+        }
+      g_hash_table_insert (form, (char *)"client_assertion_type",
+                           (char *)"urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+      g_hash_table_insert (form, (char *)"client_assertion", self->last_assertion);
+      return;
+    }
+
   g_hash_table_insert (form, (char *)"client_secret", self->secret);
 }
 
@@ -230,7 +258,7 @@ kvb_service_principal_credential_get_token_async (KvbCredential       *credentia
   g_hash_table_insert (form, (char *)"grant_type", (char *)"client_credentials");
   g_hash_table_insert (form, (char *)"client_id", self->client_id);
   g_hash_table_insert (form, (char *)"scope", (char *)scope);
-  add_client_auth (self, form);
+  add_client_auth (self, form, tenant);
 
   tr = g_new0 (TokenRequest, 1);
   tr->self = g_object_ref (self);
@@ -324,10 +352,13 @@ kvb_service_principal_credential_new_from_environment (KvbPipeline  *pipeline,
   if (tenant == NULL && client_id == NULL && secret == NULL)
     return NULL;
 
-  /* A certificate instead of a secret is the certificate credential's business. */
-  if (secret == NULL && g_getenv ("AZURE_CLIENT_CERTIFICATE_PATH") != NULL &&
+  /* A certificate instead of a secret. */
+  if (secret == NULL && tenant != NULL && client_id != NULL &&
+      g_getenv ("AZURE_CLIENT_CERTIFICATE_PATH") != NULL &&
       *g_getenv ("AZURE_CLIENT_CERTIFICATE_PATH") != '\0')
-    return NULL;
+    return kvb_service_principal_credential_new_with_certificate (pipeline, cloud, tenant, client_id,
+                                                                  g_getenv ("AZURE_CLIENT_CERTIFICATE_PATH"),
+                                                                  error);
 
   if (tenant == NULL || client_id == NULL || secret == NULL)
     {
@@ -341,6 +372,35 @@ kvb_service_principal_credential_new_from_environment (KvbPipeline  *pipeline,
 
   return kvb_service_principal_credential_new_with_secret (pipeline, cloud, tenant, client_id,
                                                            secret);
+}
+
+KvbServicePrincipalCredential *
+kvb_service_principal_credential_new_with_certificate (KvbPipeline  *pipeline,
+                                                       KvbCloud     *cloud,
+                                                       const char   *tenant,
+                                                       const char   *client_id,
+                                                       const char   *pem_path,
+                                                       GError      **error)
+{
+  g_autoptr(KvbClientAssertion) assertion = NULL;
+  KvbServicePrincipalCredential *self;
+
+  g_return_val_if_fail (KVB_IS_PIPELINE (pipeline), NULL);
+  g_return_val_if_fail (KVB_IS_CLOUD (cloud), NULL);
+  g_return_val_if_fail (tenant != NULL && client_id != NULL && pem_path != NULL, NULL);
+
+  assertion = kvb_client_assertion_new_from_file (pem_path, error);
+  if (assertion == NULL)
+    return NULL;
+
+  self = g_object_new (KVB_TYPE_SERVICE_PRINCIPAL_CREDENTIAL, NULL);
+  self->pipeline = g_object_ref (pipeline);
+  self->cloud = g_object_ref (cloud);
+  self->tenant = g_strdup (tenant);
+  self->client_id = g_strdup (client_id);
+  self->assertion = g_steal_pointer (&assertion);
+
+  return self;
 }
 
 const char *

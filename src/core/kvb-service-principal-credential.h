@@ -26,7 +26,16 @@ KvbServicePrincipalCredential *kvb_service_principal_credential_new_with_secret
                                                            const char   *tenant,
                                                            const char   *client_id,
                                                            const char   *secret);
-/* From AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET.  Returns %NULL without an
+/* Client credentials with a certificate: @pem_path holds the certificate and its private key;
+ * each token request carries a freshly signed client assertion (PS256, x5t#S256). */
+KvbServicePrincipalCredential *kvb_service_principal_credential_new_with_certificate
+                                                          (KvbPipeline  *pipeline,
+                                                           KvbCloud     *cloud,
+                                                           const char   *tenant,
+                                                           const char   *client_id,
+                                                           const char   *pem_path,
+                                                           GError      **error);
+/* From AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH).  Returns %NULL without an
  * error when none of them is set, and an error when only some are. */
 KvbServicePrincipalCredential *kvb_service_principal_credential_new_from_environment
                                                           (KvbPipeline  *pipeline,
