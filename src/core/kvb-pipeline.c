@@ -372,8 +372,16 @@ check_challenge (KvbCloud    *cloud,
   {
     g_autofree char *lower_dot_host = g_ascii_strdown (dot_host, -1);
 
+    g_autofree char *resource_host = g_ascii_strdown (g_uri_get_host (resource_uri), -1);
+    const char *suffix = kvb_cloud_get_keyvault_suffix (cloud);
+    g_autofree char *dot_suffix = g_strconcat (".", suffix, NULL);
+
+    /* Stricter than the SDKs: the resource must also be the cloud's vault domain (or under it),
+     * so that a parent domain such as "azure.net" is not accepted either. */
     if (!g_str_has_suffix (vault_host, lower_dot_host) ||
-        !kvb_cloud_is_vault_host (cloud, vault_host))
+        !kvb_cloud_is_vault_host (cloud, vault_host) ||
+        (g_ascii_strcasecmp (resource_host, suffix) != 0 &&
+         !g_str_has_suffix (resource_host, dot_suffix)))
       {
         g_debug ("Challenge of %s names the resource host %s", vault_host,
                  g_uri_get_host (resource_uri));
