@@ -1,0 +1,268 @@
+#!/usr/bin/python3
+# test-kvbackup.py: kvbackup against the local Azure stand-in over HTTPS, addressed directly (the
+# sample cloud) and through its CONNECT proxy with the production public-cloud profile.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# The stand-in runs with tests/cli/seed-cli.json: vault cli-kv holds secrets (one with two
+# versions, 60 more for paging, one soft-deleted), keys and a certificate; cli-target-kv (same
+# subscription, same geography) receives restores and has api-token soft-deleted; cli-far-kv is
+# in another subscription; cli-limited-kv (RBAC) and cli-policy-kv (access policies) only let the
+# test identity list and read secrets.
+
+import os
+import stat
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import kvbtest  # noqa: E402
+from kvbtest import Emulator, check, kvbackup  # noqa: E402
+
+SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed-cli.json")
+SECRET_HEADER = b")AzureKeyVaultSecretBackupV1.microsoft.com"
+KEY_HEADER = b"&AzureKeyVaultKeyBackupV1.microsoft.com"
+
+tap = kvbtest.Tap()
+emu = None
+
+
+class Mode:
+    """How kvbackup reaches the stand-in."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def env(self):
+        return emu.direct_env() if self.name == "direct" else emu.proxy_env()
+
+    def args(self, command, vault, *rest):
+        cloud = [] if self.name == "direct" else ["--cloud", "public"]
+        return [command] + cloud + ["--vault", vault] + list(rest)
+
+    def run(self, command, vault, *rest, cwd=None):
+        return kvbackup(self.args(command, vault, *rest), self.env(), cwd=cwd)
+
+
+DIRECT = Mode("direct")
+PROXY = Mode("proxy")
+MODES = (DIRECT, PROXY)
+
+
+def list_objects(mode, vault, *args):
+    res = mode.run("list", vault, "--json", *args)
+    check(res.status == 0, "list %s failed (%s)" % (vault, mode.name), res)
+    return {(o["kind"], o["name"]): o for o in res.json()["objects"]}
+
+
+def vault_requests(method=None, path_prefix=None):
+    out = []
+    for r in emu.requests():
+        path = r.get("path") or ""
+        if method is not None and r.get("method") != method:
+            continue
+        if path_prefix is not None and not path.startswith(path_prefix):
+            continue
+        out.append(r)
+    return out
+
+
+@tap.test
+def test_list_all_kinds_with_paging():
+    for mode in MODES:
+        before = len(vault_requests("GET", "/secrets"))
+        objs = list_objects(mode, "cli-kv")
+        names = {n for k, n in objs if k == "secret"}
+        check({"db-password", "api-token"} <= names, "secrets missing (%s): %r" % (mode.name, names))
+        check(len([n for n in names if n.startswith("page-")]) == 60,
+              "not all 60 paged secrets (%s)" % mode.name)
+        check(("key", "signing") in objs and ("certificate", "web") in objs,
+              "key or certificate missing (%s)" % mode.name)
+        check("old-secret" not in names, "a deleted secret is listed as live")
+        # The key and secret behind the certificate are flagged.
+        check(objs[("secret", "web")]["managed"] and objs[("key", "web")]["managed"],
+              "the certificate's key and secret are not flagged as managed")
+        check(not objs[("secret", "db-password")]["managed"], "db-password flagged as managed")
+        check(objs[("secret", "db-password")].get("tags") == {"env": "test"}, "tags")
+        check(objs[("secret", "db-password")].get("contentType") == "text/plain", "content type")
+        # 63+ secrets take at least three pages of 25.
+        pages = len(vault_requests("GET", "/secrets")) - before
+        check(pages >= 3, "secrets came in %d requests (%s)" % (pages, mode.name))
+
+
+@tap.test
+def test_list_table_and_kind():
+    res = DIRECT.run("list", "cli-kv", "--kind", "key")
+    check(res.status == 0, "list --kind key", res)
+    lines = res.stdout.splitlines()
+    check(lines[0].split()[0] == "KIND", "header", res)
+    check(all(line.split()[0] == "key" for line in lines[1:]), "only keys", res)
+    check(any(line.endswith("signing") for line in lines), "signing missing", res)
+
+
+@tap.test
+def test_list_deleted():
+    for mode in MODES:
+        objs = list_objects(mode, "cli-kv", "--deleted")
+        check(("secret", "old-secret") in objs and ("key", "old-key") in objs,
+              "deleted objects missing (%s): %r" % (mode.name, sorted(objs)))
+        check(("secret", "db-password") not in objs, "a live secret is listed as deleted")
+        o = objs[("secret", "old-secret")]
+        check(o.get("deletedDate") and o.get("scheduledPurgeDate") and o.get("recoveryId"),
+              "deleted dates or recovery id missing: %r" % o)
+
+
+def backup(mode, vault, kind, name, out, *extra):
+    res = mode.run("backup", vault, "--kind", kind, "--name", name, "--output", out, *extra)
+    return res
+
+
+@tap.test
+def test_backup_and_restore_each_kind():
+    for mode in MODES:
+        with tempfile.TemporaryDirectory() as out:
+            for kind, name, header in (("secret", "db-password", SECRET_HEADER),
+                                       ("key", "signing", KEY_HEADER),
+                                       ("certificate", "web", KEY_HEADER)):
+                res = backup(mode, "cli-kv", kind, name, out)
+                check(res.status == 0, "backup %s %s (%s)" % (kind, name, mode.name), res)
+                path = os.path.join(out, "cli-kv.%s.%s.kvbackup" % (name, kind))
+                with open(path, "rb") as f:
+                    data = f.read()
+                check(data.startswith(header), "%s does not start with the blob header" % path)
+                check(stat.S_IMODE(os.stat(path).st_mode) == 0o600, "mode of %s" % path)
+
+            # Restore all three into an empty vault of the same subscription and geography, then
+            # they are listed there.
+            vault = "cli-other-kv" if mode is DIRECT else "xchg-b-kv"
+            files = sorted(os.path.join(out, f) for f in os.listdir(out))
+            res = mode.run("restore", vault, *files)
+            check(res.status == 0, "restore into %s (%s)" % (vault, mode.name), res)
+            for f in files:
+                check(os.path.basename(f) in res.stderr, "%s not reported" % f, res)
+            objs = list_objects(mode, vault)
+            for key in (("secret", "db-password"), ("key", "signing"), ("certificate", "web")):
+                check(key in objs, "%r not in %s after restore" % (key, vault))
+            check(("secret", "web") in objs and objs[("secret", "web")]["managed"],
+                  "the certificate's secret did not come with it")
+
+
+@tap.test
+def test_backup_default_name_and_force():
+    with tempfile.TemporaryDirectory() as cwd:
+        res = DIRECT.run("backup", "cli-kv", "--kind", "secret", "--name", "api-token", cwd=cwd)
+        check(res.status == 0, "backup into the current folder", res)
+        path = os.path.join(cwd, "cli-kv.api-token.secret.kvbackup")
+        check(os.path.exists(path), "no %s" % path, res)
+        with open(path, "rb") as f:
+            first = f.read()
+
+        res = DIRECT.run("backup", "cli-kv", "--kind", "secret", "--name", "api-token", cwd=cwd)
+        check(res.status == 1 and "--force" in res.stderr, "overwrote without --force", res)
+        res = DIRECT.run("backup", "cli-kv", "--kind", "secret", "--name", "api-token", "--force",
+                         "--output", path, cwd=cwd)
+        check(res.status == 0, "--force", res)
+        with open(path, "rb") as f:
+            second = f.read()
+        # A fresh backup: same header, new encryption.
+        check(second.startswith(SECRET_HEADER) and second != first, "the file was not replaced")
+        check(os.listdir(cwd) == [os.path.basename(path)], "temporary files left")
+
+
+@tap.test
+def test_restore_conflicts():
+    with tempfile.TemporaryDirectory() as out:
+        res = backup(DIRECT, "cli-kv", "secret", "api-token", out)
+        check(res.status == 0, "backup", res)
+        path = os.path.join(out, "cli-kv.api-token.secret.kvbackup")
+        for mode in MODES:
+            # The name is live in the vault the backup came from.
+            res = mode.run("restore", "cli-kv", path)
+            check(res.status == 1, "restore over a live object (%s)" % mode.name, res)
+            check(res.stderr.strip() and res.stdout == "", "no message", res)
+            # The name is soft-deleted in cli-target-kv: recover or purge first.
+            res = mode.run("restore", "cli-target-kv", path)
+            check(res.status == 1, "restore over a soft-deleted name (%s)" % mode.name, res)
+            check(("recover" in res.stderr.lower() or "purge" in res.stderr.lower()),
+                  "the message does not say recover or purge", res)
+
+
+@tap.test
+def test_restore_other_subscription():
+    with tempfile.TemporaryDirectory() as out:
+        res = backup(DIRECT, "cli-kv", "secret", "db-password", out)
+        check(res.status == 0, "backup", res)
+        path = os.path.join(out, "cli-kv.db-password.secret.kvbackup")
+        res = DIRECT.run("restore", "cli-far-kv", path)
+        check(res.status == 1, "restore into another subscription did not fail", res)
+        check("subscription" in res.stderr.lower(), "the message does not say why", res)
+
+
+@tap.test
+def test_not_found_and_forbidden():
+    with tempfile.TemporaryDirectory() as out:
+        for mode in MODES:
+            res = backup(mode, "cli-kv", "secret", "no-such-secret", out)
+            check(res.status == 1 and res.stderr.strip(), "not found (%s)" % mode.name, res)
+            for vault in ("cli-limited-kv", "cli-policy-kv"):
+                res = backup(mode, vault, "secret", "locked", out)
+                check(res.status == 1, "forbidden backup from %s (%s)" % (vault, mode.name), res)
+                check("backup" in res.stderr.lower(), "the message does not name the permission",
+                      res)
+        check(os.listdir(out) == [], "files written for failed backups: %r" % os.listdir(out))
+
+
+@tap.test
+def test_malformed_blob():
+    with tempfile.TemporaryDirectory() as out:
+        res = backup(DIRECT, "cli-kv", "secret", "db-password", out)
+        check(res.status == 0, "backup", res)
+        path = os.path.join(out, "cli-kv.db-password.secret.kvbackup")
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        # Change one character of the ciphertext: the shape holds, the content does not.
+        parts = bytes(data).split(b".")
+        ct = bytearray(parts[3])
+        ct[len(ct) // 2] = ord("A") if ct[len(ct) // 2] != ord("A") else ord("B")
+        parts[3] = bytes(ct)
+        tampered = os.path.join(out, "tampered.secret.kvbackup")
+        with open(tampered, "wb") as f:
+            f.write(b".".join(parts))
+        res = DIRECT.run("restore", "xchg-a-kv", tampered)
+        check(res.status == 1 and "tampered" in res.stderr, "a tampered blob was not refused", res)
+
+
+@tap.test
+def test_bad_sign_in():
+    env = DIRECT.env()
+    env["AZURE_CLIENT_SECRET"] = "wrong"
+    res = kvbackup(DIRECT.args("list", "cli-kv"), env)
+    check(res.status == 1 and res.stderr.strip(), "a wrong secret did not fail", res)
+    check("wrong" not in res.stderr, "the secret is shown in a message", res)
+
+
+@tap.test
+def test_no_secret_in_output():
+    res = kvbackup(DIRECT.args("list", "cli-kv", "--json"),
+                   dict(DIRECT.env(), G_MESSAGES_DEBUG="all"))
+    check(res.status == 0, "list", res)
+    for text in (emu["client_secret"], "hunter1", "hunter2", "token-value-1"):
+        check(text not in res.stdout and text not in res.stderr, "a secret was printed", res)
+
+
+if __name__ == "__main__":
+    skip = None
+    if not kvbtest.have_kvbackup():
+        skip = "kvbackup is not built yet"
+    else:
+        try:
+            emu = Emulator("--seed", SEED)
+            emu.start()
+        except kvbtest.Skip as e:
+            skip = str(e)
+    try:
+        status = tap.run(skip)
+    finally:
+        if emu is not None:
+            emu.stop()
+    sys.exit(status)
