@@ -54,9 +54,6 @@ int  kvb_cli_restore (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_login    (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_logout   (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_accounts (KvbCli *cli, int argc, char **argv);
-int  kvb_cli_login    (KvbCli *cli, int argc, char **argv);
-int  kvb_cli_logout   (KvbCli *cli, int argc, char **argv);
-int  kvb_cli_accounts (KvbCli *cli, int argc, char **argv);
 
 /**
  * kvb_cli_parse_options:

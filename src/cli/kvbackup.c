@@ -25,9 +25,6 @@ static const KvbCliCommand commands[] = {
   { "login",   N_("Sign in and remember the sign-in in the keyring"),    kvb_cli_login },
   { "logout",  N_("Sign out and remove the account’s secrets"),          kvb_cli_logout },
   { "accounts", N_("List the accounts that are signed in"),              kvb_cli_accounts },
-  { "login",   N_("Sign in and remember the sign-in in the keyring"),    kvb_cli_login },
-  { "logout",  N_("Sign out and remove the account’s secrets"),          kvb_cli_logout },
-  { "accounts", N_("List the accounts that are signed in"),              kvb_cli_accounts },
 };
 
 static void
