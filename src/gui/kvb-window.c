@@ -9,8 +9,36 @@
 
 #include <glib/gi18n.h>
 
+#include "kvb-account-store.h"
+#include "kvb-azure-cli-credential.h"
+#include "kvb-browser-flow.h"
 #include "kvb-cloud-row.h"
+#include "kvb-device-code-dialog.h"
+#include "kvb-device-code-flow.h"
+#include "kvb-error.h"
+#include "kvb-keyring.h"
+#include "kvb-pipeline.h"
+#ifdef KVB_HAVE_SAMPLE_CLOUD
+#include "kvb-sample-cloud.h"
+#endif
+#include "kvb-sign-in-settings.h"
+#include "kvb-vault-finder.h"
 #include "kvb-window.h"
+
+/* One signed-in account as the window shows it: the sample cloud, or an account of the store. */
+typedef struct
+{
+  KvbWindow      *window;         /* unowned; NULL once the session was removed */
+  KvbAccount     *account;        /* NULL for the sample cloud */
+  GObject        *sample;         /* the sample cloud (KvbSampleCloud), NULL otherwise */
+  KvbCloud       *cloud;
+  KvbCredential  *credential;
+  char           *title;
+  char           *subtitle;
+  GPtrArray      *subscriptions;  /* of KvbFoundSubscription; NULL while loading or failed */
+  char           *error;          /* why nothing could be listed, for people */
+  GCancellable   *cancellable;
+} Session;
 
 struct _KvbWindow
 {
@@ -23,10 +51,18 @@ struct _KvbWindow
   GtkWidget            *welcome_back_button;
   KvbCloudRow          *cloud_row;
   AdwPreferencesGroup  *methods_group;
+  AdwEntryRow          *sp_tenant_row;
+  AdwEntryRow          *sp_client_id_row;
+  AdwEntryRow          *sp_secret_row;
+  AdwActionRow         *sp_certificate_row;
+  GtkWidget            *sp_certificate_clear;
   GtkWidget            *progress_box;
+  GtkStack             *progress_icon;
   GtkSpinner           *progress_spinner;
   GtkLabel             *progress_label;
   GtkWidget            *progress_cancel_button;
+  GtkWidget            *url_box;
+  GtkLabel             *url_label;
   GtkWidget            *sample_button;
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar;
@@ -46,6 +82,18 @@ struct _KvbWindow
   /* Owned references */
   GSettings            *settings;
   GCancellable         *cancellable;   /* cancelled when the window goes */
+  KvbPipeline          *pipeline;
+  KvbAccountStore      *store;
+  GPtrArray            *sessions;      /* of Session, in the order they were added */
+
+  /* The sign-in flow that runs, if any */
+  GCancellable         *flow_cancellable;
+  KvbDeviceCodeFlow    *device_flow;
+  GtkWidget            *device_dialog;
+  KvbBrowserFlow       *browser_flow;
+  char                 *browser_url;
+  char                 *certificate_path;
+  GtkFileChooserNative *certificate_chooser;
 };
 
 G_DEFINE_FINAL_TYPE (KvbWindow, kvb_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -89,6 +137,1062 @@ show_vault (KvbWindow  *self,
     }
 
   adw_view_switcher_title_set_subtitle (self->switcher_title, vault_name);
+}
+
+/* Sessions */
+
+static Session *
+session_new (KvbWindow *self)
+{
+  Session *session = g_rc_box_new0 (Session);
+
+  session->window = self;
+  session->cancellable = g_cancellable_new ();
+  return session;
+}
+
+static void
+session_clear (Session *session)
+{
+  g_clear_object (&session->account);
+  g_clear_object (&session->sample);
+  g_clear_object (&session->cloud);
+  g_clear_object (&session->credential);
+  g_clear_pointer (&session->title, g_free);
+  g_clear_pointer (&session->subtitle, g_free);
+  g_clear_pointer (&session->subscriptions, g_ptr_array_unref);
+  g_clear_pointer (&session->error, g_free);
+  g_clear_object (&session->cancellable);
+}
+
+static Session *
+session_ref (Session *session)
+{
+  return g_rc_box_acquire (session);
+}
+
+static void
+session_unref (Session *session)
+{
+  g_rc_box_release_full (session, (GDestroyNotify) session_clear);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Session, session_unref)
+
+/* The session leaves the window: its work stops, and late answers find session->window NULL. */
+static void
+session_detach (Session *session)
+{
+  g_cancellable_cancel (session->cancellable);
+  session->window = NULL;
+  session_unref (session);
+}
+
+static void rebuild_sidebar (KvbWindow *self);
+static void rebuild_accounts (KvbWindow *self);
+static void sign_out_clicked_cb (GtkButton *button, KvbWindow *self);
+
+static char *
+describe_cloud (const char *cloud_name)
+{
+  if (cloud_name == NULL || g_ascii_strcasecmp (cloud_name, "public") == 0)
+    return g_strdup (_("Azure"));
+  if (g_ascii_strcasecmp (cloud_name, "china") == 0)
+    return g_strdup (_("Azure China"));
+  if (g_ascii_strcasecmp (cloud_name, "usgov") == 0)
+    return g_strdup (_("Azure US Government"));
+  if (g_ascii_strcasecmp (cloud_name, "sample") == 0)
+    return g_strdup (_("Sample cloud"));
+  {
+    g_autofree char *base = g_path_get_basename (cloud_name);
+    g_autofree char *display = g_filename_display_name (base);
+    /* translators: %s is the file name of a custom cloud profile */
+    return g_strdup_printf (_("Custom cloud (%s)"), display);
+  }
+}
+
+static void
+session_loaded_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Session) session = user_data;
+  g_autoptr(GPtrArray) subscriptions = NULL;
+  g_autoptr(GError) error = NULL;
+
+  subscriptions = kvb_vault_finder_list_finish (KVB_VAULT_FINDER (source), result, &error);
+  if (session->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (subscriptions == NULL)
+    {
+      g_debug ("Listing the vaults of %s failed: %s", session->title, error->message);
+      session->error = g_strdup (error->message);
+    }
+  else
+    session->subscriptions = g_steal_pointer (&subscriptions);
+
+  rebuild_sidebar (session->window);
+}
+
+static void
+session_load (Session *session)
+{
+  g_autoptr(KvbVaultFinder) finder = NULL;
+
+  g_clear_pointer (&session->subscriptions, g_ptr_array_unref);
+  g_clear_pointer (&session->error, g_free);
+
+  finder = kvb_vault_finder_new (session->window->pipeline, session->cloud, session->credential);
+  kvb_vault_finder_list_async (finder, session->cancellable, session_loaded_cb, session_ref (session));
+}
+
+static void
+sessions_changed (KvbWindow *self)
+{
+  gboolean any = self->sessions->len > 0;
+
+  gtk_widget_set_visible (self->welcome_back_button, any);
+  if (!any)
+    {
+      gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+      show_vault (self, NULL);
+    }
+  rebuild_sidebar (self);
+  rebuild_accounts (self);
+}
+
+static Session *
+find_store_session (KvbWindow  *self,
+                    KvbAccount *account)
+{
+  for (guint i = 0; i < self->sessions->len; i++)
+    {
+      Session *session = g_ptr_array_index (self->sessions, i);
+
+      if (session->account != NULL &&
+          g_strcmp0 (kvb_account_get_id (session->account), kvb_account_get_id (account)) == 0)
+        return session;
+    }
+  return NULL;
+}
+
+/* Keeps one session per account of the store: new accounts get one (and start listing their
+ * vaults), accounts that left the store lose theirs.  The sample cloud is not in the store. */
+static void
+sync_store_sessions (KvbWindow *self)
+{
+  GListModel *model = G_LIST_MODEL (self->store);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = self->sessions->len; i > 0; i--)
+    {
+      Session *session = g_ptr_array_index (self->sessions, i - 1);
+      gboolean found = FALSE;
+
+      if (session->account == NULL)
+        continue;
+      for (guint j = 0; j < n && !found; j++)
+        {
+          g_autoptr(KvbAccount) account = g_list_model_get_item (model, j);
+          found = g_strcmp0 (kvb_account_get_id (account), kvb_account_get_id (session->account)) == 0;
+        }
+      if (!found)
+        g_ptr_array_remove_index (self->sessions, i - 1);
+    }
+
+  for (guint j = 0; j < n; j++)
+    {
+      g_autoptr(KvbAccount) account = g_list_model_get_item (model, j);
+      g_autoptr(GError) error = NULL;
+      KvbCredential *credential;
+      Session *session;
+
+      if (find_store_session (self, account) != NULL)
+        continue;
+
+      session = session_new (self);
+      session->account = g_object_ref (account);
+      session->title = g_strdup (*kvb_account_get_username (account) != '\0'
+                                 ? kvb_account_get_username (account) : kvb_account_get_client_id (account));
+      session->subtitle = describe_cloud (kvb_account_get_cloud (account));
+      g_ptr_array_add (self->sessions, session);
+
+      session->cloud = kvb_account_store_dup_cloud (self->store, account, &error);
+      credential = session->cloud ? kvb_account_store_get_credential (self->store, account, &error) : NULL;
+      if (credential == NULL)
+        {
+          session->error = g_strdup (error->message);
+          continue;
+        }
+      kvb_pipeline_add_cloud (self->pipeline, session->cloud, NULL);
+      session->credential = g_object_ref (credential);
+      session_load (session);
+    }
+
+  sessions_changed (self);
+}
+
+static void
+store_items_changed_cb (KvbWindow *self)
+{
+  sync_store_sessions (self);
+}
+
+/* Sidebar */
+
+static GtkWidget *
+sidebar_label (const char *text,
+               const char *css_class,
+               gboolean    wrap)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (wrap)
+    {
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+    }
+  else
+    gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  if (css_class != NULL)
+    gtk_widget_add_css_class (label, css_class);
+  return label;
+}
+
+/* A row that only says something: not selectable, not activatable. */
+static void
+append_note (GtkListBox *list,
+             GtkWidget  *child)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), child);
+  gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+  gtk_list_box_append (list, row);
+}
+
+static void
+rebuild_sidebar (KvbWindow *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list))) != NULL)
+    gtk_list_box_remove (self->sidebar_list, child);
+  show_vault (self, NULL);
+
+  for (guint i = 0; i < self->sessions->len; i++)
+    {
+      Session *session = g_ptr_array_index (self->sessions, i);
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+
+      gtk_widget_set_margin_top (box, i == 0 ? 6 : 18);
+      gtk_box_append (GTK_BOX (box), sidebar_label (session->title, "heading", FALSE));
+      gtk_box_append (GTK_BOX (box), sidebar_label (session->subtitle, "dim-label", FALSE));
+      gtk_widget_add_css_class (gtk_widget_get_last_child (box), "caption");
+      append_note (self->sidebar_list, box);
+
+      if (session->error != NULL)
+        {
+          GtkWidget *label = sidebar_label (session->error, "error", TRUE);
+          append_note (self->sidebar_list, label);
+          continue;
+        }
+
+      if (session->subscriptions == NULL)
+        {
+          GtkWidget *busy = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+          GtkWidget *spinner = gtk_spinner_new ();
+
+          gtk_spinner_start (GTK_SPINNER (spinner));
+          gtk_box_append (GTK_BOX (busy), spinner);
+          gtk_box_append (GTK_BOX (busy), sidebar_label (_("Loading subscriptions and vaults…"), "dim-label", TRUE));
+          append_note (self->sidebar_list, busy);
+          continue;
+        }
+
+      if (session->subscriptions->len == 0)
+        append_note (self->sidebar_list,
+                     sidebar_label (_("This account sees no subscriptions."), "dim-label", TRUE));
+
+      for (guint j = 0; j < session->subscriptions->len; j++)
+        {
+          KvbFoundSubscription *sub = g_ptr_array_index (session->subscriptions, j);
+
+          append_note (self->sidebar_list, sidebar_label (sub->name, "sidebar-heading", FALSE));
+
+          if (sub->error != NULL)
+            append_note (self->sidebar_list, sidebar_label (sub->error, "dim-label", TRUE));
+          else if (sub->vaults->len == 0)
+            append_note (self->sidebar_list, sidebar_label (_("No vaults"), "dim-label", TRUE));
+
+          for (guint k = 0; sub->error == NULL && k < sub->vaults->len; k++)
+            {
+              KvbFoundVault *vault = g_ptr_array_index (sub->vaults, k);
+              GtkWidget *row = gtk_list_box_row_new ();
+              GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+              GtkWidget *place;
+
+              gtk_box_append (GTK_BOX (vbox), sidebar_label (vault->name, NULL, FALSE));
+              place = sidebar_label (vault->location ? vault->location : "", "caption", FALSE);
+              gtk_widget_add_css_class (place, "dim-label");
+              gtk_box_append (GTK_BOX (vbox), place);
+              gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), vbox);
+              g_object_set_data_full (G_OBJECT (row), "vault-name", g_strdup (vault->name), g_free);
+              gtk_list_box_append (self->sidebar_list, row);
+            }
+        }
+    }
+
+  gtk_stack_set_visible_child_name (self->sidebar_stack, "list");
+}
+
+static void
+sidebar_row_selected_cb (KvbWindow     *self,
+                         GtkListBoxRow *row)
+{
+  const char *name = row ? g_object_get_data (G_OBJECT (row), "vault-name") : NULL;
+
+  show_vault (self, name);
+  if (name != NULL)
+    adw_leaflet_set_visible_child (self->leaflet, self->content);
+}
+
+/* Accounts menu */
+
+static void
+rebuild_accounts (KvbWindow *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->accounts_list))) != NULL)
+    gtk_list_box_remove (self->accounts_list, child);
+
+  for (guint i = 0; i < self->sessions->len; i++)
+    {
+      Session *session = g_ptr_array_index (self->sessions, i);
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *button = gtk_button_new_with_label (_("Sign Out"));
+      g_autofree char *label = NULL;
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), session->title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), session->subtitle);
+      gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+      /* translators: %s is an account's user name */
+      label = g_strdup_printf (_("Sign out of %s"), session->title);
+      gtk_widget_set_tooltip_text (button, label);
+      g_object_set_data (G_OBJECT (button), "session", session);
+      g_signal_connect (button, "clicked", G_CALLBACK (sign_out_clicked_cb), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+      gtk_list_box_append (self->accounts_list, row);
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->accounts_button), self->sessions->len > 0);
+}
+
+static void
+signed_out_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kvb_account_store_sign_out_finish (KVB_ACCOUNT_STORE (source), result, &error))
+    {
+      if (self->sessions != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kvb_window_add_toast (self, error->message);
+      return;
+    }
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+
+  /* The store's items-changed signal already removed the session. */
+  sync_store_sessions (self);
+}
+
+static void
+sign_out_clicked_cb (GtkButton *button,
+                     KvbWindow *self)
+{
+  Session *session = g_object_get_data (G_OBJECT (button), "session");
+  g_autofree char *message = NULL;
+
+  gtk_popover_popdown (gtk_menu_button_get_popover (self->accounts_button));
+
+  if (session->account != NULL)
+    {
+      kvb_account_store_sign_out_async (self->store, session->account, self->cancellable,
+                                        signed_out_cb, g_object_ref (self));
+      return;
+    }
+
+  /* The sample cloud: stopping it is all there is to it. */
+  /* translators: %s is an account name */
+  message = g_strdup_printf (_("Signed out of %s"), session->title);
+  g_ptr_array_remove (self->sessions, session);
+  sessions_changed (self);
+  kvb_window_add_toast (self, message);
+}
+
+/* Sign-in flows */
+
+static void
+set_flow_running (KvbWindow *self,
+                  gboolean   running)
+{
+  static const char * const actions[] = {
+    "win.sign-in-browser", "win.sign-in-device-code", "win.sign-in-azure-cli",
+    "win.sign-in-service-principal",
+#ifdef KVB_HAVE_SAMPLE_CLOUD
+    "win.try-sample",
+#endif
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-sign-in", running);
+}
+
+static void
+flow_clear (KvbWindow *self)
+{
+  if (self->device_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->device_dialog));
+  g_clear_weak_pointer (&self->device_dialog);
+  g_clear_object (&self->device_flow);
+  g_clear_object (&self->browser_flow);
+  g_clear_pointer (&self->browser_url, g_free);
+  gtk_widget_set_visible (self->url_box, FALSE);
+}
+
+/* Starts a new flow: the previous one (if any) is stopped, the page says what is happening. */
+static GCancellable *
+flow_begin (KvbWindow  *self,
+            const char *message)
+{
+  if (self->flow_cancellable != NULL)
+    g_cancellable_cancel (self->flow_cancellable);
+  g_clear_object (&self->flow_cancellable);
+  flow_clear (self);
+
+  self->flow_cancellable = g_cancellable_new ();
+  gtk_stack_set_visible_child_name (self->progress_icon, "busy");
+  gtk_spinner_start (self->progress_spinner);
+  gtk_label_set_text (self->progress_label, message);
+  gtk_widget_set_visible (self->progress_cancel_button, TRUE);
+  gtk_widget_set_visible (self->progress_box, TRUE);
+  set_flow_running (self, TRUE);
+
+  return self->flow_cancellable;
+}
+
+static void
+flow_progress (KvbWindow  *self,
+               const char *message)
+{
+  gtk_label_set_text (self->progress_label, message);
+}
+
+static void
+flow_end (KvbWindow *self)
+{
+  flow_clear (self);
+  g_clear_object (&self->flow_cancellable);
+  gtk_spinner_stop (self->progress_spinner);
+  gtk_widget_set_visible (self->progress_box, FALSE);
+  set_flow_running (self, FALSE);
+}
+
+static gboolean
+is_cancellation (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+         g_error_matches (error, KVB_ERROR, KVB_ERROR_SIGN_IN_CANCELLED);
+}
+
+/* The flow failed: the page keeps saying why until the next attempt.  A cancellation is the
+ * user's own doing and says nothing. */
+static void
+flow_fail (KvbWindow    *self,
+           const GError *error)
+{
+  if (is_cancellation (error))
+    {
+      flow_end (self);
+      return;
+    }
+
+  g_debug ("Sign-in failed: %s", error->message);
+  flow_clear (self);
+  g_clear_object (&self->flow_cancellable);
+  gtk_spinner_stop (self->progress_spinner);
+  gtk_stack_set_visible_child_name (self->progress_icon, "error");
+  gtk_label_set_text (self->progress_label, error->message);
+  gtk_widget_set_visible (self->progress_cancel_button, FALSE);
+  gtk_widget_set_visible (self->progress_box, TRUE);
+  set_flow_running (self, FALSE);
+}
+
+static void
+flow_fail_literal (KvbWindow  *self,
+                   const char *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT, message);
+
+  flow_fail (self, error);
+}
+
+static void
+show_vaults_page (KvbWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->main_stack, "vaults");
+  adw_leaflet_set_visible_child (self->leaflet, self->sidebar);
+}
+
+static void
+account_added_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(KvbAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  Session *session;
+
+  account = kvb_account_store_add_finish (KVB_ACCOUNT_STORE (source), result, &error);
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+  if (account == NULL)
+    {
+      if (self->flow_cancellable != NULL)
+        flow_fail (self, error);
+      return;
+    }
+
+  flow_end (self);
+  sync_store_sessions (self);
+  session = find_store_session (self, account);
+  /* translators: %s is the account's user name */
+  message = g_strdup_printf (_("Signed in as %s"), session ? session->title : kvb_account_get_username (account));
+  kvb_window_add_toast (self, message);
+  show_vaults_page (self);
+}
+
+/* Every flow ends here: the store remembers the account (and its secret in the keyring). */
+static void
+flow_signed_in (KvbWindow            *self,
+                KvbAccountCredential *credential)
+{
+  flow_progress (self, _("Signed in. Saving the sign-in…"));
+  kvb_account_store_add_async (self->store, credential, self->flow_cancellable,
+                               account_added_cb, g_object_ref (self));
+}
+
+typedef struct
+{
+  KvbCloud *cloud;
+  char     *cloud_name;
+  char     *client_id;
+  char     *tenant;
+} FlowSetup;
+
+static void
+flow_setup_clear (FlowSetup *setup)
+{
+  g_clear_object (&setup->cloud);
+  g_clear_pointer (&setup->cloud_name, g_free);
+  g_clear_pointer (&setup->client_id, g_free);
+  g_clear_pointer (&setup->tenant, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FlowSetup, flow_setup_clear)
+
+/* The cloud, client id and tenant to sign in with, from the page and the preferences. */
+static gboolean
+flow_setup (KvbWindow *self,
+            FlowSetup *setup)
+{
+  g_autoptr(GError) error = NULL;
+
+  setup->cloud = kvb_cloud_row_dup_cloud (self->cloud_row, &error);
+  if (setup->cloud == NULL || !kvb_pipeline_add_cloud (self->pipeline, setup->cloud, &error))
+    {
+      flow_begin (self, "");
+      flow_fail (self, error);
+      return FALSE;
+    }
+  setup->cloud_name = g_settings_get_string (self->settings, "cloud");
+  setup->client_id = kvb_sign_in_dup_client_id (self->settings, NULL);
+  setup->tenant = kvb_sign_in_dup_tenant (self->settings, NULL);
+  return TRUE;
+}
+
+/* Browser */
+
+static void
+browser_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+
+  credential = kvb_browser_flow_wait_finish (KVB_BROWSER_FLOW (source), result, &error);
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+  if ((gpointer) source != (gpointer) self->browser_flow)
+    return;   /* a flow that was replaced */
+  if (credential == NULL)
+    flow_fail (self, error);
+  else
+    flow_signed_in (self, credential);
+}
+
+static void
+sign_in_browser_cb (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+  g_auto(FlowSetup) setup = { 0 };
+  g_autoptr(GError) error = NULL;
+  GCancellable *cancellable;
+  const char *url;
+
+  if (!flow_setup (self, &setup))
+    return;
+
+  cancellable = flow_begin (self, _("Waiting for the sign-in in your browser…"));
+  self->browser_flow = kvb_browser_flow_new (self->pipeline, setup.cloud, setup.cloud_name,
+                                             setup.client_id, setup.tenant);
+  url = kvb_browser_flow_start (self->browser_flow, &error);
+  if (url == NULL)
+    {
+      flow_fail (self, error);
+      return;
+    }
+
+  /* The address is also shown, for a browser that did not open or another machine. */
+  self->browser_url = g_strdup (url);
+  gtk_label_set_text (self->url_label, url);
+  gtk_widget_set_visible (self->url_box, TRUE);
+  gtk_show_uri (GTK_WINDOW (self), url, GDK_CURRENT_TIME);
+
+  kvb_browser_flow_wait_async (self->browser_flow, cancellable, browser_done_cb, g_object_ref (self));
+}
+
+static void
+copy_sign_in_url_cb (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  if (self->browser_url == NULL)
+    return;
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->browser_url);
+  kvb_window_add_toast (self, _("Address copied"));
+}
+
+/* Device code */
+
+static void
+device_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+
+  credential = kvb_device_code_flow_wait_finish (KVB_DEVICE_CODE_FLOW (source), result, &error);
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+  if ((gpointer) source != (gpointer) self->device_flow)
+    return;
+  if (self->device_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->device_dialog));
+  if (credential == NULL)
+    flow_fail (self, error);
+  else
+    flow_signed_in (self, credential);
+}
+
+static void
+device_dialog_response_cb (KvbWindow  *self,
+                           const char *response)
+{
+  /* The dialog's only answer is Cancel (or Escape). */
+  if (self->device_flow != NULL)
+    kvb_device_code_flow_cancel (self->device_flow);
+  if (self->flow_cancellable != NULL)
+    g_cancellable_cancel (self->flow_cancellable);
+}
+
+static void
+device_started_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  KvbDeviceCodeFlow *flow = KVB_DEVICE_CODE_FLOW (source);
+
+  gboolean ok = kvb_device_code_flow_start_finish (flow, result, &error);
+
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+  if (!ok)
+    {
+      if ((gpointer) flow == (gpointer) self->device_flow)
+        flow_fail (self, error);
+      return;
+    }
+  if ((gpointer) flow != (gpointer) self->device_flow)
+    return;
+
+  flow_progress (self, _("Waiting for you to sign in with the code…"));
+  g_set_weak_pointer (&self->device_dialog,
+                      kvb_device_code_dialog_new (GTK_WINDOW (self),
+                                                  kvb_device_code_flow_get_user_code (flow),
+                                                  kvb_device_code_flow_get_verification_uri (flow)));
+  g_signal_connect_object (self->device_dialog, "response", G_CALLBACK (device_dialog_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (self->device_dialog));
+
+  kvb_device_code_flow_wait_async (flow, self->flow_cancellable, device_done_cb, g_object_ref (self));
+}
+
+static void
+sign_in_device_code_cb (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+  g_auto(FlowSetup) setup = { 0 };
+  GCancellable *cancellable;
+
+  if (!flow_setup (self, &setup))
+    return;
+
+  cancellable = flow_begin (self, _("Asking for a sign-in code…"));
+  self->device_flow = kvb_device_code_flow_new (self->pipeline, setup.cloud, setup.cloud_name,
+                                                setup.client_id, setup.tenant);
+  kvb_device_code_flow_start_async (self->device_flow, cancellable, device_started_cb, g_object_ref (self));
+}
+
+/* Azure CLI */
+
+typedef struct
+{
+  KvbWindow *self;
+  KvbCloud  *cloud;
+} CliData;
+
+static void
+cli_account_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  CliData *data = user_data;
+  g_autoptr(KvbWindow) self = data->self;
+  g_autoptr(KvbCloud) cloud = data->cloud;
+  g_autoptr(KvbAccount) account = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (data);
+  account = kvb_azure_cli_credential_show_account_finish (KVB_AZURE_CLI_CREDENTIAL (source), result, &error);
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+  if (self->flow_cancellable == NULL)
+    return;
+  if (account == NULL)
+    {
+      flow_fail (self, error);
+      return;
+    }
+
+  credential = kvb_account_credential_new (self->pipeline, cloud, account,
+                                           kvb_account_store_get_keyring (self->store), NULL);
+  flow_signed_in (self, credential);
+}
+
+static void
+sign_in_azure_cli_cb (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+  g_auto(FlowSetup) setup = { 0 };
+  g_autoptr(KvbAzureCliCredential) cli = NULL;
+  GCancellable *cancellable;
+  CliData *data;
+
+  if (!flow_setup (self, &setup))
+    return;
+
+  cancellable = flow_begin (self, _("Asking the Azure CLI which account it is signed in to…"));
+  cli = kvb_azure_cli_credential_new ();
+  data = g_new0 (CliData, 1);
+  data->self = g_object_ref (self);
+  data->cloud = g_steal_pointer (&setup.cloud);
+  kvb_azure_cli_credential_show_account_async (cli, setup.cloud_name, cancellable, cli_account_cb, data);
+}
+
+/* Service principal */
+
+static void
+sp_token_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(KvbAccessToken) token = NULL;
+  g_autoptr(GError) error = NULL;
+
+  token = kvb_credential_get_token_finish (KVB_CREDENTIAL (source), result, &error);
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+  if (self->flow_cancellable == NULL)
+    return;
+  if (token == NULL)
+    {
+      flow_fail (self, error);
+      return;
+    }
+
+  /* The secret goes to the keyring with the account; the page forgets it. */
+  gtk_editable_set_text (GTK_EDITABLE (self->sp_secret_row), "");
+  flow_signed_in (self, KVB_ACCOUNT_CREDENTIAL (source));
+}
+
+static char *
+entry_text (AdwEntryRow *row)
+{
+  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+}
+
+static void
+sign_in_service_principal_cb (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+  g_auto(FlowSetup) setup = { 0 };
+  g_autoptr(KvbAccount) account = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autofree char *tenant = entry_text (self->sp_tenant_row);
+  g_autofree char *client_id = entry_text (self->sp_client_id_row);
+  const char *secret = gtk_editable_get_text (GTK_EDITABLE (self->sp_secret_row));
+  GCancellable *cancellable;
+
+  if (*tenant == '\0' || *client_id == '\0')
+    {
+      flow_fail_literal (self, _("Enter the tenant and the application (client) ID of the service principal."));
+      return;
+    }
+  if (*secret == '\0' && self->certificate_path == NULL)
+    {
+      flow_fail_literal (self, _("Enter the client secret, or choose the certificate file of the service principal."));
+      return;
+    }
+
+  if (!flow_setup (self, &setup))
+    return;
+
+  cancellable = flow_begin (self, _("Signing in as the service principal…"));
+  account = kvb_account_new (KVB_ACCOUNT_KIND_SERVICE_PRINCIPAL, setup.cloud_name,
+                             kvb_cloud_get_authority_host (setup.cloud), client_id, tenant, client_id);
+  if (self->certificate_path != NULL)
+    kvb_account_set_certificate (account, self->certificate_path);
+  credential = kvb_account_credential_new (self->pipeline, setup.cloud, account,
+                                           kvb_account_store_get_keyring (self->store), NULL);
+  if (self->certificate_path == NULL)
+    kvb_account_credential_set_client_secret (credential, secret);
+
+  /* A token for Resource Manager proves the secret or certificate before anything is saved. */
+  kvb_credential_get_token_async (KVB_CREDENTIAL (credential), kvb_cloud_get_arm_scope (setup.cloud),
+                                  NULL, cancellable, sp_token_cb, g_object_ref (self));
+}
+
+static void
+set_certificate (KvbWindow  *self,
+                 const char *path)
+{
+  g_free (self->certificate_path);
+  self->certificate_path = g_strdup (path);
+
+  if (path != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (path);
+      adw_action_row_set_subtitle (self->sp_certificate_row, display);
+    }
+  else
+    adw_action_row_set_subtitle (self->sp_certificate_row, NULL);
+  gtk_widget_set_visible (self->sp_certificate_clear, path != NULL);
+}
+
+static void
+certificate_response_cb (KvbWindow            *self,
+                         int                   response,
+                         GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_clear_object (&self->certificate_chooser);
+  if (file != NULL && (path = g_file_get_path (file)) != NULL)
+    set_certificate (self, path);
+}
+
+static void
+choose_certificate_cb (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  if (self->certificate_chooser != NULL)
+    return;
+  self->certificate_chooser = gtk_file_chooser_native_new (_("Choose the Certificate of the Service Principal"),
+                                                           GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                           _("_Choose"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->certificate_chooser), TRUE);
+  g_signal_connect_object (self->certificate_chooser, "response", G_CALLBACK (certificate_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->certificate_chooser));
+}
+
+static void
+clear_certificate_cb (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  set_certificate (KVB_WINDOW (widget), NULL);
+}
+
+#ifdef KVB_HAVE_SAMPLE_CLOUD
+/* Sample cloud */
+
+static void
+sample_started_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  KvbSampleCloud *sample = KVB_SAMPLE_CLOUD (source);
+  g_autoptr(GError) error = NULL;
+  Session *session;
+
+  gboolean ok = kvb_sample_cloud_start_finish (sample, result, &error);
+
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+  if (!ok)
+    {
+      if (self->flow_cancellable != NULL)
+        flow_fail (self, error);
+      return;
+    }
+  if (self->flow_cancellable == NULL || g_cancellable_is_cancelled (self->flow_cancellable))
+    return;   /* cancelled: dropping the last reference stops the stand-in */
+
+  session = session_new (self);
+  session->sample = g_object_ref (G_OBJECT (sample));
+  session->cloud = g_object_ref (kvb_sample_cloud_get_cloud (sample));
+  session->credential = g_object_ref (kvb_sample_cloud_get_credential (sample));
+  session->title = g_strdup (_("Sample cloud"));
+  /* translators: %s is the client id of the sample's service principal */
+  session->subtitle = g_strdup_printf (_("Service principal %s"), kvb_sample_cloud_get_client_id (sample));
+  g_ptr_array_add (self->sessions, session);
+
+  flow_end (self);
+  session_load (session);
+  sessions_changed (self);
+  show_vaults_page (self);
+}
+
+static void
+try_sample_cb (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+  g_autoptr(KvbSampleCloud) sample = NULL;
+  GCancellable *cancellable;
+
+  for (guint i = 0; i < self->sessions->len; i++)
+    if (((Session *) g_ptr_array_index (self->sessions, i))->sample != NULL)
+      {
+        show_vaults_page (self);
+        return;
+      }
+
+  cancellable = flow_begin (self, _("Starting the sample cloud…"));
+  sample = kvb_sample_cloud_new (self->pipeline);
+  kvb_sample_cloud_start_async (sample, cancellable, sample_started_cb, g_object_ref (self));
+}
+
+#endif
+
+static void
+cancel_sign_in_cb (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  if (self->device_flow != NULL)
+    kvb_device_code_flow_cancel (self->device_flow);
+  if (self->browser_flow != NULL)
+    kvb_browser_flow_cancel (self->browser_flow);
+  flow_end (self);
+}
+
+static void
+add_account_cb (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  gtk_popover_popdown (gtk_menu_button_get_popover (self->accounts_button));
+  gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+}
+
+/* Keyring */
+
+static void
+update_keyring_bar (KvbWindow *self)
+{
+  gtk_info_bar_set_revealed (self->keyring_bar, !kvb_account_store_get_keyring_available (self->store));
+}
+
+static void
+keyring_checked_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (kvb_keyring_check_finish (KVB_KEYRING (source), result, &error))
+    return;
+  if (self->sessions == NULL)
+    return;   /* the window is gone */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_debug ("No keyring: %s", error->message);
+  gtk_info_bar_set_revealed (self->keyring_bar, TRUE);
 }
 
 static void
@@ -155,11 +1259,36 @@ kvb_window_dispose (GObject *object)
   KvbWindow *self = (KvbWindow *)object;
 
   g_cancellable_cancel (self->cancellable);
+  if (self->flow_cancellable != NULL)
+    g_cancellable_cancel (self->flow_cancellable);
+  if (self->device_flow != NULL)
+    kvb_device_code_flow_cancel (self->device_flow);
+  if (self->browser_flow != NULL)
+    kvb_browser_flow_cancel (self->browser_flow);
+  flow_clear (self);
+  if (self->certificate_chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->certificate_chooser));
+  g_clear_object (&self->certificate_chooser);
+  g_clear_object (&self->flow_cancellable);
+  g_clear_pointer (&self->sessions, g_ptr_array_unref);
+
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_WINDOW);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->store);
+  g_clear_object (&self->pipeline);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (kvb_window_parent_class)->dispose (object);
+}
+
+static void
+kvb_window_finalize (GObject *object)
+{
+  KvbWindow *self = (KvbWindow *)object;
+
+  g_free (self->certificate_path);
+
+  G_OBJECT_CLASS (kvb_window_parent_class)->finalize (object);
 }
 
 static void
@@ -170,6 +1299,7 @@ kvb_window_class_init (KvbWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = kvb_window_dispose;
+  object_class->finalize = kvb_window_finalize;
   window_class->close_request = kvb_window_close_request;
 
   g_type_ensure (KVB_TYPE_CLOUD_ROW);
@@ -181,10 +1311,18 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, welcome_back_button);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, cloud_row);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, methods_group);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_tenant_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_client_id_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_secret_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_certificate_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_certificate_clear);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_box);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_icon);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_spinner);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_label);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, url_box);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, url_label);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sample_button);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar);
@@ -204,6 +1342,19 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-vaults", NULL, show_vaults_cb);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_cb);
   gtk_widget_class_install_action (widget_class, "win.show-page", "i", show_page_cb);
+  gtk_widget_class_install_action (widget_class, "win.add-account", NULL, add_account_cb);
+#ifdef KVB_HAVE_SAMPLE_CLOUD
+  gtk_widget_class_install_action (widget_class, "win.try-sample", NULL, try_sample_cb);
+#endif
+  gtk_widget_class_install_action (widget_class, "win.sign-in-browser", NULL, sign_in_browser_cb);
+  gtk_widget_class_install_action (widget_class, "win.sign-in-device-code", NULL, sign_in_device_code_cb);
+  gtk_widget_class_install_action (widget_class, "win.sign-in-azure-cli", NULL, sign_in_azure_cli_cb);
+  gtk_widget_class_install_action (widget_class, "win.sign-in-service-principal", NULL,
+                                   sign_in_service_principal_cb);
+  gtk_widget_class_install_action (widget_class, "win.choose-certificate", NULL, choose_certificate_cb);
+  gtk_widget_class_install_action (widget_class, "win.clear-certificate", NULL, clear_certificate_cb);
+  gtk_widget_class_install_action (widget_class, "win.cancel-sign-in", NULL, cancel_sign_in_cb);
+  gtk_widget_class_install_action (widget_class, "win.copy-sign-in-url", NULL, copy_sign_in_url_cb);
 
   for (int i = 1; i <= 4; i++)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + i, GDK_ALT_MASK,
@@ -224,7 +1375,31 @@ kvb_window_init (KvbWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
+  self->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) session_detach);
+  self->pipeline = kvb_pipeline_new ();
+  self->store = kvb_account_store_new (self->pipeline, self->settings, kvb_keyring_new ());
+  g_signal_connect_object (self->store, "items-changed", G_CALLBACK (store_items_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->store, "notify::keyring-available", G_CALLBACK (update_keyring_bar), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sidebar_list, "row-selected", G_CALLBACK (sidebar_row_selected_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->cloud_row, "error", G_CALLBACK (kvb_window_add_toast), self,
+                           G_CONNECT_SWAPPED);
+  set_flow_running (self, FALSE);
+#ifndef KVB_HAVE_SAMPLE_CLOUD
+  /* Built without the stand-in: offer nothing that cannot work. */
+  gtk_widget_set_visible (gtk_widget_get_ancestor (self->sample_button, ADW_TYPE_PREFERENCES_GROUP), FALSE);
+#endif
+
+  /* Tell at once when sign-ins cannot outlive this session. */
+  kvb_keyring_check_async (kvb_account_store_get_keyring (self->store), self->cancellable,
+                           keyring_checked_cb, g_object_ref (self));
+
+  sync_store_sessions (self);
   show_vault (self, NULL);
+  if (self->sessions->len > 0)
+    gtk_stack_set_visible_child_name (self->main_stack, "vaults");
 }
 
 KvbWindow *

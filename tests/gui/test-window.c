@@ -81,7 +81,7 @@ test_window_welcome (void)
 
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Key Vault Backup");
   g_assert_cmpstr (gtk_stack_get_visible_child_name (main_stack (window)), ==, "welcome");
-  g_assert_nonnull (find_by_name (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, "Welcome to Key Vault Backup"));
+  g_assert_nonnull (find_by_name (GTK_WIDGET (window), GTK_TYPE_LABEL, "Welcome to Key Vault Backup"));
   sample = find_by_name (GTK_WIDGET (window), GTK_TYPE_BUTTON, "_Try the Sample Cloud");
   g_assert_nonnull (sample);
   g_assert_true (gtk_widget_is_visible (sample));
