@@ -80,5 +80,6 @@ gboolean _kvb_make_certificate (JsonObject *policy, KvbCertMaterial *out, GError
 gboolean _kvb_import_certificate (const char *value, const char *password, JsonObject *policy,
                                   KvbCertMaterial *out, GError **error);
 char *_kvb_new_version_id (void);
+JsonObject *_kvb_normalize_policy (JsonObject *policy);
 
 G_END_DECLS

@@ -329,6 +329,12 @@ seed_entry (KvbEmuVault *vault, KvbStore *st, KvbKind kind, JsonObject *e, const
           json_object_set_object_member (policy, "secret_props", sp);
           json_object_set_object_member (policy, "x509_props", xp);
           json_object_set_object_member (policy, "issuer", iss);
+          {
+            JsonObject *full = _kvb_normalize_policy (policy);
+
+            json_object_unref (policy);
+            policy = full;
+          }
           if (!_kvb_make_certificate (policy, &m, &local))
             {
               json_object_unref (policy);

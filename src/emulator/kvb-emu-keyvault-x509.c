@@ -421,3 +421,82 @@ _kvb_import_certificate (const char       *value,
     gnutls_x509_privkey_deinit (xkey);
   return jwk != NULL;
 }
+
+static JsonObject *
+section (JsonObject *policy, const char *name)
+{
+  JsonNode *n = json_object_get_member (policy, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
+    {
+      json_object_set_object_member (policy, name, json_object_new ());
+      n = json_object_get_member (policy, name);
+    }
+  return json_node_get_object (n);
+}
+
+static void
+default_member (JsonObject *o, const char *member, JsonNode *value)
+{
+  if (json_object_has_member (o, member))
+    json_node_unref (value);
+  else
+    json_object_set_member (o, member, value);
+}
+
+/* A copy of @policy with the members the service fills in when a client leaves them out. */
+JsonObject *
+_kvb_normalize_policy (JsonObject *policy)
+{
+  JsonObject *p = json_object_new ();
+  JsonObject *kp, *sp, *xp, *iss;
+  g_autoptr(GList) members = policy ? json_object_get_members (policy) : NULL;
+
+  for (GList *l = members; l; l = l->next)
+    if (strcmp (l->data, "id") != 0 && strcmp (l->data, "attributes") != 0)
+      json_object_set_member (p, l->data, json_node_copy (json_object_get_member (policy, l->data)));
+  kp = section (p, "key_props");
+  default_member (kp, "exportable", json_node_init_boolean (json_node_alloc (), TRUE));
+  default_member (kp, "kty", json_node_init_string (json_node_alloc (), "RSA"));
+  if (g_str_has_prefix (json_object_get_string_member_with_default (kp, "kty", "RSA"), "RSA"))
+    default_member (kp, "key_size", json_node_init_int (json_node_alloc (), 2048));
+  else
+    default_member (kp, "crv", json_node_init_string (json_node_alloc (), "P-256"));
+  default_member (kp, "reuse_key", json_node_init_boolean (json_node_alloc (), FALSE));
+  sp = section (p, "secret_props");
+  default_member (sp, "contentType", json_node_init_string (json_node_alloc (), "application/x-pkcs12"));
+  xp = section (p, "x509_props");
+  default_member (xp, "subject", json_node_init_string (json_node_alloc (), "CN=DefaultPolicy"));
+  default_member (xp, "ekus", json_node_init_array (json_node_alloc (), json_array_new ()));
+  if (!json_object_has_member (xp, "key_usage"))
+    {
+      JsonArray *ku = json_array_new ();
+
+      json_array_add_string_element (ku, "digitalSignature");
+      json_array_add_string_element (ku, "keyEncipherment");
+      json_object_set_array_member (xp, "key_usage", ku);
+    }
+  default_member (xp, "validity_months", json_node_init_int (json_node_alloc (), 12));
+  if (!json_object_has_member (xp, "basic_constraints"))
+    {
+      JsonObject *bc = json_object_new ();
+
+      json_object_set_boolean_member (bc, "ca", FALSE);
+      json_object_set_object_member (xp, "basic_constraints", bc);
+    }
+  if (!json_object_has_member (p, "lifetime_actions"))
+    {
+      JsonArray *la = json_array_new ();
+      JsonObject *a = json_object_new (), *trigger = json_object_new (), *action = json_object_new ();
+
+      json_object_set_int_member (trigger, "lifetime_percentage", 80);
+      json_object_set_string_member (action, "action_type", "AutoRenew");
+      json_object_set_object_member (a, "trigger", trigger);
+      json_object_set_object_member (a, "action", action);
+      json_array_add_object_element (la, a);
+      json_object_set_array_member (p, "lifetime_actions", la);
+    }
+  iss = section (p, "issuer");
+  default_member (iss, "name", json_node_init_string (json_node_alloc (), "Self"));
+  return p;
+}

@@ -394,7 +394,7 @@ object_json (Ctx *c, KvbObject *obj, KvbVersion *v, Shape shape)
           json_object_set_string_member (o, "subject", "");
         else
           json_object_set_object_member (o, "policy", policy_json (c, obj, v));
-        if (shape != SHAPE_RESTORED && obj->operation)
+        if (!item && shape != SHAPE_RESTORED && obj->operation)
           {
             JsonObject *pending = json_object_new ();
             g_autofree char *pid = g_strdup_printf ("%s/certificates/%s/pending", c->base, obj->name);
@@ -1061,19 +1061,19 @@ op_create_certificate (Ctx *c, const char *name)
       error_reply (c, 409, "Conflict", NULL, "There is already a pending operation on certificate %s.", name);
       return;
     }
-  policy = member_object (body, "policy");
-  if (policy == NULL)
+  if (member_object (body, "policy") == NULL)
     {
       bad_parameter (c, "The property 'policy' is required.");
       return;
     }
+  policy = _kvb_normalize_policy (member_object (body, "policy"));
   if (!_kvb_make_certificate (policy, &m, &error))
     {
+      json_object_unref (policy);
       bad_parameter (c, "The certificate policy is not valid (subject, key type or size).");
       return;
     }
-  m.cert->policy = copy_json_object (policy);
-  json_object_remove_member (m.cert->policy, "id");
+  m.cert->policy = policy;
   if (!apply_body_attributes (c, body, m.cert, FALSE))
     {
       _kvb_version_free (m.cert), _kvb_version_free (m.key), _kvb_version_free (m.secret);
@@ -1165,20 +1165,13 @@ op_import_certificate (Ctx *c, const char *name)
                         "certificate is in valid PEM format, or the PKCS#12 content or its password is not valid.");
       return;
     }
-  if (policy)
+  m.cert->policy = _kvb_normalize_policy (policy);
+  if (policy == NULL)
     {
-      m.cert->policy = copy_json_object (policy);
-      json_object_remove_member (m.cert->policy, "id");
-    }
-  else
-    {
-      JsonObject *sp = json_object_new (), *iss = json_object_new ();
+      JsonObject *sp = json_object_get_object_member (m.cert->policy, "secret_props");
 
-      m.cert->policy = json_object_new ();
       json_object_set_string_member (sp, "contentType", m.secret->content_type);
-      json_object_set_object_member (m.cert->policy, "secret_props", sp);
-      json_object_set_string_member (iss, "name", "Unknown");
-      json_object_set_object_member (m.cert->policy, "issuer", iss);
+      json_object_set_string_member (json_object_get_object_member (m.cert->policy, "issuer"), "name", "Unknown");
     }
   if (!apply_body_attributes (c, body, m.cert, FALSE))
     {
