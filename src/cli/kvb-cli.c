@@ -209,7 +209,7 @@ kvb_cli_wait (KvbCli        *cli,
   while (*result == NULL)
     g_main_context_iteration (NULL, TRUE);
 
-  return g_steal_pointer (result);
+  return *result;
 }
 
 int

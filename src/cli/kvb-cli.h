@@ -91,7 +91,7 @@ gboolean  kvb_cli_prepare         (KvbCli              *cli,
                                    GError             **error);
 
 /* Runs the main loop until the async call that was given kvb_cli_wait_cb and @result finishes.
- * Returns: (transfer full): the result. */
+ * Returns: (transfer none): *@result, which the caller owns. */
 GAsyncResult *kvb_cli_wait        (KvbCli              *cli,
                                    GAsyncResult       **result);
 void      kvb_cli_wait_cb         (GObject             *source,

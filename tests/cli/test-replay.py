@@ -63,6 +63,9 @@ def item_name(item):
 
 
 def recorded_backup_value(name, path):
+    doc = recording(name)
+    if "responses" in doc:
+        return doc["responses"]["200"]["body"]["value"]
     for method, p, status, body in recorded_calls(name):
         if method == "POST" and "/" + p == path and status == 200:
             return json.loads(body)["value"]
@@ -121,6 +124,7 @@ def test_list_keys_three_pages():
         first = expected[0]
         obj = next(o for o in doc["objects"] if o["name"] == item_name(first))
         check(obj.get("created") == first["attributes"]["created"], "created date", res)
+        check(obj["id"].startswith("https://redacted.vault.azure.net/keys/"), "id: %r" % obj, res)
 
 
 @tap.test
@@ -130,7 +134,7 @@ def test_list_secrets_six_pages_managed():
     with Replay(rec) as server:
         res, doc = list_json(server, "https://redacted.vault.azure.net", "--kind", "secret")
         assert_clean_replay(server, res)
-        check(len(doc["objects"]) == len(expected) == 143,
+        check(len(doc["objects"]) == len(expected) > 125,
               "%d objects, %d recorded" % (len(doc["objects"]), len(expected)), res)
         managed = sorted(item_name(i) for i in expected if i.get("managed"))
         check(managed, "the recording has certificate-backed secrets")
@@ -173,7 +177,9 @@ def test_list_deleted():
                 item = next(i for i in expected if item_name(i) == o["name"])
                 check(o.get("scheduledPurgeDate") == item["scheduledPurgeDate"], "purge date", res)
                 check(o.get("deletedDate") == item["deletedDate"], "deleted date", res)
-                check(o.get("recoveryId") == item["recoveryId"], "recovery id", res)
+                # (the replay names the vault's host in ids, see kvb-replay.py)
+                check(o.get("recoveryId", "").split(".net")[-1] ==
+                      item["recoveryId"].split(".net")[-1], "recovery id", res)
 
 
 # Backup and restore ---------------------------------------------------------------------------

@@ -17,12 +17,15 @@
 # is answered with the first remaining call of the same method and path (the query is ignored:
 # the client sends its own api-version); calls passed over on the way are dropped, so the order
 # holds.  A request without a token gets the recorded 401 challenge (or the one the real service
-# sent in 2023 when the recording has none).  Entra ID's token endpoint hands out test tokens.
+# sent in 2023 when the recording has none).  A next page that the recording did not capture is
+# answered as an empty last page (marked "synthetic" in the log).  Entra ID's token endpoint
+# hands out test tokens.
 # Every request is logged to a JSON-lines file with its body (tokens are never logged).
 
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -37,6 +40,7 @@ CLIENT_ID = "replay-client"
 CLIENT_SECRET = "replay-client-secret"
 DEFAULT_CHALLENGE = ('Bearer authorization="https://login.windows.net/%s", '
                      'resource="https://vault.azure.net"' % TENANT)
+VAULT_URL = re.compile(r"https://[A-Za-z0-9-]+\.vault\.azure\.net")
 UNAUTHORIZED_BODY = ('{"error":{"code":"Unauthorized","message":"AKV10000: Request is missing a '
                      'Bearer or PoP token."}}')
 
@@ -215,6 +219,13 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         call, index, skipped = replay.take(self.command, u.path)
+        if call is None and self.command == "GET" and "skiptoken" in u.query:
+            # A next page the recording did not capture (the SDK's test stopped after the first
+            # page): answered as an empty last page, and marked so in the log.
+            entry.update(status=200, synthetic=True)
+            replay.write_log(entry)
+            self.reply(200, '{"value":[],"nextLink":null}')
+            return
         if call is None:
             entry["status"] = 404
             entry["unmatched"] = True
@@ -230,12 +241,17 @@ class Handler(BaseHTTPRequestHandler):
             entry["recorded_request_body"] = call["request_body"]
         replay.write_log(entry)
 
+        # The recordings' URLs were redacted (REDACTED.vault.azure.net) but the ids and
+        # nextLinks in their bodies kept the real vault's name; the real service names its own
+        # host there, so the body is given the host the request came to.
+        response_body = VAULT_URL.sub("https://" + host, call["body"]) if host else call["body"]
+
         headers = {}
         for k in ("content-type", "retry-after", "x-ms-keyvault-region",
                   "x-ms-keyvault-service-version", "x-ms-request-id"):
             if k in call["headers"]:
                 headers[k] = call["headers"][k]
-        self.reply(call["status"], call["body"], headers)
+        self.reply(call["status"], response_body, headers)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
 
