@@ -36,7 +36,7 @@ struct _KvbAccountCredential
   char *client_secret;      /* service principals: until handed to the delegate */
   KvbCredential *delegate;  /* service principals and the Azure CLI */
 
-  GHashTable *tokens;       /* "scope\ntenant" → KvbAccessToken */
+  GHashTable *tokens;       /* "scope\ntenant" → Cached */
   GQueue queue;             /* GTasks waiting for a refresh-token redemption */
   gboolean busy;            /* one redemption at a time: each one rotates the refresh token */
 };
@@ -52,6 +52,32 @@ typedef struct
   char *scope;
   char *tenant;
 } Request;
+
+/* An access token and when to ask for a new one: 5 minutes before it expires, or half-way
+ * through its life when that is shorter (the stand-in's tokens last a minute). */
+typedef struct
+{
+  KvbAccessToken *token;
+  gint64 refresh_at;        /* wall clock, seconds */
+} Cached;
+
+static void
+cached_free (Cached *c)
+{
+  kvb_access_token_unref (c->token);
+  g_free (c);
+}
+
+static KvbAccessToken *
+lookup_fresh (GHashTable *tokens,
+              const char *key)
+{
+  Cached *c = g_hash_table_lookup (tokens, key);
+
+  if (c == NULL || g_get_real_time () / G_USEC_PER_SEC >= c->refresh_at)
+    return NULL;
+  return c->token;
+}
 
 static void
 request_free (Request *r)
@@ -100,7 +126,7 @@ static void
 kvb_account_credential_init (KvbAccountCredential *self)
 {
   self->tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) kvb_access_token_unref);
+                                        (GDestroyNotify) cached_free);
   g_queue_init (&self->queue);
 }
 
@@ -166,7 +192,13 @@ kvb_account_credential_cache_token (KvbAccountCredential *self,
                                     const char           *tenant,
                                     KvbAccessToken       *token)
 {
-  g_hash_table_replace (self->tokens, token_key (scope, tenant), kvb_access_token_ref (token));
+  Cached *c = g_new0 (Cached, 1);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 lifetime = MAX (kvb_access_token_get_expires_on (token) - now, 0);
+
+  c->token = kvb_access_token_ref (token);
+  c->refresh_at = now + lifetime - MIN (REFRESH_MARGIN_SECONDS, lifetime / 2);
+  g_hash_table_replace (self->tokens, token_key (scope, tenant), c);
 }
 
 void
@@ -503,10 +535,10 @@ process_queue (KvbAccountCredential *self)
       GTask *task = g_queue_pop_head (&self->queue);
       Request *r = g_task_get_task_data (task);
       g_autofree char *key = token_key (r->scope, r->tenant);
-      KvbAccessToken *cached = g_hash_table_lookup (self->tokens, key);
+      KvbAccessToken *cached = lookup_fresh (self->tokens, key);
 
       /* Someone ahead in the queue may have fetched exactly this one. */
-      if (cached != NULL && kvb_access_token_is_fresh (cached, REFRESH_MARGIN_SECONDS))
+      if (cached != NULL)
         {
           g_task_return_pointer (task, kvb_access_token_ref (cached),
                                  (GDestroyNotify) kvb_access_token_unref);
@@ -573,9 +605,9 @@ kvb_account_credential_get_token_async (KvbCredential       *credential,
 
   {
     g_autofree char *key = token_key (r->scope, r->tenant);
-    KvbAccessToken *cached = g_hash_table_lookup (self->tokens, key);
+    KvbAccessToken *cached = lookup_fresh (self->tokens, key);
 
-    if (cached != NULL && kvb_access_token_is_fresh (cached, REFRESH_MARGIN_SECONDS))
+    if (cached != NULL)
       {
         g_task_return_pointer (task, kvb_access_token_ref (cached),
                                (GDestroyNotify) kvb_access_token_unref);

@@ -1,0 +1,940 @@
+/* test-signin-flows.c: every sign-in flow end to end against the stand-in's Entra ID.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "kvb-account-credential.h"
+#include "kvb-account-store.h"
+#include "kvb-browser-flow.h"
+#include "kvb-client-assertion.h"
+#include "kvb-device-code-flow.h"
+#include "kvb-error.h"
+#include "kvb-keyring.h"
+#include "kvb-pipeline.h"
+#include "kvb-service-principal-credential.h"
+#include "kvb-test-emulator.h"
+
+#define DEFAULT_CLIENT "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+typedef struct
+{
+  KvbTestEmulator *emu;
+  KvbCloud *cloud;
+  KvbPipeline *pipeline;
+} Fixture;
+
+static gboolean
+fixture_start (Fixture            *f,
+               const char * const *args)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->emu = kvb_test_emulator_start_or_skip (args);
+  if (f->emu == NULL)
+    return FALSE;
+  f->cloud = kvb_test_emulator_new_cloud (f->emu);
+  f->pipeline = kvb_pipeline_new ();
+  g_assert_true (kvb_pipeline_add_cloud (f->pipeline, f->cloud, &error));
+  g_assert_no_error (error);
+  return TRUE;
+}
+
+static void
+fixture_stop (Fixture *f)
+{
+  g_clear_object (&f->pipeline);
+  g_clear_object (&f->cloud);
+  g_clear_pointer (&f->emu, kvb_test_emulator_stop);
+}
+
+static void
+result_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *result;
+}
+
+/* How many token-endpoint requests the stand-in has seen. */
+static guint
+count_requests (Fixture    *f,
+                const char *path_suffix)
+{
+  g_autoptr(JsonNode) log = kvb_test_emulator_control (f->emu, "GET", "/_emulator/requests", NULL, NULL);
+  JsonArray *entries = NULL;
+  guint n = 0;
+
+  g_assert_nonnull (log);
+  if (JSON_NODE_HOLDS_ARRAY (log))
+    entries = json_node_get_array (log);
+  else if (JSON_NODE_HOLDS_OBJECT (log) && json_object_has_member (json_node_get_object (log), "requests"))
+    entries = json_object_get_array_member (json_node_get_object (log), "requests");
+  g_assert_nonnull (entries);
+
+  for (guint i = 0; i < json_array_get_length (entries); i++)
+    {
+      JsonObject *e = json_array_get_object_element (entries, i);
+      if (g_str_has_suffix (json_object_get_string_member_with_default (e, "path", ""), path_suffix))
+        n++;
+    }
+  return n;
+}
+
+static KvbAccessToken *
+get_token (KvbCredential  *credential,
+           const char     *scope,
+           const char     *tenant,
+           GError        **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  kvb_credential_get_token_async (credential, scope, tenant, NULL, result_cb, &result);
+  return kvb_credential_get_token_finish (credential, wait_for (&result), error);
+}
+
+/* Lists the secrets of the sample vault with @credential: proves the token is accepted. */
+static guint
+list_vault (Fixture       *f,
+            KvbCredential *credential)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *vault = kvb_cloud_dup_vault_url (f->cloud, "contoso-prod-kv", &error);
+  guint status = 0;
+
+  g_assert_no_error (error);
+  url = g_strconcat (vault, "secrets?api-version=7.6", NULL);
+  kvb_pipeline_send_async (f->pipeline, f->cloud, credential, "GET", url, NULL,
+                           KVB_REQUEST_KEYVAULT | KVB_REQUEST_RETRY_SAFE, 0, NULL, result_cb, &result);
+  body = kvb_pipeline_send_finish (f->pipeline, wait_for (&result), &status, NULL, &error);
+  g_assert_no_error (error);
+  return status;
+}
+
+/* ---- playing the browser (in a thread: the listener needs the main context) ---- */
+
+typedef struct
+{
+  char *authorize_url;
+  char *ca;
+  gboolean decline;
+  const char *forged_state;      /* first visit the redirect with this state */
+  /* results */
+  guint forged_status;
+  guint final_status;
+  char *final_body;
+  char *code;                    /* the authorization code the browser saw */
+  guint second_status;           /* a visit after the real one */
+  gboolean done;
+} Browser;
+
+static char *
+unescape_html (const char *s)
+{
+  GString *out = g_string_new (NULL);
+  static const struct { const char *ent, *ch; } ents[] = {
+    { "&amp;", "&" }, { "&quot;", "\"" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&#39;", "'" }, { "&apos;", "'" },
+  };
+
+  while (*s)
+    {
+      gboolean matched = FALSE;
+      for (guint i = 0; i < G_N_ELEMENTS (ents); i++)
+        if (g_str_has_prefix (s, ents[i].ent))
+          {
+            g_string_append (out, ents[i].ch);
+            s += strlen (ents[i].ent);
+            matched = TRUE;
+            break;
+          }
+      if (!matched)
+        g_string_append_c (out, *s++);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+loopback_url (const char *location,
+              const char *replace_state)
+{
+  g_autoptr(GUri) uri = g_uri_parse (location, G_URI_FLAGS_ENCODED, NULL);
+  g_autoptr(GHashTable) q = NULL;
+  g_autoptr(GUri) rewritten = NULL;
+  g_autofree char *query = NULL;
+
+  g_assert_nonnull (uri);
+  g_assert_cmpstr (g_uri_get_scheme (uri), ==, "http");
+  g_assert_cmpstr (g_uri_get_host (uri), ==, "localhost");
+  query = g_strdup (g_uri_get_query (uri));
+  if (replace_state != NULL)
+    {
+      q = soup_form_decode (query);
+      g_hash_table_replace (q, g_strdup ("state"), g_strdup (replace_state));
+      g_free (query);
+      query = soup_form_encode_hash (q);
+    }
+  /* Tests talk to 127.0.0.1 only: "localhost" is where the listener is, on IPv4. */
+  rewritten = g_uri_build (G_URI_FLAGS_ENCODED, "http", NULL, "127.0.0.1", g_uri_get_port (uri),
+                           *g_uri_get_path (uri) ? g_uri_get_path (uri) : "/", query, NULL);
+  return g_uri_to_string (rewritten);
+}
+
+static guint
+http_get (SoupSession *session,
+          const char  *url,
+          char       **body)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bytes = soup_session_send_and_read (session, msg, NULL, &error);
+  if (bytes == NULL)
+    return 0;   /* connection refused: nobody listens any more */
+  if (body != NULL)
+    *body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  return soup_message_get_status (msg);
+}
+
+static gpointer
+browser_thread (gpointer data)
+{
+  Browser *b = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GTlsDatabase) db = NULL;
+  g_autoptr(SoupSession) session = NULL;
+  g_autoptr(SoupMessage) post = NULL;
+  g_autoptr(GBytes) page = NULL;
+  g_autoptr(GRegex) input = NULL;
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr(GHashTable) form = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *html = NULL, *url = NULL, *body = NULL;
+  const char *location;
+
+  g_main_context_push_thread_default (context);
+  db = g_tls_file_database_new (b->ca, &error);
+  g_assert_no_error (error);
+  session = soup_session_new_with_options ("tls-database", db, NULL);
+
+  /* 1. Open the authorize address: the stand-in's approval page. */
+  g_assert_true (http_get (session, b->authorize_url, &html) == SOUP_STATUS_OK);
+  input = g_regex_new ("<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\">", 0, 0, NULL);
+  g_regex_match (input, html, 0, &match);
+  while (g_match_info_matches (match))
+    {
+      g_autofree char *k = g_match_info_fetch (match, 1), *v = g_match_info_fetch (match, 2);
+      g_hash_table_insert (form, unescape_html (k), unescape_html (v));
+      g_match_info_next (match, NULL);
+    }
+  g_assert_true (g_hash_table_contains (form, "state"));
+  g_assert_cmpstr (g_hash_table_lookup (form, "code_challenge_method"), ==, "S256");
+
+  /* 2. Press Approve (or Decline): the stand-in redirects to the loopback address. */
+  g_hash_table_insert (form, g_strdup ("decision"), g_strdup (b->decline ? "decline" : "approve"));
+  post = soup_message_new_from_encoded_form ("POST", b->authorize_url, soup_form_encode_hash (form));
+  soup_message_add_flags (post, SOUP_MESSAGE_NO_REDIRECT);
+  page = soup_session_send_and_read (session, post, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (post), ==, SOUP_STATUS_FOUND);
+  location = soup_message_headers_get_one (soup_message_get_response_headers (post), "Location");
+  g_assert_nonnull (location);
+  {
+    g_autoptr(GUri) u = g_uri_parse (location, G_URI_FLAGS_ENCODED, NULL);
+    g_autoptr(GHashTable) q = soup_form_decode (g_uri_get_query (u));
+    b->code = g_strdup (g_hash_table_lookup (q, "code"));
+  }
+
+  /* 3. A forged answer first, if asked: refused, and the flow keeps waiting. */
+  if (b->forged_state != NULL)
+    {
+      g_autofree char *forged = loopback_url (location, b->forged_state);
+      b->forged_status = http_get (session, forged, NULL);
+    }
+
+  /* 4. Follow the redirect to the listener. */
+  url = loopback_url (location, NULL);
+  b->final_status = http_get (session, url, &b->final_body);
+
+  /* 5. Once more: the listener served its one request and is gone (or answers "already"). */
+  g_usleep (300 * 1000);
+  b->second_status = http_get (session, url, &body);
+
+  g_main_context_pop_thread_default (context);
+  g_atomic_int_set (&b->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+browser_free (Browser *b)
+{
+  g_free (b->authorize_url);
+  g_free (b->ca);
+  g_free (b->final_body);
+  g_free (b->code);
+  g_free (b);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Browser, browser_free)
+
+typedef struct
+{
+  const char *url;
+  guint status;
+  gboolean done;
+} Get;
+
+static gpointer
+get_thread (gpointer data)
+{
+  Get *g = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(SoupSession) session = NULL;
+
+  g_main_context_push_thread_default (context);
+  session = soup_session_new ();
+  g->status = http_get (session, g->url, NULL);
+  g_clear_object (&session);
+  g_main_context_pop_thread_default (context);
+  g_atomic_int_set (&g->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+/* A GET from another thread while this one runs the listener. */
+static guint
+get_while_listening (const char *url)
+{
+  Get g = { url, 0, FALSE };
+  GThread *thread = g_thread_new ("get", get_thread, &g);
+
+  while (!g_atomic_int_get (&g.done))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+  return g.status;
+}
+
+static KvbAccountCredential *
+browser_sign_in (Fixture   *f,
+                 Browser   *b,
+                 GError   **error)
+{
+  g_autoptr(KvbBrowserFlow) flow = kvb_browser_flow_new (f->pipeline, f->cloud, "sample",
+                                                         DEFAULT_CLIENT, "organizations");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GThread *thread;
+  const char *url;
+
+  url = kvb_browser_flow_start (flow, &local_error);
+  g_assert_no_error (local_error);
+  g_assert_true (g_str_has_prefix (url, f->emu->url));
+  g_assert_nonnull (strstr (url, "code_challenge_method=S256"));
+  g_assert_nonnull (strstr (url, "redirect_uri=http%3A%2F%2Flocalhost%3A"));
+  g_assert_true (g_str_has_prefix (kvb_browser_flow_get_redirect_uri (flow), "http://localhost:"));
+
+  b->authorize_url = g_strdup (url);
+  b->ca = g_strdup (f->emu->ca);
+  thread = g_thread_new ("browser", browser_thread, b);
+
+  kvb_browser_flow_wait_async (flow, NULL, result_cb, &result);
+  wait_for (&result);
+  while (!g_atomic_int_get (&b->done))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+
+  return kvb_browser_flow_wait_finish (flow, result, error);
+}
+
+/* The listening socket of @port is bound to 127.0.0.1 and nothing else (/proc/net/tcp*). */
+static void
+assert_loopback_only (guint port)
+{
+  g_autofree char *tcp = NULL, *tcp6 = NULL;
+  g_autofree char *want = g_strdup_printf ("0100007F:%04X 00000000:0000 0A", port);
+  g_autofree char *any = g_strdup_printf ("00000000:%04X 00000000:0000 0A", port);
+  g_autofree char *port6 = g_strdup_printf (":%04X 00000000000000000000000000000000:0000 0A", port);
+
+  if (!g_file_get_contents ("/proc/net/tcp", &tcp, NULL, NULL))
+    return;
+  g_assert_nonnull (strstr (tcp, want));
+  g_assert_null (strstr (tcp, any));
+  if (g_file_get_contents ("/proc/net/tcp6", &tcp6, NULL, NULL))
+    g_assert_null (strstr (tcp6, port6));
+}
+
+static void
+test_browser_flow (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(Browser) b = g_new0 (Browser, 1);
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+  KvbAccount *account;
+  guint before;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  b->forged_state = "not-the-state";
+  credential = browser_sign_in (&f, b, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (credential);
+
+  /* A wrong state was refused, the real answer accepted with a page for the user. */
+  g_assert_cmpuint (b->forged_status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_cmpuint (b->final_status, ==, SOUP_STATUS_OK);
+  g_assert_nonnull (strstr (b->final_body, "close this tab"));
+  /* One request only: afterwards nobody answers on that port. */
+  g_assert_cmpuint (b->second_status, !=, SOUP_STATUS_OK);
+
+  account = kvb_account_credential_get_account (credential);
+  g_assert_cmpint (kvb_account_get_kind (account), ==, KVB_ACCOUNT_KIND_USER);
+  g_assert_cmpstr (kvb_account_get_username (account), ==, f.emu->user);
+  g_assert_cmpstr (kvb_account_get_home_tenant (account), ==, f.emu->tenant);
+  g_assert_cmpstr (kvb_account_get_cloud (account), ==, "sample");
+
+  /* The Resource Manager token came with the sign-in; Key Vault's is one refresh away. */
+  before = count_requests (&f, "/oauth2/v2.0/token");
+  {
+    g_autoptr(KvbAccessToken) arm = get_token (KVB_CREDENTIAL (credential),
+                                               kvb_cloud_get_arm_scope (f.cloud), NULL, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (arm);
+  }
+  g_assert_cmpuint (count_requests (&f, "/oauth2/v2.0/token"), ==, before);
+  g_assert_cmpuint (list_vault (&f, KVB_CREDENTIAL (credential)), ==, 200);
+  g_assert_cmpuint (count_requests (&f, "/oauth2/v2.0/token"), ==, before + 1);
+  /* Twice: the second list reuses the Key Vault token. */
+  g_assert_cmpuint (list_vault (&f, KVB_CREDENTIAL (credential)), ==, 200);
+  g_assert_cmpuint (count_requests (&f, "/oauth2/v2.0/token"), ==, before + 1);
+
+  fixture_stop (&f);
+}
+
+static void
+test_browser_listener (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(KvbBrowserFlow) flow = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) redirect = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autofree char *url = NULL, *body = NULL;
+  const char *authorize;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  flow = kvb_browser_flow_new (f.pipeline, f.cloud, "sample", DEFAULT_CLIENT, "organizations");
+  authorize = kvb_browser_flow_start (flow, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (authorize);
+  redirect = g_uri_parse (kvb_browser_flow_get_redirect_uri (flow), G_URI_FLAGS_NONE, NULL);
+  assert_loopback_only (g_uri_get_port (redirect));
+
+  kvb_browser_flow_wait_async (flow, NULL, result_cb, &result);
+
+  /* Wrong or missing state, other paths: refused, and the flow goes on waiting. */
+  url = g_strdup_printf ("http://127.0.0.1:%d/?code=abc&state=wrong", g_uri_get_port (redirect));
+  g_assert_cmpuint (get_while_listening (url), ==, SOUP_STATUS_BAD_REQUEST);
+  g_free (url);
+  url = g_strdup_printf ("http://127.0.0.1:%d/?code=abc", g_uri_get_port (redirect));
+  g_assert_cmpuint (get_while_listening (url), ==, SOUP_STATUS_BAD_REQUEST);
+  g_free (url);
+  url = g_strdup_printf ("http://127.0.0.1:%d/favicon.ico", g_uri_get_port (redirect));
+  g_assert_cmpuint (get_while_listening (url), ==, SOUP_STATUS_NOT_FOUND);
+  g_main_context_iteration (NULL, FALSE);
+  g_assert_null (result);
+
+  /* Cancel: the caller hears it, and the port is closed. */
+  kvb_browser_flow_cancel (flow);
+  credential = kvb_browser_flow_wait_finish (flow, wait_for (&result), &error);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_CANCELLED);
+  g_assert_null (credential);
+  g_free (url);
+  url = g_strdup_printf ("http://127.0.0.1:%d/?code=abc&state=x", g_uri_get_port (redirect));
+  g_assert_cmpuint (get_while_listening (url), ==, 0);
+
+  fixture_stop (&f);
+}
+
+static void
+test_browser_timeout (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(KvbBrowserFlow) flow = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  gint64 start;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  flow = kvb_browser_flow_new (f.pipeline, f.cloud, "sample", DEFAULT_CLIENT, "organizations");
+  kvb_browser_flow_set_timeout (flow, 1);
+  g_assert_nonnull (kvb_browser_flow_start (flow, &error));
+  start = g_get_monotonic_time ();
+  kvb_browser_flow_wait_async (flow, NULL, result_cb, &result);
+  credential = kvb_browser_flow_wait_finish (flow, wait_for (&result), &error);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_TIMEOUT);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+
+  fixture_stop (&f);
+}
+
+static void
+test_browser_decline (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(Browser) b = g_new0 (Browser, 1);
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  b->decline = TRUE;
+  credential = browser_sign_in (&f, b, &error);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED);
+  g_assert_null (credential);
+  g_assert_cmpuint (b->final_status, ==, SOUP_STATUS_OK);
+  g_assert_nonnull (strstr (b->final_body, "not completed"));
+
+  fixture_stop (&f);
+}
+
+/* ---- device code ---- */
+
+typedef struct
+{
+  Fixture *f;
+  char *user_code;
+  const char *decision;     /* approve, decline, expire */
+} Decide;
+
+static gboolean
+decide_cb (gpointer data)
+{
+  Decide *d = data;
+  g_autofree char *body = g_strdup_printf ("{\"user_code\":\"%s\"}", d->user_code);
+  g_autofree char *path = g_strdup_printf ("/_emulator/devicecode/%s", d->decision);
+  g_autoptr(JsonNode) answer = NULL;
+  guint status = 0;
+
+  answer = kvb_test_emulator_control (d->f->emu, "POST", path, body, &status);
+  g_assert_cmpuint (status, ==, 200);
+  return G_SOURCE_REMOVE;
+}
+
+static KvbAccountCredential *
+device_code_sign_in (Fixture     *f,
+                     const char  *decision,
+                     guint        after_ms,
+                     GError     **error)
+{
+  g_autoptr(KvbDeviceCodeFlow) flow = kvb_device_code_flow_new (f->pipeline, f->cloud, "sample",
+                                                                DEFAULT_CLIENT, "organizations");
+  g_autoptr(GAsyncResult) started = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) local_error = NULL;
+  Decide d = { f, NULL, decision };
+
+  kvb_device_code_flow_start_async (flow, NULL, result_cb, &started);
+  g_assert_true (kvb_device_code_flow_start_finish (flow, wait_for (&started), &local_error));
+  g_assert_no_error (local_error);
+
+  g_assert_nonnull (kvb_device_code_flow_get_user_code (flow));
+  g_assert_true (g_str_has_prefix (kvb_device_code_flow_get_verification_uri (flow), "https://"));
+  g_assert_nonnull (strstr (kvb_device_code_flow_get_message (flow),
+                            kvb_device_code_flow_get_user_code (flow)));
+  g_assert_cmpint (kvb_device_code_flow_get_expires_on (flow), >, g_get_real_time () / G_USEC_PER_SEC);
+
+  d.user_code = g_strdup (kvb_device_code_flow_get_user_code (flow));
+  g_timeout_add (after_ms, decide_cb, &d);
+  kvb_device_code_flow_wait_async (flow, NULL, result_cb, &result);
+  wait_for (&result);
+  g_free (d.user_code);
+  return kvb_device_code_flow_wait_finish (flow, result, error);
+}
+
+static void
+test_device_code (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+  guint polls;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  /* The sample's interval is 1 s: approve after about three polls. */
+  credential = device_code_sign_in (&f, "approve", 3200, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (credential);
+  polls = count_requests (&f, "/oauth2/v2.0/token");
+  g_assert_cmpuint (polls, >=, 3);
+  g_assert_cmpuint (polls, <=, 5);
+  g_assert_cmpstr (kvb_account_get_username (kvb_account_credential_get_account (credential)), ==,
+                   f.emu->user);
+  g_assert_cmpuint (list_vault (&f, KVB_CREDENTIAL (credential)), ==, 200);
+
+  fixture_stop (&f);
+}
+
+static void
+test_device_code_decline_expire (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  KvbAccountCredential *credential;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  credential = device_code_sign_in (&f, "decline", 1500, &error);
+  g_assert_null (credential);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED);
+  g_assert_nonnull (strstr (error->message, "declined"));
+  g_clear_error (&error);
+
+  credential = device_code_sign_in (&f, "expire", 1500, &error);
+  g_assert_null (credential);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED);
+  g_assert_nonnull (strstr (error->message, "expired"));
+
+  fixture_stop (&f);
+}
+
+/* ---- refresh tokens: rotation, revocation, expiry in the middle of a run ---- */
+
+static KvbAccountCredential *
+signed_in_store (Fixture          *f,
+                 KvbAccountStore **store)
+{
+  g_autoptr(Browser) b = g_new0 (Browser, 1);
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbAccount) account = NULL;
+
+  credential = browser_sign_in (f, b, &error);
+  g_assert_no_error (error);
+  *store = kvb_account_store_new (f->pipeline, NULL, kvb_keyring_new_in_memory ());
+  kvb_account_store_add_async (*store, credential, NULL, result_cb, &result);
+  account = kvb_account_store_add_finish (*store, wait_for (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (account);
+  return g_steal_pointer (&credential);
+}
+
+static char *
+stored_refresh_token (KvbAccountStore *store,
+                      KvbAccount      *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  KvbKeyring *keyring = kvb_account_store_get_keyring (store);
+  char *rt;
+
+  kvb_keyring_lookup_async (keyring, account, KVB_SECRET_KIND_REFRESH_TOKEN, NULL, result_cb, &result);
+  rt = kvb_keyring_lookup_finish (keyring, wait_for (&result), &error);
+  g_assert_no_error (error);
+  return rt;
+}
+
+static void
+test_refresh_rotation (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(KvbAccountStore) store = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *rt1 = NULL, *rt2 = NULL, *rt3 = NULL;
+  KvbAccount *account;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  credential = signed_in_store (&f, &store);
+  account = kvb_account_credential_get_account (credential);
+  rt1 = stored_refresh_token (store, account);
+  g_assert_nonnull (rt1);
+
+  /* Key Vault in the home tenant: one redemption, and the new refresh token is stored. */
+  {
+    g_autoptr(KvbAccessToken) kv = get_token (KVB_CREDENTIAL (credential),
+                                              kvb_cloud_get_keyvault_scope (f.cloud), f.emu->tenant,
+                                              &error);
+    g_assert_no_error (error);
+  }
+  rt2 = stored_refresh_token (store, account);
+  g_assert_nonnull (rt2);
+  g_assert_cmpstr (rt1, !=, rt2);
+
+  /* Resource Manager again after invalidation: the rotated token works, the old is gone. */
+  kvb_credential_invalidate (KVB_CREDENTIAL (credential), kvb_cloud_get_arm_scope (f.cloud), NULL);
+  {
+    g_autoptr(KvbAccessToken) arm = get_token (KVB_CREDENTIAL (credential),
+                                               kvb_cloud_get_arm_scope (f.cloud), NULL, &error);
+    g_assert_no_error (error);
+  }
+  rt3 = stored_refresh_token (store, account);
+  g_assert_cmpstr (rt3, !=, rt2);
+  g_assert_false (kvb_account_get_needs_sign_in (account));
+
+  /* Ten concurrent callers for two resources: served without a refused (reused) token. */
+  kvb_credential_invalidate (KVB_CREDENTIAL (credential), kvb_cloud_get_arm_scope (f.cloud), NULL);
+  kvb_credential_invalidate (KVB_CREDENTIAL (credential), kvb_cloud_get_keyvault_scope (f.cloud), f.emu->tenant);
+  {
+    GAsyncResult *results[10] = { NULL };
+    for (guint i = 0; i < 10; i++)
+      kvb_credential_get_token_async (KVB_CREDENTIAL (credential),
+                                      i % 2 ? kvb_cloud_get_arm_scope (f.cloud)
+                                            : kvb_cloud_get_keyvault_scope (f.cloud),
+                                      i % 2 ? NULL : f.emu->tenant, NULL, result_cb, &results[i]);
+    for (guint i = 0; i < 10; i++)
+      {
+        g_autoptr(KvbAccessToken) t = NULL;
+        t = kvb_credential_get_token_finish (KVB_CREDENTIAL (credential), wait_for (&results[i]), &error);
+        g_assert_no_error (error);
+        g_clear_object (&results[i]);
+      }
+  }
+  g_assert_false (kvb_account_get_needs_sign_in (account));
+
+  fixture_stop (&f);
+}
+
+static void
+test_refresh_revoked (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(KvbAccountStore) store = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbAccessToken) token = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *rt = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  KvbAccount *account;
+  guint before;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  credential = signed_in_store (&f, &store);
+  account = kvb_account_credential_get_account (credential);
+
+  /* The user's password changed: every refresh token is revoked. */
+  body = g_strdup_printf ("{\"user\":\"%s\"}", f.emu->user);
+  answer = kvb_test_emulator_control (f.emu, "POST", "/_emulator/refresh-tokens/revoke", body, NULL);
+
+  token = get_token (KVB_CREDENTIAL (credential), kvb_cloud_get_keyvault_scope (f.cloud),
+                     f.emu->tenant, &error);
+  g_assert_null (token);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED);
+  g_assert_nonnull (strstr (error->message, "sign in again"));
+  g_assert_true (kvb_account_get_needs_sign_in (account));
+  g_clear_error (&error);
+
+  /* The dead refresh token is gone from the keyring, and asking again sends nothing. */
+  rt = stored_refresh_token (store, account);
+  g_assert_null (rt);
+  before = count_requests (&f, "/oauth2/v2.0/token");
+  token = get_token (KVB_CREDENTIAL (credential), kvb_cloud_get_keyvault_scope (f.cloud),
+                     f.emu->tenant, &error);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED);
+  g_assert_cmpuint (count_requests (&f, "/oauth2/v2.0/token"), ==, before);
+
+  fixture_stop (&f);
+}
+
+static void
+test_token_expiry (void)
+{
+  const char *args[] = { "--token-lifetime", "4", NULL };
+  Fixture f = { 0 };
+  g_autoptr(KvbAccountStore) store = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  guint before;
+
+  if (!fixture_start (&f, args))
+    return;
+
+  credential = signed_in_store (&f, &store);
+  g_assert_cmpuint (list_vault (&f, KVB_CREDENTIAL (credential)), ==, 200);
+  {
+    g_autoptr(KvbAccessToken) t = get_token (KVB_CREDENTIAL (credential),
+                                             kvb_cloud_get_keyvault_scope (f.cloud), f.emu->tenant, &error);
+    g_assert_no_error (error);
+    first = g_strdup (kvb_access_token_get_token (t));
+  }
+
+  /* Past its half-life the token is renewed before use; past its end it would be refused. */
+  before = count_requests (&f, "/oauth2/v2.0/token");
+  g_usleep (5 * G_USEC_PER_SEC);
+  g_assert_cmpuint (list_vault (&f, KVB_CREDENTIAL (credential)), ==, 200);
+  g_assert_cmpuint (count_requests (&f, "/oauth2/v2.0/token"), >, before);
+  {
+    g_autoptr(KvbAccessToken) t = get_token (KVB_CREDENTIAL (credential),
+                                             kvb_cloud_get_keyvault_scope (f.cloud), f.emu->tenant, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (kvb_access_token_get_token (t), !=, first);
+  }
+
+  fixture_stop (&f);
+}
+
+/* ---- service principal with a certificate ---- */
+
+static char *
+decode_segment (const char *seg)
+{
+  GString *s = g_string_new (seg);
+  g_autofree guchar *raw = NULL;
+  gsize len = 0;
+
+  for (gsize i = 0; i < s->len; i++)
+    s->str[i] = s->str[i] == '-' ? '+' : s->str[i] == '_' ? '/' : s->str[i];
+  while (s->len % 4)
+    g_string_append_c (s, '=');
+  raw = g_base64_decode (s->str, &len);
+  g_string_free (s, TRUE);
+  return g_strndup ((const char *) raw, len);
+}
+
+static void
+test_certificate (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbServicePrincipalCredential) sp = NULL;
+  g_autoptr(KvbClientAssertion) assertion = NULL;
+  g_autofree char *jwt = NULL, *header = NULL, *claims = NULL;
+  g_auto(GStrv) parts = NULL;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  /* The assertion's shape: PS256 with x5t#S256, aud = token endpoint, a short life. */
+  assertion = kvb_client_assertion_new_from_file (f.emu->client_certificate, &error);
+  g_assert_no_error (error);
+  jwt = kvb_client_assertion_create (assertion, f.emu->client_id, "https://login.example/t/oauth2/v2.0/token", &error);
+  g_assert_no_error (error);
+  parts = g_strsplit (jwt, ".", -1);
+  g_assert_cmpuint (g_strv_length (parts), ==, 3);
+  header = decode_segment (parts[0]);
+  claims = decode_segment (parts[1]);
+  g_assert_nonnull (strstr (header, "\"alg\":\"PS256\""));
+  g_assert_nonnull (strstr (header, kvb_client_assertion_get_x5t_s256 (assertion)));
+  g_assert_nonnull (strstr (claims, "\"aud\":\"https://login.example/t/oauth2/v2.0/token\""));
+
+  /* Against the stand-in: a token, accepted by the vault. */
+  sp = kvb_service_principal_credential_new_with_certificate (f.pipeline, f.cloud, f.emu->tenant,
+                                                              f.emu->client_id, f.emu->client_certificate,
+                                                              &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list_vault (&f, KVB_CREDENTIAL (sp)), ==, 200);
+
+  /* The older RS256 + x5t form is accepted too. */
+  kvb_client_assertion_set_algorithm (assertion, KVB_ASSERTION_ALGORITHM_RS256);
+  g_free (jwt);
+  jwt = kvb_client_assertion_create (assertion, f.emu->client_id, "https://login.example/t/oauth2/v2.0/token", &error);
+  g_strfreev (parts);
+  parts = g_strsplit (jwt, ".", -1);
+  g_free (header);
+  header = decode_segment (parts[0]);
+  g_assert_nonnull (strstr (header, "\"alg\":\"RS256\""));
+  g_assert_nonnull (strstr (header, "\"x5t\""));
+
+  /* A file without a key is refused with a message. */
+  {
+    g_autoptr(KvbClientAssertion) none = kvb_client_assertion_new_from_file (f.emu->ca, &error);
+    g_assert_null (none);
+    g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+  }
+
+  fixture_stop (&f);
+}
+
+static void
+test_client_secret_account (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbAccount) account = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(KvbAccountStore) store = NULL;
+  g_autoptr(KvbAccountStore) store2 = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(KvbAccount) added = NULL;
+  KvbCredential *again;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  account = kvb_account_new (KVB_ACCOUNT_KIND_SERVICE_PRINCIPAL, "sample",
+                             kvb_cloud_get_authority_host (f.cloud), f.emu->client_id,
+                             f.emu->tenant, f.emu->client_id);
+  credential = kvb_account_credential_new (f.pipeline, f.cloud, account, NULL, NULL);
+  kvb_account_credential_set_client_secret (credential, f.emu->client_secret);
+  store = kvb_account_store_new (f.pipeline, NULL, kvb_keyring_new_in_memory ());
+  kvb_account_store_set_sample_cloud (store, f.cloud);
+  kvb_account_store_add_async (store, credential, NULL, result_cb, &result);
+  added = kvb_account_store_add_finish (store, wait_for (&result), &error);
+  g_assert_no_error (error);
+
+  /* A fresh credential (another store on the same keyring) finds the secret in the keyring. */
+  store2 = kvb_account_store_new (f.pipeline, NULL, kvb_account_store_get_keyring (store));
+  kvb_account_store_set_sample_cloud (store2, f.cloud);
+  again = kvb_account_store_get_credential (store2, added, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list_vault (&f, again), ==, 200);
+
+  fixture_stop (&f);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/signin/browser/flow", test_browser_flow);
+  g_test_add_func ("/signin/browser/listener", test_browser_listener);
+  g_test_add_func ("/signin/browser/timeout", test_browser_timeout);
+  g_test_add_func ("/signin/browser/decline", test_browser_decline);
+  g_test_add_func ("/signin/device-code/approve", test_device_code);
+  g_test_add_func ("/signin/device-code/decline-expire", test_device_code_decline_expire);
+  g_test_add_func ("/signin/refresh/rotation", test_refresh_rotation);
+  g_test_add_func ("/signin/refresh/revoked", test_refresh_revoked);
+  g_test_add_func ("/signin/refresh/expiry", test_token_expiry);
+  g_test_add_func ("/signin/service-principal/certificate", test_certificate);
+  g_test_add_func ("/signin/service-principal/secret-account", test_client_secret_account);
+
+  return g_test_run ();
+}
