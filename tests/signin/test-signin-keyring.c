@@ -1,0 +1,219 @@
+/* test-signin-keyring.c: the keyring against a real Secret Service (gnome-keyring on a private
+ * session bus, as the test harness provides).  Without a session bus the tests are skipped.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <libsecret/secret.h>
+
+#include "kvb-account.h"
+#include "kvb-error.h"
+#include "kvb-keyring.h"
+
+#define SECRET "rt-0.AXYZ-very-secret-refresh-token-value"
+
+static const SecretSchema schema = {
+  "io.github.kvbackup.KeyVaultBackup.Credential", SECRET_SCHEMA_NONE,
+  { { "cloud", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "authority", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "client-id", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "tenant", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "NULL", 0 } }
+};
+
+static void
+result_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *result;
+}
+
+/* Skips (with the reason) unless a Secret Service answers on a session bus. */
+static gboolean
+have_secret_service (void)
+{
+  g_autoptr(KvbKeyring) keyring = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
+    {
+      g_test_skip ("no D-Bus session bus: run under the test harness (dbus-run-session with gnome-keyring)");
+      return FALSE;
+    }
+
+  keyring = kvb_keyring_new ();
+  kvb_keyring_check_async (keyring, NULL, result_cb, &result);
+  if (!kvb_keyring_check_finish (keyring, wait_for (&result), &error))
+    {
+      g_autofree char *why = g_strdup_printf ("no Secret Service on the session bus: %s", error->message);
+      g_test_skip (why);
+      return FALSE;
+    }
+  g_assert_true (kvb_keyring_get_available (keyring));
+  return TRUE;
+}
+
+static KvbAccount *
+test_account (const char *user)
+{
+  return kvb_account_new (KVB_ACCOUNT_KIND_USER, "public", "https://login.microsoftonline.com",
+                          "04b07795-8ddb-461a-bbee-02f9e1bf7b46", "organizations", user);
+}
+
+static char *
+lookup (KvbKeyring    *keyring,
+        KvbAccount    *account,
+        KvbSecretKind  kind)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *s;
+
+  kvb_keyring_lookup_async (keyring, account, kind, NULL, result_cb, &result);
+  s = kvb_keyring_lookup_finish (keyring, wait_for (&result), &error);
+  g_assert_no_error (error);
+  return s;
+}
+
+static GList *
+search_items (const char *user)
+{
+  g_autoptr(GError) error = NULL;
+  GList *items = secret_password_search_sync (&schema, SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS,
+                                              NULL, &error, "account", user, NULL);
+  g_assert_no_error (error);
+  return items;
+}
+
+static void
+test_store_lookup_clear (void)
+{
+  g_autofree char *user = g_strdup_printf ("user-%u@contoso.example", g_random_int ());
+  g_autoptr(KvbAccount) account = test_account (user);
+  g_autoptr(KvbAccount) other = test_account ("someone-else@contoso.example");
+  g_autoptr(KvbKeyring) keyring = NULL;
+  g_autoptr(KvbKeyring) restarted = NULL;
+  g_autoptr(KvbKeyring) after = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *found = NULL, *none = NULL, *gone = NULL;
+  GList *items;
+
+  if (!have_secret_service ())
+    return;
+
+  keyring = kvb_keyring_new ();
+  kvb_keyring_store_async (keyring, account, KVB_SECRET_KIND_REFRESH_TOKEN, SECRET, NULL, result_cb, &result);
+  g_assert_true (kvb_keyring_store_finish (keyring, wait_for (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  /* A new instance has nothing in memory: the secret comes from gnome-keyring. */
+  restarted = kvb_keyring_new ();
+  found = lookup (restarted, account, KVB_SECRET_KIND_REFRESH_TOKEN);
+  g_assert_cmpstr (found, ==, SECRET);
+  none = lookup (restarted, other, KVB_SECRET_KIND_REFRESH_TOKEN);
+  g_assert_null (none);
+
+  /* What the keyring shows (Passwords and Keys): a label and attributes, nothing secret. */
+  items = search_items (user);
+  g_assert_cmpuint (g_list_length (items), ==, 1);
+  {
+    SecretItem *item = items->data;
+    g_autofree char *label = secret_item_get_label (item);
+    g_autoptr(GHashTable) attrs = secret_item_get_attributes (item);
+    g_autofree char *expected = g_strdup_printf ("Key Vault Backup: refresh token for %s", user);
+    GHashTableIter it;
+    gpointer k, v;
+
+    g_assert_cmpstr (label, ==, expected);
+    g_assert_cmpstr (g_hash_table_lookup (attrs, "kind"), ==, "refresh_token");
+    g_assert_cmpstr (g_hash_table_lookup (attrs, "cloud"), ==, "public");
+    g_assert_cmpstr (g_hash_table_lookup (attrs, "client-id"), ==, "04b07795-8ddb-461a-bbee-02f9e1bf7b46");
+    g_assert_cmpstr (g_hash_table_lookup (attrs, "tenant"), ==, "organizations");
+    g_hash_table_iter_init (&it, attrs);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      g_assert_null (strstr (v, SECRET));
+    g_assert_null (strstr (label, SECRET));
+  }
+  g_list_free_full (items, g_object_unref);
+
+  /* Rotation replaces the item, it does not add one. */
+  kvb_keyring_store_async (keyring, account, KVB_SECRET_KIND_REFRESH_TOKEN, SECRET "-2", NULL, result_cb, &result);
+  g_assert_true (kvb_keyring_store_finish (keyring, wait_for (&result), &error));
+  g_clear_object (&result);
+  items = search_items (user);
+  g_assert_cmpuint (g_list_length (items), ==, 1);
+  g_list_free_full (items, g_object_unref);
+
+  /* Sign out: every item of the account goes. */
+  kvb_keyring_clear_async (keyring, account, NULL, result_cb, &result);
+  g_assert_true (kvb_keyring_clear_finish (keyring, wait_for (&result), &error));
+  g_assert_no_error (error);
+  after = kvb_keyring_new ();
+  gone = lookup (after, account, KVB_SECRET_KIND_REFRESH_TOKEN);
+  g_assert_null (gone);
+  items = search_items (user);
+  g_assert_cmpuint (g_list_length (items), ==, 0);
+}
+
+static void
+test_unavailable (void)
+{
+  g_autoptr(KvbKeyring) keyring = NULL;
+  g_autoptr(KvbAccount) account = test_account ("nobody@contoso.example");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *found = NULL;
+  g_autofree char *address = g_strdup (g_getenv ("DBUS_SESSION_BUS_ADDRESS"));
+
+  /* A session without a Secret Service (here: a bus address nobody listens on). */
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/kvb-test-bus", TRUE);
+  keyring = kvb_keyring_new ();
+  kvb_keyring_store_async (keyring, account, KVB_SECRET_KIND_REFRESH_TOKEN, SECRET, NULL, result_cb, &result);
+  g_assert_false (kvb_keyring_store_finish (keyring, wait_for (&result), &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_KEYRING_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "this session only"));
+  g_assert_false (kvb_keyring_get_available (keyring));
+
+  /* …and the sign-in still works for this session. */
+  found = lookup (keyring, account, KVB_SECRET_KIND_REFRESH_TOKEN);
+  g_assert_cmpstr (found, ==, SECRET);
+  (void) address;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/signin/keyring/store-lookup-clear", test_store_lookup_clear);
+  g_test_add_func ("/signin/keyring/unavailable", test_unavailable);
+
+  return g_test_run ();
+}
