@@ -67,6 +67,8 @@ KvbEmuTenant *kvb_emu_state_get_tenant (KvbEmuState *state, const char *id_or_do
 GPtrArray *kvb_emu_state_get_tenants (KvbEmuState *state);            /* transfer none */
 KvbEmuSubscription *kvb_emu_state_get_subscription (KvbEmuState *state, const char *id);
 GPtrArray *kvb_emu_state_get_subscriptions (KvbEmuState *state);      /* transfer none */
+/* Whether @object_id may read @sub in Resource Manager (the seed's optional "readers") */
+gboolean kvb_emu_state_subscription_allows (KvbEmuState *state, KvbEmuSubscription *sub, const char *object_id);
 KvbEmuIdentity *kvb_emu_state_get_identity (KvbEmuState *state, const char *object_id);
 KvbEmuIdentity *kvb_emu_state_find_client (KvbEmuState *state, const char *client_id);
 KvbEmuIdentity *kvb_emu_state_find_user (KvbEmuState *state, const char *upn);
