@@ -74,9 +74,10 @@ typedef struct
   char *csr;     /* standard base64 DER of a PKCS#10 request */
 } KvbCertMaterial;
 
-gboolean _kvb_make_key (const char *kty, int key_size, const char *crv, JsonArray *key_ops,
+/* @seeded: material for the seed may reuse one RSA key pair per size, which makes start-up fast. */
+gboolean _kvb_make_key (const char *kty, int key_size, const char *crv, JsonArray *key_ops, gboolean seeded,
                         KvbVersion *out, gnutls_privkey_t *privkey_out, GError **error);
-gboolean _kvb_make_certificate (JsonObject *policy, KvbCertMaterial *out, GError **error);
+gboolean _kvb_make_certificate (JsonObject *policy, gboolean seeded, KvbCertMaterial *out, GError **error);
 gboolean _kvb_import_certificate (const char *value, const char *password, JsonObject *policy,
                                   KvbCertMaterial *out, GError **error);
 char *_kvb_new_version_id (void);

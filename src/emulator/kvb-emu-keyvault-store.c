@@ -295,7 +295,7 @@ seed_entry (KvbEmuVault *vault, KvbStore *st, KvbKind kind, JsonObject *e, const
           const char *kty = json_object_get_string_member_with_default (e, "kty", "EC");
 
           if (!_kvb_make_key (kty, (int) json_object_get_int_member_with_default (e, "key_size", 2048),
-                              json_object_get_string_member_with_default (e, "crv", NULL), NULL, v, NULL, &local))
+                              json_object_get_string_member_with_default (e, "crv", NULL), NULL, TRUE, v, NULL, &local))
             {
               _kvb_version_free (v);
               _kvb_object_free (objs[kind]);
@@ -317,7 +317,10 @@ seed_entry (KvbEmuVault *vault, KvbStore *st, KvbKind kind, JsonObject *e, const
 
           json_object_set_boolean_member (kp, "exportable", TRUE);
           json_object_set_string_member (kp, "kty", json_object_get_string_member_with_default (e, "kty", "RSA"));
-          json_object_set_int_member (kp, "key_size", json_object_get_int_member_with_default (e, "key_size", 2048));
+          if (g_str_has_prefix (json_object_get_string_member (kp, "kty"), "RSA"))
+            json_object_set_int_member (kp, "key_size", json_object_get_int_member_with_default (e, "key_size", 2048));
+          else
+            json_object_set_string_member (kp, "crv", json_object_get_string_member_with_default (e, "crv", "P-256"));
           json_object_set_boolean_member (kp, "reuse_key", FALSE);
           json_object_set_string_member (sp, "contentType",
                                          json_object_get_string_member_with_default (e, "contentType", "application/x-pkcs12"));
@@ -335,7 +338,7 @@ seed_entry (KvbEmuVault *vault, KvbStore *st, KvbKind kind, JsonObject *e, const
             json_object_unref (policy);
             policy = full;
           }
-          if (!_kvb_make_certificate (policy, &m, &local))
+          if (!_kvb_make_certificate (policy, TRUE, &m, &local))
             {
               json_object_unref (policy);
               for (int k = 0; k < KVB_N_KINDS; k++)

@@ -116,11 +116,56 @@ default_key_ops (gboolean rsa)
   return a;
 }
 
+/* RSA generation costs about 0.1 s a key; seeded objects share one pair per size (kept as DER,
+ * so that every emulator thread imports its own copy). */
+static int
+generate_rsa (gnutls_privkey_t priv, unsigned int bits, gboolean seeded)
+{
+  static GMutex lock;
+  static GHashTable *cache;   /* bits -> gnutls_datum_t * (PKCS#8 DER) */
+  gnutls_datum_t *der;
+  int rc = 0;
+
+  if (!seeded)
+    return gnutls_privkey_generate2 (priv, GNUTLS_PK_RSA, bits, 0, NULL, 0);
+  g_mutex_lock (&lock);
+  if (cache == NULL)
+    cache = g_hash_table_new (NULL, NULL);
+  der = g_hash_table_lookup (cache, GUINT_TO_POINTER (bits));
+  if (der == NULL)
+    {
+      gnutls_privkey_t fresh;
+      gnutls_x509_privkey_t x = NULL;
+
+      gnutls_privkey_init (&fresh);
+      rc = gnutls_privkey_generate2 (fresh, GNUTLS_PK_RSA, bits, 0, NULL, 0);
+      if (rc >= 0)
+        rc = gnutls_privkey_export_x509 (fresh, &x);
+      if (rc >= 0)
+        {
+          der = g_new0 (gnutls_datum_t, 1);
+          rc = gnutls_x509_privkey_export2 (x, GNUTLS_X509_FMT_DER, der);
+          if (rc >= 0)
+            g_hash_table_insert (cache, GUINT_TO_POINTER (bits), der);
+          else
+            g_clear_pointer (&der, g_free);
+        }
+      if (x)
+        gnutls_x509_privkey_deinit (x);
+      gnutls_privkey_deinit (fresh);
+    }
+  g_mutex_unlock (&lock);
+  if (rc < 0)
+    return rc;
+  return gnutls_privkey_import_x509_raw (priv, der, GNUTLS_X509_FMT_DER, NULL, 0);
+}
+
 gboolean
 _kvb_make_key (const char        *kty,
                int                key_size,
                const char        *crv,
                JsonArray         *key_ops,
+               gboolean           seeded,
                KvbVersion        *out,
                gnutls_privkey_t  *privkey_out,
                GError           **error)
@@ -146,7 +191,7 @@ _kvb_make_key (const char        *kty,
       return FALSE;
     }
   gnutls_privkey_init (&priv);
-  rc = gnutls_privkey_generate2 (priv, rsa ? GNUTLS_PK_RSA : GNUTLS_PK_ECDSA, bits, 0, NULL, 0);
+  rc = rsa ? generate_rsa (priv, bits, seeded) : gnutls_privkey_generate2 (priv, GNUTLS_PK_ECDSA, bits, 0, NULL, 0);
   if (rc < 0)
     {
       gnutls_privkey_deinit (priv);
@@ -268,7 +313,8 @@ export_secret (gnutls_x509_crt_t crt, gnutls_privkey_t priv, const char *content
       gnutls_pkcs12_bag_set_privkey (kbag, xkey, NULL, GNUTLS_PKCS_PLAIN);
       gnutls_pkcs12_set_bag (p12, cbag);
       gnutls_pkcs12_set_bag (p12, kbag);
-      gnutls_pkcs12_generate_mac (p12, "");
+      /* A MAC over an empty password, as exported PFX files usually have; few iterations keep it quick. */
+      gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, "");
       rc = gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &der);
       if (rc >= 0)
         result = datum_base64 (&der);
@@ -285,6 +331,7 @@ export_secret (gnutls_x509_crt_t crt, gnutls_privkey_t priv, const char *content
 
 gboolean
 _kvb_make_certificate (JsonObject       *policy,
+                       gboolean          seeded,
                        KvbCertMaterial  *out,
                        GError          **error)
 {
@@ -305,7 +352,7 @@ _kvb_make_certificate (JsonObject       *policy,
   int rc;
 
   if (!_kvb_make_key (kty, (int) policy_int (policy, "key_props", "key_size", 2048),
-                      policy_str (policy, "key_props", "crv", NULL), NULL, &keyv, &priv, error))
+                      policy_str (policy, "key_props", "crv", NULL), NULL, seeded, &keyv, &priv, error))
     return FALSE;
   gnutls_pubkey_init (&pub);
   gnutls_pubkey_import_privkey (pub, priv, 0, 0);

@@ -963,7 +963,7 @@ op_create_key (Ctx *c, const char *name, gboolean import)
         }
       if (!_kvb_make_key (kty, (int) json_object_get_int_member_with_default (body, "key_size", 2048),
                           member_string (body, "crv"), ops && JSON_NODE_HOLDS_ARRAY (ops) ? json_node_get_array (ops) : NULL,
-                          v, NULL, &error))
+                          FALSE, v, NULL, &error))
         {
           _kvb_version_free (v);
           bad_parameter (c, "The key parameters are not valid (key_size 2048, 3072 or 4096; crv P-256, P-384 or P-521).");
@@ -1067,7 +1067,7 @@ op_create_certificate (Ctx *c, const char *name)
       return;
     }
   policy = _kvb_normalize_policy (member_object (body, "policy"));
-  if (!_kvb_make_certificate (policy, &m, &error))
+  if (!_kvb_make_certificate (policy, FALSE, &m, &error))
     {
       json_object_unref (policy);
       bad_parameter (c, "The certificate policy is not valid (subject, key type or size).");
