@@ -13,6 +13,7 @@
 
 #include "kvb-cli.h"
 #include "kvb-error.h"
+#include "kvb-default-credential.h"
 #include "kvb-service-principal-credential.h"
 
 void
@@ -119,29 +120,13 @@ kvb_cli_parse_kind (const char    *command,
   return FALSE;
 }
 
-/* The credential.  Switched to the default chain when sign-in is in place. */
+/* The credential: the environment's service principal, else the stored sign-in, else the
+ * Azure CLI (kvb-default-credential.h). */
 static KvbCredential *
 dup_credential (KvbCli  *cli,
                 GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  KvbServicePrincipalCredential *sp;
-
-  sp = kvb_service_principal_credential_new_from_environment (cli->pipeline, cli->cloud,
-                                                              &local_error);
-  if (sp != NULL)
-    return KVB_CREDENTIAL (sp);
-
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-
-  g_set_error_literal (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED,
-                       _("No sign-in: set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
-                         "AZURE_CLIENT_SECRET to a service principal that may use the vault."));
-  return NULL;
+  return kvb_default_credential_new (cli->pipeline, cli->cloud, error);
 }
 
 gboolean

@@ -389,14 +389,22 @@ rotated_stored_cb (GObject      *source,
 }
 
 static void
-clear_done_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
+refused_cleared_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
+  g_autoptr(GTask) task = user_data;
+  KvbAccountCredential *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) again = sign_in_again_error (self);
 
   if (!kvb_keyring_clear_finish (KVB_KEYRING (source), result, &error))
     g_debug ("Could not remove the refused refresh token: %s", error->message);
+
+  /* Answered only once the dead token is gone, so that no later process picks it up. */
+  g_task_return_error (task, g_error_copy (again));
+  self->busy = FALSE;
+  fail_queue (self, again);
 }
 
 static void
@@ -419,17 +427,13 @@ redeem_cb (GObject      *source,
     {
       if (g_error_matches (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED))
         {
-          g_autoptr(GError) again = sign_in_again_error (self);
-
           g_debug ("The refresh token was refused (%s)", kvb_entra_error_get_code (error));
           /* The refresh token is dead: forget it everywhere and say so once. */
           wipe_string (&self->refresh_token);
           g_hash_table_remove_all (self->tokens);
           kvb_account_set_needs_sign_in (self->account, TRUE);
-          kvb_keyring_clear_async (self->keyring, self->account, NULL, clear_done_cb, NULL);
-          g_task_return_error (task, g_error_copy (again));
-          self->busy = FALSE;
-          fail_queue (self, again);
+          kvb_keyring_clear_async (self->keyring, self->account, NULL, refused_cleared_cb,
+                                   g_steal_pointer (&task));
           return;
         }
 
