@@ -1218,6 +1218,16 @@ kvb_emu_entra_revoke_refresh_tokens (KvbEmuEntra *e, const char *upn)
 
 /* ---- client credentials ---- */
 
+/* Clients write thumbprints with or without padding (MSAL for Python pads): compare the bytes. */
+static gboolean
+same_thumbprint (const char *given, const char *expected)
+{
+  gsize la = 0, lb = 0;
+  g_autofree guint8 *a = given ? kvb_emu_base64url_decode (given, &la) : NULL;
+  g_autofree guint8 *b = expected ? kvb_emu_base64url_decode (expected, &lb) : NULL;
+  return a != NULL && b != NULL && la == lb && memcmp (a, b, la) == 0;
+}
+
 static gboolean
 check_assertion (KvbEmuEntra *e, KvbEmuIdentity *sp, const char *assertion, const char *token_url,
                  guint *aadsts, const char **why)
@@ -1246,8 +1256,8 @@ check_assertion (KvbEmuEntra *e, KvbEmuIdentity *sp, const char *assertion, cons
   h_x5t256 = obj_str (header, "x5t#S256");
   x5t = kvb_emu_tls_thumbprint (sp->certificate_pem, FALSE);
   x5t256 = kvb_emu_tls_thumbprint (sp->certificate_pem, TRUE);
-  if (!((h_x5t256 != NULL && g_strcmp0 (h_x5t256, x5t256) == 0)
-        || (h_x5t256 == NULL && h_x5t != NULL && g_strcmp0 (h_x5t, x5t) == 0)))
+  if (!((h_x5t256 != NULL && same_thumbprint (h_x5t256, x5t256))
+        || (h_x5t256 == NULL && h_x5t != NULL && same_thumbprint (h_x5t, x5t))))
     {
       *aadsts = 700027;
       *why = "Client assertion contains an invalid signature. [Reason - The key was not found.]";
