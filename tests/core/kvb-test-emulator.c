@@ -118,6 +118,8 @@ kvb_test_emulator_start (const char * const *extra_args,
 
   /* Its stderr goes to the test's log, which is where one looks when a test fails. */
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* GLib writes debug messages to stdout, where the JSON line must be alone. */
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
   self->process = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata,
                                                 error);
   if (self->process == NULL)
