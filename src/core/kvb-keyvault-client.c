@@ -1218,10 +1218,11 @@ restore_cb (GObject      *source,
 
       if (name != NULL && check_name (name, NULL))
         {
+          GCancellable *cancellable = g_task_get_cancellable (task);
+
           g_free (call->name);
           call->name = g_strdup (name);
-          kvb_keyvault_client_get_properties_async (self, call->kind, name, NULL,
-                                                    g_task_get_cancellable (task),
+          kvb_keyvault_client_get_properties_async (self, call->kind, name, NULL, cancellable,
                                                     restore_existing_cb, g_steal_pointer (&task));
           return;
         }
