@@ -1324,6 +1324,15 @@ op_recover (Ctx *c, KvbKind kind, const char *name)
   reply (c, 200, object_json (c, obj, latest (obj), SHAPE_BUNDLE_NO_VALUE));
 }
 
+/* libsoup 3.2 drops Content-Length from a 204 while writing it, then takes the bodiless answer
+ * for one that ends at EOF and closes the connection, which races with a client reusing it.
+ * Azure keeps the connection open; saying "no body" once the headers are out does too. */
+static void
+keep_alive_after_204 (SoupServerMessage *msg, gpointer user_data)
+{
+  soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg), SOUP_ENCODING_NONE);
+}
+
 static void
 op_purge (Ctx *c, KvbKind kind, const char *name)
 {
@@ -1358,6 +1367,7 @@ op_purge (Ctx *c, KvbKind kind, const char *name)
       g_hash_table_replace (c->store->purging[kinds[i]], g_strdup (key), until);
     }
   kvb_emu_reply_json (c->req->msg, 204, NULL);
+  g_signal_connect (c->req->msg, "wrote-headers", G_CALLBACK (keep_alive_after_204), NULL);
 }
 
 /* ---- backup and restore -------------------------------------------------------------------- */
