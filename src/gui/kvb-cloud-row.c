@@ -22,7 +22,10 @@ struct _KvbCloudRow
   GSettings            *settings;
   GtkFileChooserNative *chooser;
   guint                 shown;       /* the index the row showed before a pick started */
+  guint                 chooser_index;  /* "Custom Profile File…": the last item */
+  guint                 sync_id;        /* a deferred sync, see settings_changed_cb() */
   gboolean              updating;
+  gboolean              selecting;
 };
 
 G_DEFINE_FINAL_TYPE (KvbCloudRow, kvb_cloud_row, ADW_TYPE_COMBO_ROW)
@@ -34,6 +37,8 @@ enum {
 
 static guint signals [N_SIGNALS];
 
+/* The items: the three clouds, then the custom profile in use (if any), then the item that opens
+ * the file chooser. */
 enum {
   CHOICE_PUBLIC,
   CHOICE_CHINA,
@@ -43,34 +48,78 @@ enum {
 
 static const char * const choice_ids[] = { "public", "china", "usgov" };
 
+static gboolean
+same_items (GListModel *a,
+            GListModel *b)
+{
+  guint n = a ? g_list_model_get_n_items (a) : 0;
+
+  if (a == NULL || !GTK_IS_STRING_LIST (a) || n != g_list_model_get_n_items (b))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (a), i),
+                   gtk_string_list_get_string (GTK_STRING_LIST (b), i)) != 0)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 sync_from_settings (KvbCloudRow *self)
 {
   g_autofree char *value = g_settings_get_string (self->settings, "cloud");
+  g_autoptr(GtkStringList) model = NULL;
+  g_autofree char *display = NULL;
   guint choice = CHOICE_CUSTOM;
 
   for (guint i = 0; i < G_N_ELEMENTS (choice_ids); i++)
     if (g_ascii_strcasecmp (value, choice_ids[i]) == 0)
       choice = i;
 
+  model = gtk_string_list_new ((const char *[]) { _("Azure"), _("Azure China"), _("Azure US Government"), NULL });
+  if (choice == CHOICE_CUSTOM)
+    {
+      g_autofree char *base = NULL;
+
+      display = g_filename_display_name (value);
+      base = g_path_get_basename (display);
+      gtk_string_list_append (model, base);
+    }
+  gtk_string_list_append (model, _("Custom Profile File…"));
+  self->chooser_index = g_list_model_get_n_items (G_LIST_MODEL (model)) - 1;
+
   self->updating = TRUE;
+  if (!same_items (adw_combo_row_get_model (ADW_COMBO_ROW (self)), G_LIST_MODEL (model)))
+    adw_combo_row_set_model (ADW_COMBO_ROW (self), G_LIST_MODEL (model));
   adw_combo_row_set_selected (ADW_COMBO_ROW (self), choice);
   self->updating = FALSE;
   self->shown = choice;
 
-  if (choice == CHOICE_CUSTOM)
-    {
-      g_autofree char *display = g_filename_display_name (value);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (self), display);
-    }
-  else
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (self), NULL);
+  /* The whole path of a custom profile, so that two files of the same name can be told apart. */
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self), display);
+}
+
+static gboolean
+deferred_sync_cb (gpointer user_data)
+{
+  KvbCloudRow *self = user_data;
+
+  self->sync_id = 0;
+  sync_from_settings (self);
+  return G_SOURCE_REMOVE;
 }
 
 static void
 settings_changed_cb (KvbCloudRow *self,
                      const char  *key)
 {
+  /* A change the row itself made while its selection is being set: replacing the model now
+   * would pull it from under the selection, so the items follow a moment later. */
+  if (self->selecting)
+    {
+      if (self->sync_id == 0)
+        self->sync_id = g_idle_add (deferred_sync_cb, self);
+      return;
+    }
   sync_from_settings (self);
 }
 
@@ -114,16 +163,20 @@ selected_changed_cb (KvbCloudRow *self)
   guint choice = adw_combo_row_get_selected (ADW_COMBO_ROW (self));
   GtkRoot *root;
 
-  if (self->updating || choice == GTK_INVALID_LIST_POSITION)
+  /* Only a change the user made: the row also notifies when it settles on what it shows. */
+  if (self->updating || choice == GTK_INVALID_LIST_POSITION || choice == self->shown)
     return;
 
   if (choice < G_N_ELEMENTS (choice_ids))
     {
+      self->selecting = TRUE;
       g_settings_set_string (self->settings, "cloud", choice_ids[choice]);
+      self->selecting = FALSE;
+      self->shown = choice;
       return;
     }
 
-  if (self->chooser != NULL)
+  if (choice != self->chooser_index || self->chooser != NULL)
     return;
 
   root = gtk_widget_get_root (GTK_WIDGET (self));
@@ -159,6 +212,7 @@ kvb_cloud_row_dispose (GObject *object)
 {
   KvbCloudRow *self = (KvbCloudRow *)object;
 
+  g_clear_handle_id (&self->sync_id, g_source_remove);
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
@@ -191,18 +245,6 @@ kvb_cloud_row_class_init (KvbCloudRowClass *klass)
 static void
 kvb_cloud_row_init (KvbCloudRow *self)
 {
-  g_autoptr(GtkStringList) model = NULL;
-  const char *names[] = {
-    _("Azure"),
-    _("Azure China"),
-    _("Azure US Government"),
-    _("Custom Profile File…"),
-    NULL
-  };
-
-  model = gtk_string_list_new (names);
-  adw_combo_row_set_model (ADW_COMBO_ROW (self), G_LIST_MODEL (model));
-
   self->settings = g_settings_new (APP_ID);
   sync_from_settings (self);
 

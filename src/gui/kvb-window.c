@@ -493,13 +493,25 @@ rebuild_accounts (KvbWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->accounts_button), self->sessions->len > 0);
 }
 
+/* The account is held until the sign-out is over: the store drops it from its list (and the
+ * window its session) while the keyring items are still being removed. */
+typedef struct
+{
+  KvbWindow  *self;
+  KvbAccount *account;
+} SignOutData;
+
 static void
 signed_out_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  g_autoptr(KvbWindow) self = user_data;
+  SignOutData *data = user_data;
+  g_autoptr(KvbWindow) self = data->self;
+  g_autoptr(KvbAccount) account = data->account;
   g_autoptr(GError) error = NULL;
+
+  g_free (data);
 
   if (!kvb_account_store_sign_out_finish (KVB_ACCOUNT_STORE (source), result, &error))
     {
@@ -509,8 +521,6 @@ signed_out_cb (GObject      *source,
     }
   if (self->sessions == NULL)
     return;   /* the window is gone */
-
-  /* The store's items-changed signal already removed the session. */
   sync_store_sessions (self);
 }
 
@@ -525,8 +535,12 @@ sign_out_clicked_cb (GtkButton *button,
 
   if (session->account != NULL)
     {
-      kvb_account_store_sign_out_async (self->store, session->account, self->cancellable,
-                                        signed_out_cb, g_object_ref (self));
+      SignOutData *data = g_new0 (SignOutData, 1);
+
+      data->self = g_object_ref (self);
+      data->account = g_object_ref (session->account);
+      kvb_account_store_sign_out_async (self->store, data->account, self->cancellable,
+                                        signed_out_cb, data);
       return;
     }
 

@@ -158,6 +158,17 @@ def by(role=None, name=None, action=None):
     return pred
 
 
+def by_prefix(role, prefix, action=None):
+    """GTK 4.8 runs a button's label and its row's title together in the accessible name."""
+    def pred(a):
+        try:
+            return (a.getRoleName() == role and a.name.startswith(prefix) and
+                    (action is None or action in actions(a)))
+        except Exception:  # noqa: BLE001
+            return False
+    return pred
+
+
 def states(acc):
     pyatspi = _pyatspi()
     return {pyatspi.stateToString(s) for s in acc.getState().getStates()}

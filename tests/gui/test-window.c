@@ -167,17 +167,37 @@ test_cloud_row (void)
 
   g_settings_set_string (settings, "cloud", "public");
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (row)), ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (ADW_COMBO_ROW (row))), ==, 4);
 
   /* A custom profile path shows as the fourth choice, with the file name below. */
   g_settings_set_string (settings, "cloud", "/nonexistent/contoso.json");
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (row)), ==, 3);
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "/nonexistent/contoso.json");
+  /* The profile in use is an item of its own, named by its file; the chooser item comes last. */
+  {
+    GListModel *model = adw_combo_row_get_model (ADW_COMBO_ROW (row));
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 5);
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (model), 3), ==, "contoso.json");
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (model), 4), ==, "Custom Profile File…");
+  }
   {
     g_autoptr(GError) error = NULL;
     g_autoptr(KvbCloud) cloud = kvb_cloud_row_dup_cloud (row, &error);
     g_assert_null (cloud);
     g_assert_nonnull (error);
   }
+
+  /* Picking a built-in cloud again drops the profile's item once the pick is over. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (row), 0);
+  {
+    g_autofree char *cloud = g_settings_get_string (settings, "cloud");
+    g_assert_cmpstr (cloud, ==, "public");
+  }
+  spin (50);
+  g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (ADW_COMBO_ROW (row))), ==, 4);
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (row)), ==, 0);
+  g_assert_true (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) == NULL ||
+                 *adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) == '\0');
 
   g_settings_reset (settings, "cloud");
   g_assert_finalize_object (row);
