@@ -514,7 +514,8 @@ _kvb_normalize_policy (JsonObject *policy)
   default_member (sp, "contentType", json_node_init_string (json_node_alloc (), "application/x-pkcs12"));
   xp = section (p, "x509_props");
   default_member (xp, "subject", json_node_init_string (json_node_alloc (), "CN=DefaultPolicy"));
-  default_member (xp, "ekus", json_node_init_array (json_node_alloc (), json_array_new ()));
+  if (!json_object_has_member (xp, "ekus"))
+    json_object_set_array_member (xp, "ekus", json_array_new ());
   if (!json_object_has_member (xp, "key_usage"))
     {
       JsonArray *ku = json_array_new ();
