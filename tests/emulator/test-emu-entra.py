@@ -246,8 +246,14 @@ def test_azure_identity_client_secret_through_proxy():
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    paths = [(e["host"], e["path"]) for e in EMU.requests()]
-    assert ("login.microsoftonline.com", "/%s/oauth2/v2.0/token" % EMU["tenant"]) in paths, paths
+    # the log line is written once the answer has gone out, which may be just after the client has it
+    want = ("login.microsoftonline.com", "/%s/oauth2/v2.0/token" % EMU["tenant"])
+    for _ in range(100):
+        paths = [(e["host"], e["path"]) for e in EMU.requests()]
+        if want in paths:
+            break
+        time.sleep(0.05)
+    assert want in paths, paths
 
 
 # -- device code ------------------------------------------------------------------------------
