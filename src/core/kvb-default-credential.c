@@ -7,7 +7,13 @@
 
 #include "config.h"
 
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+
 #include "kvb-azure-cli-credential.h"
+#include "kvb-error.h"
 #include "kvb-default-credential.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-sign-in-settings.h"
@@ -22,6 +28,41 @@ account_in_cloud (KvbAccount *account,
   if (cloud_name != NULL && g_strcmp0 (kvb_account_get_cloud (account), cloud_name) == 0)
     return TRUE;
   return g_strcmp0 (kvb_account_get_authority (account), kvb_cloud_get_authority_host (cloud)) == 0;
+}
+
+/* Whether the Azure CLI is there and has signed in at all: its profile lists what `az login`
+ * found.  Only the profile (no token) is read; it is written with a UTF-8 BOM. */
+static gboolean
+azure_cli_signed_in (void)
+{
+  g_autofree char *az = g_find_program_in_path ("az");
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  const char *dir = g_getenv ("AZURE_CONFIG_DIR");
+  const char *text;
+  JsonNode *root, *subs;
+  gsize len = 0;
+
+  if (az == NULL)
+    return FALSE;
+
+  path = dir != NULL && *dir != '\0' ? g_build_filename (dir, "azureProfile.json", NULL)
+                                     : g_build_filename (g_get_home_dir (), ".azure", "azureProfile.json", NULL);
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return FALSE;
+
+  text = contents;
+  if (len >= 3 && memcmp (text, "\xef\xbb\xbf", 3) == 0)
+    text += 3;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text, -1, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  subs = json_object_get_member (json_node_get_object (root), "subscriptions");
+  return subs != NULL && JSON_NODE_HOLDS_ARRAY (subs) && json_array_get_length (json_node_get_array (subs)) > 0;
 }
 
 KvbCredential *
@@ -75,7 +116,17 @@ kvb_default_credential_new_full (KvbPipeline      *pipeline,
       return credential != NULL ? g_object_ref (credential) : NULL;
     }
 
-  /* 3. The Azure CLI's own sign-in. */
+  /* 3. The Azure CLI's own sign-in, if there is one: otherwise say at once how to sign in,
+   * before any request goes out. */
+  if (!azure_cli_signed_in ())
+    {
+      g_set_error_literal (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED,
+                           _("Nobody is signed in. Sign in with “kvbackup login”, set "
+                             "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or "
+                             "AZURE_CLIENT_CERTIFICATE_PATH) for a service principal, or sign in "
+                             "to the Azure CLI with “az login”."));
+      return NULL;
+    }
   g_debug ("Using the Azure CLI");
   return KVB_CREDENTIAL (kvb_azure_cli_credential_new ());
 }
