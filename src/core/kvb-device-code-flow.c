@@ -387,6 +387,8 @@ kvb_device_code_flow_wait_async (KvbDeviceCodeFlow   *self,
 
   self->task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (self->task, kvb_device_code_flow_wait_async);
+  /* Cancelling is answered with KVB_ERROR_SIGN_IN_CANCELLED, which the user can be shown. */
+  g_task_set_check_cancellable (self->task, FALSE);
 
   if (self->device_code == NULL)
     {

@@ -19,6 +19,7 @@
 #include "kvb-pipeline.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-test-emulator.h"
+#include "kvb-test-server.h"
 
 #define DEFAULT_CLIENT "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
@@ -627,6 +628,137 @@ test_device_code_decline_expire (void)
   fixture_stop (&f);
 }
 
+/* A scripted Entra ID: slow_down on the first poll, then pending, then tokens; numbers as
+ * strings, as some identity providers send them. */
+typedef struct
+{
+  guint polls;
+  gint64 poll_us[8];
+  gboolean never_approve;
+  const char *expires_in;
+} Script;
+
+static void
+scripted_entra (KvbTestServer     *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                guint              n,
+                gpointer           user_data)
+{
+  Script *sc = user_data;
+
+  if (g_str_has_suffix (path, "/devicecode"))
+    {
+      g_autofree char *json = g_strdup_printf ("{\"device_code\":\"dc-secret\",\"user_code\":\"ABCD-EFGH\","
+                                               "\"verification_uri\":\"https://microsoft.com/devicelogin\","
+                                               "\"expires_in\":\"%s\",\"interval\":\"1\"}", sc->expires_in);
+      kvb_test_reply_json (msg, 200, json, NULL, NULL);
+      return;
+    }
+
+  if (sc->polls < G_N_ELEMENTS (sc->poll_us))
+    sc->poll_us[sc->polls] = g_get_monotonic_time ();
+  sc->polls++;
+
+  if (sc->polls == 1)
+    kvb_test_reply_json (msg, 400, "{\"error\":\"slow_down\"}", NULL, NULL);
+  else if (sc->polls == 2 || sc->never_approve)
+    kvb_test_reply_json (msg, 400, "{\"error\":\"authorization_pending\",\"error_description\":\"AADSTS70016: pending\"}",
+                         NULL, NULL);
+  else
+    {
+      /* {"preferred_username":"pat@example.test","tid":"tenant-1"} */
+      const char *id_token = "eyJhbGciOiJub25lIn0."
+                             "eyJwcmVmZXJyZWRfdXNlcm5hbWUiOiJwYXRAZXhhbXBsZS50ZXN0IiwidGlkIjoidGVuYW50LTEifQ.x";
+      g_autofree char *json = g_strdup_printf ("{\"token_type\":\"Bearer\",\"expires_in\":\"3599\","
+                                               "\"access_token\":\"at-1\",\"refresh_token\":\"rt-1\","
+                                               "\"id_token\":\"%s\"}", id_token);
+      kvb_test_reply_json (msg, 200, json, NULL, NULL);
+    }
+}
+
+static void
+test_device_code_slow_down (void)
+{
+  Script sc = { 0, { 0 }, FALSE, "60" };
+  g_autoptr(KvbTestServer) server = kvb_test_server_new (scripted_entra, &sc);
+  g_autoptr(KvbCloud) cloud = kvb_test_server_new_cloud (server, TRUE);
+  g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+  g_autoptr(KvbDeviceCodeFlow) flow = NULL;
+  g_autoptr(GAsyncResult) started = NULL, result = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kvb_pipeline_add_cloud (pipeline, cloud, &error));
+  flow = kvb_device_code_flow_new (pipeline, cloud, "sample", DEFAULT_CLIENT, "organizations");
+  kvb_device_code_flow_start_async (flow, NULL, result_cb, &started);
+  g_assert_true (kvb_device_code_flow_start_finish (flow, wait_for (&started), &error));
+  g_assert_cmpuint (kvb_device_code_flow_get_interval (flow), ==, 1);
+  /* No message from the service: one is made up from the address and the code. */
+  g_assert_nonnull (strstr (kvb_device_code_flow_get_message (flow), "ABCD-EFGH"));
+
+  kvb_device_code_flow_wait_async (flow, NULL, result_cb, &result);
+  credential = kvb_device_code_flow_wait_finish (flow, wait_for (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kvb_account_get_username (kvb_account_credential_get_account (credential)), ==,
+                   "pat@example.test");
+  g_assert_cmpuint (sc.polls, ==, 3);
+  /* RFC 8628: after slow_down, 5 s more between polls (1 + 5). */
+  g_assert_cmpuint (kvb_device_code_flow_get_interval (flow), ==, 6);
+  g_assert_cmpint (sc.poll_us[1] - sc.poll_us[0], >=, 6 * G_USEC_PER_SEC - 100000);
+  g_assert_cmpint (sc.poll_us[2] - sc.poll_us[1], >=, 6 * G_USEC_PER_SEC - 100000);
+}
+
+static void
+test_device_code_local_expiry (void)
+{
+  Script sc = { 0, { 0 }, TRUE, "8" };
+  g_autoptr(KvbTestServer) server = kvb_test_server_new (scripted_entra, &sc);
+  g_autoptr(KvbCloud) cloud = kvb_test_server_new_cloud (server, TRUE);
+  g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+  g_autoptr(KvbDeviceCodeFlow) flow = NULL;
+  g_autoptr(GAsyncResult) started = NULL, result = NULL;
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  g_assert_true (kvb_pipeline_add_cloud (pipeline, cloud, &error));
+  flow = kvb_device_code_flow_new (pipeline, cloud, "sample", DEFAULT_CLIENT, "organizations");
+  kvb_device_code_flow_start_async (flow, NULL, result_cb, &started);
+  g_assert_true (kvb_device_code_flow_start_finish (flow, wait_for (&started), &error));
+  start = g_get_monotonic_time ();
+
+  /* The service keeps saying "pending": the code's own lifetime ends the wait. */
+  kvb_device_code_flow_wait_async (flow, NULL, result_cb, &result);
+  credential = kvb_device_code_flow_wait_finish (flow, wait_for (&result), &error);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED);
+  g_assert_nonnull (strstr (error->message, "expired"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
+}
+
+static void
+test_device_code_cancel (void)
+{
+  Script sc = { 0, { 0 }, TRUE, "60" };
+  g_autoptr(KvbTestServer) server = kvb_test_server_new (scripted_entra, &sc);
+  g_autoptr(KvbCloud) cloud = kvb_test_server_new_cloud (server, TRUE);
+  g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+  g_autoptr(KvbDeviceCodeFlow) flow = NULL;
+  g_autoptr(GAsyncResult) started = NULL, result = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (kvb_pipeline_add_cloud (pipeline, cloud, &error));
+  flow = kvb_device_code_flow_new (pipeline, cloud, "sample", DEFAULT_CLIENT, "organizations");
+  kvb_device_code_flow_start_async (flow, NULL, result_cb, &started);
+  g_assert_true (kvb_device_code_flow_start_finish (flow, wait_for (&started), &error));
+  kvb_device_code_flow_wait_async (flow, cancellable, result_cb, &result);
+  g_cancellable_cancel (cancellable);
+  credential = kvb_device_code_flow_wait_finish (flow, wait_for (&result), &error);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_CANCELLED);
+}
+
 /* ---- refresh tokens: rotation, revocation, expiry in the middle of a run ---- */
 
 static KvbAccountCredential *
@@ -930,6 +1062,9 @@ main (int   argc,
   g_test_add_func ("/signin/browser/decline", test_browser_decline);
   g_test_add_func ("/signin/device-code/approve", test_device_code);
   g_test_add_func ("/signin/device-code/decline-expire", test_device_code_decline_expire);
+  g_test_add_func ("/signin/device-code/slow-down", test_device_code_slow_down);
+  g_test_add_func ("/signin/device-code/local-expiry", test_device_code_local_expiry);
+  g_test_add_func ("/signin/device-code/cancel", test_device_code_cancel);
   g_test_add_func ("/signin/refresh/rotation", test_refresh_rotation);
   g_test_add_func ("/signin/refresh/revoked", test_refresh_revoked);
   g_test_add_func ("/signin/refresh/expiry", test_token_expiry);
