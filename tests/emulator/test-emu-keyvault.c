@@ -456,6 +456,79 @@ test_certificate_cycle (void)
   assert_error (key_after, 404, "KeyNotFound", NULL, NULL);
 }
 
+static char *
+value_body (const char *value)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "value");
+  json_builder_add_string_value (b, value);
+  json_builder_set_member_name (b, "pwd");
+  json_builder_add_string_value (b, "");
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static void
+wait_completed (const char *vault, const char *name)
+{
+  g_autofree char *path = g_strdup_printf ("/certificates/%s/pending", name);
+  gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+
+  while (TRUE)
+    {
+      g_autoptr(Reply) r = kv ("GET", vault, path, NULL);
+
+      if (g_strcmp0 (str_at (obj (r), "status", NULL), "completed") == 0)
+        return;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+}
+
+/* A certificate's secret (PEM or PFX) imports into another vault as the same certificate. */
+static void
+test_certificate_import (void)
+{
+  g_autoptr(Reply) created = kv ("POST", "kvb-weu", "/certificates/t-pem/create",
+                                 "{\"policy\":{\"secret_props\":{\"contentType\":\"application/x-pem-file\"},"
+                                 "\"x509_props\":{\"subject\":\"CN=pem.example\"}}}");
+  g_autoptr(Reply) pem_cert = NULL, pem_secret = NULL, pem_import = NULL;
+  g_autoptr(Reply) pfx_cert = kv ("GET", "kvb-weu", "/certificates/web-tls", NULL);
+  g_autoptr(Reply) pfx_secret = kv ("GET", "kvb-weu", "/secrets/web-tls", NULL);
+  g_autoptr(Reply) pfx_import = NULL, imported_secret = NULL, garbage = NULL;
+  g_autofree char *pem_body = NULL, *pfx_body = NULL;
+
+  g_assert_cmpuint (created->status, ==, 202);
+  wait_completed ("kvb-weu", "t-pem");
+  pem_cert = kv ("GET", "kvb-weu", "/certificates/t-pem", NULL);
+  pem_secret = kv ("GET", "kvb-weu", "/secrets/t-pem", NULL);
+  g_assert_cmpstr (str_at (obj (pem_secret), "contentType", NULL), ==, "application/x-pem-file");
+  g_assert_nonnull (strstr (str_at (obj (pem_secret), "value", NULL), "-----BEGIN PRIVATE KEY-----"));
+  g_assert_nonnull (strstr (str_at (obj (pem_secret), "value", NULL), "-----BEGIN CERTIFICATE-----"));
+  pem_body = value_body (str_at (obj (pem_secret), "value", NULL));
+  pem_import = kv ("POST", "kvb-neu", "/certificates/t-pem-copy/import", pem_body);
+  g_assert_cmpuint (pem_import->status, ==, 200);
+  g_assert_cmpstr (str_at (obj (pem_import), "x5t", NULL), ==, str_at (obj (pem_cert), "x5t", NULL));
+
+  g_assert_cmpstr (str_at (obj (pfx_secret), "contentType", NULL), ==, "application/x-pkcs12");
+  pfx_body = value_body (str_at (obj (pfx_secret), "value", NULL));
+  pfx_import = kv ("POST", "kvb-neu", "/certificates/web-tls-copy/import", pfx_body);
+  g_assert_cmpuint (pfx_import->status, ==, 200);
+  g_assert_cmpstr (str_at (obj (pfx_import), "x5t", NULL), ==, str_at (obj (pfx_cert), "x5t", NULL));
+  g_assert_cmpstr (str_at (obj (pfx_import), "cer", NULL), ==, str_at (obj (pfx_cert), "cer", NULL));
+  imported_secret = kv ("GET", "kvb-neu", "/secrets/web-tls-copy", NULL);
+  g_assert_true (json_object_get_boolean_member (obj (imported_secret), "managed"));
+
+  garbage = kv ("POST", "kvb-neu", "/certificates/t-garbage/import", "{\"value\":\"bm90IGEgY2VydGlmaWNhdGU=\"}");
+  assert_error (garbage, 400, "BadParameter", NULL, NULL);
+}
+
 static void
 test_recover (void)
 {
@@ -661,6 +734,7 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/keyvault/secret-cycle", test_secret_cycle);
   g_test_add_func ("/emulator/keyvault/key-cycle", test_key_cycle);
   g_test_add_func ("/emulator/keyvault/certificate-cycle", test_certificate_cycle);
+  g_test_add_func ("/emulator/keyvault/certificate-import", test_certificate_import);
   g_test_add_func ("/emulator/keyvault/recover", test_recover);
   g_test_add_func ("/emulator/keyvault/vault-settings", test_vault_settings);
   g_test_add_func ("/emulator/keyvault/restore-scope", test_restore_scope);
