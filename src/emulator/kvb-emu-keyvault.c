@@ -863,6 +863,11 @@ op_get (Ctx *c, KvbKind kind, const char *name, const char *version)
       not_found (c, kind, id);
       return;
     }
+  if (kind == KVB_KIND_SECRET && !v->enabled)
+    {
+      error_reply (c, 403, "Forbidden", "SecretDisabled", "Operation get is not allowed on a disabled secret.");
+      return;
+    }
   reply (c, 200, object_json (c, obj, v, SHAPE_BUNDLE));
 }
 

@@ -239,6 +239,11 @@ test_secret_versions (void)
   g_assert_false (json_object_get_boolean_member (json_object_get_object_member (obj (patched), "attributes"), "enabled"));
   g_assert_cmpstr (str_at (obj (patched), "tags", "x"), ==, "y");
   g_assert_false (json_object_has_member (obj (patched), "value"));
+  {
+    g_autoptr(Reply) disabled = kv ("GET", "kvb-weu", by_version_path, NULL);
+
+    assert_error (disabled, 403, "Forbidden", "SecretDisabled", "disabled secret");
+  }
 
   missing = kv ("GET", "kvb-weu", "/secrets/t-ver/0123456789abcdef0123456789abcdef", NULL);
   assert_error (missing, 404, "SecretNotFound", NULL, "t-ver/0123456789abcdef0123456789abcdef");
