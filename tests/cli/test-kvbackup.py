@@ -220,14 +220,16 @@ def test_malformed_blob():
         path = os.path.join(out, "cli-kv.db-password.secret.kvbackup")
         with open(path, "rb") as f:
             data = bytearray(f.read())
-        # Change one character of the ciphertext: the shape holds, the content does not.
-        parts = bytes(data).split(b".")
+        # Change one character of the ciphertext (the 4th part of the JWE after the header):
+        # the shape holds, the content does not.
+        header, payload = bytes(data[:1 + data[0]]), bytes(data[1 + data[0]:])
+        parts = payload.split(b".")
         ct = bytearray(parts[3])
         ct[len(ct) // 2] = ord("A") if ct[len(ct) // 2] != ord("A") else ord("B")
         parts[3] = bytes(ct)
         tampered = os.path.join(out, "tampered.secret.kvbackup")
         with open(tampered, "wb") as f:
-            f.write(b".".join(parts))
+            f.write(header + b".".join(parts))
         res = DIRECT.run("restore", "xchg-a-kv", tampered)
         check(res.status == 1 and "tampered" in res.stderr, "a tampered blob was not refused", res)
 
