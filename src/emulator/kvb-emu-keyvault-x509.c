@@ -177,8 +177,15 @@ _kvb_make_key (const char        *kty,
   unsigned int bits;
   int rc;
 
-  if (rsa)
-    bits = key_size > 0 ? (unsigned int) key_size : 2048;
+  if (rsa && key_size <= 0)
+    bits = 2048;
+  else if (rsa && (key_size == 2048 || key_size == 3072 || key_size == 4096))
+    bits = (unsigned int) key_size;   /* the sizes Key Vault offers; anything else is refused */
+  else if (rsa)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unsupported RSA key size");
+      return FALSE;
+    }
   else if (crv == NULL || strcmp (crv, "P-256") == 0)
     bits = GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1);
   else if (strcmp (crv, "P-384") == 0)

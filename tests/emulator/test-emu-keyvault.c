@@ -691,6 +691,67 @@ test_bad_input (void)
   g_string_free (huge, TRUE);
 }
 
+/* Random requests: the stand-in never crashes, and every refusal is the real envelope. */
+static void
+test_fuzz (void)
+{
+  static const char *methods[] = { "GET", "PUT", "POST", "PATCH", "DELETE", "OPTIONS" };
+  static const char *segments[] = { "secrets", "keys", "certificates", "deletedsecrets", "deletedkeys",
+                                    "deletedcertificates", "restore", "backup", "versions", "recover", "create",
+                                    "import", "pending", "policy", "fz", "db-password", "web-tls", "%2F", "..",
+                                    "a%20b", "", "%C3%BC", "0123456789abcdef0123456789abcdef" };
+  static const char *bodies[] = { NULL, "{", "[]", "null", "{\"value\":123}", "{\"value\":\"KUF6\"}",
+                                  "{\"value\":\"x\",\"tags\":{\"a\":1}}", "{\"attributes\":5}",
+                                  "{\"kty\":\"RSA\",\"key_size\":99999}", "{\"kty\":\"EC\",\"crv\":\"P-9\"}",
+                                  "{\"policy\":{\"key_props\":{\"kty\":\"RSA\",\"key_size\":512}}}",
+                                  "{\"policy\":{\"x509_props\":{\"subject\":\"not a dn\"}}}",
+                                  "{\"policy\":7}", "{\"key\":{\"kty\":5}}", "\xff\xfe\x00garbage" };
+  static const char *queries[] = { "api-version=7.4", "api-version=7.4&maxresults=0", "api-version=7.4&maxresults=x",
+                                   "api-version=7.4&$skiptoken=%25%25", "api-version=", "api-version=7.4&maxresults=3" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261128);
+  guint sent = 0;
+
+  for (int i = 0; i < 400; i++)
+    {
+      g_autoptr(GString) path = g_string_new ("");
+      int n = g_rand_int_range (rand, 1, 5);
+      const char *method = methods[g_rand_int_range (rand, 0, G_N_ELEMENTS (methods))];
+      const char *body = bodies[g_rand_int_range (rand, 0, G_N_ELEMENTS (bodies))];
+      g_autofree char *url = NULL;
+      g_autoptr(GBytes) bytes = body ? g_bytes_new (body, strlen (body)) : NULL;
+      g_autoptr(Reply) r = NULL;
+
+      for (int k = 0; k < n; k++)
+        g_string_append_printf (path, "/%s", segments[g_rand_int_range (rand, 0, G_N_ELEMENTS (segments))]);
+      url = g_strdup_printf ("https://kvb-dev.vault.localhost:%u%s?%s", fx->port, path->str,
+                             queries[g_rand_int_range (rand, 0, G_N_ELEMENTS (queries))]);
+      if (!g_uri_is_valid (url, SOUP_HTTP_URI_FLAGS, NULL))
+        continue;   /* libsoup would not send it */
+      r = send_raw (method, url, fx->token, "application/json", bytes);
+      sent++;
+      g_assert_cmpuint (r->status, >=, 200);
+      g_assert_cmpuint (r->status, <, 500);
+      if (r->status >= 400)
+        {
+          JsonObject *e;
+
+          if (r->root == NULL)
+            g_error ("%s %s -> %u without a JSON body: %.*s", method, url, r->status,
+                     (int) g_bytes_get_size (r->body), (const char *) g_bytes_get_data (r->body, NULL));
+          e = json_object_get_object_member (obj (r), "error");
+          g_assert_nonnull (e);
+          g_assert_nonnull (json_object_get_string_member (e, "code"));
+          g_assert_nonnull (json_object_get_string_member (e, "message"));
+        }
+    }
+  g_assert_cmpuint (sent, >, 300);
+  {
+    g_autoptr(Reply) alive = kv ("GET", "kvb-weu", "/secrets/db-password", NULL);
+
+    g_assert_cmpuint (alive->status, ==, 200);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -746,6 +807,7 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/keyvault/version-limit", test_version_limit);
   g_test_add_func ("/emulator/keyvault/forbidden", test_forbidden);
   g_test_add_func ("/emulator/keyvault/bad-input", test_bad_input);
+  g_test_add_func ("/emulator/keyvault/fuzz", test_fuzz);
   rc = g_test_run ();
 
   kvb_emulator_stop (fx->emu);
