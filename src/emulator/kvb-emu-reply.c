@@ -31,6 +31,8 @@ kvb_emu_reply_error (SoupServerMessage *msg, guint status, const char *code, con
                      const char *inner_code)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
+  /* messages may quote what the client sent; keep the reply valid JSON whatever that was */
+  g_autofree char *valid = g_utf8_make_valid (message ? message : "", -1);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "error");
@@ -38,7 +40,7 @@ kvb_emu_reply_error (SoupServerMessage *msg, guint status, const char *code, con
   json_builder_set_member_name (b, "code");
   json_builder_add_string_value (b, code);
   json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message);
+  json_builder_add_string_value (b, valid);
   if (inner_code != NULL)
     {
       json_builder_set_member_name (b, "innererror");
@@ -62,12 +64,13 @@ kvb_emu_reply_oauth_error (SoupServerMessage *msg, guint status, const char *err
   g_autofree char *trace = kvb_emu_new_uuid ();
   g_autofree char *corr = kvb_emu_new_uuid ();
   g_autofree char *desc = NULL;
+  g_autofree char *valid = g_utf8_make_valid (description ? description : "", -1);
 
   if (aadsts != 0)
     desc = g_strdup_printf ("AADSTS%u: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
-                            aadsts, description, trace, corr, stamp);
+                            aadsts, valid, trace, corr, stamp);
   else
-    desc = g_strdup (description);
+    desc = g_strdup (valid);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "error");

@@ -157,6 +157,14 @@ query_key_is_secret (const char *key)
   return g_strv_contains (secret_keys, key);
 }
 
+/* The log is JSON: whatever bytes a client sent become valid UTF-8 first. */
+static void
+add_text (JsonBuilder *b, const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text ? text : "", -1);
+  json_builder_add_string_value (b, valid);
+}
+
 static void
 log_request (KvbEmulator *self, SoupServerMessage *msg, guint status, gboolean dropped)
 {
@@ -169,23 +177,26 @@ log_request (KvbEmulator *self, SoupServerMessage *msg, guint status, gboolean d
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *stamp = g_date_time_format_iso8601 (now);
   g_autofree char *line = NULL;
-  const char *q = g_uri_get_query (uri);
+  /* libsoup answers unparsable requests itself, before there is a URI */
+  const char *path = uri ? g_uri_get_path (uri) : "";
+  const char *q = uri ? g_uri_get_query (uri) : NULL;
+  const char *method = soup_server_message_get_method (msg);
 
   if (g_object_get_data (G_OBJECT (msg), "kvb-logged") != NULL)
     return;
   g_object_set_data (G_OBJECT (msg), "kvb-logged", GINT_TO_POINTER (1));
-  if (g_str_equal (g_uri_get_path (uri), "/_emulator/requests"))
+  if (g_str_equal (path, "/_emulator/requests"))
     return;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "time");
   json_builder_add_string_value (b, stamp);
   json_builder_set_member_name (b, "method");
-  json_builder_add_string_value (b, soup_server_message_get_method (msg));
+  add_text (b, method);
   json_builder_set_member_name (b, "host");
-  json_builder_add_string_value (b, host ? host : "");
+  add_text (b, host);
   json_builder_set_member_name (b, "path");
-  json_builder_add_string_value (b, g_uri_get_path (uri));
+  add_text (b, path);
   json_builder_set_member_name (b, "query");
   json_builder_begin_object (b);
   if (q != NULL)
@@ -195,9 +206,9 @@ log_request (KvbEmulator *self, SoupServerMessage *msg, guint status, gboolean d
       g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (params), (GCompareFunc) strcmp);
       for (GList *l = keys; l != NULL; l = l->next)
         {
-          json_builder_set_member_name (b, l->data);
-          json_builder_add_string_value (b, query_key_is_secret (l->data) ? "***"
-                                                                          : g_hash_table_lookup (params, l->data));
+          g_autofree char *key = g_utf8_make_valid (l->data, -1);
+          json_builder_set_member_name (b, key);
+          add_text (b, query_key_is_secret (l->data) ? "***" : g_hash_table_lookup (params, l->data));
         }
     }
   json_builder_end_object (b);
