@@ -403,6 +403,9 @@ process_request (KvbEmulator *self, SoupServerMessage *msg)
   GUri *uri = soup_server_message_get_uri (msg);
   const char *path = g_uri_get_path (uri);
   const char *raw_query = g_uri_get_query (uri);
+  /* clients that join "https://host/" and "/path" send "//path" (az cloud register does) */
+  while (path[0] == '/' && path[1] == '/')
+    path++;
   const char *host = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Host");
   g_autofree char *hostname = NULL;
   g_autofree char *base_url = NULL;

@@ -20,12 +20,15 @@ EMU = None
 CONFIG = None
 
 
-def az(*args, check=True, stdin=None):
+def az(*args, check=True, proxy=True, config=None):
     env = {k: v for k, v in os.environ.items()
-           if k not in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY")}
-    env.update({"AZURE_CONFIG_DIR": CONFIG, "HTTPS_PROXY": EMU["proxy"], "https_proxy": EMU["proxy"],
-                "REQUESTS_CA_BUNDLE": EMU["ca"], "AZURE_CORE_COLLECT_TELEMETRY": "false",
-                "AZURE_CORE_NO_COLOR": "true", "AZURE_CORE_SURVEY_MESSAGE": "false", "LC_ALL": "C.UTF-8"})
+           if k not in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
+                        "all_proxy", "ALL_PROXY")}
+    env.update({"AZURE_CONFIG_DIR": config or CONFIG, "REQUESTS_CA_BUNDLE": EMU["ca"],
+                "AZURE_CORE_COLLECT_TELEMETRY": "false", "AZURE_CORE_NO_COLOR": "true",
+                "AZURE_CORE_SURVEY_MESSAGE": "false", "LC_ALL": "C.UTF-8"})
+    if proxy:
+        env.update({"HTTPS_PROXY": EMU["proxy"], "https_proxy": EMU["proxy"]})
     p = subprocess.run([AZ] + list(args) + ["--output", "json"], env=env, capture_output=True, text=True,
                        timeout=120, stdin=subprocess.DEVNULL)
     if check and p.returncode != 0:
@@ -89,6 +92,23 @@ def test_rest_backup_and_restore():
     assert "/secrets/%s/" % name in restored["id"]
     got = kv("get", "contoso-app-kv", "/secrets/%s?api-version=7.3" % name)
     assert got["value"] == "from-az-cli", got
+
+
+@tap.test
+def test_custom_cloud_without_proxy():
+    # real-clients.md recipe B: a custom cloud whose authority is <url>/adfs, found through
+    # /metadata/endpoints, so MSAL needs no instance discovery at login.microsoftonline.com
+    config = os.path.join(CONFIG, "recipe-b")
+    os.makedirs(config, exist_ok=True)
+    port = EMU["url"].rsplit(":", 1)[1]
+    az("cloud", "register", "-n", "StandIn", "--endpoint-resource-manager", EMU["url"] + "/",
+       "--suffix-keyvault-dns", ":" + port, proxy=False, config=config)
+    az("cloud", "set", "-n", "StandIn", proxy=False, config=config)
+    p = az("login", "--service-principal", "-u", EMU["client_id"], "-p", EMU["client_secret"],
+           "--tenant", EMU["tenant"], proxy=False, config=config)
+    assert sorted(s["name"] for s in json.loads(p.stdout)) == ["Contoso Development", "Contoso Production"]
+    p = az("account", "get-access-token", "--resource", "https://vault.azure.net", proxy=False, config=config)
+    assert claims(json.loads(p.stdout)["accessToken"])["aud"] == "https://vault.azure.net"
 
 
 @tap.test
