@@ -680,6 +680,49 @@ test_executable (void)
 }
 
 static void
+test_restart_keeps_state_dir (Fixture *f, gconstpointer data)
+{
+  g_autofree char *ca1 = NULL, *ca2 = NULL, *cc1 = NULL, *cc2 = NULL, *url1 = NULL;
+  g_autoptr(GError) error = NULL;
+  guint port;
+
+  fixture_start (f, TRUE);
+  g_assert_true (g_file_get_contents (kvb_emulator_get_ca_file (f->emu), &ca1, NULL, NULL));
+  g_assert_true (g_file_get_contents (kvb_emulator_get_client_certificate_file (f->emu), &cc1, NULL, NULL));
+  url1 = g_strdup (kvb_emulator_get_url (f->emu));
+  port = atoi (strrchr (url1, ':') + 1);
+  kvb_emulator_stop (f->emu);
+
+  /* Started again on the port it had, in the same state folder: the same CA and certificate, so
+   * trust set up once and a registered certificate survive a restart. */
+  kvb_emulator_set_port (f->emu, port);
+  g_assert_true (kvb_emulator_start (f->emu, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (kvb_emulator_get_url (f->emu), ==, url1);
+  g_assert_true (g_file_get_contents (kvb_emulator_get_ca_file (f->emu), &ca2, NULL, NULL));
+  g_assert_true (g_file_get_contents (kvb_emulator_get_client_certificate_file (f->emu), &cc2, NULL, NULL));
+  g_assert_cmpstr (ca1, ==, ca2);
+  g_assert_cmpstr (cc1, ==, cc2);
+  {
+    g_autofree char *u = g_strdup_printf ("%s/common/discovery/instance", url1);
+    g_autoptr(SoupSession) s = new_session (kvb_emulator_get_ca_file (f->emu), NULL);
+    g_autoptr(SoupMessage) msg = NULL;
+    g_autoptr(GBytes) b = send (s, "GET", u, NULL, NULL, 0, NULL, &msg, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  }
+
+  /* A port in use is a start error, not a crash. */
+  {
+    g_autoptr(KvbEmulator) second = kvb_emulator_new ();
+    kvb_emulator_set_port (second, port);
+    kvb_emulator_set_proxy_enabled (second, FALSE);
+    g_assert_false (kvb_emulator_start (second, &error));
+    g_assert_nonnull (error);
+  }
+}
+
+static void
 test_seed_errors (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -712,6 +755,7 @@ main (int argc, char **argv)
   g_test_add ("/emulator/server/latency", Fixture, NULL, setup, test_latency, teardown);
   g_test_add ("/emulator/server/bad-input", Fixture, NULL, setup, test_bad_input, teardown);
   g_test_add ("/emulator/server/request-log", Fixture, NULL, setup, test_request_log, teardown);
+  g_test_add ("/emulator/server/restart-keeps-state-dir", Fixture, NULL, setup, test_restart_keeps_state_dir, teardown);
   g_test_add ("/emulator/server/seed-errors", Fixture, NULL, setup, test_seed_errors, teardown);
   g_test_add_func ("/emulator/server/executable", test_executable);
   return g_test_run ();
