@@ -313,6 +313,35 @@ test_proxy_real_names (Fixture *f, gconstpointer data)
   g_clear_pointer (&b, g_bytes_unref);
   g_clear_object (&msg);
 
+  /* The sovereign clouds' names: their own authority and resource in the challenge, their own vault
+   * suffix in Resource Manager. */
+  b = send (via, "GET", "https://contoso-prod-kv.vault.azure.cn/secrets?api-version=7.4", NULL, NULL, 0, NULL,
+            &msg, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 401);
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg), "WWW-Authenticate"), ==,
+                   "Bearer authorization=\"https://login.chinacloudapi.cn/" TENANT "\", resource=\"https://vault.azure.cn\"");
+  g_clear_pointer (&b, g_bytes_unref);
+  g_clear_object (&msg);
+  b = send (via, "GET", "https://contoso-prod-kv.vault.usgovcloudapi.net/secrets?api-version=7.4", NULL, NULL, 0, NULL,
+            &msg, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg), "WWW-Authenticate"), ==,
+                   "Bearer authorization=\"https://login.microsoftonline.us/" TENANT "\", resource=\"https://vault.usgovcloudapi.net\"");
+  g_clear_pointer (&b, g_bytes_unref);
+  g_clear_object (&msg);
+  b = send (via, "GET", "https://management.chinacloudapi.cn/subscriptions/" PROD_SUB
+            "/resourceGroups/rg-prod-security/providers/Microsoft.KeyVault/vaults/contoso-prod-kv?api-version=2023-07-01",
+            NULL, NULL, 0, arm_token, &msg, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  o = parse_object (b);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "properties"), "vaultUri"), ==,
+                   "https://contoso-prod-kv.vault.azure.cn/");
+  g_clear_pointer (&o, json_object_unref);
+  g_clear_pointer (&b, g_bytes_unref);
+  g_clear_object (&msg);
+
   /* A Key Vault token is refused by Resource Manager */
   b = send (via, "GET", "https://management.azure.com/subscriptions?api-version=2022-12-01", NULL, NULL, 0, kv_token,
             &msg, &error);
