@@ -34,9 +34,28 @@ copy_clicked_cb (GtkButton  *button,
 }
 
 static void
-open_clicked_cb (KvbDeviceCodeDialog *self)
+opened_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
-  gtk_show_uri (GTK_WINDOW (self), self->verification_uri, GDK_CURRENT_TIME);
+  g_autoptr(GtkWidget) button = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error))
+    return;
+
+  /* The address and its Copy button are right above. */
+  g_debug ("The browser could not be opened: %s", error->message);
+  gtk_button_set_label (GTK_BUTTON (button), _("No Browser Could Be Opened"));
+  gtk_widget_set_sensitive (button, FALSE);
+}
+
+static void
+open_clicked_cb (GtkButton           *button,
+                 KvbDeviceCodeDialog *self)
+{
+  gtk_show_uri_full (GTK_WINDOW (self), self->verification_uri, GDK_CURRENT_TIME, NULL, opened_cb,
+                     g_object_ref (button));
 }
 
 static GtkWidget *
@@ -103,7 +122,7 @@ kvb_device_code_dialog_new (GtkWindow  *parent,
   open = gtk_button_new_with_mnemonic (_("_Open in Browser"));
   gtk_widget_set_halign (open, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (open, "pill");
-  g_signal_connect_swapped (open, "clicked", G_CALLBACK (open_clicked_cb), self);
+  g_signal_connect (open, "clicked", G_CALLBACK (open_clicked_cb), self);
   gtk_box_append (GTK_BOX (box), open);
 
   waiting = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);

@@ -21,6 +21,7 @@
 #ifdef KVB_HAVE_SAMPLE_CLOUD
 #include "kvb-sample-cloud.h"
 #endif
+#include "kvb-service-principal-dialog.h"
 #include "kvb-sign-in-settings.h"
 #include "kvb-vault-finder.h"
 #include "kvb-window.h"
@@ -51,11 +52,6 @@ struct _KvbWindow
   GtkWidget            *welcome_back_button;
   KvbCloudRow          *cloud_row;
   AdwPreferencesGroup  *methods_group;
-  AdwEntryRow          *sp_tenant_row;
-  AdwEntryRow          *sp_client_id_row;
-  AdwEntryRow          *sp_secret_row;
-  AdwActionRow         *sp_certificate_row;
-  GtkWidget            *sp_certificate_clear;
   GtkWidget            *progress_box;
   GtkStack             *progress_icon;
   GtkSpinner           *progress_spinner;
@@ -92,8 +88,8 @@ struct _KvbWindow
   GtkWidget            *device_dialog;
   KvbBrowserFlow       *browser_flow;
   char                 *browser_url;
-  char                 *certificate_path;
-  GtkFileChooserNative *certificate_chooser;
+  char                 *sp_tenant;     /* what the last service-principal sign-in was given */
+  char                 *sp_client_id;
 };
 
 G_DEFINE_FINAL_TYPE (KvbWindow, kvb_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -652,15 +648,6 @@ flow_fail (KvbWindow    *self,
 }
 
 static void
-flow_fail_literal (KvbWindow  *self,
-                   const char *message)
-{
-  g_autoptr(GError) error = g_error_new_literal (KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT, message);
-
-  flow_fail (self, error);
-}
-
-static void
 show_vaults_page (KvbWindow *self)
 {
   gtk_stack_set_visible_child_name (self->main_stack, "vaults");
@@ -769,6 +756,24 @@ browser_done_cb (GObject      *source,
 }
 
 static void
+browser_opened_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error))
+    return;
+  if (self->sessions == NULL || self->browser_flow == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* No browser: the flow goes on; the address is on the page to be opened elsewhere. */
+  g_debug ("The browser could not be opened: %s", error->message);
+  flow_progress (self, _("No browser could be opened. Open the address below in a browser, on this or another computer, and sign in there."));
+}
+
+static void
 sign_in_browser_cb (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *parameter)
@@ -796,7 +801,8 @@ sign_in_browser_cb (GtkWidget  *widget,
   self->browser_url = g_strdup (url);
   gtk_label_set_text (self->url_label, url);
   gtk_widget_set_visible (self->url_box, TRUE);
-  gtk_show_uri (GTK_WINDOW (self), url, GDK_CURRENT_TIME);
+  gtk_show_uri_full (GTK_WINDOW (self), url, GDK_CURRENT_TIME, cancellable, browser_opened_cb,
+                     g_object_ref (self));
 
   kvb_browser_flow_wait_async (self->browser_flow, cancellable, browser_done_cb, g_object_ref (self));
 }
@@ -982,53 +988,43 @@ sp_token_cb (GObject      *source,
       return;
     }
 
-  /* The secret goes to the keyring with the account; the page forgets it. */
-  gtk_editable_set_text (GTK_EDITABLE (self->sp_secret_row), "");
+  /* The secret goes to the keyring with the account. */
   flow_signed_in (self, KVB_ACCOUNT_CREDENTIAL (source));
 }
 
-static char *
-entry_text (AdwEntryRow *row)
-{
-  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
-}
-
 static void
-sign_in_service_principal_cb (GtkWidget  *widget,
-                              const char *action_name,
-                              GVariant   *parameter)
+sp_dialog_response_cb (KvbWindow                 *self,
+                       const char                *response,
+                       KvbServicePrincipalDialog *dialog)
 {
-  KvbWindow *self = KVB_WINDOW (widget);
   g_auto(FlowSetup) setup = { 0 };
   g_autoptr(KvbAccount) account = NULL;
   g_autoptr(KvbAccountCredential) credential = NULL;
-  g_autofree char *tenant = entry_text (self->sp_tenant_row);
-  g_autofree char *client_id = entry_text (self->sp_client_id_row);
-  const char *secret = gtk_editable_get_text (GTK_EDITABLE (self->sp_secret_row));
+  const char *secret, *certificate;
   GCancellable *cancellable;
 
-  if (*tenant == '\0' || *client_id == '\0')
-    {
-      flow_fail_literal (self, _("Enter the tenant and the application (client) ID of the service principal."));
-      return;
-    }
-  if (*secret == '\0' && self->certificate_path == NULL)
-    {
-      flow_fail_literal (self, _("Enter the client secret, or choose the certificate file of the service principal."));
-      return;
-    }
+  if (g_strcmp0 (response, "sign-in") != 0)
+    return;
+
+  g_free (self->sp_tenant);
+  self->sp_tenant = kvb_service_principal_dialog_dup_tenant (dialog);
+  g_free (self->sp_client_id);
+  self->sp_client_id = kvb_service_principal_dialog_dup_client_id (dialog);
+  secret = kvb_service_principal_dialog_get_secret (dialog);
+  certificate = kvb_service_principal_dialog_get_certificate (dialog);
 
   if (!flow_setup (self, &setup))
     return;
 
   cancellable = flow_begin (self, _("Signing in as the service principal…"));
   account = kvb_account_new (KVB_ACCOUNT_KIND_SERVICE_PRINCIPAL, setup.cloud_name,
-                             kvb_cloud_get_authority_host (setup.cloud), client_id, tenant, client_id);
-  if (self->certificate_path != NULL)
-    kvb_account_set_certificate (account, self->certificate_path);
+                             kvb_cloud_get_authority_host (setup.cloud), self->sp_client_id, self->sp_tenant,
+                             self->sp_client_id);
+  if (certificate != NULL)
+    kvb_account_set_certificate (account, certificate);
   credential = kvb_account_credential_new (self->pipeline, setup.cloud, account,
                                            kvb_account_store_get_keyring (self->store), NULL);
-  if (self->certificate_path == NULL)
+  if (secret != NULL)
     kvb_account_credential_set_client_secret (credential, secret);
 
   /* A token for Resource Manager proves the secret or certificate before anything is saved. */
@@ -1037,61 +1033,16 @@ sign_in_service_principal_cb (GtkWidget  *widget,
 }
 
 static void
-set_certificate (KvbWindow  *self,
-                 const char *path)
-{
-  g_free (self->certificate_path);
-  self->certificate_path = g_strdup (path);
-
-  if (path != NULL)
-    {
-      g_autofree char *display = g_filename_display_name (path);
-      adw_action_row_set_subtitle (self->sp_certificate_row, display);
-    }
-  else
-    adw_action_row_set_subtitle (self->sp_certificate_row, NULL);
-  gtk_widget_set_visible (self->sp_certificate_clear, path != NULL);
-}
-
-static void
-certificate_response_cb (KvbWindow            *self,
-                         int                   response,
-                         GtkFileChooserNative *chooser)
-{
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_clear_object (&self->certificate_chooser);
-  if (file != NULL && (path = g_file_get_path (file)) != NULL)
-    set_certificate (self, path);
-}
-
-static void
-choose_certificate_cb (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *parameter)
+sign_in_service_principal_cb (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
 {
   KvbWindow *self = KVB_WINDOW (widget);
+  GtkWidget *dialog;
 
-  if (self->certificate_chooser != NULL)
-    return;
-  self->certificate_chooser = gtk_file_chooser_native_new (_("Choose the Certificate of the Service Principal"),
-                                                           GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                                           _("_Choose"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->certificate_chooser), TRUE);
-  g_signal_connect_object (self->certificate_chooser, "response", G_CALLBACK (certificate_response_cb), self,
-                           G_CONNECT_SWAPPED);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->certificate_chooser));
-}
-
-static void
-clear_certificate_cb (GtkWidget  *widget,
-                      const char *action_name,
-                      GVariant   *parameter)
-{
-  set_certificate (KVB_WINDOW (widget), NULL);
+  dialog = kvb_service_principal_dialog_new (GTK_WINDOW (self), self->sp_tenant, self->sp_client_id);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (sp_dialog_response_cb), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 #ifdef KVB_HAVE_SAMPLE_CLOUD
@@ -1280,9 +1231,6 @@ kvb_window_dispose (GObject *object)
   if (self->browser_flow != NULL)
     kvb_browser_flow_cancel (self->browser_flow);
   flow_clear (self);
-  if (self->certificate_chooser != NULL)
-    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->certificate_chooser));
-  g_clear_object (&self->certificate_chooser);
   g_clear_object (&self->flow_cancellable);
   g_clear_pointer (&self->sessions, g_ptr_array_unref);
 
@@ -1300,7 +1248,8 @@ kvb_window_finalize (GObject *object)
 {
   KvbWindow *self = (KvbWindow *)object;
 
-  g_free (self->certificate_path);
+  g_free (self->sp_tenant);
+  g_free (self->sp_client_id);
 
   G_OBJECT_CLASS (kvb_window_parent_class)->finalize (object);
 }
@@ -1325,11 +1274,6 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, welcome_back_button);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, cloud_row);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, methods_group);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_tenant_row);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_client_id_row);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_secret_row);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_certificate_row);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_certificate_clear);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_box);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_icon);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_spinner);
@@ -1365,8 +1309,6 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.sign-in-azure-cli", NULL, sign_in_azure_cli_cb);
   gtk_widget_class_install_action (widget_class, "win.sign-in-service-principal", NULL,
                                    sign_in_service_principal_cb);
-  gtk_widget_class_install_action (widget_class, "win.choose-certificate", NULL, choose_certificate_cb);
-  gtk_widget_class_install_action (widget_class, "win.clear-certificate", NULL, clear_certificate_cb);
   gtk_widget_class_install_action (widget_class, "win.cancel-sign-in", NULL, cancel_sign_in_cb);
   gtk_widget_class_install_action (widget_class, "win.copy-sign-in-url", NULL, copy_sign_in_url_cb);
 

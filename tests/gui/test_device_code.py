@@ -10,16 +10,9 @@
 # and the signed-in account shows in the sidebar and the account menu, with its subscriptions.
 # Cancelling a second attempt closes the dialog and leaves no error in the page.
 
-import json
 import os
-import shutil
-import signal
-import ssl
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kvbgui  # noqa: E402
@@ -27,33 +20,10 @@ from kvbgui import by, by_prefix, click, find, find_all, wait_for  # noqa: E402
 
 kvbgui.require_session()
 
-emu_exe = os.environ.get("KVB_EMULATOR_EXE")
-if not emu_exe or not os.access(emu_exe, os.X_OK):
-    kvbgui.skip_all("kvb-emulator is not built")
-
-outdir = os.path.join(os.environ.get("KVB_BUILD_ROOT", os.getcwd()), "tests", "gui", "out")
-os.makedirs(outdir, exist_ok=True)
-state = tempfile.mkdtemp(prefix="device-code-emu-", dir=outdir)
-emu_log = open(os.path.join(outdir, "test-device-code-emulator.log"), "w")
-emu = subprocess.Popen([emu_exe, "--state-dir", state, "--no-proxy"], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=emu_log, text=True)
-info = json.loads(emu.stdout.readline())
-ssl_ctx = ssl.create_default_context(cafile=info["ca"])
-port = int(info["url"].rsplit(":", 1)[1])
-
-profile = os.path.join(state, "stand-in.json")
-with open(profile, "w") as f:
-    # Resource Manager tokens are asked for with the real audience, as the stand-in expects.
-    json.dump({"name": "Local stand-in", "authorityHost": info["url"], "resourceManager": info["url"],
-               "resourceManagerScope": "https://management.azure.com/.default",
-               "keyVaultDnsSuffix": info["vault_suffix"], "keyVaultPort": port, "caFile": info["ca"]}, f)
-
-
-def control(path, body):
-    req = urllib.request.Request(info["url"] + path, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, context=ssl_ctx, timeout=10) as r:
-        return r.status
+standin = kvbgui.Standin("test-device-code")
+info = standin.info
+profile = standin.profile
+control = standin.control
 
 
 def labels_after(root, caption):
@@ -153,13 +123,6 @@ try:
     tap.check("the debug log holds no token and no secret", nothing_secret_logged)
 finally:
     app.stop()
-    emu.send_signal(signal.SIGTERM)
-    try:
-        emu.wait(10)
-    except subprocess.TimeoutExpired:
-        emu.kill()
-        emu.wait()
-    emu_log.close()
-    shutil.rmtree(state, ignore_errors=True)
+    standin.stop()
 
 sys.exit(tap.finish())
