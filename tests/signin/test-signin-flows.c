@@ -23,6 +23,36 @@
 
 #define DEFAULT_CLIENT "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
+/* Everything logged, debug messages included (as with G_MESSAGES_DEBUG=all): searched for
+ * secrets by the tests. */
+static GString *logged;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags   level,
+                const GLogField *fields,
+                gsize            n_fields,
+                gpointer         user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE") || g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+      {
+        if (fields[i].length < 0)
+          g_string_append (logged, fields[i].value);
+        else
+          g_string_append_len (logged, fields[i].value, fields[i].length);
+        g_string_append_c (logged, '\n');
+      }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static void
+assert_not_logged (const char *secret)
+{
+  g_assert_nonnull (secret);
+  g_assert_cmpuint (strlen (secret), >=, 6);
+  g_assert_null (strstr (logged->str, secret));
+}
+
 typedef struct
 {
   KvbTestEmulator *emu;
@@ -436,6 +466,18 @@ test_browser_flow (void)
   g_assert_cmpuint (list_vault (&f, KVB_CREDENTIAL (credential)), ==, 200);
   g_assert_cmpuint (count_requests (&f, "/oauth2/v2.0/token"), ==, before + 1);
 
+  /* Neither the authorization code nor the tokens were logged, even at debug level. */
+  g_assert_cmpuint (logged->len, >, 0);
+  assert_not_logged (b->code);
+  {
+    g_autoptr(KvbAccessToken) arm = get_token (KVB_CREDENTIAL (credential),
+                                               kvb_cloud_get_arm_scope (f.cloud), NULL, &error);
+    g_autoptr(KvbAccessToken) kv = get_token (KVB_CREDENTIAL (credential),
+                                              kvb_cloud_get_keyvault_scope (f.cloud), f.emu->tenant, &error);
+    assert_not_logged (kvb_access_token_get_token (arm));
+    assert_not_logged (kvb_access_token_get_token (kv));
+  }
+
   fixture_stop (&f);
 }
 
@@ -660,7 +702,7 @@ scripted_entra (KvbTestServer     *server,
 
   if (g_str_has_suffix (path, "/devicecode"))
     {
-      g_autofree char *json = g_strdup_printf ("{\"device_code\":\"dc-secret\",\"user_code\":\"ABCD-EFGH\","
+      g_autofree char *json = g_strdup_printf ("{\"device_code\":\"dc-secret-7Qx\",\"user_code\":\"ABCD-EFGH\","
                                                "\"verification_uri\":\"https://microsoft.com/devicelogin\","
                                                "\"expires_in\":\"%s\",\"interval\":\"1\"}", sc->expires_in);
       kvb_test_reply_json (msg, 200, json, NULL, NULL);
@@ -682,7 +724,7 @@ scripted_entra (KvbTestServer     *server,
       const char *id_token = "eyJhbGciOiJub25lIn0."
                              "eyJwcmVmZXJyZWRfdXNlcm5hbWUiOiJwYXRAZXhhbXBsZS50ZXN0IiwidGlkIjoidGVuYW50LTEifQ.x";
       g_autofree char *json = g_strdup_printf ("{\"token_type\":\"Bearer\",\"expires_in\":\"3599\","
-                                               "\"access_token\":\"at-1\",\"refresh_token\":\"rt-1\","
+                                               "\"access_token\":\"at-secret-7Qx\",\"refresh_token\":\"rt-secret-7Qx\","
                                                "\"id_token\":\"%s\"}", id_token);
       kvb_test_reply_json (msg, 200, json, NULL, NULL);
     }
@@ -718,6 +760,9 @@ test_device_code_slow_down (void)
   g_assert_cmpuint (kvb_device_code_flow_get_interval (flow), ==, 6);
   g_assert_cmpint (sc.poll_us[1] - sc.poll_us[0], >=, 6 * G_USEC_PER_SEC - 100000);
   g_assert_cmpint (sc.poll_us[2] - sc.poll_us[1], >=, 6 * G_USEC_PER_SEC - 100000);
+  assert_not_logged ("dc-secret-7Qx");
+  assert_not_logged ("at-secret-7Qx");
+  assert_not_logged ("rt-secret-7Qx");
 }
 
 static void
@@ -845,6 +890,9 @@ test_refresh_rotation (void)
   }
   rt3 = stored_refresh_token (store, account);
   g_assert_cmpstr (rt3, !=, rt2);
+  assert_not_logged (rt1);
+  assert_not_logged (rt2);
+  assert_not_logged (rt3);
   g_assert_false (kvb_account_get_needs_sign_in (account));
 
   /* Ten concurrent callers for two resources: served without a refused (reused) token. */
@@ -1065,6 +1113,8 @@ int
 main (int   argc,
       char *argv[])
 {
+  logged = g_string_new (NULL);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/signin/browser/flow", test_browser_flow);
