@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
 #include <libsoup/soup.h>
 
 #include "kvb-account-credential.h"
@@ -18,6 +20,7 @@
 #include "kvb-keyring.h"
 #include "kvb-pipeline.h"
 #include "kvb-service-principal-credential.h"
+#include "kvb-sign-in-settings.h"
 #include "kvb-test-emulator.h"
 #include "kvb-test-server.h"
 
@@ -1109,6 +1112,151 @@ test_client_secret_account (void)
   fixture_stop (&f);
 }
 
+/* ---- settings and the account list ---- */
+
+static GSettings *
+memory_settings (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+
+  if (schema == NULL)
+    return NULL;
+  return g_settings_new_full (schema, backend, NULL);
+}
+
+static void
+test_client_id_precedence (void)
+{
+  g_autoptr(GSettings) settings = memory_settings ();
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *t = NULL;
+
+  if (settings == NULL)
+    {
+      g_test_skip ("the GSettings schema is not compiled in the build tree");
+      return;
+    }
+  g_unsetenv ("KVB_CLIENT_ID");
+  g_unsetenv ("KVB_TENANT_ID");
+
+  a = kvb_sign_in_dup_client_id (settings, NULL);
+  g_assert_cmpstr (a, ==, "04b07795-8ddb-461a-bbee-02f9e1bf7b46");
+  t = kvb_sign_in_dup_tenant (settings, NULL);
+  g_assert_cmpstr (t, ==, "organizations");
+
+  g_settings_set_string (settings, "client-id", "11111111-1111-1111-1111-111111111111");
+  b = kvb_sign_in_dup_client_id (settings, NULL);
+  g_assert_cmpstr (b, ==, "11111111-1111-1111-1111-111111111111");
+
+  g_setenv ("KVB_CLIENT_ID", "22222222-2222-2222-2222-222222222222", TRUE);
+  c = kvb_sign_in_dup_client_id (settings, NULL);
+  g_assert_cmpstr (c, ==, "22222222-2222-2222-2222-222222222222");
+
+  d = kvb_sign_in_dup_client_id (settings, "33333333-3333-3333-3333-333333333333");
+  g_assert_cmpstr (d, ==, "33333333-3333-3333-3333-333333333333");
+  g_unsetenv ("KVB_CLIENT_ID");
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  guint      *n_signals)
+{
+  (*n_signals)++;
+}
+
+static KvbAccount *
+add_service_principal (KvbAccountStore *store,
+                       KvbPipeline     *pipeline,
+                       const char      *cloud_name,
+                       const char      *tenant,
+                       const char      *client_id,
+                       const char      *secret)
+{
+  g_autoptr(KvbCloud) cloud = kvb_cloud_lookup (cloud_name, NULL);
+  g_autoptr(KvbAccount) account = kvb_account_new (KVB_ACCOUNT_KIND_SERVICE_PRINCIPAL, cloud_name,
+                                                   kvb_cloud_get_authority_host (cloud), client_id,
+                                                   tenant, client_id);
+  g_autoptr(KvbAccountCredential) credential = kvb_account_credential_new (pipeline, cloud, account, NULL, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  KvbAccount *added;
+
+  kvb_account_credential_set_client_secret (credential, secret);
+  kvb_account_store_add_async (store, credential, NULL, result_cb, &result);
+  added = kvb_account_store_add_finish (store, wait_for (&result), &error);
+  g_assert_no_error (error);
+  return added;
+}
+
+static void
+test_account_store (void)
+{
+  g_autoptr(GSettings) settings = memory_settings ();
+  g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+  g_autoptr(KvbKeyring) keyring = kvb_keyring_new_in_memory ();
+  g_autoptr(KvbAccountStore) store = NULL, again = NULL;
+  g_autoptr(KvbAccount) a = NULL, b = NULL, a2 = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) stored = NULL;
+  g_autofree char *text = NULL, *secret_b = NULL, *secret_a = NULL;
+  guint n_signals = 0;
+
+  if (settings == NULL)
+    {
+      g_test_skip ("the GSettings schema is not compiled in the build tree");
+      return;
+    }
+
+  store = kvb_account_store_new (pipeline, settings, keyring);
+  g_signal_connect (store, "items-changed", G_CALLBACK (items_changed_cb), &n_signals);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
+
+  /* Two accounts at once, in different clouds and tenants. */
+  a = add_service_principal (store, pipeline, "public", "tenant-a", "client-a", "secret-a-123456");
+  b = add_service_principal (store, pipeline, "usgov", "tenant-b", "client-b", "secret-b-123456");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 2);
+  g_assert_cmpuint (n_signals, ==, 2);
+
+  /* Signing in again as the same one replaces it. */
+  a2 = add_service_principal (store, pipeline, "public", "tenant-a", "client-a", "secret-a-654321");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 2);
+  g_assert_true (kvb_account_equal (a, a2));
+
+  /* Remembered in GSettings, without the secrets; a new store (next start) finds both. */
+  stored = g_settings_get_value (settings, "accounts");
+  text = g_variant_print (stored, FALSE);
+  g_assert_null (strstr (text, "secret-a"));
+  g_assert_null (strstr (text, "secret-b"));
+  g_assert_nonnull (strstr (text, "client-b"));
+  again = kvb_account_store_new (pipeline, settings, keyring);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (again)), ==, 2);
+  g_assert_nonnull (kvb_account_store_find (again, "client-a"));
+  g_assert_nonnull (kvb_account_store_find (again, kvb_account_get_id (b)));
+  g_assert_null (kvb_account_store_find (again, "nobody"));
+
+  /* Sign out one: the other stays, and only the first one's secret goes. */
+  kvb_account_store_sign_out_async (store, b, NULL, result_cb, &result);
+  g_assert_true (kvb_account_store_sign_out_finish (store, wait_for (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 1);
+  g_clear_object (&result);
+  kvb_keyring_lookup_async (keyring, b, KVB_SECRET_KIND_CLIENT_SECRET, NULL, result_cb, &result);
+  secret_b = kvb_keyring_lookup_finish (keyring, wait_for (&result), &error);
+  g_assert_null (secret_b);
+  g_clear_object (&result);
+  kvb_keyring_lookup_async (keyring, a, KVB_SECRET_KIND_CLIENT_SECRET, NULL, result_cb, &result);
+  secret_a = kvb_keyring_lookup_finish (keyring, wait_for (&result), &error);
+  g_assert_cmpstr (secret_a, ==, "secret-a-654321");
+  g_clear_object (&again);
+  again = kvb_account_store_new (pipeline, settings, keyring);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (again)), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1117,6 +1265,8 @@ main (int   argc,
   g_log_set_writer_func (capture_writer, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/signin/settings/client-id", test_client_id_precedence);
+  g_test_add_func ("/signin/accounts/store", test_account_store);
   g_test_add_func ("/signin/browser/flow", test_browser_flow);
   g_test_add_func ("/signin/browser/listener", test_browser_listener);
   g_test_add_func ("/signin/browser/timeout", test_browser_timeout);
