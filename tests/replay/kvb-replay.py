@@ -19,7 +19,9 @@
 # holds.  A request without a token gets the recorded 401 challenge (or the one the real service
 # sent in 2023 when the recording has none).  A next page that the recording did not capture is
 # answered as an empty last page (marked "synthetic" in the log).  Entra ID's token endpoint
-# hands out test tokens.
+# hands out test tokens.  A create refused with 409 (the name is soft-deleted or being deleted)
+# answers the next restore of that collection instead.  The calls in answer order are written
+# to plan.json in the state folder.
 # Every request is logged to a JSON-lines file with its body (tokens are never logged).
 
 import argparse
@@ -113,6 +115,13 @@ class Replay:
                         self.challenge = (c["headers"].get("www-authenticate"), c["body"])
                     continue
                 if is_setup_call(c["method"], u.path):
+                    parts = [p for p in u.path.split("/") if p]
+                    # A create that the service refused because of the name (409: soft-deleted
+                    # or being deleted) is the answer a restore onto that name gets.
+                    if c["status"] == 409 and parts[-1] == "create":
+                        c["path"] = "/%s/restore" % parts[0]
+                        c["as_restore"] = True
+                        self.calls.append(c)
                     continue
                 self.calls.append(c)
         self.next = 0
@@ -281,7 +290,19 @@ def make_certificates(state_dir):
     return ca, cert, key
 
 
+def die_with_parent():
+    """A test killed by its time-out must not leave the server behind (Linux only)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main():
+    die_with_parent()
     parser = argparse.ArgumentParser(description="Replay recorded Key Vault responses.")
     parser.add_argument("--state-dir", required=True)
     parser.add_argument("--recording", action="append", default=[],
@@ -296,6 +317,11 @@ def main():
     tls.load_cert_chain(cert, key)
 
     replay = Replay(args.recording, log_path)
+    # The calls in the order they will be answered, for tests that walk them.
+    plan_path = os.path.join(args.state_dir, "plan.json")
+    with open(plan_path, "w", encoding="utf-8") as f:
+        json.dump([{k: c.get(k) for k in ("method", "path", "status", "body", "request_body",
+                                           "recording", "as_restore")} for c in replay.calls], f)
 
     https = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     https.daemon_threads = True
@@ -317,7 +343,7 @@ def main():
 
     print(json.dumps({"url": "https://127.0.0.1:%d" % https.server_address[1],
                       "proxy": "http://127.0.0.1:%d" % proxy.server_address[1],
-                      "ca": ca, "log": log_path, "tenant": TENANT,
+                      "ca": ca, "log": log_path, "plan": plan_path, "tenant": TENANT,
                       "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
                       "calls": len(replay.calls)}), flush=True)
 
