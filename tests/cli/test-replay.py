@@ -301,6 +301,24 @@ def test_restore_malformed():
 
 
 @tap.test
+def test_restore_onto_deleted_name():
+    # The service's 409 for a soft-deleted name (recorded on create) answers the restore.
+    rec = CPP + "KeyVaultKeyClient.CreateDeletedKey.json"
+    blob = b64url_decode(recorded_backup_value(CPP + "KeyVaultKeyClient.BackupKey.json",
+                                               "/keys/BackupKey/backup"))
+    with Replay(rec) as server, tempfile.TemporaryDirectory() as out:
+        f = os.path.join(out, "CreateDeletedKey.key.kvbackup")
+        with open(f, "wb") as fh:
+            fh.write(blob)
+        res = kvbackup(["restore", "--cloud", "public", "--vault", "redacted", f],
+                       server.proxy_env())
+        check(res.status == 1, "exit status", res)
+        text = res.stderr.lower()
+        check("recover" in text and "purge" in text,
+              "the message does not offer recover or purge", res)
+
+
+@tap.test
 def test_restore_several_files_one_bad():
     rec = CPP + "KeyVaultSecretClientTest.BackupRestore.json"
     value = recorded_backup_value(rec, "/secrets/BackupRestore/backup")
