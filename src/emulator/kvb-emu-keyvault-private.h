@@ -29,6 +29,8 @@ typedef struct
   char *cer;              /* certificates: standard base64 of the DER */
   char *x5t;              /* certificates: base64url SHA-1 of the DER */
   JsonObject *policy;     /* certificates: without "id" */
+  char *pfx_cer, *pfx_key; /* a seeded certificate's secret: base64 DER of the certificate and its
+                              PKCS#8 key, made into the PFX "value" when first needed */
 } KvbVersion;
 
 typedef struct
@@ -82,5 +84,7 @@ gboolean _kvb_import_certificate (const char *value, const char *password, JsonO
                                   KvbCertMaterial *out, GError **error);
 char *_kvb_new_version_id (void);
 JsonObject *_kvb_normalize_policy (JsonObject *policy);
+/* A secret version's value, making a seeded certificate's PFX on first use (NULL if that fails). */
+const char *_kvb_version_value (KvbVersion *v);
 
 G_END_DECLS

@@ -31,6 +31,10 @@ _kvb_version_free (KvbVersion *v)
   g_free (v->cer);
   g_free (v->x5t);
   g_clear_pointer (&v->policy, json_object_unref);
+  g_free (v->pfx_cer);
+  if (v->pfx_key)
+    memset (v->pfx_key, 0, strlen (v->pfx_key));
+  g_free (v->pfx_key);
   g_free (v);
 }
 
@@ -72,7 +76,7 @@ _kvb_version_to_json (KvbVersion *v)
   if (v->tags)
     json_object_set_object_member (o, "tags", copy_object (v->tags));
   set_str (o, "contentType", v->content_type);
-  set_str (o, "value", v->value);
+  set_str (o, "value", _kvb_version_value (v));
   if (v->jwk)
     json_object_set_object_member (o, "jwk", copy_object (v->jwk));
   set_str (o, "cer", v->cer);

@@ -284,8 +284,42 @@ fill_cert_versions (KvbCertMaterial *out,
   g_free (id);
 }
 
+/* Base64 of a PFX holding @crt and @xkey, with a MAC over the empty password, as exported PFX
+ * files usually have.  The MAC's key derivation is what makes this cost about 60 ms. */
 static char *
-export_secret (gnutls_x509_crt_t crt, gnutls_privkey_t priv, const char *content_type, GError **error)
+make_pfx (gnutls_x509_crt_t crt, gnutls_x509_privkey_t xkey, GError **error)
+{
+  gnutls_pkcs12_t p12;
+  gnutls_pkcs12_bag_t cbag, kbag;
+  gnutls_datum_t der = { 0 };
+  char *result = NULL;
+  int rc;
+
+  gnutls_pkcs12_init (&p12);
+  gnutls_pkcs12_bag_init (&cbag);
+  gnutls_pkcs12_bag_init (&kbag);
+  gnutls_pkcs12_bag_set_crt (cbag, crt);
+  gnutls_pkcs12_bag_set_privkey (kbag, xkey, NULL, GNUTLS_PKCS_PLAIN);
+  gnutls_pkcs12_set_bag (p12, cbag);
+  gnutls_pkcs12_set_bag (p12, kbag);
+  gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, "");
+  rc = gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &der);
+  if (rc >= 0)
+    result = datum_base64 (&der);
+  else
+    fail (error, "PKCS#12 export", rc);
+  gnutls_free (der.data);
+  gnutls_pkcs12_bag_deinit (cbag);
+  gnutls_pkcs12_bag_deinit (kbag);
+  gnutls_pkcs12_deinit (p12);
+  return result;
+}
+
+/* The certificate's secret: PEM (key, then certificate) or a PFX.  With @lazy_out, a PFX is not
+ * made now: its material goes to @lazy_out for _kvb_version_value(), and NULL is returned. */
+static char *
+export_secret (gnutls_x509_crt_t crt, gnutls_privkey_t priv, const char *content_type,
+               KvbVersion *lazy_out, GError **error)
 {
   gnutls_x509_privkey_t xkey = NULL;
   char *result = NULL;
@@ -304,36 +338,60 @@ export_secret (gnutls_x509_crt_t crt, gnutls_privkey_t priv, const char *content
       gnutls_x509_privkey_export2_pkcs8 (xkey, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &k);
       gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &c);
       result = g_strdup_printf ("%.*s%.*s", (int) k.size, k.data, (int) c.size, c.data);
+      gnutls_memset (k.data, 0, k.size);
+      gnutls_free (k.data);
+      gnutls_free (c.data);
+    }
+  else if (lazy_out != NULL)
+    {
+      gnutls_datum_t k = { 0 }, c = { 0 };
+
+      gnutls_x509_privkey_export2_pkcs8 (xkey, GNUTLS_X509_FMT_DER, NULL, GNUTLS_PKCS_PLAIN, &k);
+      gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_DER, &c);
+      lazy_out->pfx_key = datum_base64 (&k);
+      lazy_out->pfx_cer = datum_base64 (&c);
+      gnutls_memset (k.data, 0, k.size);
       gnutls_free (k.data);
       gnutls_free (c.data);
     }
   else
-    {
-      gnutls_pkcs12_t p12;
-      gnutls_pkcs12_bag_t cbag, kbag;
-      gnutls_datum_t der = { 0 };
-
-      gnutls_pkcs12_init (&p12);
-      gnutls_pkcs12_bag_init (&cbag);
-      gnutls_pkcs12_bag_init (&kbag);
-      gnutls_pkcs12_bag_set_crt (cbag, crt);
-      gnutls_pkcs12_bag_set_privkey (kbag, xkey, NULL, GNUTLS_PKCS_PLAIN);
-      gnutls_pkcs12_set_bag (p12, cbag);
-      gnutls_pkcs12_set_bag (p12, kbag);
-      /* A MAC over an empty password, as exported PFX files usually have; few iterations keep it quick. */
-      gnutls_pkcs12_generate_mac2 (p12, GNUTLS_MAC_SHA256, "");
-      rc = gnutls_pkcs12_export2 (p12, GNUTLS_X509_FMT_DER, &der);
-      if (rc >= 0)
-        result = datum_base64 (&der);
-      else
-        fail (error, "PKCS#12 export", rc);
-      gnutls_free (der.data);
-      gnutls_pkcs12_bag_deinit (cbag);
-      gnutls_pkcs12_bag_deinit (kbag);
-      gnutls_pkcs12_deinit (p12);
-    }
+    result = make_pfx (crt, xkey, error);
   gnutls_x509_privkey_deinit (xkey);
   return result;
+}
+
+const char *
+_kvb_version_value (KvbVersion *v)
+{
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_x509_privkey_t xkey = NULL;
+  g_autofree guint8 *cer = NULL, *key = NULL;
+  gsize cer_len = 0, key_len = 0;
+
+  if (v->value != NULL || v->pfx_cer == NULL || v->pfx_key == NULL)
+    return v->value;
+  cer = g_base64_decode (v->pfx_cer, &cer_len);
+  key = g_base64_decode (v->pfx_key, &key_len);
+  gnutls_x509_crt_init (&crt);
+  gnutls_x509_privkey_init (&xkey);
+  {
+    gnutls_datum_t c = { cer, cer_len }, k = { key, key_len };
+
+    if (gnutls_x509_crt_import (crt, &c, GNUTLS_X509_FMT_DER) >= 0
+        && gnutls_x509_privkey_import_pkcs8 (xkey, &k, GNUTLS_X509_FMT_DER, NULL, GNUTLS_PKCS_PLAIN) >= 0)
+      v->value = make_pfx (crt, xkey, NULL);
+  }
+  gnutls_x509_crt_deinit (crt);
+  gnutls_x509_privkey_deinit (xkey);
+  if (key)
+    memset (key, 0, key_len);
+  if (v->value != NULL)
+    {
+      g_clear_pointer (&v->pfx_cer, g_free);
+      memset (v->pfx_key, 0, strlen (v->pfx_key));
+      g_clear_pointer (&v->pfx_key, g_free);
+    }
+  return v->value;
 }
 
 gboolean
@@ -392,10 +450,16 @@ _kvb_make_certificate (JsonObject       *policy,
   gnutls_x509_crq_set_pubkey (crq, pub);
   gnutls_x509_crq_privkey_sign (crq, priv, GNUTLS_DIG_SHA256, 0);
   gnutls_x509_crq_export2 (crq, GNUTLS_X509_FMT_DER, &csr);
-  secret = export_secret (crt, priv, content_type, error);
-  if (secret == NULL)
-    goto out;
-  fill_cert_versions (out, crt, g_steal_pointer (&keyv.jwk), secret, content_type);
+  {
+    KvbVersion lazy = { 0 };
+
+    secret = export_secret (crt, priv, content_type, seeded ? &lazy : NULL, error);
+    if (secret == NULL && lazy.pfx_key == NULL)
+      goto out;
+    fill_cert_versions (out, crt, g_steal_pointer (&keyv.jwk), secret, content_type);
+    out->secret->pfx_cer = lazy.pfx_cer;
+    out->secret->pfx_key = lazy.pfx_key;
+  }
   out->csr = datum_base64 (&csr);
   rc = 0;
 

@@ -338,8 +338,8 @@ object_json (Ctx *c, KvbObject *obj, KvbVersion *v, Shape shape)
       {
         g_autofree char *id = object_url (c, "secrets", obj->name, ver);
 
-        if (shape == SHAPE_BUNDLE && v->value)
-          json_object_set_string_member (o, "value", v->value);
+        if (shape == SHAPE_BUNDLE && _kvb_version_value (v))
+          json_object_set_string_member (o, "value", _kvb_version_value (v));
         if (v->content_type)
           json_object_set_string_member (o, "contentType", v->content_type);
         json_object_set_string_member (o, "id", id);
