@@ -691,6 +691,54 @@ test_bad_input (void)
   g_string_free (huge, TRUE);
 }
 
+/* The master key is fixed in the seed: a blob made by one run of the stand-in restores in another
+ * (a new process in real use; a second instance here, with its own CA, tokens and store). */
+static void
+test_restore_other_run (void)
+{
+  g_autoptr(Reply) set = kv ("PUT", "kvb-weu", "/secrets/t-run", "{\"value\":\"survives\"}");
+  g_autofree char *blob = backup ("kvb-weu", "secrets", "t-run");
+  g_autoptr(KvbEmulator) emu2 = kvb_emulator_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsDatabase) db = NULL;
+  g_autoptr(GUri) uri = NULL;
+  SoupSession *first_session = fx->session;
+  guint first_port = fx->port;
+  char *first_url = fx->url, *first_token = fx->token;
+  g_autofree char *seed = NULL;
+  g_autoptr(Reply) restored = NULL, got = NULL;
+
+  seed = g_build_filename (g_getenv ("KVB_SOURCE_ROOT") ? g_getenv ("KVB_SOURCE_ROOT") : "..", "tests", "emulator",
+                           "test-emu-keyvault-seed.json", NULL);
+  kvb_emulator_set_seed_file (emu2, seed);
+  kvb_emulator_set_proxy_enabled (emu2, FALSE);
+  g_assert_true (kvb_emulator_start (emu2, &error));
+  g_assert_no_error (error);
+  db = g_tls_file_database_new (kvb_emulator_get_ca_file (emu2), &error);
+  g_assert_no_error (error);
+  fx->session = soup_session_new ();
+  soup_session_set_tls_database (fx->session, db);
+  soup_session_set_proxy_resolver (fx->session, NULL);
+  fx->url = g_strdup (kvb_emulator_get_url (emu2));
+  uri = g_uri_parse (fx->url, G_URI_FLAGS_NONE, NULL);
+  fx->port = (guint) g_uri_get_port (uri);
+  fx->token = fetch_token (fx->client_id, fx->client_secret);
+
+  restored = restore ("kvb-weu", "secrets", blob);
+  g_assert_cmpuint (restored->status, ==, 200);
+  got = kv ("GET", "kvb-weu", "/secrets/t-run", NULL);
+  g_assert_cmpstr (str_at (obj (got), "value", NULL), ==, "survives");
+
+  kvb_emulator_stop (emu2);
+  g_object_unref (fx->session);
+  g_free (fx->url);
+  g_free (fx->token);
+  fx->session = first_session;
+  fx->port = first_port;
+  fx->url = first_url;
+  fx->token = first_token;
+}
+
 /* Random requests: the stand-in never crashes, and every refusal is the real envelope. */
 static void
 test_fuzz (void)
@@ -807,6 +855,7 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/keyvault/version-limit", test_version_limit);
   g_test_add_func ("/emulator/keyvault/forbidden", test_forbidden);
   g_test_add_func ("/emulator/keyvault/bad-input", test_bad_input);
+  g_test_add_func ("/emulator/keyvault/restore-other-run", test_restore_other_run);
   g_test_add_func ("/emulator/keyvault/fuzz", test_fuzz);
   rc = g_test_run ();
 
