@@ -4,6 +4,7 @@ SecretClient, KeyClient and CertificateClient signed in by azure-identity's Clie
 through the stand-in's CONNECT proxy with real vault host names (https://<vault>.vault.azure.net).
 Each kind goes through set or create, list with paging, backup, delete, purge, restore and get,
 plus the 409 and 404 cases.  Where the SDK raises, the stand-in is wrong."""
+import base64
 import os
 import sys
 import time
@@ -184,6 +185,13 @@ def certificates_cycle(vault_url, cred, tap):
     tap.check(getattr(e, 'status_code', None) == 409, 'certificates: restore onto a live name raises 409')
     e = expect(ResourceNotFoundError, lambda: c.get_certificate('sdk-missing'))
     tap.check('CertificateNotFound' in str(e), 'certificates: missing certificate raises 404 CertificateNotFound')
+
+    # The certificate's secret is its PFX; importing those bytes makes the same certificate.
+    from azure.keyvault.secrets import SecretClient
+    pfx = base64.b64decode(SecretClient(vault_url, cred).get_secret('sdk-cert').value)
+    imported = c.import_certificate('sdk-imported', pfx)
+    tap.check(imported.name == 'sdk-imported' and imported.cer == cert.cer,
+              'certificates: import of the PFX from the certificate\'s secret')
 
 
 def main():
