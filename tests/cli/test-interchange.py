@@ -139,8 +139,12 @@ def test_same_bytes_as_the_sdk():
         with open(os.path.join(out, "cli-kv.api-token.secret.kvbackup"), "rb") as f:
             ours = f.read()
     check(isinstance(sdk_bytes, bytes), "the SDK did not return bytes")
-    check(ours.split(b".")[0] == sdk_bytes.split(b".")[0], "header or JWE header differ")
-    check(len(ours.split(b".")) == len(sdk_bytes.split(b".")) == 5, "not a 5-part JWE")
+    # One length byte, the header, then the JWE (whose parts are separated by dots).
+    check(ours[:1 + ours[0]] == sdk_bytes[:1 + sdk_bytes[0]], "blob headers differ")
+    ours_jwe = ours[1 + ours[0]:].split(b".")
+    sdk_jwe = sdk_bytes[1 + sdk_bytes[0]:].split(b".")
+    check(len(ours_jwe) == len(sdk_jwe) == 5, "not a 5-part JWE")
+    check(ours_jwe[0] == sdk_jwe[0], "JWE protected headers differ")
     check(all(32 <= c < 127 for c in ours), "our file is not the raw (ASCII) blob")
 
 
