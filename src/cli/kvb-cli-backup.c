@@ -109,10 +109,11 @@ kvb_cli_backup (KvbCli  *cli,
       return KVB_CLI_EXIT_FAILED;
     }
 
-  /* Translators: "Backed up secret “db-password” of contoso-kv to …" */
-  g_printerr (_("Backed up %s “%s” of %s to “%s” (%" G_GSIZE_FORMAT " bytes).\n"),
-              kvb_object_kind_to_string (kind), name, kvb_keyvault_client_get_vault_name (client),
-              display, g_bytes_get_size (blob));
+  /* Translators: the object's name, the vault's name, the file */
+  g_printerr (kind == KVB_OBJECT_KIND_SECRET ? _("Backed up secret “%s” of %s to “%s”.\n") :
+              kind == KVB_OBJECT_KIND_KEY ? _("Backed up key “%s” of %s to “%s”.\n") :
+              _("Backed up certificate “%s” of %s to “%s”.\n"),
+              name, kvb_keyvault_client_get_vault_name (client), display);
 
   return KVB_CLI_EXIT_OK;
 }

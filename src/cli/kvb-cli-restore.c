@@ -50,10 +50,11 @@ restore_one (KvbCli              *cli,
       return FALSE;
     }
 
-  /* Translators: "Restored secret “db-password” into contoso-kv from “FILE”." */
-  g_printerr (_("Restored %s “%s” into %s from “%s”.\n"),
-              kvb_object_kind_to_string (kind), kvb_object_info_get_name (info),
-              kvb_keyvault_client_get_vault_name (client), path);
+  /* Translators: the object's name, the vault's name, the file */
+  g_printerr (kind == KVB_OBJECT_KIND_SECRET ? _("Restored secret “%s” into %s from “%s”.\n") :
+              kind == KVB_OBJECT_KIND_KEY ? _("Restored key “%s” into %s from “%s”.\n") :
+              _("Restored certificate “%s” into %s from “%s”.\n"),
+              kvb_object_info_get_name (info), kvb_keyvault_client_get_vault_name (client), path);
 
   return TRUE;
 }
