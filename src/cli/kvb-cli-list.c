@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "kvb-cli.h"
+#include "kvb-error.h"
 #include "kvb-keyvault-client.h"
 
 typedef struct
@@ -219,7 +220,6 @@ kvb_cli_list (KvbCli  *cli,
       kvb_cli_wait (cli, &result);
       if (!kvb_keyvault_client_list_finish (client, result, &list_error))
         {
-          /* One kind may be forbidden while the others can be listed: go on. */
           if (g_error_matches (list_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
               kvb_cli_print_error (_("Interrupted."));
@@ -230,6 +230,12 @@ kvb_cli_list (KvbCli  *cli,
                                _("The certificates could not be listed: %s"),
                                list_error->message);
           status = KVB_CLI_EXIT_FAILED;
+
+          /* Only a missing permission is particular to one kind; anything else (no such
+           * vault, no network, sign-in) would only repeat itself for the next kind. */
+          if (!g_error_matches (list_error, KVB_ERROR, KVB_ERROR_FORBIDDEN_RBAC) &&
+              !g_error_matches (list_error, KVB_ERROR, KVB_ERROR_FORBIDDEN_POLICY))
+            break;
         }
     }
 

@@ -213,6 +213,29 @@ def test_not_found_and_forbidden():
 
 
 @tap.test
+def test_list_with_one_kind_forbidden():
+    # The access policy of cli-policy-kv lets the identity list secrets only.
+    res = DIRECT.run("list", "cli-policy-kv")
+    check(res.status == 1, "exit status", res)
+    check(any(line.startswith("secret") and line.endswith("locked")
+              for line in res.stdout.splitlines()), "the secrets were not listed", res)
+    check("keys" in res.stderr and "certificates" in res.stderr, "the refusals are not reported",
+          res)
+    # A vault that does not exist is reported once, not once per kind.
+    res = DIRECT.run("list", "no-such-kv")
+    check(res.status == 1 and len(res.stderr.strip().splitlines()) == 1, "unknown vault", res)
+
+
+@tap.test
+def test_backup_managed_key():
+    with tempfile.TemporaryDirectory() as out:
+        res = backup(DIRECT, "cli-kv", "key", "web", out)
+        check(res.status == 1 and "certificate" in res.stderr,
+              "the certificate's own key was not refused with a hint", res)
+        check(os.listdir(out) == [], "a file was written", res)
+
+
+@tap.test
 def test_malformed_blob():
     with tempfile.TemporaryDirectory() as out:
         res = backup(DIRECT, "cli-kv", "secret", "db-password", out)
