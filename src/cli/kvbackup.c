@@ -65,6 +65,8 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_prgname ("kvbackup");
+  /* stdout is for the list (and --json); the debug log goes with the messages. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (argc < 2)
     {

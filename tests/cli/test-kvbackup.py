@@ -273,6 +273,18 @@ def test_no_secret_in_output():
     check(res.status == 0, "list", res)
     for text in (emu["client_secret"], "hunter1", "hunter2", "token-value-1"):
         check(text not in res.stdout and text not in res.stderr, "a secret was printed", res)
+    # The debug log goes to stderr: stdout stays one JSON document.
+    check("-DEBUG" in res.stderr, "no debug log on stderr", res)
+    res.json()
+    # No access token (a JWT, "eyJ…") in the debug log of a backup and a restore either.
+    with tempfile.TemporaryDirectory() as out:
+        env = dict(DIRECT.env(), G_MESSAGES_DEBUG="all")
+        res = kvbackup(DIRECT.args("backup", "cli-kv", "--kind", "secret", "--name", "api-token",
+                                   "--output", out), env)
+        check(res.status == 0 and "eyJ" not in res.stdout + res.stderr, "a token was printed", res)
+        path = os.path.join(out, "cli-kv.api-token.secret.kvbackup")
+        res = kvbackup(DIRECT.args("restore", "cli-kv", path), env)
+        check("eyJ" not in res.stdout + res.stderr, "a token or blob was printed", res)
 
 
 if __name__ == "__main__":
