@@ -97,7 +97,10 @@ kvb_cli_backup (KvbCli  *cli,
   g_clear_object (&result);
   if (blob == NULL)
     {
-      kvb_cli_print_error ("%s", error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kvb_cli_print_error (_("Interrupted."));
+      else
+        kvb_cli_print_error ("%s", error->message);
       return KVB_CLI_EXIT_FAILED;
     }
 

@@ -35,7 +35,9 @@ restore_one (KvbCli              *cli,
   g_clear_object (&result);
   if (backup == NULL || !kvb_backup_file_resolve_kind (backup, given_kind, &kind, &error))
     {
-      kvb_cli_print_error ("%s", error->message);
+      /* An interruption is reported once, by the caller. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kvb_cli_print_error ("%s", error->message);
       return FALSE;
     }
 
@@ -45,6 +47,8 @@ restore_one (KvbCli              *cli,
   info = kvb_keyvault_client_restore_finish (client, result, &error);
   if (info == NULL)
     {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return FALSE;
       /* Translators: "FILE: what went wrong" */
       kvb_cli_print_error (_("%s: %s"), path, error->message);
       return FALSE;
@@ -112,6 +116,12 @@ kvb_cli_restore (KvbCli  *cli,
         }
       if (!restore_one (cli, client, argv[i], kind_text != NULL ? &kind : NULL))
         n_failed++;
+    }
+
+  if (g_cancellable_is_cancelled (cli->cancellable))
+    {
+      kvb_cli_print_error (_("Interrupted."));
+      return KVB_CLI_EXIT_FAILED;
     }
 
   if (n_failed > 0 && argc > 2)

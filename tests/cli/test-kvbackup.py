@@ -11,9 +11,12 @@
 # test identity list and read secrets.
 
 import os
+import signal
 import stat
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import kvbtest  # noqa: E402
@@ -255,6 +258,43 @@ def test_malformed_blob():
             f.write(header + b".".join(parts))
         res = DIRECT.run("restore", "xchg-a-kv", tampered)
         check(res.status == 1 and "tampered" in res.stderr, "a tampered blob was not refused", res)
+
+
+@tap.test
+def test_custom_cloud_profile():
+    # --cloud FILE: a custom profile that names the stand-in as authority, Resource Manager and
+    # vault suffix, with its CA.
+    port = int(emu["url"].rsplit(":", 1)[1])
+    with tempfile.TemporaryDirectory() as folder:
+        profile = os.path.join(folder, "standin.json")
+        with open(profile, "w") as f:
+            f.write('{"name": "Stand-in", "authorityHost": "%s", "resourceManager": "%s", '
+                    '"keyVaultDnsSuffix": "vault.localhost", "keyVaultResource": '
+                    '"https://vault.localhost", "keyVaultPort": %d, "caFile": "%s"}'
+                    % (emu["url"], emu["url"], port, emu["ca"]))
+        env = emu.base_env()
+        res = kvbackup(["list", "--cloud", profile, "--vault", "cli-kv", "--kind", "key"], env)
+        check(res.status == 0 and "signing" in res.stdout, "list with a custom profile", res)
+
+
+@tap.test
+def test_interrupt():
+    # Ctrl+C during a slow call: kvbackup stops at once, says so, and leaves no file.
+    with Emulator("--seed", SEED, "--latency-ms", "5000") as slow, \
+            tempfile.TemporaryDirectory() as out:
+        proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "cli-kv", "--kind",
+                                 "secret", "--name", "db-password", "--output", out],
+                                env=slow.direct_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+        check(time.monotonic() - start < 2.5, "kvbackup took %.1f s to stop" %
+              (time.monotonic() - start))
+        check(proc.returncode == 1, "exit status %d: %s" % (proc.returncode, stderr))
+        check(stderr.strip() == "kvbackup: Interrupted.", "not reported as interrupted: %s" % stderr)
+        check(os.listdir(out) == [], "files left: %r" % os.listdir(out))
 
 
 @tap.test
