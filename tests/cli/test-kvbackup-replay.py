@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# test-replay.py: kvbackup against the recorded answers of the real service.
+# test-kvbackup-replay.py: kvbackup against the recorded answers of the real service.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
