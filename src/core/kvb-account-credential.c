@@ -51,6 +51,7 @@ typedef struct
 {
   char *scope;
   char *tenant;
+  char *refused;            /* a refresh token refused for this request, wiped */
 } Request;
 
 /* An access token and when to ask for a new one: 5 minutes before it expires, or half-way
@@ -84,6 +85,11 @@ request_free (Request *r)
 {
   g_free (r->scope);
   g_free (r->tenant);
+  if (r->refused != NULL)
+    {
+      memset (r->refused, 0, strlen (r->refused));
+      g_free (r->refused);
+    }
   g_free (r);
 }
 
@@ -388,6 +394,48 @@ rotated_stored_cb (GObject      *source,
   process_queue (self);
 }
 
+static void redeem (GTask *task);
+static void refused_cleared_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+give_up (GTask *task)
+{
+  KvbAccountCredential *self = g_task_get_source_object (task);
+
+  /* The refresh token is dead: forget it everywhere and say so once. */
+  wipe_string (&self->refresh_token);
+  g_hash_table_remove_all (self->tokens);
+  kvb_account_set_needs_sign_in (self->account, TRUE);
+  kvb_keyring_clear_async (self->keyring, self->account, NULL, refused_cleared_cb, task);
+}
+
+static void
+reread_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GTask *task = user_data;
+  KvbAccountCredential *self = g_task_get_source_object (task);
+  Request *r = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  char *stored = kvb_keyring_lookup_finish (KVB_KEYRING (source), result, &error);
+
+  /* Another process (the window, another kvbackup) redeemed the same refresh token and stored
+   * its successor: carry on with that one, once. */
+  if (stored != NULL && g_strcmp0 (stored, r->refused) != 0)
+    {
+      g_debug ("A newer refresh token is in the keyring; trying it");
+      wipe_string (&self->refresh_token);
+      self->refresh_token = g_strdup (stored);
+      kvb_keyring_secret_free (stored);
+      redeem (task);
+      return;
+    }
+
+  kvb_keyring_secret_free (stored);
+  give_up (task);
+}
+
 static void
 refused_cleared_cb (GObject      *source,
                     GAsyncResult *result,
@@ -428,12 +476,15 @@ redeem_cb (GObject      *source,
       if (g_error_matches (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED))
         {
           g_debug ("The refresh token was refused (%s)", kvb_entra_error_get_code (error));
-          /* The refresh token is dead: forget it everywhere and say so once. */
-          wipe_string (&self->refresh_token);
-          g_hash_table_remove_all (self->tokens);
-          kvb_account_set_needs_sign_in (self->account, TRUE);
-          kvb_keyring_clear_async (self->keyring, self->account, NULL, refused_cleared_cb,
-                                   g_steal_pointer (&task));
+          if (r->refused == NULL && self->refresh_token != NULL)
+            {
+              r->refused = g_strdup (self->refresh_token);
+              kvb_keyring_forget_cached (self->keyring, self->account, KVB_SECRET_KIND_REFRESH_TOKEN);
+              kvb_keyring_lookup_async (self->keyring, self->account, KVB_SECRET_KIND_REFRESH_TOKEN,
+                                        NULL, reread_cb, g_steal_pointer (&task));
+              return;
+            }
+          give_up (g_steal_pointer (&task));
           return;
         }
 

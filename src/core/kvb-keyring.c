@@ -14,6 +14,7 @@
 
 #include "kvb-error.h"
 #include "kvb-keyring.h"
+#include "kvb-sign-in-private.h"
 
 /* Only non-secret attributes: the Secret Service may keep attributes unencrypted. */
 static const SecretSchema kvb_keyring_schema = {
@@ -448,4 +449,19 @@ kvb_keyring_clear_finish (KvbKeyring    *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+kvb_keyring_forget_cached (KvbKeyring    *self,
+                           KvbAccount    *account,
+                           KvbSecretKind  kind)
+{
+  g_autofree char *key = NULL;
+
+  g_return_if_fail (KVB_IS_KEYRING (self));
+
+  if (self->in_memory || !self->available)
+    return;
+  key = memory_key (account, kind);
+  g_hash_table_remove (self->memory, key);
 }

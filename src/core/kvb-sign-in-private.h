@@ -47,6 +47,12 @@ char                 *kvb_sign_in_random_string            (gsize               
 char                 *kvb_sign_in_base64url                (const guchar         *data,
                                                             gsize                 len);
 
+/* Drops this session's copy of a secret, so that the next lookup reads the keyring again (another
+ * process may have stored a newer refresh token).  Nothing happens for an in-memory keyring. */
+void                  kvb_keyring_forget_cached            (KvbKeyring           *keyring,
+                                                            KvbAccount           *account,
+                                                            KvbSecretKind         kind);
+
 /* Wipes and frees a form table's values that may be secret. */
 GHashTable           *kvb_sign_in_form_new                 (void);
 

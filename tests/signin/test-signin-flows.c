@@ -921,6 +921,42 @@ test_refresh_rotation (void)
   fixture_stop (&f);
 }
 
+/* Two holders of the same refresh token (the window and a kvbackup run): the second, refused
+ * because the first rotated it, picks up the successor from the keyring instead of signing out. */
+static void
+test_refresh_two_holders (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(KvbAccountStore) store = NULL;
+  g_autoptr(KvbAccountCredential) first = NULL, second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *rt1 = NULL;
+  KvbAccount *account;
+
+  if (!fixture_start (&f, NULL))
+    return;
+
+  first = signed_in_store (&f, &store);
+  account = kvb_account_credential_get_account (first);
+  rt1 = stored_refresh_token (store, account);
+  second = kvb_account_credential_new (f.pipeline, f.cloud, account, kvb_account_store_get_keyring (store), rt1);
+
+  {
+    g_autoptr(KvbAccessToken) t = get_token (KVB_CREDENTIAL (first), kvb_cloud_get_keyvault_scope (f.cloud),
+                                             f.emu->tenant, &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr(KvbAccessToken) t = get_token (KVB_CREDENTIAL (second), kvb_cloud_get_keyvault_scope (f.cloud),
+                                             f.emu->tenant, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (t);
+  }
+  g_assert_false (kvb_account_get_needs_sign_in (account));
+
+  fixture_stop (&f);
+}
+
 static void
 test_refresh_revoked (void)
 {
@@ -1277,6 +1313,7 @@ main (int   argc,
   g_test_add_func ("/signin/device-code/local-expiry", test_device_code_local_expiry);
   g_test_add_func ("/signin/device-code/cancel", test_device_code_cancel);
   g_test_add_func ("/signin/refresh/rotation", test_refresh_rotation);
+  g_test_add_func ("/signin/refresh/two-holders", test_refresh_two_holders);
   g_test_add_func ("/signin/refresh/revoked", test_refresh_revoked);
   g_test_add_func ("/signin/refresh/expiry", test_token_expiry);
   g_test_add_func ("/signin/service-principal/certificate", test_certificate);
