@@ -14,18 +14,62 @@
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
 
+/* Token requests are repeated after a dropped connection, 429 or 5xx: client credentials,
+ * refresh tokens (the old one stays valid until the new one is used) and device-code polls
+ * are safe to send again. */
+#define MAX_RETRIES 4
+
 typedef struct
 {
+  SoupSession *session;
   SoupMessage *msg;
+  char *url;
   char *endpoint;
+  GBytes *body;
+  guint retries;
 } PostData;
 
 static void
 post_data_free (PostData *d)
 {
+  g_clear_object (&d->session);
   g_clear_object (&d->msg);
+  g_free (d->url);
   g_free (d->endpoint);
+  g_clear_pointer (&d->body, g_bytes_unref);
   g_free (d);
+}
+
+static void post_send (GTask *task);
+
+static gboolean
+post_again_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  if (!g_task_return_error_if_cancelled (task))
+    post_send (g_object_ref (task));
+  g_object_unref (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Returns TRUE when another attempt was scheduled. */
+static gboolean
+post_retry (GTask *task)
+{
+  PostData *d = g_task_get_task_data (task);
+  guint delay;
+
+  if (d->retries >= MAX_RETRIES)
+    return FALSE;
+
+  delay = (500u << d->retries) + g_random_int_range (0, 250);
+  d->retries++;
+  g_debug ("Entra ID %s: retry %u in %u ms", d->endpoint, d->retries, delay);
+  g_timeout_add (delay, post_again_cb, g_object_ref (task));
+
+  return TRUE;
 }
 
 static const char *
@@ -116,6 +160,10 @@ post_cb (GObject      *source,
         return;
 
       g_debug ("Entra ID %s: %s", d->endpoint, error->message);
+      if (error->domain != G_TLS_ERROR &&
+          !g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND) &&
+          post_retry (task))
+        return;
       if (error->domain == G_TLS_ERROR)
         g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_NETWORK,
                                  _("A secure connection to the sign-in service could not be "
@@ -131,6 +179,9 @@ post_cb (GObject      *source,
     }
 
   status = soup_message_get_status (d->msg);
+  if ((status == 429 || status >= 500) && post_retry (task))
+    return;
+
   if (g_bytes_get_size (answer) > 0 &&
       json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
                                   g_bytes_get_size (answer), NULL) &&
@@ -188,7 +239,6 @@ kvb_entra_client_post_form_async (KvbPipeline         *pipeline,
   g_autoptr(GTask) task = NULL;
   g_autofree char *url = NULL;
   g_autofree char *encoded = NULL;
-  g_autoptr(GBytes) body = NULL;
   PostData *d;
   gsize len;
 
@@ -212,31 +262,47 @@ kvb_entra_client_post_form_async (KvbPipeline         *pipeline,
 
   d = g_new0 (PostData, 1);
   d->endpoint = g_strdup (endpoint);
-  d->msg = soup_message_new ("POST", url);
+  d->url = g_steal_pointer (&url);
+  d->session = g_object_ref (kvb_pipeline_get_session (pipeline));
   g_task_set_task_data (task, d, (GDestroyNotify)post_data_free);
-  if (d->msg == NULL)
-    {
-      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
-                               _("The sign-in address of %s is not valid."),
-                               kvb_cloud_get_display_name (cloud));
-      return;
-    }
+
+  {
+    g_autoptr(GUri) uri = g_uri_parse (d->url, G_URI_FLAGS_NONE, NULL);
+
+    if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
+      {
+        g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                                 _("The sign-in address of %s is not valid."),
+                                 kvb_cloud_get_display_name (cloud));
+        return;
+      }
+  }
 
   /* The form may hold a client secret or a refresh token: it is wiped when the body goes. */
   encoded = soup_form_encode_hash (form);
   len = strlen (encoded);
-  body = g_bytes_new_with_free_func (encoded, len, wipe_string, encoded);
+  d->body = g_bytes_new_with_free_func (encoded, len, wipe_string, encoded);
   encoded = NULL;
-  soup_message_set_request_body_from_bytes (d->msg, "application/x-www-form-urlencoded", body);
+
+  g_debug ("POST %s/%s/oauth2/v2.0/%s", kvb_cloud_get_authority_host (cloud), tenant, endpoint);
+
+  post_send (g_steal_pointer (&task));
+}
+
+static void
+post_send (GTask *task)
+{
+  PostData *d = g_task_get_task_data (task);
+
+  g_clear_object (&d->msg);
+  d->msg = soup_message_new ("POST", d->url);
+  soup_message_set_request_body_from_bytes (d->msg, "application/x-www-form-urlencoded", d->body);
   soup_message_headers_replace (soup_message_get_request_headers (d->msg), "Accept",
                                 "application/json");
   soup_message_add_flags (d->msg, SOUP_MESSAGE_NO_REDIRECT);
 
-  g_debug ("POST %s/%s/oauth2/v2.0/%s", kvb_cloud_get_authority_host (cloud), tenant, endpoint);
-
-  soup_session_send_and_read_async (kvb_pipeline_get_session (pipeline), d->msg,
-                                    G_PRIORITY_DEFAULT, cancellable, post_cb,
-                                    g_steal_pointer (&task));
+  soup_session_send_and_read_async (d->session, d->msg, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), post_cb, task);
 }
 
 JsonObject *

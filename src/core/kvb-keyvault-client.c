@@ -347,8 +347,8 @@ map_error (KvbKeyVaultClient *self,
                            "that up instead."), kind_noun (kind), name);
   else if (status >= 500)
     error = g_error_new (KVB_ERROR, KVB_ERROR_FAILED,
-                         _("Vault “%s” has a problem (HTTP status %u) and kept failing after "
-                           "several retries. Try again later."), vault, status);
+                         _("Vault “%s” has a problem (HTTP status %u). Try again later."),
+                         vault, status);
   else
     error = g_error_new (KVB_ERROR, KVB_ERROR_FAILED,
                          _("Vault “%s” refused the request (HTTP status %u): %s"), vault, status,

@@ -475,6 +475,22 @@ typedef struct
   guint status;
 } Request;
 
+static gboolean
+unref_later_cb (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* libsoup 3.2 may still touch a message whose connection broke after it reported the error:
+ * keep the last reference a moment longer. */
+static void
+release_message (SoupMessage *msg)
+{
+  if (msg != NULL)
+    g_timeout_add_seconds (2, unref_later_cb, msg);
+}
+
 static void
 request_free (Request *r)
 {
@@ -486,7 +502,7 @@ request_free (Request *r)
   g_clear_pointer (&r->origin, g_free);
   g_clear_pointer (&r->tenant, g_free);
   g_clear_pointer (&r->body, g_bytes_unref);
-  g_clear_object (&r->msg);
+  release_message (g_steal_pointer (&r->msg));
   g_clear_object (&r->attempt_cancellable);
   if (r->timeout_source != NULL)
     {
@@ -823,13 +839,24 @@ task_cancelled_cb (GCancellable *cancellable,
 }
 
 static void
+message_restarted_cb (SoupMessage *msg,
+                      gpointer     user_data)
+{
+  GBytes *body = user_data;
+
+  g_debug ("%s %s: restarted by libsoup", soup_message_get_method (msg),
+           g_uri_get_path (soup_message_get_uri (msg)));
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+}
+
+static void
 send_message (GTask *task)
 {
   KvbPipeline *self = g_task_get_source_object (task);
   Request *r = g_task_get_task_data (task);
   SoupMessageHeaders *headers;
 
-  g_clear_object (&r->msg);
+  release_message (g_steal_pointer (&r->msg));
   r->msg = soup_message_new_from_uri (r->method, r->uri);
   /* A redirect must never carry the token elsewhere: 3xx is returned as it is. */
   soup_message_add_flags (r->msg, SOUP_MESSAGE_NO_REDIRECT);
@@ -846,7 +873,14 @@ send_message (GTask *task)
 
   /* The challenge request goes without body, as the service expects before sign-in. */
   if (r->body != NULL && !r->probing)
-    soup_message_set_request_body_from_bytes (r->msg, "application/json", r->body);
+    {
+      soup_message_set_request_body_from_bytes (r->msg, "application/json", r->body);
+      /* libsoup itself re-sends a PUT or GET when a kept-alive connection turns out closed,
+       * but with the body stream already read: give it the body again. */
+      g_signal_connect_data (r->msg, "restarted", G_CALLBACK (message_restarted_cb),
+                             g_bytes_ref (r->body), (GClosureNotify)(void (*) (void))g_bytes_unref,
+                             0);
+    }
   else if (g_strcmp0 (r->method, "POST") == 0 || g_strcmp0 (r->method, "PUT") == 0)
     soup_message_headers_set_content_length (headers, 0);
 

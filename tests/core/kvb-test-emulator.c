@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -78,6 +79,14 @@ info_string (JsonObject *info,
   return json_node_get_string (node);
 }
 
+/* A test that fails an assertion aborts without running its teardown: the stand-in must not
+ * outlive it. */
+static void
+child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 KvbTestEmulator *
 kvb_test_emulator_start (const char * const *extra_args,
                          GError            **error)
@@ -120,6 +129,7 @@ kvb_test_emulator_start (const char * const *extra_args,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   /* GLib writes debug messages to stdout, where the JSON line must be alone. */
   g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   self->process = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata,
                                                 error);
   if (self->process == NULL)
