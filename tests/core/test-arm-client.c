@@ -154,6 +154,101 @@ run (gconstpointer data)
   g_unsetenv ("SSL_CERT_FILE");
 }
 
+static guint
+count_token_requests (KvbTestEmulator *emu)
+{
+  g_autoptr(JsonNode) log = kvb_test_emulator_control (emu, "GET", "/_emulator/requests", NULL, NULL);
+  JsonArray *entries = json_node_get_array (log);
+  guint n = 0;
+
+  for (guint i = 0; i < json_array_get_length (entries); i++)
+    if (g_str_has_suffix (json_object_get_string_member (json_array_get_object_element (entries, i),
+                                                         "path"), "/oauth2/v2.0/token"))
+      n++;
+  return n;
+}
+
+static void
+test_sign_in (void)
+{
+  const char *args[] = { "--token-lifetime", "4", NULL };
+  g_autoptr(KvbTestEmulator) emu = kvb_test_emulator_start_or_skip (args);
+  g_autoptr(KvbCloud) cloud = NULL;
+  g_autoptr(KvbPipeline) pipeline = NULL;
+  g_autoptr(KvbServicePrincipalCredential) good = NULL;
+  g_autoptr(KvbServicePrincipalCredential) bad = NULL;
+  g_autoptr(KvbServicePrincipalCredential) from_env = NULL;
+  g_autoptr(KvbArmClient) arm = NULL;
+  g_autoptr(KvbArmClient) bad_arm = NULL;
+  g_autoptr(GPtrArray) tenants = NULL;
+  g_autoptr(GError) error = NULL;
+  Wait w1 = { 0 }, w2 = { 0 }, w3 = { 0 };
+  guint before;
+  gboolean slept = FALSE;
+
+  if (emu == NULL)
+    return;
+
+  g_unsetenv ("https_proxy");
+  cloud = kvb_test_emulator_new_cloud (emu);
+  pipeline = kvb_pipeline_new ();
+
+  /* A wrong secret: a sign-in failure that keeps Entra's own code. */
+  bad = kvb_service_principal_credential_new_with_secret (pipeline, cloud, emu->tenant,
+                                                          emu->client_id, "not-the-secret");
+  bad_arm = kvb_arm_client_new (pipeline, cloud, KVB_CREDENTIAL (bad));
+  kvb_arm_client_list_tenants_async (bad_arm, NULL, done_cb, &w1);
+  tenants = kvb_arm_client_list_tenants_finish (bad_arm, wait_result (&w1), &error);
+  g_assert_null (tenants);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED);
+  g_assert_cmpstr (kvb_error_get_service_code (error), ==, "invalid_client");
+  g_assert_null (strstr (error->message, "not-the-secret"));
+  g_clear_error (&error);
+
+  /* Tokens of four seconds: the next call after they ran out gets a new one by itself. */
+  good = kvb_service_principal_credential_new_with_secret (pipeline, cloud, emu->tenant,
+                                                           emu->client_id, emu->client_secret);
+  arm = kvb_arm_client_new (pipeline, cloud, KVB_CREDENTIAL (good));
+  kvb_arm_client_list_tenants_async (arm, NULL, done_cb, &w2);
+  tenants = kvb_arm_client_list_tenants_finish (arm, wait_result (&w2), &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&tenants, g_ptr_array_unref);
+  before = count_token_requests (emu);
+  {
+    gint64 until = g_get_monotonic_time () + 4 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time () < until)
+      g_main_context_iteration (NULL, FALSE), g_usleep (10000);
+    slept = TRUE;
+  }
+  g_assert_true (slept);
+  kvb_arm_client_list_tenants_async (arm, NULL, done_cb, &w3);
+  tenants = kvb_arm_client_list_tenants_finish (arm, wait_result (&w3), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_token_requests (emu), ==, before + 1);
+
+  /* The environment's service principal: all three variables or none. */
+  g_unsetenv ("AZURE_TENANT_ID");
+  g_unsetenv ("AZURE_CLIENT_ID");
+  g_unsetenv ("AZURE_CLIENT_SECRET");
+  from_env = kvb_service_principal_credential_new_from_environment (pipeline, cloud, &error);
+  g_assert_no_error (error);
+  g_assert_null (from_env);
+  g_setenv ("AZURE_TENANT_ID", emu->tenant, TRUE);
+  from_env = kvb_service_principal_credential_new_from_environment (pipeline, cloud, &error);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "AZURE_CLIENT_ID"));
+  g_clear_error (&error);
+  g_setenv ("AZURE_CLIENT_ID", emu->client_id, TRUE);
+  g_setenv ("AZURE_CLIENT_SECRET", emu->client_secret, TRUE);
+  from_env = kvb_service_principal_credential_new_from_environment (pipeline, cloud, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kvb_service_principal_credential_get_client_id (from_env), ==, emu->client_id);
+
+  g_clear_object (&w1.result);
+  g_clear_object (&w2.result);
+  g_clear_object (&w3.result);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -162,6 +257,7 @@ main (int   argc,
 
   g_test_add_data_func ("/arm/direct", GINT_TO_POINTER (FALSE), run);
   g_test_add_data_func ("/arm/proxy", GINT_TO_POINTER (TRUE), run);
+  g_test_add_func ("/arm/sign-in", test_sign_in);
 
   return g_test_run ();
 }
