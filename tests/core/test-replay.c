@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "kvb-backup-file.h"
@@ -43,9 +44,17 @@ replay_stop (Replay *r)
   g_clear_object (&r->process);
   if (r->state_dir != NULL)
     {
-      g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", r->state_dir);
+      g_autoptr(GDir) d = g_dir_open (r->state_dir, 0, NULL);
+      const char *name;
 
-      g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL);
+      /* The server's files: certificates, the plan and the request log (no sub-folders). */
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (r->state_dir, name, NULL);
+
+          g_remove (path);
+        }
+      g_rmdir (r->state_dir);
     }
   g_clear_pointer (&r->state_dir, g_free);
   g_clear_pointer (&r->info, json_object_unref);
