@@ -74,8 +74,9 @@ kvb_cli_parse_options (KvbCli               *cli,
     g_array_append_val (all, entries[i]);
   g_array_append_val (all, common_entries[0]);
 
-  parameters = g_strdup_printf ("%s%s%s", command, parameter_string ? " " : "",
-                                parameter_string ? parameter_string : "");
+  /* GOption writes "Usage: PRGNAME [OPTION…] PARAMETERS"; with the command in the program
+   * name it reads "kvbackup backup [OPTION…]". */
+  parameters = g_strdup (parameter_string ? parameter_string : "");
   context = g_option_context_new (parameters);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, summary);
@@ -85,11 +86,21 @@ kvb_cli_parse_options (KvbCli               *cli,
         "Exit status: 0 on success, 1 when an object failed, 2 for a wrong command line."));
   g_option_context_add_main_entries (context, (const GOptionEntry *) all->data, GETTEXT_PACKAGE);
 
-  if (!g_option_context_parse (context, argc, argv, &error))
-    {
-      kvb_cli_usage_error (command, "%s", error->message);
-      return FALSE;
-    }
+  {
+    g_autofree char *prgname = g_strdup (g_get_prgname ());
+    g_autofree char *with_command = g_strdup_printf ("%s %s", prgname, command);
+    gboolean parsed;
+
+    g_set_prgname (with_command);
+    parsed = g_option_context_parse (context, argc, argv, &error);
+    g_set_prgname (prgname);
+
+    if (!parsed)
+      {
+        kvb_cli_usage_error (command, "%s", error->message);
+        return FALSE;
+      }
+  }
 
   return TRUE;
 }
