@@ -393,6 +393,50 @@ test_kind (void)
 }
 
 static void
+test_kind_other_header (void)
+{
+  /* A header we do not know (a future certificate header, say): the kind must come from
+   * elsewhere, and the file is still read. */
+  g_autoptr(GBytes) other = make_blob ("AzureKeyVaultCertificateBackupV1.microsoft.com", 64);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbBackupFile) file = kvb_backup_file_new_from_bytes (other, "x.bin", &error);
+  KvbObjectKind k_key = KVB_OBJECT_KIND_KEY;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (kvb_backup_file_get_header (file), ==, KVB_BLOB_HEADER_OTHER);
+  assert_kind (other, "web.certificate.kvbackup", NULL, KVB_OBJECT_KIND_CERTIFICATE);
+  assert_kind (other, "x.bin", &k_key, KVB_OBJECT_KIND_KEY);
+  assert_kind_error (other, "x.bin", NULL, KVB_ERROR_AMBIGUOUS_KIND);
+}
+
+static void
+test_folder (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("kvb-test-XXXXXX", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbBackupFile) backup = kvb_backup_file_load (file, NULL, &error);
+
+  g_assert_null (backup);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE);
+  g_assert_nonnull (strstr (error->message, "folder"));
+  g_clear_error (&error);
+
+  /* And a file that is not there. */
+  {
+    g_autofree char *missing = g_build_filename (dir, "missing.kvbackup", NULL);
+    g_autoptr(GFile) missing_file = g_file_new_for_path (missing);
+    g_autoptr(KvbBackupFile) none = kvb_backup_file_load (missing_file, NULL, &error);
+
+    g_assert_null (none);
+    g_assert_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE);
+    g_assert_nonnull (strstr (error->message, "missing.kvbackup"));
+  }
+
+  g_rmdir (dir);
+}
+
+static void
 test_kind_from_name (void)
 {
   struct { const char *name; int kind; } cases[] = {
@@ -672,6 +716,8 @@ main (int   argc,
   g_test_add_func ("/backup-file/bad/truncated", test_truncated);
   g_test_add_func ("/backup-file/kind/resolve", test_kind);
   g_test_add_func ("/backup-file/kind/from-name", test_kind_from_name);
+  g_test_add_func ("/backup-file/kind/other-header", test_kind_other_header);
+  g_test_add_func ("/backup-file/bad/folder-or-missing", test_folder);
   g_test_add_func ("/backup-file/name", test_build_name);
   g_test_add_func ("/backup-file/write/atomic-0600-no-overwrite", test_write);
   g_test_add_func ("/backup-file/write/errors", test_write_errors);
