@@ -522,6 +522,29 @@ is_retry_allowed (Request *r)
   return (r->flags & (KVB_REQUEST_RETRY_SAFE | KVB_REQUEST_RETRY_AMBIGUOUS)) != 0;
 }
 
+/* Calls @func with @task (its reference passes on) after @delay_ms, or as soon as the task's
+ * cancellable is cancelled, so that a cancelled job does not sit out a back-off. */
+static void
+call_later (GTask       *task,
+            guint        delay_ms,
+            GSourceFunc  func)
+{
+  GSource *source = g_timeout_source_new (delay_ms);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  g_source_set_callback (source, func, task, NULL);
+  if (cancellable != NULL)
+    {
+      GSource *cancel_source = g_cancellable_source_new (cancellable);
+
+      g_source_set_dummy_callback (cancel_source);
+      g_source_add_child_source (source, cancel_source);
+      g_source_unref (cancel_source);
+    }
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_source_unref (source);
+}
+
 static gboolean
 retry_later_cb (gpointer user_data)
 {
@@ -560,8 +583,7 @@ schedule_retry (GTask *task,
   self->n_retries++;
   g_debug ("%s %s: retry %u in %" G_GINT64_FORMAT " ms", r->method, g_uri_get_path (r->uri),
            r->retries, delay_ms);
-  g_timeout_add_full (G_PRIORITY_DEFAULT, (guint)delay_ms, retry_later_cb,
-                      g_object_ref (task), NULL);
+  call_later (g_object_ref (task), (guint)delay_ms, retry_later_cb);
   return TRUE;
 }
 
@@ -929,8 +951,7 @@ start_attempt (GTask *task)
       return;
     }
 
-  g_timeout_add_full (G_PRIORITY_DEFAULT, (guint)((delay_us + 999) / 1000), paced_cb,
-                      g_object_ref (task), NULL);
+  call_later (g_object_ref (task), (guint)((delay_us + 999) / 1000), paced_cb);
 }
 
 void

@@ -352,6 +352,32 @@ test_timeout_and_cancel (void)
 }
 
 static void
+test_cancel_during_backoff (void)
+{
+  static const char * const answers[] = { "503", NULL };
+  Fixture f = { 0 };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *url = NULL;
+  SendResult r = { 0 };
+  gint64 start;
+
+  /* A back-off of 5 s, cancelled after 300 ms: the caller hears of it at once. */
+  fixture_start (&f, answers);
+  kvb_pipeline_set_retry_base_ms (f.pipeline, 5000);
+  url = g_strconcat (kvb_keyvault_client_get_vault_url (f.client), "secrets?api-version=7.6", NULL);
+  start = g_get_monotonic_time ();
+  kvb_pipeline_send_async (f.pipeline, f.cloud, KVB_CREDENTIAL (f.cred), "GET", url, NULL,
+                           KVB_REQUEST_KEYVAULT | KVB_REQUEST_RETRY_SAFE, 30, cancellable,
+                           send_cb, &r);
+  g_timeout_add (300, cancel_cb, cancellable);
+  kvb_test_wait (&r.done, 30);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, <, 2000);
+  g_clear_error (&r.error);
+  fixture_stop (&f);
+}
+
+static void
 test_network_error (void)
 {
   static const char * const answers[] = { EMPTY_LIST, NULL };
@@ -534,6 +560,7 @@ main (int   argc,
   g_test_add_func ("/pipeline/restore-conflict", test_restore_conflict_plain);
   g_test_add_func ("/pipeline/timeout-and-cancel", test_timeout_and_cancel);
   g_test_add_func ("/pipeline/network-error", test_network_error);
+  g_test_add_func ("/pipeline/cancel-during-backoff", test_cancel_during_backoff);
   g_test_add_func ("/pipeline/next-link", test_next_link);
   g_test_add_func ("/pipeline/error-mapping", test_error_mapping);
   g_test_add_func ("/pipeline/pacer", test_pacer);
