@@ -362,11 +362,49 @@ test_tls_untrusted (void)
   result_clear (&r);
 }
 
+static GString *captured_log;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags   level,
+                const GLogField *fields,
+                gsize            n_fields,
+                gpointer         user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
+      g_string_append_printf (captured_log, "%s\n", (const char *)fields[i].value);
+
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+/* Every debug message of a run with a token: the token never appears in any of them. */
+static void
+test_no_token_in_log (void)
+{
+  g_autoptr(KvbTestServer) server = NULL;
+  g_autoptr(KvbTestCredential) cred = NULL;
+  Result r = { 0 };
+
+  run_list ("Bearer authorization=\"https://127.0.0.1:PORT/t\", resource=\"https://vault.localhost\"",
+            TRUE, &server, &cred, &r);
+  g_assert_error (r.error, KVB_ERROR, KVB_ERROR_UNAUTHORIZED);
+  g_assert_cmpuint (count_with_token (server), >, 0);
+  g_assert_nonnull (strstr (captured_log->str, "GET /secrets"));
+  g_assert_null (strstr (captured_log->str, TOKEN));
+  g_assert_null (strstr (captured_log->str, "0123456789"));
+  result_clear (&r);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  /* All debug messages are produced (and captured) whatever the environment says. */
+  g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
+  captured_log = g_string_new (NULL);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
 
   g_test_add_func ("/challenge/accepted", test_challenge_accepted);
   g_test_add_func ("/challenge/scope", test_challenge_scope);
@@ -376,6 +414,7 @@ main (int   argc,
   g_test_add_func ("/challenge/token-refused", test_challenge_token_refused);
   g_test_add_func ("/challenge/body-held-back", test_challenge_body_held_back);
   g_test_add_func ("/tls/untrusted", test_tls_untrusted);
+  g_test_add_func ("/log/no-token", test_no_token_in_log);
 
   return g_test_run ();
 }
