@@ -475,22 +475,6 @@ typedef struct
   guint status;
 } Request;
 
-static gboolean
-unref_later_cb (gpointer data)
-{
-  g_object_unref (data);
-  return G_SOURCE_REMOVE;
-}
-
-/* libsoup 3.2 may still touch a message whose connection broke after it reported the error:
- * keep the last reference a moment longer. */
-static void
-release_message (SoupMessage *msg)
-{
-  if (msg != NULL)
-    g_timeout_add_seconds (2, unref_later_cb, msg);
-}
-
 static void
 request_free (Request *r)
 {
@@ -502,7 +486,7 @@ request_free (Request *r)
   g_clear_pointer (&r->origin, g_free);
   g_clear_pointer (&r->tenant, g_free);
   g_clear_pointer (&r->body, g_bytes_unref);
-  release_message (g_steal_pointer (&r->msg));
+  g_clear_object (&r->msg);
   g_clear_object (&r->attempt_cancellable);
   if (r->timeout_source != NULL)
     {
@@ -878,7 +862,7 @@ send_message (GTask *task)
   Request *r = g_task_get_task_data (task);
   SoupMessageHeaders *headers;
 
-  release_message (g_steal_pointer (&r->msg));
+  g_clear_object (&r->msg);
   r->msg = soup_message_new_from_uri (r->method, r->uri);
   /* A redirect must never carry the token elsewhere: 3xx is returned as it is. */
   soup_message_add_flags (r->msg, SOUP_MESSAGE_NO_REDIRECT);

@@ -41,8 +41,9 @@ static void
 test_faults (void)
 {
   /* Dropped connections are left out by default: with them libsoup 3.2 crashes now and then
-   * (a NULL read inside libsoup after a dropped DELETE); KVB_TEST_DROP_RATE=0.1 reproduces it.
-   * Drops are covered against the local server in test-pipeline. */
+   * (a method call on a NULL message I/O object inside libsoup, after the stand-in dropped a
+   * connection); KVB_TEST_DROP_RATE=0.15 reproduces it.  Drops are covered against the local
+   * server in test-pipeline. */
   const char *args[] = { "--fail-5xx", "0.25", "--drop", g_getenv ("KVB_TEST_DROP_RATE") ?: "0", NULL };
   g_autoptr(KvbTestEmulator) emu = kvb_test_emulator_start_or_skip (args);
   g_autoptr(KvbPipeline) pipeline = NULL;
