@@ -414,6 +414,59 @@ test_errors (Env           *env,
   g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
 }
 
+/* A certificate: its key and secret are listed as managed, refused on their own with a message
+ * that names the certificate, and the certificate itself goes through backup and restore. */
+static void
+test_certificate (Env           *env,
+                  gconstpointer  data)
+{
+  g_autoptr(KvbKeyVaultClient) client = NULL;
+  g_autoptr(GPtrArray) secrets = NULL;
+  g_autoptr(GBytes) blob = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) cert = NULL;
+  gboolean managed_seen = FALSE;
+  guint status;
+
+  if (env->emu == NULL)
+    return;
+  client = env_client (env, "contoso-dev-kv");
+
+  status = kvb_test_raw (env->pipeline, env->cloud, env->cred,
+                         kvb_keyvault_client_get_vault_url (client), "POST",
+                         "certificates/web-cert/create?api-version=7.6",
+                         "{\"policy\":{\"issuer\":{\"name\":\"Self\"},"
+                         "\"x509_props\":{\"subject\":\"CN=web.contoso.example\"},"
+                         "\"key_props\":{\"kty\":\"RSA\",\"key_size\":2048}}}", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (status, ==, 202);
+
+  /* Issuing takes a moment. */
+  for (guint i = 0; i < 60 && cert == NULL; i++)
+    {
+      g_clear_error (&error);
+      cert = kvb_test_get (client, KVB_OBJECT_KIND_CERTIFICATE, "web-cert", &error);
+      if (cert == NULL)
+        g_usleep (250 * 1000);
+    }
+  g_assert_no_error (error);
+
+  secrets = kvb_test_list (client, KVB_OBJECT_KIND_SECRET, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < secrets->len; i++)
+    if (g_strcmp0 (kvb_object_info_get_name (secrets->pdata[i]), "web-cert") == 0)
+      managed_seen = kvb_object_info_get_managed (secrets->pdata[i]);
+  g_assert_true (managed_seen);
+
+  g_assert_null (kvb_test_backup (client, KVB_OBJECT_KIND_SECRET, "web-cert", &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "certificate “web-cert”"));
+  g_clear_error (&error);
+
+  round_trip (env, client, KVB_OBJECT_KIND_CERTIFICATE, "web-cert",
+              "AzureKeyVaultKeyBackupV1.microsoft.com");
+}
+
 /* Every request carried our api-version, including the pages after the first. */
 static void
 test_api_version (Env           *env,
@@ -460,6 +513,7 @@ main (int   argc,
       g_autofree char *recover = g_strconcat (prefix, "/recover", NULL);
       g_autofree char *errors = g_strconcat (prefix, "/errors", NULL);
       g_autofree char *api = g_strconcat (prefix, "/api-version", NULL);
+      g_autofree char *certificate = g_strconcat (prefix, "/certificate", NULL);
       gconstpointer data = GINT_TO_POINTER (p);
 
       g_test_add (paging, Env, data, env_setup, test_list_paging, env_teardown);
@@ -468,6 +522,7 @@ main (int   argc,
       g_test_add (recover, Env, data, env_setup, test_recover, env_teardown);
       g_test_add (errors, Env, data, env_setup, test_errors, env_teardown);
       g_test_add (api, Env, data, env_setup, test_api_version, env_teardown);
+      g_test_add (certificate, Env, data, env_setup, test_certificate, env_teardown);
     }
 
   return g_test_run ();
