@@ -16,6 +16,8 @@ PKGS=(
   fonts-dejavu-core adwaita-icon-theme gsettings-desktop-schemas librsvg2-common shared-mime-info
   # Microsoft's own clients, used to check the local Azure stand-in
   python3-azure azure-cli
+  # the replay server of the recorded Key Vault answers makes its own test certificate
+  openssl
 )
 
 missing=()
