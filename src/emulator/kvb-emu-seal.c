@@ -141,6 +141,21 @@ cbc_hmac_tag (const guint8 *mac_key,
   memcpy (tag, digest, TAG_LEN);
 }
 
+#define WRAP_USED_LEN (GCM_NONCE_LEN + CEK_LEN + GCM_TAG_LEN)
+
+/* Additional data of the key wrap: the protected header and the filler that pads the wrapped
+ * key to the size of an RSA-2048 wrap. */
+static GByteArray *
+wrap_aad (const char   *prot,
+          const guint8 *wrapped)
+{
+  GByteArray *aad = g_byte_array_new ();
+
+  g_byte_array_append (aad, (const guint8 *) prot, strlen (prot));
+  g_byte_array_append (aad, wrapped + WRAP_USED_LEN, WRAPPED_KEY_LEN - WRAP_USED_LEN);
+  return aad;
+}
+
 GBytes *
 kvb_emu_seal (GBytes     *master_key,
               const char *subscription_id,
@@ -174,8 +189,14 @@ kvb_emu_seal (GBytes     *master_key,
   d.size = sizeof kek;
   gnutls_aead_cipher_init (&aead, GNUTLS_CIPHER_AES_256_GCM, &d);
   wrapped_len = CEK_LEN + GCM_TAG_LEN;
-  gnutls_aead_cipher_encrypt (aead, wrapped, GCM_NONCE_LEN, prot, strlen (prot), GCM_TAG_LEN,
-                              cek, CEK_LEN, wrapped + GCM_NONCE_LEN, &wrapped_len);
+  {
+    /* The filler after the wrapped key is authenticated too: Azure refuses a blob whose
+     * encrypted key was altered anywhere, and so must we. */
+    g_autoptr(GByteArray) aad = wrap_aad (prot, wrapped);
+
+    gnutls_aead_cipher_encrypt (aead, wrapped, GCM_NONCE_LEN, aad->data, aad->len, GCM_TAG_LEN,
+                                cek, CEK_LEN, wrapped + GCM_NONCE_LEN, &wrapped_len);
+  }
   gnutls_aead_cipher_deinit (aead);
 
   /* A256CBC-HS512 (RFC 7518 5.2.5): MAC key first, then the encryption key. */
@@ -277,10 +298,14 @@ kvb_emu_unseal (GBytes      *master_key,
   d.data = kek;
   d.size = sizeof kek;
   gnutls_aead_cipher_init (&aead, GNUTLS_CIPHER_AES_256_GCM, &d);
-  rc = gnutls_aead_cipher_decrypt (aead, g_bytes_get_data (ek, NULL), GCM_NONCE_LEN,
-                                   parts[0], strlen (parts[0]), GCM_TAG_LEN,
-                                   (const guint8 *) g_bytes_get_data (ek, NULL) + GCM_NONCE_LEN,
-                                   CEK_LEN + GCM_TAG_LEN, cek, &cek_len);
+  {
+    g_autoptr(GByteArray) aad = wrap_aad (parts[0], g_bytes_get_data (ek, NULL));
+
+    rc = gnutls_aead_cipher_decrypt (aead, g_bytes_get_data (ek, NULL), GCM_NONCE_LEN,
+                                     aad->data, aad->len, GCM_TAG_LEN,
+                                     (const guint8 *) g_bytes_get_data (ek, NULL) + GCM_NONCE_LEN,
+                                     CEK_LEN + GCM_TAG_LEN, cek, &cek_len);
+  }
   gnutls_aead_cipher_deinit (aead);
   gnutls_memset (kek, 0, sizeof kek);
   if (rc < 0 || cek_len != CEK_LEN)

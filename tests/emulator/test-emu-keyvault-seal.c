@@ -73,6 +73,29 @@ test_refusals (void)
   tampered = g_bytes_new_take (copy, len);
   g_assert_cmpint (kvb_emu_unseal (mk, "sub-a", "europe", KVB_EMU_SEAL_KEY_HEADER, tampered, &out), ==,
                    KVB_EMU_SEAL_MALFORMED);
+  g_clear_pointer (&tampered, g_bytes_unref);
+
+  /* So is one flipped character anywhere in the encrypted-key part, filler included. */
+  {
+    const char *text = g_bytes_get_data (blob, NULL);
+    const char *ek_start = memchr (text, '.', len);
+    const char *ek_end;
+
+    g_assert_nonnull (ek_start);
+    ek_start++;
+    ek_end = memchr (ek_start, '.', len - (ek_start - text));
+    g_assert_nonnull (ek_end);
+    for (const char *p = ek_start + 3; p < ek_end - 1; p += 29)
+      {
+        copy = g_memdup2 (text, len);
+        copy[p - text] = copy[p - text] == 'A' ? 'B' : 'A';
+        tampered = g_bytes_new_take (copy, len);
+        g_assert_cmpint (kvb_emu_unseal (mk, "sub-a", "europe", KVB_EMU_SEAL_KEY_HEADER, tampered, &out),
+                         ==, KVB_EMU_SEAL_MALFORMED);
+        g_clear_pointer (&tampered, g_bytes_unref);
+      }
+  }
+
   for (gsize cut = 0; cut < len; cut += 97)
     {
       truncated = g_bytes_new_from_bytes (blob, 0, cut);
