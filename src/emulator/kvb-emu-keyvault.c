@@ -17,7 +17,7 @@
 #include "kvb-emu-reply.h"
 #include "kvb-emu-seal.h"
 
-#define MAX_BODY (4 * 1024 * 1024)
+#define MAX_BODY (32 * 1024 * 1024)   /* the same as the server's limit, see kvb-emulator.c */
 #define MAX_SECRET_VALUE (25 * 1024)
 #define MAX_BACKUP_VERSIONS 500
 #define MAX_PAGE 25
