@@ -222,8 +222,9 @@ log_request (KvbEmulator *self, SoupServerMessage *msg, guint status, gboolean d
       json_builder_set_member_name (b, "dropped");
       json_builder_add_boolean_value (b, TRUE);
     }
-  json_builder_set_member_name (b, "duration_ms");
-  json_builder_add_double_value (b, start ? (g_get_monotonic_time () - *start) / 1000.0 : 0.0);
+  json_builder_set_member_name (b, "duration_us");
+  /* Whole microseconds: a double would print with binary-fraction noise. */
+  json_builder_add_int_value (b, start ? g_get_monotonic_time () - *start : 0);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);

@@ -596,7 +596,8 @@ test_request_log (Fixture *f, gconstpointer data)
       g_assert_true (json_object_has_member (o, "method"));
       g_assert_true (json_object_has_member (o, "host"));
       g_assert_true (json_object_has_member (o, "query"));
-      g_assert_true (json_object_has_member (o, "duration_ms"));
+      g_assert_true (json_object_has_member (o, "duration_us"));
+      g_assert_cmpint (json_node_get_value_type (json_object_get_member (o, "duration_us")), ==, G_TYPE_INT64);
       if (g_strcmp0 (json_object_get_string_member (o, "path"), "/subscriptions") == 0)
         {
           JsonObject *q = json_object_get_object_member (o, "query");
