@@ -13,7 +13,6 @@
 #include "kvb-azure-cli-credential.h"
 #include "kvb-browser-flow.h"
 #include "kvb-cloud-row.h"
-#include "kvb-device-code-dialog.h"
 #include "kvb-device-code-flow.h"
 #include "kvb-error.h"
 #include "kvb-keyring.h"
@@ -21,7 +20,6 @@
 #ifdef KVB_HAVE_SAMPLE_CLOUD
 #include "kvb-sample-cloud.h"
 #endif
-#include "kvb-service-principal-dialog.h"
 #include "kvb-sign-in-settings.h"
 #include "kvb-vault-finder.h"
 #include "kvb-window.h"
@@ -59,6 +57,16 @@ struct _KvbWindow
   GtkWidget            *progress_cancel_button;
   GtkWidget            *url_box;
   GtkLabel             *url_label;
+  GtkWidget            *code_box;
+  GtkLabel             *code_label;
+  GtkLabel             *code_uri_label;
+  GtkWidget            *code_open_button;
+  GtkWidget            *sp_group;
+  AdwEntryRow          *sp_tenant_row;
+  AdwEntryRow          *sp_client_id_row;
+  AdwEntryRow          *sp_secret_row;
+  AdwActionRow         *sp_certificate_row;
+  GtkWidget            *sp_certificate_clear;
   GtkWidget            *sample_button;
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar;
@@ -85,11 +93,10 @@ struct _KvbWindow
   /* The sign-in flow that runs, if any */
   GCancellable         *flow_cancellable;
   KvbDeviceCodeFlow    *device_flow;
-  GtkWidget            *device_dialog;
   KvbBrowserFlow       *browser_flow;
   char                 *browser_url;
-  char                 *sp_tenant;     /* what the last service-principal sign-in was given */
-  char                 *sp_client_id;
+  char                 *certificate_path;
+  GtkFileChooserNative *certificate_chooser;
 };
 
 G_DEFINE_FINAL_TYPE (KvbWindow, kvb_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -187,6 +194,8 @@ session_detach (Session *session)
 static void rebuild_sidebar (KvbWindow *self);
 static void rebuild_accounts (KvbWindow *self);
 static void sign_out_clicked_cb (GtkButton *button, KvbWindow *self);
+static void sp_update (KvbWindow *self);
+static void session_retry_clicked_cb (GtkButton *button, KvbWindow *self);
 
 static char *
 describe_cloud (const char *cloud_name)
@@ -392,8 +401,21 @@ rebuild_sidebar (KvbWindow *self)
 
       if (session->error != NULL)
         {
-          GtkWidget *label = sidebar_label (session->error, "error", TRUE);
-          append_note (self->sidebar_list, label);
+          GtkWidget *note = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+          GtkWidget *button;
+
+          gtk_box_append (GTK_BOX (note), sidebar_label (session->error, "error", TRUE));
+          /* A refused sign-in needs the person; anything else may pass. */
+          if (session->credential == NULL ||
+              (session->account != NULL && kvb_account_get_needs_sign_in (session->account)))
+            button = gtk_button_new_with_mnemonic (_("Sign In _Again"));
+          else
+            button = gtk_button_new_with_mnemonic (_("_Try Again"));
+          gtk_widget_set_halign (button, GTK_ALIGN_START);
+          g_object_set_data (G_OBJECT (button), "session", session);
+          g_signal_connect (button, "clicked", G_CALLBACK (session_retry_clicked_cb), self);
+          gtk_box_append (GTK_BOX (note), button);
+          append_note (self->sidebar_list, note);
           continue;
         }
 
@@ -443,6 +465,23 @@ rebuild_sidebar (KvbWindow *self)
     }
 
   gtk_stack_set_visible_child_name (self->sidebar_stack, "list");
+}
+
+static void
+session_retry_clicked_cb (GtkButton *button,
+                          KvbWindow *self)
+{
+  Session *session = g_object_get_data (G_OBJECT (button), "session");
+
+  /* Without a credential (its cloud profile could not be read) only a new sign-in helps. */
+  if (session->credential == NULL ||
+      (session->account != NULL && kvb_account_get_needs_sign_in (session->account)))
+    {
+      gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+      return;
+    }
+  session_load (session);
+  rebuild_sidebar (self);
 }
 
 static void
@@ -565,14 +604,23 @@ set_flow_running (KvbWindow *self,
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-sign-in", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.submit-service-principal", FALSE);
+  if (!running)
+    sp_update (self);
+}
+
+/* The device code is shown in the page rather than in a dialog of its own: windows that come and
+ * go while an accessibility client walks the tree crash GTK 4.8 now and then. */
+static void
+close_device_dialog (KvbWindow *self)
+{
+  gtk_widget_set_visible (self->code_box, FALSE);
 }
 
 static void
 flow_clear (KvbWindow *self)
 {
-  if (self->device_dialog != NULL)
-    gtk_window_destroy (GTK_WINDOW (self->device_dialog));
-  g_clear_weak_pointer (&self->device_dialog);
+  close_device_dialog (self);
   g_clear_object (&self->device_flow);
   g_clear_object (&self->browser_flow);
   g_clear_pointer (&self->browser_url, g_free);
@@ -678,6 +726,28 @@ account_added_cb (GObject      *source,
   flow_end (self);
   sync_store_sessions (self);
   session = find_store_session (self, account);
+  /* Signed in again to an account the window already shows: it starts afresh. */
+  if (session != NULL && session->account != account)
+    {
+      g_autoptr(GError) cred_error = NULL;
+      KvbCredential *credential;
+
+      g_set_object (&session->account, account);
+      g_clear_object (&session->credential);
+      g_clear_pointer (&session->error, g_free);
+      credential = kvb_account_store_get_credential (self->store, account, &cred_error);
+      if (credential != NULL)
+        {
+          session->credential = g_object_ref (credential);
+          g_cancellable_cancel (session->cancellable);
+          g_clear_object (&session->cancellable);
+          session->cancellable = g_cancellable_new ();
+          session_load (session);
+        }
+      else
+        session->error = g_strdup (cred_error->message);
+      rebuild_sidebar (self);
+    }
   /* translators: %s is the account's user name */
   message = g_strdup_printf (_("Signed in as %s"), session ? session->title : kvb_account_get_username (account));
   kvb_window_add_toast (self, message);
@@ -836,23 +906,11 @@ device_done_cb (GObject      *source,
     return;   /* the window is gone */
   if ((gpointer) source != (gpointer) self->device_flow)
     return;
-  if (self->device_dialog != NULL)
-    gtk_window_destroy (GTK_WINDOW (self->device_dialog));
+  close_device_dialog (self);
   if (credential == NULL)
     flow_fail (self, error);
   else
     flow_signed_in (self, credential);
-}
-
-static void
-device_dialog_response_cb (KvbWindow  *self,
-                           const char *response)
-{
-  /* The dialog's only answer is Cancel (or Escape). */
-  if (self->device_flow != NULL)
-    kvb_device_code_flow_cancel (self->device_flow);
-  if (self->flow_cancellable != NULL)
-    g_cancellable_cancel (self->flow_cancellable);
 }
 
 static void
@@ -878,13 +936,11 @@ device_started_cb (GObject      *source,
     return;
 
   flow_progress (self, _("Waiting for you to sign in with the code…"));
-  g_set_weak_pointer (&self->device_dialog,
-                      kvb_device_code_dialog_new (GTK_WINDOW (self),
-                                                  kvb_device_code_flow_get_user_code (flow),
-                                                  kvb_device_code_flow_get_verification_uri (flow)));
-  g_signal_connect_object (self->device_dialog, "response", G_CALLBACK (device_dialog_response_cb), self,
-                           G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (self->device_dialog));
+  gtk_label_set_text (self->code_label, kvb_device_code_flow_get_user_code (flow));
+  gtk_label_set_text (self->code_uri_label, kvb_device_code_flow_get_verification_uri (flow));
+  gtk_button_set_label (GTK_BUTTON (self->code_open_button), _("_Open in Browser"));
+  gtk_widget_set_sensitive (self->code_open_button, TRUE);
+  gtk_widget_set_visible (self->code_box, TRUE);
 
   kvb_device_code_flow_wait_async (flow, self->flow_cancellable, device_done_cb, g_object_ref (self));
 }
@@ -989,43 +1045,59 @@ sp_token_cb (GObject      *source,
     }
 
   /* The secret goes to the keyring with the account. */
+  gtk_widget_set_visible (self->sp_group, FALSE);
   flow_signed_in (self, KVB_ACCOUNT_CREDENTIAL (source));
 }
 
-static void
-sp_dialog_response_cb (KvbWindow                 *self,
-                       const char                *response,
-                       KvbServicePrincipalDialog *dialog)
+static char *
+entry_text (AdwEntryRow *row)
 {
+  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+}
+
+/* Sign In is offered once tenant, client id and a secret or certificate are there. */
+static void
+sp_update (KvbWindow *self)
+{
+  g_autofree char *tenant = entry_text (self->sp_tenant_row);
+  g_autofree char *client_id = entry_text (self->sp_client_id_row);
+  gboolean secret = *gtk_editable_get_text (GTK_EDITABLE (self->sp_secret_row)) != '\0';
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->sp_secret_row), self->certificate_path == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.submit-service-principal",
+                                 self->flow_cancellable == NULL && *tenant != '\0' && *client_id != '\0' &&
+                                 (secret || self->certificate_path != NULL));
+}
+
+static void
+submit_service_principal_cb (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
   g_auto(FlowSetup) setup = { 0 };
   g_autoptr(KvbAccount) account = NULL;
   g_autoptr(KvbAccountCredential) credential = NULL;
-  const char *secret, *certificate;
+  g_autofree char *tenant = entry_text (self->sp_tenant_row);
+  g_autofree char *client_id = entry_text (self->sp_client_id_row);
+  const char *secret = gtk_editable_get_text (GTK_EDITABLE (self->sp_secret_row));
   GCancellable *cancellable;
-
-  if (g_strcmp0 (response, "sign-in") != 0)
-    return;
-
-  g_free (self->sp_tenant);
-  self->sp_tenant = kvb_service_principal_dialog_dup_tenant (dialog);
-  g_free (self->sp_client_id);
-  self->sp_client_id = kvb_service_principal_dialog_dup_client_id (dialog);
-  secret = kvb_service_principal_dialog_get_secret (dialog);
-  certificate = kvb_service_principal_dialog_get_certificate (dialog);
 
   if (!flow_setup (self, &setup))
     return;
 
   cancellable = flow_begin (self, _("Signing in as the service principal…"));
   account = kvb_account_new (KVB_ACCOUNT_KIND_SERVICE_PRINCIPAL, setup.cloud_name,
-                             kvb_cloud_get_authority_host (setup.cloud), self->sp_client_id, self->sp_tenant,
-                             self->sp_client_id);
-  if (certificate != NULL)
-    kvb_account_set_certificate (account, certificate);
+                             kvb_cloud_get_authority_host (setup.cloud), client_id, tenant, client_id);
+  if (self->certificate_path != NULL)
+    kvb_account_set_certificate (account, self->certificate_path);
   credential = kvb_account_credential_new (self->pipeline, setup.cloud, account,
                                            kvb_account_store_get_keyring (self->store), NULL);
-  if (secret != NULL)
+  if (self->certificate_path == NULL)
     kvb_account_credential_set_client_secret (credential, secret);
+
+  /* The secret now lives in the credential (and the keyring once saved); the page forgets it. */
+  gtk_editable_set_text (GTK_EDITABLE (self->sp_secret_row), "");
 
   /* A token for Resource Manager proves the secret or certificate before anything is saved. */
   kvb_credential_get_token_async (KVB_CREDENTIAL (credential), kvb_cloud_get_arm_scope (setup.cloud),
@@ -1038,11 +1110,133 @@ sign_in_service_principal_cb (GtkWidget  *widget,
                               GVariant   *parameter)
 {
   KvbWindow *self = KVB_WINDOW (widget);
-  GtkWidget *dialog;
 
-  dialog = kvb_service_principal_dialog_new (GTK_WINDOW (self), self->sp_tenant, self->sp_client_id);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (sp_dialog_response_cb), self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_set_visible (self->sp_group, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->sp_tenant_row));
+}
+
+static void
+close_service_principal_cb (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->sp_secret_row), "");
+  gtk_widget_set_visible (self->sp_group, FALSE);
+}
+
+static void
+set_certificate (KvbWindow  *self,
+                 const char *path)
+{
+  g_free (self->certificate_path);
+  self->certificate_path = g_strdup (path);
+
+  if (path != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (path);
+      adw_action_row_set_subtitle (self->sp_certificate_row, display);
+      /* A certificate replaces the secret: nothing of it stays in the page. */
+      gtk_editable_set_text (GTK_EDITABLE (self->sp_secret_row), "");
+    }
+  else
+    adw_action_row_set_subtitle (self->sp_certificate_row, NULL);
+  gtk_widget_set_visible (self->sp_certificate_clear, path != NULL);
+  sp_update (self);
+}
+
+static void
+certificate_response_cb (KvbWindow            *self,
+                         int                   response,
+                         GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_clear_object (&self->certificate_chooser);
+  if (file != NULL && (path = g_file_get_path (file)) != NULL)
+    set_certificate (self, path);
+}
+
+static void
+choose_certificate_cb (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  if (self->certificate_chooser != NULL)
+    return;
+  self->certificate_chooser = gtk_file_chooser_native_new (_("Choose the Certificate of the Service Principal"),
+                                                           GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                           _("_Choose"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->certificate_chooser), TRUE);
+  g_signal_connect_object (self->certificate_chooser, "response", G_CALLBACK (certificate_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->certificate_chooser));
+}
+
+static void
+clear_certificate_cb (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  set_certificate (KVB_WINDOW (widget), NULL);
+}
+
+/* Device code: copy and open */
+
+static void
+copy_code_cb (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), gtk_label_get_text (self->code_label));
+  kvb_window_add_toast (self, _("Code copied"));
+}
+
+static void
+copy_code_address_cb (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), gtk_label_get_text (self->code_uri_label));
+  kvb_window_add_toast (self, _("Address copied"));
+}
+
+static void
+code_address_opened_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error) || self->sessions == NULL)
+    return;
+
+  /* The address and its Copy button are right above. */
+  g_debug ("The browser could not be opened: %s", error->message);
+  gtk_button_set_label (GTK_BUTTON (self->code_open_button), _("No Browser Could Be Opened"));
+  gtk_widget_set_sensitive (self->code_open_button, FALSE);
+}
+
+static void
+open_code_address_cb (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  gtk_show_uri_full (GTK_WINDOW (self), gtk_label_get_text (self->code_uri_label), GDK_CURRENT_TIME,
+                     NULL, code_address_opened_cb, g_object_ref (self));
 }
 
 #ifdef KVB_HAVE_SAMPLE_CLOUD
@@ -1121,6 +1315,28 @@ cancel_sign_in_cb (GtkWidget  *widget,
   if (self->browser_flow != NULL)
     kvb_browser_flow_cancel (self->browser_flow);
   flow_end (self);
+}
+
+static void
+reload_vaults_cb (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+
+  for (guint i = 0; i < self->sessions->len; i++)
+    {
+      Session *session = g_ptr_array_index (self->sessions, i);
+
+      if (session->credential == NULL)
+        continue;
+      /* A listing still under way gives way to the new one. */
+      g_cancellable_cancel (session->cancellable);
+      g_clear_object (&session->cancellable);
+      session->cancellable = g_cancellable_new ();
+      session_load (session);
+    }
+  rebuild_sidebar (self);
 }
 
 static void
@@ -1231,6 +1447,9 @@ kvb_window_dispose (GObject *object)
   if (self->browser_flow != NULL)
     kvb_browser_flow_cancel (self->browser_flow);
   flow_clear (self);
+  if (self->certificate_chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->certificate_chooser));
+  g_clear_object (&self->certificate_chooser);
   g_clear_object (&self->flow_cancellable);
   g_clear_pointer (&self->sessions, g_ptr_array_unref);
 
@@ -1248,8 +1467,7 @@ kvb_window_finalize (GObject *object)
 {
   KvbWindow *self = (KvbWindow *)object;
 
-  g_free (self->sp_tenant);
-  g_free (self->sp_client_id);
+  g_free (self->certificate_path);
 
   G_OBJECT_CLASS (kvb_window_parent_class)->finalize (object);
 }
@@ -1281,6 +1499,16 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, progress_cancel_button);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, url_box);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, url_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, code_box);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, code_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, code_uri_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, code_open_button);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_group);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_tenant_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_client_id_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_secret_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_certificate_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_certificate_clear);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sample_button);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar);
@@ -1301,6 +1529,8 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_cb);
   gtk_widget_class_install_action (widget_class, "win.show-page", "i", show_page_cb);
   gtk_widget_class_install_action (widget_class, "win.add-account", NULL, add_account_cb);
+  gtk_widget_class_install_action (widget_class, "win.reload-vaults", NULL, reload_vaults_cb);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.reload-vaults", NULL);
 #ifdef KVB_HAVE_SAMPLE_CLOUD
   gtk_widget_class_install_action (widget_class, "win.try-sample", NULL, try_sample_cb);
 #endif
@@ -1310,6 +1540,13 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.sign-in-service-principal", NULL,
                                    sign_in_service_principal_cb);
   gtk_widget_class_install_action (widget_class, "win.cancel-sign-in", NULL, cancel_sign_in_cb);
+  gtk_widget_class_install_action (widget_class, "win.submit-service-principal", NULL, submit_service_principal_cb);
+  gtk_widget_class_install_action (widget_class, "win.close-service-principal", NULL, close_service_principal_cb);
+  gtk_widget_class_install_action (widget_class, "win.choose-certificate", NULL, choose_certificate_cb);
+  gtk_widget_class_install_action (widget_class, "win.clear-certificate", NULL, clear_certificate_cb);
+  gtk_widget_class_install_action (widget_class, "win.copy-code", NULL, copy_code_cb);
+  gtk_widget_class_install_action (widget_class, "win.copy-code-address", NULL, copy_code_address_cb);
+  gtk_widget_class_install_action (widget_class, "win.open-code-address", NULL, open_code_address_cb);
   gtk_widget_class_install_action (widget_class, "win.copy-sign-in-url", NULL, copy_sign_in_url_cb);
 
   for (int i = 1; i <= 4; i++)
@@ -1342,6 +1579,9 @@ kvb_window_init (KvbWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->cloud_row, "error", G_CALLBACK (kvb_window_add_toast), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sp_tenant_row, "changed", G_CALLBACK (sp_update), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sp_client_id_row, "changed", G_CALLBACK (sp_update), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sp_secret_row, "changed", G_CALLBACK (sp_update), self, G_CONNECT_SWAPPED);
   set_flow_running (self, FALSE);
 #ifndef KVB_HAVE_SAMPLE_CLOUD
   /* Built without the stand-in: offer nothing that cannot work. */

@@ -229,7 +229,7 @@ class Standin:
     """The local Azure stand-in (kvb-emulator) as a program of its own, on ports the system picks,
     and a cloud profile file that points at it."""
 
-    def __init__(self, name):
+    def __init__(self, name, args=()):
         exe = os.environ.get("KVB_EMULATOR_EXE")
         if not exe or not os.access(exe, os.X_OK):
             skip_all("kvb-emulator is not built")
@@ -238,7 +238,7 @@ class Standin:
         os.makedirs(outdir, exist_ok=True)
         self.state = tempfile.mkdtemp(prefix=f"{name}-emu-", dir=outdir)
         self.log = open(os.path.join(outdir, f"{name}-emulator.log"), "w")
-        self.proc = subprocess.Popen([exe, "--state-dir", self.state, "--no-proxy"], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([exe, "--state-dir", self.state, "--no-proxy", *args], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.info = json.loads(self.proc.stdout.readline())
         self.url = self.info["url"]

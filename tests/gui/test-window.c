@@ -120,6 +120,30 @@ test_window_pages (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Without a Secret Service the window says, and keeps saying, that sign-in lasts for this
+ * session only.  Run with a session bus address that leads nowhere. */
+static void
+test_window_no_keyring (void)
+{
+  KvbWindow *window = kvb_window_new (NULL);
+  GtkInfoBar *bar;
+  gint64 end;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_mapped (GTK_WIDGET (window)));
+
+  bar = GTK_INFO_BAR (find_by_name (GTK_WIDGET (window), GTK_TYPE_INFO_BAR, NULL));
+  g_assert_nonnull (bar);
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (!gtk_info_bar_get_revealed (bar) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (gtk_info_bar_get_revealed (bar));
+  g_assert_nonnull (find_by_name (GTK_WIDGET (bar), GTK_TYPE_LABEL,
+                                  "No keyring is available: sign-in will last for this session only."));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The size the window had when it was closed is the size of the next window. */
 static void
 test_window_size_kept (void)
@@ -264,6 +288,13 @@ main (int   argc,
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+
+  /* Only meaningful where no Secret Service can answer (see tests/gui/meson.build). */
+  if (g_strcmp0 (g_getenv ("KVB_TEST_NO_KEYRING"), "1") == 0)
+    {
+      g_test_add_func ("/gui/window/no-keyring", test_window_no_keyring);
+      return g_test_run ();
+    }
 
   g_test_add_func ("/gui/window/welcome", test_window_welcome);
   g_test_add_func ("/gui/window/pages", test_window_pages);

@@ -5,10 +5,11 @@
 #
 # Starts the stand-in (kvb-emulator) on a port the system picks and the application with a cloud
 # profile that points at it (the KVB_TEST_CLOUD_PROFILE test hook).  Over the accessibility bus:
-# "Sign in with a code" opens the dialog with the code, the address and their Copy buttons; the
-# test approves that code at the stand-in, as the person would in the browser; the dialog closes
-# and the signed-in account shows in the sidebar and the account menu, with its subscriptions.
-# Cancelling a second attempt closes the dialog and leaves no error in the page.
+# "Sign in with a code" shows the code, the address and their Copy buttons in the page; the test
+# approves that code at the stand-in, as the person would in the browser; the code goes and the
+# signed-in account shows in the sidebar and the account menu, with its subscriptions.
+# Once its refresh token is revoked, Reload offers "Sign In Again"; a cancelled attempt leaves no
+# error in the page, and a new sign-in brings the subscriptions back under the same account.
 
 import os
 import sys
@@ -20,7 +21,9 @@ from kvbgui import by, by_prefix, click, find, find_all, wait_for  # noqa: E402
 
 kvbgui.require_session()
 
-standin = kvbgui.Standin("test-device-code")
+# Short-lived access tokens, so that a reload after a revocation has to use the refresh token.
+LIFETIME = 3
+standin = kvbgui.Standin("test-device-code", ["--token-lifetime", str(LIFETIME)])
 info = standin.info
 profile = standin.profile
 control = standin.control
@@ -31,7 +34,7 @@ def labels_after(root, caption):
     return names[names.index(caption) + 1] if caption in names[:-1] else None
 
 
-tap = kvbgui.Tap(10)
+tap = kvbgui.Tap(12)
 app = kvbgui.App("test-device-code", {"KVB_TEST_CLOUD_PROFILE": profile, "G_MESSAGES_DEBUG": "all"})
 try:
     app.accessible()
@@ -40,33 +43,30 @@ try:
               lambda: wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and
                                             a.name.endswith("stand-in.json")), what="profile row"))
 
-    dialog = None
     code = None
 
-    def open_dialog():
-        global dialog, code
+    def show_code():
+        global code
         click(wait_for(lambda: find(frame, by_prefix("push button", "Sign in with a code", "click")),
                        what="the code button"))
-        dialog = app.toplevel("Sign In with a Code", 20)
-        code = wait_for(lambda: labels_after(dialog, "Code"), what="the code")
-        address = labels_after(dialog, "Address")
+        code = wait_for(lambda: labels_after(frame, "Your code"), 20, what="the code")
+        address = labels_after(frame, "Address to open")
         return (code and address and address.startswith(info["url"]) and
-                find(dialog, by("push button", "Copy Code", "click")) and
-                find(dialog, by("push button", "Copy Address", "click")))
+                find(frame, by("push button", "Copy Code", "click")) and
+                find(frame, by("push button", "Copy Address", "click")))
 
-    tap.check("“Sign in with a code” opens a dialog with the code, the stand-in's address and Copy buttons",
-              open_dialog)
+    tap.check("“Sign in with a code” shows the code, the stand-in's address and Copy buttons in the page",
+              show_code)
 
     t0 = time.monotonic()
     tap.check("the stand-in accepts that code as a pending sign-in",
               lambda: control("/_emulator/devicecode/approve", {"user_code": code}) == 200)
 
     def signed_in():
-        app.toplevel_gone("Sign In with a Code", 20)
         wait_for(lambda: find(frame, by("label", info["user"])), 20, what="the account in the sidebar")
-        return True
+        return find(frame, by("label", "Your code")) is None
 
-    if tap.check(f"after the approval the dialog closes and the sidebar shows {info['user']}", signed_in):
+    if tap.check(f"after the approval the code goes and the sidebar shows {info['user']}", signed_in):
         took = time.monotonic() - t0
         tap.ok(took < 15, f"within 15 s of the approval ({took:.2f} s, polling at the stand-in's interval)")
     else:
@@ -89,25 +89,51 @@ try:
 
     tap.check("the account menu lists the account with “Sign Out”", account_menu)
 
+    def revoked():
+        # The administrator revokes the sessions; the access token runs out; the person reloads.
+        if standin.control("/_emulator/refresh-tokens/revoke", {"user": info["user"]}) != 200:
+            return False
+        time.sleep(LIFETIME + 1)
+        app.refocus()
+        click(wait_for(lambda: find(frame, by("push button", "Reload the Vaults", "click")), what="Reload"))
+        again = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "push button" and
+                                      a.name.endswith("Sign In Again") and "click" in kvbgui.actions(a)),
+                         20, what="Sign In Again")
+        # The sidebar still lists the account, and no longer its subscriptions.
+        texts = sidebar_texts()
+        return again and info["user"] in texts and "Contoso Production" not in texts
+
+    tap.check("after the refresh token is revoked, Reload offers “Sign In Again” instead of the vaults", revoked)
+
     def cancel_second():
-        # "Add Account…" goes back to the welcome page; a second attempt is cancelled.
-        click(wait_for(lambda: find(frame, by("push button", "Accounts", "click")), what="account menu"))
+        # "Sign In Again" goes back to the welcome page; a first new attempt is cancelled.
         click(wait_for(lambda: find(frame, lambda a: a.getRoleName() == "push button" and
-                                    "Add Account" in a.name and "click" in kvbgui.actions(a)), what="Add Account"))
+                                    a.name.endswith("Sign In Again") and "click" in kvbgui.actions(a)),
+                       what="Sign In Again"))
         click(wait_for(lambda: find(frame, by_prefix("push button", "Sign in with a code", "click")), what="code button"))
-        dlg = app.toplevel("Sign In with a Code", 20)
-        click(wait_for(lambda: find(dlg, lambda a: a.getRoleName() == "push button" and "Cancel" in a.name),
-                       what="Cancel"))
-        app.toplevel_gone("Sign In with a Code")
+        wait_for(lambda: labels_after(frame, "Your code"), 20, what="the code")
+        click(wait_for(lambda: find(frame, by("push button", "_Cancel Cancel", "click")), what="Cancel"))
+        wait_for(lambda: find(frame, by("label", "Your code")) is None, what="the code to go")
         # The page is ready for another attempt: the button works again and no error is shown.
         wait_for(lambda: "sensitive" in kvbgui.states(find(frame, by_prefix("push button", "Sign in with a code"))),
                  what="the button to be enabled again")
         return not find(frame, lambda a: a.getRoleName() == "label" and "cancel" in a.name.lower())
 
-    tap.check("cancelling a second code sign-in closes the dialog and shows no error", cancel_second)
+    tap.check("“Sign In Again” leads to the welcome page; a cancelled code sign-in leaves no code and no error",
+              cancel_second)
+
+    def signed_in_again():
+        click(wait_for(lambda: find(frame, by_prefix("push button", "Sign in with a code", "click")), what="code button"))
+        again_code = wait_for(lambda: labels_after(frame, "Your code"), 20, what="the code")
+        if again_code == code or control("/_emulator/devicecode/approve", {"user_code": again_code}) != 200:
+            return False
+        wait_for(lambda: "Contoso Production" in sidebar_texts(), 20, what="subscriptions")
+        return (sidebar_texts().count(info["user"]) == 1 and
+                not find(frame, lambda a: a.getRoleName() == "push button" and a.name.endswith("Sign In Again")))
+
+    tap.check("signing in again lists the subscriptions again, under the one account", signed_in_again)
 
     def sign_out():
-        click(wait_for(lambda: find(frame, by("push button", "Back to the Vaults", "click")), what="Back"))
         click(wait_for(lambda: find(frame, by("push button", "Accounts", "click")), what="account menu"))
         click(wait_for(lambda: find(frame, by("push button", "Sign Out", "click")), what="Sign Out"))
         wait_for(lambda: info["user"] not in sidebar_texts(), 20, what="the account to go")

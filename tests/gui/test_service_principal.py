@@ -4,9 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # Starts the stand-in and the application with a cloud profile that points at it.  Over the
-# accessibility bus: the service-principal dialog takes the tenant, the client id and a wrong
+# accessibility bus: the service-principal form takes the tenant, the client id and a wrong
 # secret, and the page says why the sign-in failed; with the stand-in's real secret the account
-# shows in the sidebar with its subscriptions, and no secret is kept for the next dialog.
+# shows in the sidebar with its subscriptions, and no secret is kept in the page.
 
 import os
 import sys
@@ -26,39 +26,37 @@ try:
     app.accessible()
     frame = app.toplevel("Key Vault Backup")
 
-    def entry(dialog, title):
+    def entry(title):
         # An AdwEntryRow is a text field named by its title.
-        return wait_for(lambda: find(dialog, lambda a: a.getRoleName() in ("text", "password text") and
+        return wait_for(lambda: find(frame, lambda a: a.getRoleName() in ("text", "password text") and
                                      a.name == title), what=title)
 
-    def open_dialog():
+    def submit_button():
+        return find(frame, lambda a: a.getRoleName() == "push button" and
+                    a.name.startswith("_Sign In as Service Principal"))
+
+    def open_form():
         click(wait_for(lambda: find(frame, lambda a: a.getRoleName() == "push button" and
                                     a.name.startswith("Sign in as a service principal") and
                                     "click" in kvbgui.actions(a)), what="the service principal button"))
-        return app.toplevel("Sign In as Service Principal")
+        return entry("Client secret")
 
     def fill(secret):
-        dialog = open_dialog()
-        kvbgui.set_text(entry(dialog, "Tenant ID or domain"), info["tenant"])
-        kvbgui.set_text(entry(dialog, "Application (client) ID"), info["client_id"])
-        kvbgui.set_text(entry(dialog, "Client secret"), secret)
-        click(wait_for(lambda: find(dialog, lambda a: a.getRoleName() == "push button" and
-                                    a.name.startswith("_Sign In") and "sensitive" in kvbgui.states(a)),
+        kvbgui.set_text(entry("Tenant ID or domain"), info["tenant"])
+        kvbgui.set_text(entry("Application (client) ID"), info["client_id"])
+        kvbgui.set_text(entry("Client secret"), secret)
+        click(wait_for(lambda: (lambda b: b if b and "sensitive" in kvbgui.states(b) else None)(submit_button()),
                        what="an enabled Sign In button"))
-        app.toplevel_gone("Sign In as Service Principal")
 
-    def dialog_fields():
-        dialog = open_dialog()
-        ok = all(entry(dialog, t) for t in ("Tenant ID or domain", "Application (client) ID", "Client secret"))
+    def form_fields():
+        open_form()
+        ok = all(entry(t) for t in ("Tenant ID or domain", "Application (client) ID", "Client secret"))
         # Nothing entered yet: Sign In is not offered.
-        button = find(dialog, lambda a: a.getRoleName() == "push button" and a.name.startswith("_Sign In"))
-        ok = ok and button is not None and "sensitive" not in kvbgui.states(button)
-        click(find(dialog, lambda a: a.getRoleName() == "push button" and a.name.startswith("_Cancel")))
-        app.toplevel_gone("Sign In as Service Principal")
-        return ok
+        button = submit_button()
+        return ok and button is not None and "sensitive" not in kvbgui.states(button)
 
     tap.check("“Sign in as a service principal” asks for tenant, client id and secret, "
-              "and offers Sign In only when they are there", dialog_fields)
+              "and offers Sign In only when they are there", form_fields)
 
     def wrong_secret():
         fill("not-the-secret")
@@ -66,9 +64,9 @@ try:
         msg = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and "AADSTS7000215" in a.name),
                        20, what="the error in the page")
         print(f"# the page says: {msg.name}")
-        return find(frame, by("label", info["client_id"])) is None
+        return find(frame, by("label", info["client_id"])) is None and kvbgui.text_of(entry("Client secret")) == ""
 
-    tap.check("a wrong secret: the page says why the sign-in failed, and no account is added", wrong_secret)
+    tap.check("a wrong secret: the page says why, forgets the secret, and no account is added", wrong_secret)
 
     def right_secret():
         fill(info["client_secret"])
@@ -84,13 +82,10 @@ try:
     tap.check("its subscriptions are listed", listed)
 
     def secret_forgotten():
-        # A new dialog keeps tenant and client id for the next attempt, but not the secret.
-        dialog = open_dialog()
-        ok = (kvbgui.text_of(entry(dialog, "Client secret")) == "" and
-              kvbgui.text_of(entry(dialog, "Tenant ID or domain")) == info["tenant"])
-        kvbgui.do_action(dialog, "window.close")
-        app.toplevel_gone("Sign In as Service Principal")
-        return ok
+        # The form keeps tenant and client id for next time, but not the secret.
+        open_form()
+        return (kvbgui.text_of(entry("Client secret")) == "" and
+                kvbgui.text_of(entry("Tenant ID or domain")) == info["tenant"])
 
     tap.check("the page keeps tenant and client id for next time, but not the secret", secret_forgotten)
 finally:
