@@ -609,6 +609,39 @@ set_flow_running (KvbWindow *self,
     sp_update (self);
 }
 
+static gboolean
+scroll_to_progress_cb (gpointer user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  GtkWidget *scrolled;
+  graphene_point_t point;
+
+  if (self->sessions == NULL || !gtk_widget_get_visible (self->progress_box))
+    return G_SOURCE_REMOVE;
+
+  scrolled = gtk_widget_get_ancestor (self->progress_box, GTK_TYPE_SCROLLED_WINDOW);
+  if (scrolled != NULL &&
+      gtk_widget_compute_point (self->progress_box, gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled)),
+                                &GRAPHENE_POINT_INIT (0, 0), &point))
+    {
+      GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+      double bottom = point.y + gtk_widget_get_height (self->progress_box) + 12;
+      double page = gtk_adjustment_get_page_size (adj);
+
+      /* Only as far as needed to show the whole card. */
+      if (bottom > gtk_adjustment_get_value (adj) + page)
+        gtk_adjustment_set_value (adj, bottom - page);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* The progress card may sit below the fold of a small window: bring it into view once laid out. */
+static void
+scroll_to_progress (KvbWindow *self)
+{
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 100, scroll_to_progress_cb, g_object_ref (self), NULL);
+}
+
 /* The device code is shown in the page rather than in a dialog of its own: windows that come and
  * go while an accessibility client walks the tree crash GTK 4.8 now and then. */
 static void
@@ -644,6 +677,8 @@ flow_begin (KvbWindow  *self,
   gtk_widget_set_visible (self->progress_cancel_button, TRUE);
   gtk_widget_set_visible (self->progress_box, TRUE);
   set_flow_running (self, TRUE);
+  gtk_widget_grab_focus (self->progress_cancel_button);
+  scroll_to_progress (self);
 
   return self->flow_cancellable;
 }
@@ -693,6 +728,7 @@ flow_fail (KvbWindow    *self,
   gtk_widget_set_visible (self->progress_cancel_button, FALSE);
   gtk_widget_set_visible (self->progress_box, TRUE);
   set_flow_running (self, FALSE);
+  scroll_to_progress (self);
 }
 
 static void
@@ -941,6 +977,9 @@ device_started_cb (GObject      *source,
   gtk_button_set_label (GTK_BUTTON (self->code_open_button), _("_Open in Browser"));
   gtk_widget_set_sensitive (self->code_open_button, TRUE);
   gtk_widget_set_visible (self->code_box, TRUE);
+  /* Enter then opens the address. */
+  gtk_widget_grab_focus (self->code_open_button);
+  scroll_to_progress (self);
 
   kvb_device_code_flow_wait_async (flow, self->flow_cancellable, device_done_cb, g_object_ref (self));
 }
