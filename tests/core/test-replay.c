@@ -537,13 +537,14 @@ main (int   argc,
   const char *dir = g_getenv ("KVB_RECORDINGS");
   g_autoptr(GDir) d = NULL;
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
   const char *entry;
 
   g_test_init (&argc, &argv, NULL);
 
   if (dir == NULL || (d = g_dir_open (dir, 0, NULL)) == NULL ||
       !g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE) ||
-      g_find_program_in_path ("openssl") == NULL || g_getenv ("KVB_SOURCE_ROOT") == NULL)
+      openssl == NULL || g_getenv ("KVB_SOURCE_ROOT") == NULL)
     {
       g_test_add_func ("/replay/skipped", skip_all);
       return g_test_run ();
