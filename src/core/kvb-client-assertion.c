@@ -130,7 +130,7 @@ kvb_client_assertion_new_from_data (const char  *pem,
   if (gnutls_privkey_get_pk_algorithm (self->key, NULL) != GNUTLS_PK_RSA)
     {
       g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
-                   _("The certificate's private key is not an RSA key."));
+                   _("The certificate’s private key is not an RSA key."));
       return NULL;
     }
 

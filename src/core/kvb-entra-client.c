@@ -121,7 +121,7 @@ map_entra_error (guint       status,
   else if (g_strcmp0 (code, "invalid_client") == 0 || g_strcmp0 (code, "unauthorized_client") == 0)
     error = g_error_new (KVB_ERROR, kvb_code,
                          _("Microsoft Entra ID refused the application’s credentials. Check the "
-                           "client id, the tenant and the client secret or certificate (%s)."),
+                           "client ID, the tenant and the client secret or certificate (%s)."),
                          first_line != NULL ? first_line : code);
   else if (kvb_code == KVB_ERROR_SIGN_IN_REQUIRED)
     error = g_error_new (KVB_ERROR, kvb_code,
@@ -252,7 +252,7 @@ kvb_entra_client_post_form_async (KvbPipeline         *pipeline,
   if (!is_tenant_safe (tenant))
     {
       g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
-                               _("“%s” is not a valid tenant id or domain."),
+                               _("“%s” is not a valid tenant ID or domain."),
                                tenant != NULL ? tenant : "");
       return;
     }
