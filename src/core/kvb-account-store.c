@@ -425,6 +425,8 @@ kvb_account_store_sign_out_async (KvbAccountStore     *self,
   keep = g_object_ref (account);
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, kvb_account_store_sign_out_async);
+  /* The caller may drop its account at once; it must outlive the keyring call. */
+  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
 
   credential = g_hash_table_lookup (self->credentials, kvb_account_get_id (account));
   if (credential != NULL)

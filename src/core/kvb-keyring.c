@@ -146,19 +146,21 @@ memory_key (KvbAccount    *account,
   return g_strdup_printf ("%s/%s", kvb_account_get_id (account), kind_name (kind));
 }
 
+/* The values are copies: libsecret keeps a reference to the table until its call finishes,
+ * and the account may be gone by then. */
 static GHashTable *
 attributes_for (KvbAccount *account,
                 const char *kind)
 {
-  GHashTable *attrs = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTable *attrs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
 
-  g_hash_table_insert (attrs, (char *) "cloud", (char *) kvb_account_get_cloud (account));
-  g_hash_table_insert (attrs, (char *) "authority", (char *) kvb_account_get_authority (account));
-  g_hash_table_insert (attrs, (char *) "client-id", (char *) kvb_account_get_client_id (account));
-  g_hash_table_insert (attrs, (char *) "tenant", (char *) kvb_account_get_tenant (account));
-  g_hash_table_insert (attrs, (char *) "account", (char *) kvb_account_get_username (account));
+  g_hash_table_insert (attrs, (char *) "cloud", g_strdup (kvb_account_get_cloud (account)));
+  g_hash_table_insert (attrs, (char *) "authority", g_strdup (kvb_account_get_authority (account)));
+  g_hash_table_insert (attrs, (char *) "client-id", g_strdup (kvb_account_get_client_id (account)));
+  g_hash_table_insert (attrs, (char *) "tenant", g_strdup (kvb_account_get_tenant (account)));
+  g_hash_table_insert (attrs, (char *) "account", g_strdup (kvb_account_get_username (account)));
   if (kind != NULL)
-    g_hash_table_insert (attrs, (char *) "kind", (char *) kind);
+    g_hash_table_insert (attrs, (char *) "kind", g_strdup (kind));
 
   return attrs;
 }

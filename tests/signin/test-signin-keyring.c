@@ -11,8 +11,10 @@
 #include <libsecret/secret.h>   /* for the schema's name only */
 
 #include "kvb-account.h"
+#include "kvb-account-store.h"
 #include "kvb-error.h"
 #include "kvb-keyring.h"
+#include "kvb-pipeline.h"
 
 #define SECRET "rt-0.AXYZ-very-secret-refresh-token-value"
 
@@ -217,6 +219,87 @@ test_store_lookup_clear (void)
   g_clear_pointer (&items, g_ptr_array_unref);
 }
 
+/* libsecret warns (e.g. "invalid authority string value") when the attributes it was given
+ * have gone bad; any message of its own at all counts as a failure here. */
+static void
+count_libsecret_message (const char     *domain,
+                         GLogLevelFlags  level,
+                         const char     *message,
+                         gpointer        user_data)
+{
+  guint *count = user_data;
+
+  g_printerr ("# libsecret: %s\n", message);
+  (*count)++;
+}
+
+/* Sign-out with the caller's reference dropped at once, as a window does when the account's
+ * row goes away: the account must live, and its attributes stay valid, until the keyring has
+ * answered. */
+static void
+test_sign_out_account_dropped (void)
+{
+  g_autofree char *user = g_strdup_printf ("dropped-%u@contoso.example", g_random_int ());
+  g_autoptr(KvbPipeline) pipeline = NULL;
+  g_autoptr(KvbKeyring) keyring = NULL;
+  g_autoptr(KvbKeyring) after = NULL;
+  g_autoptr(KvbAccountStore) store = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *gone = NULL;
+  g_autoptr(KvbAccount) probe = NULL;
+  KvbAccount *account;
+  GWeakRef weak;
+  GPtrArray *items;
+  guint messages = 0;
+  guint handler;
+
+  if (!have_secret_service ())
+    return;
+
+  handler = g_log_set_handler ("libsecret", G_LOG_LEVEL_MASK & ~(G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO),
+                               count_libsecret_message, &messages);
+
+  keyring = kvb_keyring_new ();
+  account = test_account (user);
+  kvb_keyring_store_async (keyring, account, KVB_SECRET_KIND_REFRESH_TOKEN, SECRET, NULL, result_cb, &result);
+  g_assert_true (kvb_keyring_store_finish (keyring, wait_for (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  kvb_keyring_store_async (keyring, account, KVB_SECRET_KIND_CLIENT_SECRET, SECRET "-cs", NULL, result_cb, &result);
+  g_assert_true (kvb_keyring_store_finish (keyring, wait_for (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  pipeline = kvb_pipeline_new ();
+  store = kvb_account_store_new (pipeline, NULL, keyring);
+  g_weak_ref_init (&weak, account);
+  kvb_account_store_sign_out_async (store, account, NULL, result_cb, &result);
+  g_object_unref (account);
+  g_assert_true (kvb_account_store_sign_out_finish (store, wait_for (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  /* Held for the operation only: gone once it has finished. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+
+  g_log_remove_handler ("libsecret", handler);
+  g_assert_cmpuint (messages, ==, 0);
+
+  after = kvb_keyring_new ();
+  probe = test_account (user);
+  gone = lookup (after, probe, KVB_SECRET_KIND_REFRESH_TOKEN);
+  g_assert_null (gone);
+  items = search_items (user);
+  if (items == NULL)
+    return;
+  g_assert_cmpuint (items->len, ==, 0);
+  g_clear_pointer (&items, g_ptr_array_unref);
+}
+
 static void
 test_unavailable (void)
 {
@@ -256,6 +339,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/signin/keyring/store-lookup-clear", test_store_lookup_clear);
+  g_test_add_func ("/signin/keyring/sign-out-account-dropped", test_sign_out_account_dropped);
   g_test_add_func ("/signin/keyring/unavailable", test_unavailable);
 
   return g_test_run ();
