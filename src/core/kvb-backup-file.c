@@ -272,22 +272,41 @@ is_all_space (const guint8 *data,
   return TRUE;
 }
 
+/* A message about a file is a whole sentence with the file's name, or another whole sentence
+ * when it has none: a translated "The file" pasted into a sentence would not fit every language. */
+#define SET_FILE_ERROR(error, code, name, with_name, without_name) \
+  ((name) != NULL ? g_set_error ((error), KVB_ERROR, (code), (with_name), (name)) \
+                  : g_set_error_literal ((error), KVB_ERROR, (code), (without_name)))
+
+static void
+set_empty (GError     **error,
+           const char  *name)
+{
+  SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                  _("“%s” is empty: it holds no backup."),
+                  _("The file is empty: it holds no backup."));
+}
+
 static void
 set_not_a_backup (GError     **error,
                   const char  *name)
 {
-  g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-               _("“%s” is not a Key Vault backup. A backup file holds the backup bytes as az and "
-                 "PowerShell write them, their base64url text, or JSON with a “value”."), name);
+  SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                  _("“%s” is not a Key Vault backup. A backup file holds the backup bytes as az "
+                    "and PowerShell write them, their base64url text, or JSON with a “value”."),
+                  _("The file is not a Key Vault backup. A backup file holds the backup bytes as "
+                    "az and PowerShell write them, their base64url text, or JSON with a “value”."));
 }
 
 static void
 set_damaged (GError     **error,
              const char  *name)
 {
-  g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-               _("“%s” starts like a Key Vault backup but is damaged or cut short, so it cannot be "
-                 "restored. Use another copy of the backup."), name);
+  SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                  _("“%s” starts like a Key Vault backup but is damaged or cut short, so it cannot "
+                    "be restored. Use another copy of the backup."),
+                  _("The file starts like a Key Vault backup but is damaged or cut short, so it "
+                    "cannot be restored. Use another copy of the backup."));
 }
 
 /**
@@ -305,7 +324,7 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
 {
   g_autoptr(KvbBackupFile) self = NULL;
   g_autoptr(GBytes) blob = NULL;
-  const char *name = display_name != NULL ? display_name : _("The file");
+  const char *name = display_name;
   KvbBackupFormat format;
   KvbBlobHeader header = KVB_BLOB_HEADER_OTHER;
   const guint8 *data;
@@ -318,16 +337,20 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
 
   if (len == 0 || is_all_space (data, len))
     {
-      g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                   _("“%s” is empty: it holds no backup."), name);
+      set_empty (error, name);
       return NULL;
     }
 
   if (len > KVB_BACKUP_FILE_MAX_SIZE)
     {
-      g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                   _("“%s” is too large to be a Key Vault backup (more than %d MB)."),
-                   name, KVB_BACKUP_FILE_MAX_SIZE / (1024 * 1024));
+      if (name != NULL)
+        g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
+                     _("“%s” is too large to be a Key Vault backup (more than %d MB)."),
+                     name, KVB_BACKUP_FILE_MAX_SIZE / (1024 * 1024));
+      else
+        g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
+                     _("The file is too large to be a Key Vault backup (more than %d MB)."),
+                     KVB_BACKUP_FILE_MAX_SIZE / (1024 * 1024));
       return NULL;
     }
 
@@ -349,8 +372,7 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
         skip++;
       if (skip == len)
         {
-          g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                       _("“%s” is empty: it holds no backup."), name);
+          set_empty (error, name);
           return NULL;
         }
 
@@ -363,9 +385,11 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
           if (!json_parser_load_from_data (parser, (const char *) data + skip, len - skip, NULL) ||
               !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
             {
-              g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                           _("“%s” looks like JSON but cannot be read as JSON, so it is not a "
-                             "Key Vault backup."), name);
+              SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                              _("“%s” looks like JSON but cannot be read as JSON, so it is not a "
+                                "Key Vault backup."),
+                              _("The file looks like JSON but cannot be read as JSON, so it is "
+                                "not a Key Vault backup."));
               return NULL;
             }
 
@@ -373,9 +397,11 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
           if (value == NULL || !JSON_NODE_HOLDS_VALUE (value) ||
               json_node_get_value_type (value) != G_TYPE_STRING)
             {
-              g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                           _("“%s” is JSON without a “value” text, so it holds no Key Vault "
-                             "backup."), name);
+              SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                              _("“%s” is JSON without a “value” text, so it holds no Key Vault "
+                                "backup."),
+                              _("The file is JSON without a “value” text, so it holds no Key "
+                                "Vault backup."));
               return NULL;
             }
 
@@ -386,9 +412,11 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
           }
           if (blob == NULL)
             {
-              g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                           _("The “value” in “%s” is not base64url text, so it holds no Key "
-                             "Vault backup."), name);
+              SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                              _("The “value” in “%s” is not base64url text, so it holds no Key "
+                                "Vault backup."),
+                              _("The “value” in the file is not base64url text, so it holds no "
+                                "Key Vault backup."));
               return NULL;
             }
         }
@@ -428,7 +456,7 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
   self->header = header;
   self->display_name = g_strdup (display_name);
 
-  g_debug ("%s: %s blob of %" G_GSIZE_FORMAT " bytes, header %d", name,
+  g_debug ("%s: %s blob of %" G_GSIZE_FORMAT " bytes, header %d", name != NULL ? name : "(unnamed)",
            format == KVB_BACKUP_FORMAT_RAW ? "raw" :
            format == KVB_BACKUP_FORMAT_JSON ? "JSON" : "base64url",
            g_bytes_get_size (self->blob), header);
@@ -677,16 +705,21 @@ kvb_backup_file_resolve_kind (KvbBackupFile        *self,
   g_return_val_if_fail (KVB_IS_BACKUP_FILE (self), FALSE);
   g_return_val_if_fail (kind != NULL, FALSE);
 
-  name = self->display_name != NULL ? self->display_name : _("The file");
+  name = self->display_name;
 
   switch (self->header)
     {
     case KVB_BLOB_HEADER_SECRET:
       if (given_kind != NULL && *given_kind != KVB_OBJECT_KIND_SECRET)
         {
-          g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                       _("“%s” holds the backup of a secret, not of a %s."),
-                       name, kvb_object_kind_to_string (*given_kind));
+          if (*given_kind == KVB_OBJECT_KIND_KEY)
+            SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                            _("“%s” holds the backup of a secret, not of a key."),
+                            _("The file holds the backup of a secret, not of a key."));
+          else
+            SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                            _("“%s” holds the backup of a secret, not of a certificate."),
+                            _("The file holds the backup of a secret, not of a certificate."));
           return FALSE;
         }
       *kind = KVB_OBJECT_KIND_SECRET;
@@ -695,9 +728,10 @@ kvb_backup_file_resolve_kind (KvbBackupFile        *self,
     case KVB_BLOB_HEADER_KEY:
       if (given_kind != NULL && *given_kind == KVB_OBJECT_KIND_SECRET)
         {
-          g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                       _("“%s” holds the backup of a key or a certificate, not of a secret."),
-                       name);
+          SET_FILE_ERROR (error, KVB_ERROR_BAD_FILE, name,
+                          _("“%s” holds the backup of a key or a certificate, not of a secret."),
+                          _("The file holds the backup of a key or a certificate, not of a "
+                            "secret."));
           return FALSE;
         }
       if (given_kind != NULL)
@@ -728,11 +762,15 @@ kvb_backup_file_resolve_kind (KvbBackupFile        *self,
       break;
     }
 
-  g_set_error (error, KVB_ERROR, KVB_ERROR_AMBIGUOUS_KIND,
-               _("“%s” holds the backup of a key or of a certificate, and nothing tells which "
-                 "(Key Vault writes the same header for both). Say which it is with "
-                 "“--kind key” or “--kind certificate”, or name the file "
-                 "“….key.kvbackup” or “….certificate.kvbackup”."), name);
+  SET_FILE_ERROR (error, KVB_ERROR_AMBIGUOUS_KIND, name,
+                  _("“%s” holds the backup of a key or of a certificate, and nothing tells which "
+                    "(Key Vault writes the same header for both). Say which it is with "
+                    "“--kind key” or “--kind certificate”, or name the file "
+                    "“….key.kvbackup” or “….certificate.kvbackup”."),
+                  _("The file holds the backup of a key or of a certificate, and nothing tells "
+                    "which (Key Vault writes the same header for both). Say which it is with "
+                    "“--kind key” or “--kind certificate”, or name the file "
+                    "“….key.kvbackup” or “….certificate.kvbackup”."));
   return FALSE;
 }
 

@@ -199,6 +199,36 @@ test_empty (void)
   assert_bad_file (spaces, "spaces.kvbackup", "empty");
 }
 
+/* A file without a name is "The file" in a whole sentence, not a name in quotes; and the kind
+ * asked for is a word of the sentence, not spliced in (each kind has its own sentence). */
+static void
+test_unnamed_sentences (void)
+{
+  g_autoptr(GBytes) empty = TEXT_BYTES ("");
+  g_autoptr(GBytes) secret = make_blob (SECRET_HEADER, 64);
+  g_autoptr(KvbBackupFile) none = NULL;
+  g_autoptr(KvbBackupFile) unnamed = NULL;
+  g_autoptr(KvbBackupFile) named = NULL;
+  g_autoptr(GError) error = NULL;
+  KvbObjectKind key = KVB_OBJECT_KIND_KEY, cert = KVB_OBJECT_KIND_CERTIFICATE, kind;
+
+  none = kvb_backup_file_new_from_bytes (empty, NULL, &error);
+  g_assert_null (none);
+  g_assert_cmpstr (error->message, ==, "The file is empty: it holds no backup.");
+  g_clear_error (&error);
+
+  unnamed = kvb_backup_file_new_from_bytes (secret, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kvb_backup_file_resolve_kind (unnamed, &cert, &kind, &error));
+  g_assert_cmpstr (error->message, ==, "The file holds the backup of a secret, not of a certificate.");
+  g_clear_error (&error);
+
+  named = kvb_backup_file_new_from_bytes (secret, "s.kvbackup", &error);
+  g_assert_no_error (error);
+  g_assert_false (kvb_backup_file_resolve_kind (named, &key, &kind, &error));
+  g_assert_cmpstr (error->message, ==, "“s.kvbackup” holds the backup of a secret, not of a key.");
+}
+
 static void
 test_too_large_bytes (void)
 {
@@ -710,6 +740,7 @@ main (int   argc,
   g_test_add_func ("/backup-file/format/base64url", test_base64url);
   g_test_add_func ("/backup-file/format/json", test_json);
   g_test_add_func ("/backup-file/bad/empty", test_empty);
+  g_test_add_func ("/backup-file/bad/unnamed-sentences", test_unnamed_sentences);
   g_test_add_func ("/backup-file/bad/too-large-bytes", test_too_large_bytes);
   g_test_add_func ("/backup-file/bad/too-large-file", test_too_large_file);
   g_test_add_func ("/backup-file/bad/garbage", test_garbage);
