@@ -156,15 +156,24 @@ op_phrase (Op            op,
   return _(phrases[op][kind]);
 }
 
-/* The access-policy permission as the Azure portal names it. */
+/* The access-policy permission as the Azure portal names it, in the portal's language: the
+ * translations must be the portal's own words, so that the user finds the box to tick. */
 static const char *
 op_permission (Op op)
 {
-  static const char * const permissions[N_OPS] = {
-    "List", "Get", "Backup", "Restore", "Recover", "Purge", "Delete"
-  };
-
-  return permissions[op];
+  switch (op)
+    {
+    case OP_LIST: return C_("access-policy permission", "List");
+    case OP_GET: return C_("access-policy permission", "Get");
+    case OP_BACKUP: return C_("access-policy permission", "Backup");
+    case OP_RESTORE: return C_("access-policy permission", "Restore");
+    case OP_RECOVER: return C_("access-policy permission", "Recover");
+    case OP_PURGE: return C_("access-policy permission", "Purge");
+    case OP_DELETE: return C_("access-policy permission", "Delete");
+    case N_OPS:
+    default:
+      g_return_val_if_reached ("");
+    }
 }
 
 /* The built-in role that grants the operation on this kind of object. */

@@ -7,7 +7,11 @@
 
 #include "config.h"
 
+#include <locale.h>
 #include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
@@ -496,6 +500,83 @@ test_error_mapping (void)
     }
 }
 
+/* The access-policy permission is translated with the sentence around it, so that a Japanese
+ * user reads the word of the Japanese Azure portal, not "Backup" in a Japanese sentence.  Run
+ * in a subprocess with a small catalogue of its own, so that no other test sees it. */
+static void
+test_error_permission_translated (void)
+{
+  static const char po[] =
+    "msgid \"\"\n"
+    "msgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n"
+    "\n"
+    "msgctxt \"access-policy permission\"\n"
+    "msgid \"Backup\"\n"
+    "msgstr \"バックアップ\"\n";
+  static const char * const answers[] = {
+    "403 {\"error\":{\"code\":\"Forbidden\",\"message\":\"The user, group or application 'x' does "
+    "not have secrets backup permission\",\"innererror\":{\"code\":\"ForbiddenByPolicy\"}}}",
+    NULL
+  };
+  g_autofree char *dir = NULL;
+  g_autofree char *po_path = NULL, *mo_dir = NULL, *mo_path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) blob = NULL;
+  Fixture f = { 0 };
+  int status;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  dir = g_dir_make_tmp ("kvb-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  po_path = g_build_filename (dir, "ja.po", NULL);
+  mo_dir = g_build_filename (dir, "ja", "LC_MESSAGES", NULL);
+  mo_path = g_build_filename (mo_dir, GETTEXT_PACKAGE ".mo", NULL);
+  g_assert_true (g_file_set_contents (po_path, po, -1, &error));
+  g_assert_cmpint (g_mkdir_with_parents (mo_dir, 0700), ==, 0);
+  {
+    const char *argv[] = { "msgfmt", "-o", mo_path, po_path, NULL };
+
+    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                       &status, NULL) || !g_spawn_check_wait_status (status, NULL))
+      {
+        g_test_skip ("msgfmt (gettext) is not installed");
+        return;
+      }
+  }
+
+  g_setenv ("LANGUAGE", "ja", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+  bindtextdomain (GETTEXT_PACKAGE, dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  if (g_strcmp0 (g_dpgettext2 (GETTEXT_PACKAGE, "access-policy permission", "Backup"),
+                 "バックアップ") != 0)
+    {
+      g_test_skip ("this C library does not follow LANGUAGE in the C.UTF-8 locale");
+      return;
+    }
+
+  fixture_start (&f, answers);
+  blob = kvb_test_backup (f.client, KVB_OBJECT_KIND_SECRET, "s", &error);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_FORBIDDEN_POLICY);
+  if (strstr (error->message, "“バックアップ”") == NULL)
+    g_error ("“%s” does not name the permission as translated", error->message);
+  fixture_stop (&f);
+
+  g_unlink (mo_path);
+  g_unlink (po_path);
+  g_rmdir (mo_dir);
+  g_free (g_steal_pointer (&mo_dir));
+  mo_dir = g_build_filename (dir, "ja", NULL);
+  g_rmdir (mo_dir);
+  g_rmdir (dir);
+}
+
 /* Sixty requests at once to one vault with a limit of 20 per second: the pacer spreads them so
  * that no second sees more than the limit. */
 static void
@@ -563,6 +644,7 @@ main (int   argc,
   g_test_add_func ("/pipeline/cancel-during-backoff", test_cancel_during_backoff);
   g_test_add_func ("/pipeline/next-link", test_next_link);
   g_test_add_func ("/pipeline/error-mapping", test_error_mapping);
+  g_test_add_func ("/pipeline/error-permission-translated", test_error_permission_translated);
   g_test_add_func ("/pipeline/pacer", test_pacer);
 
   return g_test_run ();
