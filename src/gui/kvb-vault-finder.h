@@ -7,44 +7,30 @@
 
 #include <gio/gio.h>
 
-#include "kvb-cloud.h"
-#include "kvb-credential.h"
-#include "kvb-pipeline.h"
+#include "kvb-arm-client.h"
 
 G_BEGIN_DECLS
 
+/* A subscription and its vaults; or, with @info %NULL, a tenant whose subscriptions could not be
+ * listed while other tenants' could (@error says why). */
 typedef struct
 {
-  char *name;
-  char *location;
-  char *resource_group;
-  char *vault_uri;
-} KvbFoundVault;
-
-typedef struct
-{
-  char      *id;
-  char      *name;
-  char      *error;    /* why its vaults could not be listed, for people; NULL if they were */
-  GPtrArray *vaults;   /* of KvbFoundVault, sorted by name */
+  KvbSubscriptionInfo *info;
+  KvbTenantInfo       *tenant;   /* the tenant whose token lists it */
+  GPtrArray           *vaults;   /* of KvbVaultInfo sorted by name; NULL if they could not be listed */
+  GError              *error;    /* why they could not be listed (KVB_ERROR), for people */
 } KvbFoundSubscription;
 
-#define KVB_TYPE_VAULT_FINDER (kvb_vault_finder_get_type ())
-
-G_DECLARE_FINAL_TYPE (KvbVaultFinder, kvb_vault_finder, KVB, VAULT_FINDER, GObject)
-
-KvbVaultFinder *kvb_vault_finder_new         (KvbPipeline          *pipeline,
-                                              KvbCloud             *cloud,
-                                              KvbCredential        *credential);
-/* Lists the subscriptions the credential can see and the vaults of each (following nextLink).
- * The result is a GPtrArray of KvbFoundSubscription sorted by name; a subscription whose vaults
- * could not be listed carries the reason instead of failing the whole list. */
-void            kvb_vault_finder_list_async  (KvbVaultFinder       *self,
-                                              GCancellable         *cancellable,
-                                              GAsyncReadyCallback   callback,
-                                              gpointer              user_data);
-GPtrArray      *kvb_vault_finder_list_finish (KvbVaultFinder       *self,
-                                              GAsyncResult         *result,
-                                              GError              **error);
+/* Lists, as Azure CLI does, the tenants of the account, the subscriptions seen with a token of
+ * each tenant, and the vaults of each subscription.  The result is a GPtrArray of
+ * KvbFoundSubscription sorted by name, skipped tenants last; a subscription whose vaults could not
+ * be listed carries the reason instead of failing the whole list. */
+void       kvb_vault_finder_list_async  (KvbArmClient         *client,
+                                         GCancellable         *cancellable,
+                                         GAsyncReadyCallback   callback,
+                                         gpointer              user_data);
+GPtrArray *kvb_vault_finder_list_finish (KvbArmClient         *client,
+                                         GAsyncResult         *result,
+                                         GError              **error);
 
 G_END_DECLS

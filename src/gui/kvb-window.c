@@ -225,7 +225,7 @@ session_loaded_cb (GObject      *source,
   g_autoptr(GPtrArray) subscriptions = NULL;
   g_autoptr(GError) error = NULL;
 
-  subscriptions = kvb_vault_finder_list_finish (KVB_VAULT_FINDER (source), result, &error);
+  subscriptions = kvb_vault_finder_list_finish (KVB_ARM_CLIENT (source), result, &error);
   if (session->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
@@ -243,13 +243,13 @@ session_loaded_cb (GObject      *source,
 static void
 session_load (Session *session)
 {
-  g_autoptr(KvbVaultFinder) finder = NULL;
+  g_autoptr(KvbArmClient) client = NULL;
 
   g_clear_pointer (&session->subscriptions, g_ptr_array_unref);
   g_clear_pointer (&session->error, g_free);
 
-  finder = kvb_vault_finder_new (session->window->pipeline, session->cloud, session->credential);
-  kvb_vault_finder_list_async (finder, session->cancellable, session_loaded_cb, session_ref (session));
+  client = kvb_arm_client_new (session->window->pipeline, session->cloud, session->credential);
+  kvb_vault_finder_list_async (client, session->cancellable, session_loaded_cb, session_ref (session));
 }
 
 static void
@@ -360,7 +360,12 @@ sidebar_label (const char *text,
       gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
     }
   else
-    gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+    {
+      /* The sidebar is narrow: a long account or vault name stays readable on hover. */
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      if (text != NULL && *text != '\0')
+        gtk_widget_set_tooltip_text (label, text);
+    }
   if (css_class != NULL)
     gtk_widget_add_css_class (label, css_class);
   return label;
@@ -377,6 +382,63 @@ append_note (GtkListBox *list,
   gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
   gtk_list_box_append (list, row);
+}
+
+/* A tenant of the account that would not list its subscriptions (another sign-in policy, say),
+ * while the others did. */
+static GtkWidget *
+skipped_tenant_note (KvbFoundSubscription *sub)
+{
+  GtkWidget *note = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
+  const char *name = kvb_tenant_info_get_display_name (sub->tenant);
+  g_autofree char *heading = NULL;
+
+  if (name == NULL)
+    name = kvb_tenant_info_get_default_domain (sub->tenant);
+  if (name == NULL)
+    name = kvb_tenant_info_get_tenant_id (sub->tenant);
+  /* translators: %s is the name of an Azure tenant (directory) */
+  heading = g_strdup_printf (_("Tenant %s"), name);
+  gtk_box_append (GTK_BOX (note), sidebar_label (heading, "sidebar-heading", FALSE));
+  gtk_box_append (GTK_BOX (note), sidebar_label (sub->error->message, "dim-label", TRUE));
+  return note;
+}
+
+/* Why a subscription's vaults are missing, and what to do about it. */
+static GtkWidget *
+subscription_error_note (KvbFoundSubscription *sub)
+{
+  GtkWidget *note = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
+  g_autofree char *command = NULL;
+  GtkWidget *label;
+
+  if (!g_error_matches (sub->error, KVB_ERROR, KVB_ERROR_PROVIDER_NOT_REGISTERED))
+    {
+      gtk_box_append (GTK_BOX (note), sidebar_label (sub->error->message, "dim-label", TRUE));
+      return note;
+    }
+
+  /* The core's message names the subscription by id, which the heading above already does by
+   * name; here the room goes to how to register, a one-time step outside this application. */
+  gtk_box_append (GTK_BOX (note),
+                  sidebar_label (_("The resource provider Microsoft.KeyVault is not registered in "
+                                   "this subscription. Someone with the role “Contributor” can "
+                                   "register it; then reload the vaults."),
+                                 "dim-label", TRUE));
+  label = sidebar_label (_("In the Azure portal: the subscription, Resource providers, "
+                           "Microsoft.KeyVault, Register. Or with Azure CLI:"),
+                         "dim-label", TRUE);
+  gtk_widget_add_css_class (label, "caption");
+  gtk_box_append (GTK_BOX (note), label);
+
+  command = g_strdup_printf ("az provider register --namespace Microsoft.KeyVault --subscription %s",
+                             kvb_subscription_info_get_subscription_id (sub->info));
+  label = sidebar_label (command, "monospace", TRUE);
+  gtk_widget_add_css_class (label, "caption");
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_box_append (GTK_BOX (note), label);
+
+  return note;
 }
 
 static void
@@ -438,27 +500,39 @@ rebuild_sidebar (KvbWindow *self)
       for (guint j = 0; j < session->subscriptions->len; j++)
         {
           KvbFoundSubscription *sub = g_ptr_array_index (session->subscriptions, j);
+          const char *sub_name;
 
-          append_note (self->sidebar_list, sidebar_label (sub->name, "sidebar-heading", FALSE));
+          if (sub->info == NULL)
+            {
+              append_note (self->sidebar_list, skipped_tenant_note (sub));
+              continue;
+            }
+
+          sub_name = kvb_subscription_info_get_display_name (sub->info);
+          if (sub_name == NULL)
+            sub_name = kvb_subscription_info_get_subscription_id (sub->info);
+          append_note (self->sidebar_list, sidebar_label (sub_name, "sidebar-heading", FALSE));
 
           if (sub->error != NULL)
-            append_note (self->sidebar_list, sidebar_label (sub->error, "dim-label", TRUE));
+            append_note (self->sidebar_list, subscription_error_note (sub));
           else if (sub->vaults->len == 0)
             append_note (self->sidebar_list, sidebar_label (_("No vaults"), "dim-label", TRUE));
 
           for (guint k = 0; sub->error == NULL && k < sub->vaults->len; k++)
             {
-              KvbFoundVault *vault = g_ptr_array_index (sub->vaults, k);
+              KvbVaultInfo *vault = g_ptr_array_index (sub->vaults, k);
+              const char *location = kvb_vault_info_get_location (vault);
               GtkWidget *row = gtk_list_box_row_new ();
               GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
               GtkWidget *place;
 
-              gtk_box_append (GTK_BOX (vbox), sidebar_label (vault->name, NULL, FALSE));
-              place = sidebar_label (vault->location ? vault->location : "", "caption", FALSE);
+              gtk_box_append (GTK_BOX (vbox), sidebar_label (kvb_vault_info_get_name (vault), NULL, FALSE));
+              place = sidebar_label (location ? location : "", "caption", FALSE);
               gtk_widget_add_css_class (place, "dim-label");
               gtk_box_append (GTK_BOX (vbox), place);
               gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), vbox);
-              g_object_set_data_full (G_OBJECT (row), "vault-name", g_strdup (vault->name), g_free);
+              g_object_set_data_full (G_OBJECT (row), "vault-name",
+                                      g_strdup (kvb_vault_info_get_name (vault)), g_free);
               gtk_list_box_append (self->sidebar_list, row);
             }
         }
@@ -1211,7 +1285,7 @@ choose_certificate_cb (GtkWidget  *widget,
     return;
   self->certificate_chooser = gtk_file_chooser_native_new (_("Choose the Certificate of the Service Principal"),
                                                            GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                                           _("_Choose"), _("_Cancel"));
+                                                           _("_Open"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->certificate_chooser), TRUE);
   g_signal_connect_object (self->certificate_chooser, "response", G_CALLBACK (certificate_response_cb), self,
                            G_CONNECT_SWAPPED);
