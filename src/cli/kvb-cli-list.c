@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "kvb-cli.h"
+#include "kvb-cli-table.h"
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
 
@@ -97,19 +98,57 @@ object_to_json (KvbObjectInfo *info)
   return obj;
 }
 
+/* The table is for people: the kind in their language.  --json keeps the English word. */
+static const char *
+kind_label (KvbObjectKind kind)
+{
+  switch (kind)
+    {
+    case KVB_OBJECT_KIND_SECRET:
+      return C_("object kind in the list", "secret");
+    case KVB_OBJECT_KIND_KEY:
+      return C_("object kind in the list", "key");
+    case KVB_OBJECT_KIND_CERTIFICATE:
+    default:
+      return C_("object kind in the list", "certificate");
+    }
+}
+
+/* Prints the columns (the last one unpadded) padded by the width the terminal shows, so that
+ * headers and names in any script line up.  @widths has one entry fewer than @columns. */
+static void
+print_columns (const gsize  *widths,
+               const char  **columns)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; columns[i + 1] != NULL; i++)
+    {
+      kvb_cli_append_padded (line, columns[i], widths[i]);
+      g_string_append_c (line, ' ');
+    }
+  g_string_append (line, columns[i]);
+  g_print ("%s\n", line->str);
+}
+
 static void
 print_row (ListState     *state,
            KvbObjectInfo *info)
 {
-  const char *kind = kvb_object_kind_to_string (kvb_object_info_get_kind (info));
+  static const gsize deleted_widths[] = { 12, 21, 21 };
+  static const gsize widths[] = { 12, 21, 9 };
+  const char *kind = kind_label (kvb_object_info_get_kind (info));
 
   if (!state->header_printed)
     {
       /* The name goes last, so that long names do not break the columns. */
       if (state->deleted)
-        g_print ("%-12s %-21s %-21s %s\n", _("KIND"), _("DELETED"), _("PURGE"), _("NAME"));
+        print_columns (deleted_widths,
+                       (const char *[]) { _("KIND"), _("DELETED"), _("PURGE"), _("NAME"), NULL });
       else
-        g_print ("%-12s %-21s %-9s %s\n", _("KIND"), _("UPDATED"), _("ENABLED"), _("NAME"));
+        print_columns (widths,
+                       (const char *[]) { _("KIND"), _("UPDATED"), _("ENABLED"), _("NAME"), NULL });
       state->header_printed = TRUE;
     }
 
@@ -118,17 +157,23 @@ print_row (ListState     *state,
       g_autofree char *deleted = format_date (kvb_object_info_get_deleted_date (info));
       g_autofree char *purge = format_date (kvb_object_info_get_scheduled_purge_date (info));
 
-      g_print ("%-12s %-21s %-21s %s\n", kind, deleted, purge, kvb_object_info_get_name (info));
+      print_columns (deleted_widths,
+                     (const char *[]) { kind, deleted, purge, kvb_object_info_get_name (info), NULL });
     }
   else
     {
       g_autofree char *updated = format_date (kvb_object_info_get_updated (info));
+      g_autofree char *name = NULL;
 
-      g_print ("%-12s %-21s %-9s %s%s\n", kind, updated,
-               kvb_object_info_get_enabled (info) ? _("yes") : _("no"),
-               kvb_object_info_get_name (info),
-               /* Translators: after the name of a key or secret that belongs to a certificate */
-               kvb_object_info_get_managed (info) ? _(" (managed by a certificate)") : "");
+      name = g_strconcat (kvb_object_info_get_name (info),
+                          /* Translators: after the name of a key or secret that belongs to a
+                           * certificate */
+                          kvb_object_info_get_managed (info) ? _(" (managed by a certificate)") : "",
+                          NULL);
+      print_columns (widths,
+                     (const char *[]) { kind, updated,
+                                        kvb_object_info_get_enabled (info) ? _("yes") : _("no"),
+                                        name, NULL });
     }
 }
 
