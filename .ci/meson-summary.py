@@ -29,7 +29,7 @@ def count(path):
     for line in lines:
         test = json.loads(line)
         result = test.get('result', 'ERROR')
-        tap = [TAP_LINE.match(l) for l in (test.get('stdo') or '').splitlines()]
+        tap = [TAP_LINE.match(l) for l in (test.get('stdout') or test.get('stdo') or '').splitlines()]
         tap = [m for m in tap if m]
         if tap:
             had_failure = False
