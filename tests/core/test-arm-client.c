@@ -203,6 +203,8 @@ test_sign_in (void)
   g_assert_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED);
   g_assert_cmpstr (kvb_error_get_service_code (error), ==, "invalid_client");
   g_assert_null (strstr (error->message, "not-the-secret"));
+  /* "ID" as everywhere else in the text. */
+  g_assert_nonnull (strstr (error->message, "Check the client ID,"));
   g_clear_error (&error);
 
   /* Tokens of four seconds: the next call after they ran out gets a new one by itself. */
