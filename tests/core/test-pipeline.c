@@ -582,22 +582,37 @@ test_error_permission_translated (void)
   g_rmdir (dir);
 }
 
+static void
+request_queued_cb (SoupSession *session,
+                   SoupMessage *msg,
+                   GArray      *times)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_append_val (times, now);
+}
+
 /* Sixty requests at once to one vault with a limit of 20 per second: the pacer spreads them so
- * that no second sees more than the limit. */
+ * that no second sees more than the limit.  The times are taken where the pacer lets a request
+ * go (libsoup's queue), not where the local test server happens to read it: on a loaded machine
+ * the server, which shares this thread, reads several TLS handshakes late and at once. */
 static void
 test_pacer (void)
 {
   static const char * const answers[] = { EMPTY_LIST, NULL };
   Fixture f = { 0 };
   g_autofree char *url = NULL;
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
   SendResult results[60] = { { 0 } };
-  GPtrArray *requests;
   gint64 first, last;
   guint max_in_window = 0;
+  gulong handler;
 
   fixture_start (&f, answers);
   kvb_pipeline_set_vault_rate_limit (f.pipeline, 20, 1);
   url = g_strconcat (kvb_keyvault_client_get_vault_url (f.client), "secrets?api-version=7.6", NULL);
+  handler = g_signal_connect (kvb_pipeline_get_session (f.pipeline), "request-queued",
+                              G_CALLBACK (request_queued_cb), times);
 
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     kvb_pipeline_send_async (f.pipeline, f.cloud, KVB_CREDENTIAL (f.cred), "GET", url, NULL,
@@ -609,22 +624,25 @@ test_pacer (void)
       g_assert_no_error (results[i].error);
       g_assert_cmpuint (results[i].status, ==, 200);
     }
+  g_signal_handler_disconnect (kvb_pipeline_get_session (f.pipeline), handler);
 
-  requests = kvb_test_server_get_requests (f.server);
-  for (guint i = 0; i < requests->len; i++)
+  /* Every request the server saw went through the pacer (the challenge request included). */
+  g_assert_cmpuint (times->len, >=, G_N_ELEMENTS (results));
+  g_assert_cmpuint (times->len, ==, kvb_test_server_get_requests (f.server)->len);
+  for (guint i = 0; i < times->len; i++)
     {
       guint n = 0;
 
-      first = ((KvbTestRequest *)requests->pdata[i])->time_us;
-      for (guint j = i; j < requests->len; j++)
-        if (((KvbTestRequest *)requests->pdata[j])->time_us - first < G_USEC_PER_SEC)
+      first = g_array_index (times, gint64, i);
+      for (guint j = i; j < times->len; j++)
+        if (g_array_index (times, gint64, j) - first < G_USEC_PER_SEC)
           n++;
       max_in_window = MAX (max_in_window, n);
     }
-  first = ((KvbTestRequest *)requests->pdata[0])->time_us;
-  last = ((KvbTestRequest *)requests->pdata[requests->len - 1])->time_us;
+  first = g_array_index (times, gint64, 0);
+  last = g_array_index (times, gint64, times->len - 1);
 
-  g_test_message ("%u requests in %.2f s, at most %u in any second", requests->len,
+  g_test_message ("%u requests in %.2f s, at most %u in any second", times->len,
                   (last - first) / 1e6, max_in_window);
   g_assert_cmpuint (max_in_window, <=, 20);
   g_assert_cmpint (last - first, >=, 2 * G_USEC_PER_SEC);
