@@ -13,8 +13,9 @@ else
   meson setup "$BUILD" --buildtype=debugoptimized >/dev/null
 fi
 meson compile -C "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
 
 # Run from the build tree: the schema compiled there, the icon from the source tree.
-export GSETTINGS_SCHEMA_DIR=$PWD/$BUILD/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}
+export GSETTINGS_SCHEMA_DIR=$BUILD/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}
 export XDG_DATA_DIRS=$PWD/data:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}
 exec "$BUILD/src/gui/key-vault-backup" "$@"
