@@ -13,6 +13,7 @@
 
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
+#include "kvb-task-util.h"
 
 /* How long a restore keeps trying while the name is still being purged or recovered. */
 #define NAME_BUSY_RETRY_SECONDS 180
@@ -1152,29 +1153,6 @@ kvb_keyvault_client_backup_finish (KvbKeyVaultClient  *self,
 
 /* ---- restore ---- */
 
-/* Calls @func with @task (its reference passes on) after @delay_ms, or at once when the task
- * is cancelled. */
-static void
-call_later (GTask       *task,
-            guint        delay_ms,
-            GSourceFunc  func)
-{
-  GSource *source = g_timeout_source_new (delay_ms);
-  GCancellable *cancellable = g_task_get_cancellable (task);
-
-  g_source_set_callback (source, func, task, NULL);
-  if (cancellable != NULL)
-    {
-      GSource *cancel_source = g_cancellable_source_new (cancellable);
-
-      g_source_set_dummy_callback (cancel_source);
-      g_source_add_child_source (source, cancel_source);
-      g_source_unref (cancel_source);
-    }
-  g_source_attach (source, g_main_context_get_thread_default ());
-  g_source_unref (source);
-}
-
 static void restore_send (GTask *task);
 
 static void
@@ -1233,7 +1211,7 @@ restore_cb (GObject      *source,
       /* The name is still being purged (or recovered): nothing was restored, try again. */
       call->delay_ms = MIN (MAX (call->delay_ms * 2, 500), 8000);
       g_debug ("Restore: the name is busy, again in %u ms", call->delay_ms);
-      call_later (g_steal_pointer (&task), call->delay_ms, restore_again_cb);
+      kvb_task_call_later (g_steal_pointer (&task), call->delay_ms, restore_again_cb);
       return;
     }
 
@@ -1386,7 +1364,7 @@ wait_schedule (GTask *task)
     }
 
   call->delay_ms = MIN (MAX (call->delay_ms * 2, 250), 8000);
-  call_later (task, call->delay_ms, wait_again_cb);
+  kvb_task_call_later (task, call->delay_ms, wait_again_cb);
 }
 
 static void

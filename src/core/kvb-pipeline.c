@@ -13,6 +13,7 @@
 
 #include "kvb-error.h"
 #include "kvb-pipeline.h"
+#include "kvb-task-util.h"
 #include "kvb-tls-database.h"
 
 #define MAX_RETRIES 5
@@ -506,29 +507,6 @@ is_retry_allowed (Request *r)
   return (r->flags & (KVB_REQUEST_RETRY_SAFE | KVB_REQUEST_RETRY_AMBIGUOUS)) != 0;
 }
 
-/* Calls @func with @task (its reference passes on) after @delay_ms, or as soon as the task's
- * cancellable is cancelled, so that a cancelled job does not sit out a back-off. */
-static void
-call_later (GTask       *task,
-            guint        delay_ms,
-            GSourceFunc  func)
-{
-  GSource *source = g_timeout_source_new (delay_ms);
-  GCancellable *cancellable = g_task_get_cancellable (task);
-
-  g_source_set_callback (source, func, task, NULL);
-  if (cancellable != NULL)
-    {
-      GSource *cancel_source = g_cancellable_source_new (cancellable);
-
-      g_source_set_dummy_callback (cancel_source);
-      g_source_add_child_source (source, cancel_source);
-      g_source_unref (cancel_source);
-    }
-  g_source_attach (source, g_main_context_get_thread_default ());
-  g_source_unref (source);
-}
-
 static gboolean
 retry_later_cb (gpointer user_data)
 {
@@ -567,7 +545,7 @@ schedule_retry (GTask *task,
   self->n_retries++;
   g_debug ("%s %s: retry %u in %" G_GINT64_FORMAT " ms", r->method, g_uri_get_path (r->uri),
            r->retries, delay_ms);
-  call_later (g_object_ref (task), (guint)delay_ms, retry_later_cb);
+  kvb_task_call_later (g_object_ref (task), (guint)delay_ms, retry_later_cb);
   return TRUE;
 }
 
@@ -935,7 +913,7 @@ start_attempt (GTask *task)
       return;
     }
 
-  call_later (g_object_ref (task), (guint)((delay_us + 999) / 1000), paced_cb);
+  kvb_task_call_later (g_object_ref (task), (guint)((delay_us + 999) / 1000), paced_cb);
 }
 
 void
