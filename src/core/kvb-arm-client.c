@@ -307,7 +307,7 @@ kvb_arm_client_list_vaults_async (KvbArmClient        *self,
     {
       g_task_report_new_error (self, callback, user_data, kvb_arm_client_list_vaults_async,
                                KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
-                               _("“%s” is not a subscription id."),
+                               _("“%s” is not a subscription ID."),
                                subscription_id != NULL ? subscription_id : "");
       return;
     }
@@ -384,7 +384,7 @@ provider_call (KvbArmClient        *self,
   if (!is_subscription_id (subscription_id))
     {
       g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
-                               _("“%s” is not a subscription id."),
+                               _("“%s” is not a subscription ID."),
                                subscription_id != NULL ? subscription_id : "");
       g_object_unref (task);
       return;
