@@ -669,6 +669,15 @@ reply_openid_configuration (SoupServerMessage *msg, const char *base_url, const 
   }
   MEMBER_STR ("cloud_graph_host_name", "graph.windows.net");
   MEMBER_STR ("msgraph_host", "graph.microsoft.com");
+  /* The rest of what the recorded real document carries; clients ignore them, but a client
+   * that checks the shape must see the same members. */
+  json_builder_set_member_name (b, "request_uri_parameter_supported");
+  json_builder_add_boolean_value (b, FALSE);
+  MEMBER_STR ("userinfo_endpoint", "https://graph.microsoft.com/oidc/userinfo");
+  s = g_strdup_printf ("%s/kerberos", root);
+  MEMBER_STR ("kerberos_endpoint", s);
+  g_clear_pointer (&s, g_free);
+  MEMBER_STR ("rbac_url", "https://pas.windows.net");
   json_builder_end_object (b);
 #undef MEMBER_STR
   kvb_emu_reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
