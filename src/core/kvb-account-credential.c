@@ -19,6 +19,8 @@
 #include "kvb-error.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-sign-in-private.h"
+#include "kvb-secret-string.h"
+#include "kvb-base64url.h"
 
 /* Refresh this long before an access token expires (MSAL and the Key Vault SDKs use 5 min). */
 #define REFRESH_MARGIN_SECONDS 300
@@ -94,24 +96,14 @@ request_free (Request *r)
 }
 
 static void
-wipe_string (char **s)
-{
-  if (*s != NULL)
-    {
-      memset (*s, 0, strlen (*s));
-      g_clear_pointer (s, g_free);
-    }
-}
-
-static void
 kvb_account_credential_finalize (GObject *object)
 {
   KvbAccountCredential *self = (KvbAccountCredential *)object;
 
   g_assert (g_queue_is_empty (&self->queue));
 
-  wipe_string (&self->refresh_token);
-  wipe_string (&self->client_secret);
+  kvb_secret_string_clear (&self->refresh_token);
+  kvb_secret_string_clear (&self->client_secret);
   g_clear_object (&self->delegate);
   g_clear_pointer (&self->tokens, g_hash_table_unref);
   g_clear_object (&self->pipeline);
@@ -180,7 +172,7 @@ kvb_account_credential_set_client_secret (KvbAccountCredential *self,
 {
   g_return_if_fail (KVB_IS_ACCOUNT_CREDENTIAL (self));
 
-  wipe_string (&self->client_secret);
+  kvb_secret_string_clear (&self->client_secret);
   self->client_secret = g_strdup (secret);
   g_clear_object (&self->delegate);
 }
@@ -223,8 +215,8 @@ kvb_account_credential_forget (KvbAccountCredential *self)
   g_return_if_fail (KVB_IS_ACCOUNT_CREDENTIAL (self));
 
   g_hash_table_remove_all (self->tokens);
-  wipe_string (&self->refresh_token);
-  wipe_string (&self->client_secret);
+  kvb_secret_string_clear (&self->refresh_token);
+  kvb_secret_string_clear (&self->client_secret);
   g_clear_object (&self->delegate);
 }
 
@@ -403,7 +395,7 @@ give_up (GTask *task)
   KvbAccountCredential *self = g_task_get_source_object (task);
 
   /* The refresh token is dead: forget it everywhere and say so once. */
-  wipe_string (&self->refresh_token);
+  kvb_secret_string_clear (&self->refresh_token);
   g_hash_table_remove_all (self->tokens);
   kvb_account_set_needs_sign_in (self->account, TRUE);
   kvb_keyring_clear_async (self->keyring, self->account, NULL, refused_cleared_cb, task);
@@ -425,7 +417,7 @@ reread_cb (GObject      *source,
   if (stored != NULL && g_strcmp0 (stored, r->refused) != 0)
     {
       g_debug ("A newer refresh token is in the keyring; trying it");
-      wipe_string (&self->refresh_token);
+      kvb_secret_string_clear (&self->refresh_token);
       self->refresh_token = g_strdup (stored);
       kvb_keyring_secret_free (stored);
       redeem (task);
@@ -516,7 +508,7 @@ redeem_cb (GObject      *source,
     {
       StoreData *sd = g_new0 (StoreData, 1);
 
-      wipe_string (&self->refresh_token);
+      kvb_secret_string_clear (&self->refresh_token);
       self->refresh_token = g_strdup (rotated);
       sd->task = g_steal_pointer (&task);
       sd->token = g_steal_pointer (&token);
@@ -782,35 +774,6 @@ kvb_account_credential_save_finish (KvbAccountCredential  *self,
 
 /* Helpers shared by the flows (kvb-sign-in-private.h). */
 
-static void
-wipe_free (gpointer p)
-{
-  char *s = p;
-  wipe_string (&s);
-}
-
-char *
-kvb_sign_in_base64url (const guchar *data,
-                       gsize         len)
-{
-  char *s = g_base64_encode (data, len);
-
-  for (char *p = s; *p; p++)
-    {
-      if (*p == '+')
-        *p = '-';
-      else if (*p == '/')
-        *p = '_';
-      else if (*p == '=')
-        {
-          *p = '\0';
-          break;
-        }
-    }
-
-  return s;
-}
-
 char *
 kvb_sign_in_random_string (gsize n_bytes)
 {
@@ -820,7 +783,7 @@ kvb_sign_in_random_string (gsize n_bytes)
   /* A CSPRNG: PKCE verifiers and state must not be guessable (GRand is not for this). */
   if (gnutls_rnd (GNUTLS_RND_KEY, buf, n_bytes) < 0)
     g_error ("No random numbers from GnuTLS");
-  ret = kvb_sign_in_base64url (buf, n_bytes);
+  ret = kvb_base64url_encode (buf, n_bytes);
   memset (buf, 0, n_bytes);
   return ret;
 }
@@ -828,7 +791,7 @@ kvb_sign_in_random_string (gsize n_bytes)
 GHashTable *
 kvb_sign_in_form_new (void)
 {
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, wipe_free);
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, kvb_secret_string_free);
 }
 
 char *

@@ -19,6 +19,7 @@
 
 #include "kvb-backup-file.h"
 #include "kvb-error.h"
+#include "kvb-base64url.h"
 
 #define SECRET_HEADER "AzureKeyVaultSecretBackupV1.microsoft.com"
 #define KEY_HEADER    "AzureKeyVaultKeyBackupV1.microsoft.com"
@@ -68,58 +69,6 @@ static gboolean
 is_b64url_char (guchar c)
 {
   return g_ascii_isalnum (c) || c == '-' || c == '_';
-}
-
-/* Decodes base64url or standard base64, with or without '=' padding, ignoring whitespace.
- * Returns NULL if anything else is in the text. */
-static GBytes *
-decode_base64_lenient (const char *text,
-                       gsize       len)
-{
-  g_autoptr(GString) clean = g_string_sized_new (len + 3);
-  gsize padding = 0;
-  gsize out_len = 0;
-  guchar *out;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      guchar c = text[i];
-
-      if (g_ascii_isspace (c))
-        continue;
-      if (c == '=')
-        {
-          padding++;
-          continue;
-        }
-      /* Nothing but padding and whitespace may follow the first '='. */
-      if (padding > 0)
-        return NULL;
-      if (c == '-')
-        c = '+';
-      else if (c == '_')
-        c = '/';
-      else if (!(g_ascii_isalnum (c) || c == '+' || c == '/'))
-        return NULL;
-      g_string_append_c (clean, c);
-    }
-
-  if (clean->len == 0 || clean->len % 4 == 1 || padding > 2)
-    return NULL;
-  if (padding > 0 && (clean->len + padding) % 4 != 0)
-    return NULL;
-
-  while (clean->len % 4 != 0)
-    g_string_append_c (clean, '=');
-
-  out = g_base64_decode (clean->str, &out_len);
-  if (out_len == 0)
-    {
-      g_free (out);
-      return NULL;
-    }
-
-  return g_bytes_new_take (out, out_len);
 }
 
 /* Strict base64url of one JWE part; returns the decoded length, or -1. */
@@ -188,7 +137,7 @@ check_jwe (const char *payload,
   if (decoded[0] == 0 || decoded[2] == 0 || decoded[3] == 0 || decoded[4] == 0)
     return FALSE;
 
-  header_bytes = decode_base64_lenient (parts[0], lengths[0]);
+  header_bytes = kvb_base64url_decode (parts[0], lengths[0]);
   if (header_bytes == NULL)
     return FALSE;
   header_text = g_strndup (g_bytes_get_data (header_bytes, NULL), g_bytes_get_size (header_bytes));
@@ -408,7 +357,7 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
           {
             const char *text = json_node_get_string (value);
 
-            blob = decode_base64_lenient (text, strlen (text));
+            blob = kvb_base64url_decode (text, strlen (text));
           }
           if (blob == NULL)
             {
@@ -423,7 +372,7 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
       else
         {
           format = KVB_BACKUP_FORMAT_BASE64URL;
-          blob = decode_base64_lenient ((const char *) data + skip, len - skip);
+          blob = kvb_base64url_decode ((const char *) data + skip, len - skip);
           if (blob == NULL)
             {
               set_not_a_backup (error, name);

@@ -17,6 +17,8 @@
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
 #include "kvb-sign-in-private.h"
+#include "kvb-secret-string.h"
+#include "kvb-base64url.h"
 
 #define DEFAULT_TIMEOUT_SECONDS 300
 
@@ -46,16 +48,6 @@ struct _KvbBrowserFlow
 };
 
 G_DEFINE_FINAL_TYPE (KvbBrowserFlow, kvb_browser_flow, G_TYPE_OBJECT)
-
-static void
-wipe_string (char **s)
-{
-  if (*s != NULL)
-    {
-      memset (*s, 0, strlen (*s));
-      g_clear_pointer (s, g_free);
-    }
-}
 
 static void
 stop_listening (KvbBrowserFlow *self)
@@ -92,9 +84,9 @@ kvb_browser_flow_finalize (GObject *object)
   g_clear_pointer (&self->tenant, g_free);
   g_clear_pointer (&self->redirect_uri, g_free);
   g_clear_pointer (&self->authorize_url, g_free);
-  wipe_string (&self->verifier);
-  wipe_string (&self->state);
-  wipe_string (&self->code);
+  kvb_secret_string_clear (&self->verifier);
+  kvb_secret_string_clear (&self->state);
+  kvb_secret_string_clear (&self->code);
   g_clear_error (&self->error);
 
   G_OBJECT_CLASS (kvb_browser_flow_parent_class)->finalize (object);
@@ -252,7 +244,7 @@ fail (KvbBrowserFlow *self,
       GError         *error)
 {
   stop_listening (self);
-  wipe_string (&self->code);
+  kvb_secret_string_clear (&self->code);
   g_clear_error (&self->error);
   self->error = error;
   redeem (self);
@@ -437,7 +429,7 @@ kvb_browser_flow_start (KvbBrowserFlow  *self,
   self->verifier = kvb_sign_in_random_string (32);
   self->state = kvb_sign_in_random_string (16);
   gnutls_hash_fast (GNUTLS_DIG_SHA256, self->verifier, strlen (self->verifier), digest);
-  challenge = kvb_sign_in_base64url (digest, sizeof digest);
+  challenge = kvb_base64url_encode (digest, sizeof digest);
   scopes = kvb_sign_in_dup_user_scopes (self->cloud);
   endpoint = kvb_sign_in_dup_endpoint (self->cloud, self->tenant, "authorize");
 
@@ -519,7 +511,7 @@ kvb_browser_flow_cancel (KvbBrowserFlow *self)
   g_return_if_fail (KVB_IS_BROWSER_FLOW (self));
 
   stop_listening (self);
-  wipe_string (&self->code);
+  kvb_secret_string_clear (&self->code);
   if (self->task != NULL)
     {
       self->redeeming = FALSE;

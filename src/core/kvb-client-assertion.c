@@ -17,6 +17,7 @@
 
 #include "kvb-client-assertion.h"
 #include "kvb-error.h"
+#include "kvb-base64url.h"
 
 struct _KvbClientAssertion
 {
@@ -55,29 +56,6 @@ kvb_client_assertion_init (KvbClientAssertion *self)
 }
 
 static char *
-base64url (const guchar *data,
-           gsize         len)
-{
-  char *s = g_base64_encode (data, len);
-  char *p;
-
-  for (p = s; *p; p++)
-    {
-      if (*p == '+')
-        *p = '-';
-      else if (*p == '/')
-        *p = '_';
-      else if (*p == '=')
-        {
-          *p = '\0';
-          break;
-        }
-    }
-
-  return s;
-}
-
-static char *
 fingerprint (gnutls_x509_crt_t           crt,
              gnutls_digest_algorithm_t   algo)
 {
@@ -86,7 +64,7 @@ fingerprint (gnutls_x509_crt_t           crt,
 
   if (gnutls_x509_crt_get_fingerprint (crt, algo, buf, &size) < 0)
     return NULL;
-  return base64url (buf, size);
+  return kvb_base64url_encode (buf, size);
 }
 
 KvbClientAssertion *
@@ -189,7 +167,7 @@ json_segment (JsonBuilder *builder)
   g_autoptr(JsonNode) root = json_builder_get_root (builder);
   g_autofree char *text = json_to_string (root, FALSE);
 
-  return base64url ((const guchar *) text, strlen (text));
+  return kvb_base64url_encode ((const guchar *) text, strlen (text));
 }
 
 char *
@@ -254,7 +232,7 @@ kvb_client_assertion_create (KvbClientAssertion  *self,
       return NULL;
     }
 
-  sig64 = base64url (sig.data, sig.size);
+  sig64 = kvb_base64url_encode (sig.data, sig.size);
   gnutls_free (sig.data);
 
   return g_strconcat (signing_input, ".", sig64, NULL);

@@ -7,9 +7,8 @@
 
 #include "config.h"
 
-#include <string.h>
-
 #include "kvb-credential.h"
+#include "kvb-secret-string.h"
 
 struct _KvbAccessToken
 {
@@ -54,8 +53,7 @@ kvb_access_token_unref (KvbAccessToken *self)
   if (g_atomic_ref_count_dec (&self->ref_count))
     {
       /* The token grants access to the vaults: do not leave it in freed memory. */
-      memset (self->token, 0, strlen (self->token));
-      g_free (self->token);
+      kvb_secret_string_clear (&self->token);
       g_free (self);
     }
 }

@@ -15,6 +15,7 @@
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
 #include "kvb-sign-in-private.h"
+#include "kvb-secret-string.h"
 
 struct _KvbDeviceCodeFlow
 {
@@ -42,16 +43,6 @@ struct _KvbDeviceCodeFlow
 G_DEFINE_FINAL_TYPE (KvbDeviceCodeFlow, kvb_device_code_flow, G_TYPE_OBJECT)
 
 static void
-wipe_string (char **s)
-{
-  if (*s != NULL)
-    {
-      memset (*s, 0, strlen (*s));
-      g_clear_pointer (s, g_free);
-    }
-}
-
-static void
 kvb_device_code_flow_finalize (GObject *object)
 {
   KvbDeviceCodeFlow *self = (KvbDeviceCodeFlow *)object;
@@ -64,7 +55,7 @@ kvb_device_code_flow_finalize (GObject *object)
   g_clear_pointer (&self->cloud_name, g_free);
   g_clear_pointer (&self->client_id, g_free);
   g_clear_pointer (&self->tenant, g_free);
-  wipe_string (&self->device_code);
+  kvb_secret_string_clear (&self->device_code);
   g_clear_pointer (&self->user_code, g_free);
   g_clear_pointer (&self->verification_uri, g_free);
   g_clear_pointer (&self->message, g_free);
@@ -263,7 +254,7 @@ complete (KvbDeviceCodeFlow    *self,
       return;
     }
 
-  wipe_string (&self->device_code);
+  kvb_secret_string_clear (&self->device_code);
   if (credential != NULL)
     g_task_return_pointer (task, credential, g_object_unref);
   else

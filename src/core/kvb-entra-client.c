@@ -13,6 +13,7 @@
 
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
+#include "kvb-secret-string.h"
 
 /* Token requests are repeated after a dropped connection, 429 or 5xx: client credentials,
  * refresh tokens (the old one stays valid until the new one is used) and device-code polls
@@ -206,15 +207,6 @@ post_cb (GObject      *source,
   g_task_return_error (task, map_entra_error (status, obj));
 }
 
-static void
-wipe_string (gpointer data)
-{
-  char *s = data;
-
-  memset (s, 0, strlen (s));
-  g_free (s);
-}
-
 static gboolean
 is_tenant_safe (const char *tenant)
 {
@@ -281,7 +273,7 @@ kvb_entra_client_post_form_async (KvbPipeline         *pipeline,
   /* The form may hold a client secret or a refresh token: it is wiped when the body goes. */
   encoded = soup_form_encode_hash (form);
   len = strlen (encoded);
-  d->body = g_bytes_new_with_free_func (encoded, len, wipe_string, encoded);
+  d->body = g_bytes_new_with_free_func (encoded, len, kvb_secret_string_free, encoded);
   encoded = NULL;
 
   g_debug ("POST %s/%s/oauth2/v2.0/%s", kvb_cloud_get_authority_host (cloud), tenant, endpoint);

@@ -14,6 +14,7 @@
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-task-util.h"
+#include "kvb-base64url.h"
 
 /* How long a restore keeps trying while the name is still being purged or recovered. */
 #define NAME_BUSY_RETRY_SECONDS 180
@@ -415,53 +416,6 @@ static char *
 deleted_collection (KvbObjectKind kind)
 {
   return g_strconcat ("deleted", kvb_object_kind_get_collection (kind), NULL);
-}
-
-static GBytes *
-base64url_decode (const char *text)
-{
-  g_autofree char *copy = NULL;
-  GString *s = g_string_new (NULL);
-  guchar *data;
-  gsize len = 0;
-
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '-')
-        g_string_append_c (s, '+');
-      else if (*p == '_')
-        g_string_append_c (s, '/');
-      else if (!g_ascii_isspace (*p) && *p != '=')
-        g_string_append_c (s, *p);
-    }
-  while (s->len % 4 != 0)
-    g_string_append_c (s, '=');
-
-  copy = g_string_free (s, FALSE);
-  data = g_base64_decode (copy, &len);
-
-  return g_bytes_new_take (data, len);
-}
-
-static char *
-base64url_encode (GBytes *bytes)
-{
-  gsize size;
-  const guchar *data = g_bytes_get_data (bytes, &size);
-  char *text = g_base64_encode (data, size);
-  gsize len = strlen (text);
-
-  for (char *p = text; *p; p++)
-    {
-      if (*p == '+')
-        *p = '-';
-      else if (*p == '/')
-        *p = '_';
-    }
-  while (len > 0 && text[len - 1] == '=')
-    text[--len] = '\0';
-
-  return text;
 }
 
 static GBytes *
@@ -1100,11 +1054,11 @@ backup_cb (GObject      *source,
       return;
     }
 
-  blob = base64url_decode (json_node_get_string (value));
-  if (g_bytes_get_size (blob) == 0)
+  blob = kvb_base64url_decode (json_node_get_string (value), strlen (json_node_get_string (value)));
+  if (blob == NULL)
     {
       g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_FAILED,
-                               _("Vault “%s” answered the backup with an empty blob."),
+                               _("Vault “%s” answered the backup with an empty or unreadable blob."),
                                self->vault_name);
       return;
     }
@@ -1311,7 +1265,7 @@ kvb_keyvault_client_restore_async (KvbKeyVaultClient   *self,
       return;
     }
 
-  value = base64url_encode (blob);
+  value = kvb_base64url_encode (g_bytes_get_data (blob, NULL), g_bytes_get_size (blob));
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "value");
   json_builder_add_string_value (builder, value);

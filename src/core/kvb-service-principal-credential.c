@@ -15,6 +15,7 @@
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
 #include "kvb-service-principal-credential.h"
+#include "kvb-secret-string.h"
 
 /* Refresh an access token when less than this is left, or half its lifetime if that is less
  * (the stand-in hands out tokens of a minute to exercise refresh). */
@@ -58,16 +59,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (KvbServicePrincipalCredential, kvb_service_princi
                                                       kvb_service_principal_credential_iface_init))
 
 static void
-wipe_free (char *s)
-{
-  if (s != NULL)
-    {
-      memset (s, 0, strlen (s));
-      g_free (s);
-    }
-}
-
-static void
 kvb_service_principal_credential_finalize (GObject *object)
 {
   KvbServicePrincipalCredential *self = (KvbServicePrincipalCredential *)object;
@@ -76,9 +67,9 @@ kvb_service_principal_credential_finalize (GObject *object)
   g_clear_object (&self->cloud);
   g_clear_pointer (&self->tenant, g_free);
   g_clear_pointer (&self->client_id, g_free);
-  g_clear_pointer (&self->secret, wipe_free);
+  g_clear_pointer (&self->secret, kvb_secret_string_free);
   g_clear_object (&self->assertion);
-  g_clear_pointer (&self->last_assertion, wipe_free);
+  g_clear_pointer (&self->last_assertion, kvb_secret_string_free);
   g_clear_pointer (&self->cache, g_hash_table_unref);
 
   G_OBJECT_CLASS (kvb_service_principal_credential_parent_class)->finalize (object);
@@ -192,7 +183,7 @@ add_client_auth (KvbServicePrincipalCredential *self,
       g_autoptr(GError) error = NULL;
 
       /* A fresh, short-lived assertion for each request; the form only borrows it. */
-      g_clear_pointer (&self->last_assertion, wipe_free);
+      g_clear_pointer (&self->last_assertion, kvb_secret_string_free);
       self->last_assertion = kvb_client_assertion_create (self->assertion, self->client_id, aud,
                                                           &error);
       if (self->last_assertion == NULL)

@@ -44,8 +44,6 @@ void                  kvb_account_credential_set_keyring   (KvbAccountCredential
 
 /* Random bytes from GnuTLS's key-grade generator, as base64url. */
 char                 *kvb_sign_in_random_string            (gsize                 n_bytes);
-char                 *kvb_sign_in_base64url                (const guchar         *data,
-                                                            gsize                 len);
 
 /* Drops this session's copy of a secret, so that the next lookup reads the keyring again (another
  * process may have stored a newer refresh token).  Nothing happens for an in-memory keyring. */
