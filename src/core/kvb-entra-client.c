@@ -17,8 +17,10 @@
 
 /* Token requests are repeated after a dropped connection, 429 or 5xx: client credentials,
  * refresh tokens (the old one stays valid until the new one is used) and device-code polls
- * are safe to send again. */
-#define MAX_RETRIES 4
+ * are safe to send again.  They are retried for a bounded time rather than a number of times,
+ * so that a flaky network does not end a sign-in in a few seconds. */
+#define RETRY_BUDGET_MS (60 * 1000)
+#define MAX_BACKOFF_DOUBLINGS 4
 
 typedef struct
 {
@@ -28,6 +30,7 @@ typedef struct
   char *endpoint;
   GBytes *body;
   guint retries;
+  gint64 first_try_us;
 } PostData;
 
 static void
@@ -62,10 +65,10 @@ post_retry (GTask *task)
   PostData *d = g_task_get_task_data (task);
   guint delay;
 
-  if (d->retries >= MAX_RETRIES)
+  delay = (500u << MIN (d->retries, MAX_BACKOFF_DOUBLINGS)) + g_random_int_range (0, 250);
+  if ((g_get_monotonic_time () - d->first_try_us) / 1000 + delay > RETRY_BUDGET_MS)
     return FALSE;
 
-  delay = (500u << d->retries) + g_random_int_range (0, 250);
   d->retries++;
   g_debug ("Entra ID %s: retry %u in %u ms", d->endpoint, d->retries, delay);
   g_timeout_add (delay, post_again_cb, g_object_ref (task));
@@ -278,6 +281,7 @@ kvb_entra_client_post_form_async (KvbPipeline         *pipeline,
 
   g_debug ("POST %s/%s/oauth2/v2.0/%s", kvb_cloud_get_authority_host (cloud), tenant, endpoint);
 
+  d->first_try_us = g_get_monotonic_time ();
   post_send (g_steal_pointer (&task));
 }
 

@@ -16,7 +16,14 @@
 #include "kvb-task-util.h"
 #include "kvb-tls-database.h"
 
-#define MAX_RETRIES 5
+/* Retries of one request stop when the next one would start later than this after the first
+ * try: a bad minute of a flaky network is survived, a vault that is down is reported. */
+#define DEFAULT_RETRY_BUDGET_MS (180 * 1000)
+/* The back-off doubles from the base up to 32 times the base (32 s by default). */
+#define MAX_BACKOFF_DOUBLINGS 5
+/* Nobody listening is rarely a blip: a wrong port or a stopped service.  It gets a shorter
+ * budget (still long enough for a service that restarts). */
+#define REFUSED_RETRY_BUDGET_MS (30 * 1000)
 
 /* What a vault's 401 challenge told us, once checked. */
 typedef struct
@@ -54,6 +61,7 @@ struct _KvbPipeline
   gint64 pacer_tau_us;
 
   guint retry_base_ms;
+  guint retry_budget_ms;
   guint n_requests;
   guint n_retries;
 };
@@ -88,6 +96,7 @@ kvb_pipeline_init (KvbPipeline *self)
                                             (GDestroyNotify)challenge_free);
   self->pacers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->retry_base_ms = 1000;
+  self->retry_budget_ms = DEFAULT_RETRY_BUDGET_MS;
   kvb_pipeline_set_vault_rate_limit (self, KVB_VAULT_RATE_LIMIT_REQUESTS,
                                      KVB_VAULT_RATE_LIMIT_SECONDS);
 }
@@ -216,6 +225,15 @@ kvb_pipeline_set_retry_base_ms (KvbPipeline *self,
   g_return_if_fail (KVB_IS_PIPELINE (self));
 
   self->retry_base_ms = MAX (1, base_ms);
+}
+
+void
+kvb_pipeline_set_retry_budget_ms (KvbPipeline *self,
+                                  guint        budget_ms)
+{
+  g_return_if_fail (KVB_IS_PIPELINE (self));
+
+  self->retry_budget_ms = budget_ms;
 }
 
 guint
@@ -472,6 +490,8 @@ typedef struct
   gboolean probing;        /* this attempt is the body-less request that elicits the challenge */
   gboolean rechallenged;   /* a 401 after a token already led to one more try */
   guint retries;
+  gint64 first_try_us;     /* monotonic: the retry budget counts from here */
+  gboolean refused;        /* the last attempt found nobody listening */
   gboolean ambiguous;
   guint status;
 } Request;
@@ -519,27 +539,37 @@ retry_later_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Waits @delay_ms (or the back-off for this retry) and tries again; returns FALSE when the
- * retries are used up. */
+/* Waits @delay_ms (the service's Retry-After) or the back-off for this retry, then tries again.
+ * Returns FALSE when the retry budget of the request is spent: the next try would start more
+ * than the budget after the first one. */
 static gboolean
 schedule_retry (GTask *task,
                 gint64 delay_ms)
 {
   KvbPipeline *self = g_task_get_source_object (task);
   Request *r = g_task_get_task_data (task);
-
-  if (r->retries >= MAX_RETRIES)
-    return FALSE;
+  gint64 elapsed_ms;
+  guint budget_ms;
 
   if (delay_ms < 0)
     {
-      /* 1, 2, 4, 8, 16 × base, each plus up to a quarter of jitter, so that concurrent
+      /* 1, 2, 4 … 32 × base, each plus up to a quarter of jitter, so that concurrent
        * requests that failed together do not come back together. */
-      delay_ms = (gint64)self->retry_base_ms << r->retries;
+      delay_ms = (gint64)self->retry_base_ms << MIN (r->retries, MAX_BACKOFF_DOUBLINGS);
       delay_ms += g_random_int_range (0, (gint32)MAX (1, delay_ms / 4));
     }
   else
     delay_ms += g_random_int_range (0, 100);
+
+  elapsed_ms = (g_get_monotonic_time () - r->first_try_us) / 1000;
+  budget_ms = r->refused ? MIN (self->retry_budget_ms, REFUSED_RETRY_BUDGET_MS)
+                         : self->retry_budget_ms;
+  if (elapsed_ms + delay_ms > budget_ms)
+    {
+      g_debug ("%s %s: no retry after %u (%" G_GINT64_FORMAT " ms spent, budget %u ms)",
+               r->method, g_uri_get_path (r->uri), r->retries, elapsed_ms, budget_ms);
+      return FALSE;
+    }
 
   r->retries++;
   self->n_retries++;
@@ -598,6 +628,21 @@ transport_error (Request *r,
     return g_error_new (KVB_ERROR, KVB_ERROR_NETWORK,
                         _("The address %s could not be found. Check the name and your network "
                           "connection."), host);
+
+  if (r->retries > 0)
+    {
+      guint seconds = (guint)((g_get_monotonic_time () - r->first_try_us) / G_USEC_PER_SEC);
+
+      return g_error_new (KVB_ERROR, KVB_ERROR_NETWORK,
+                          g_dngettext (GETTEXT_PACKAGE,
+                                       "The connection to %s kept failing for %u second, over %u "
+                                       "attempts (last: %s). Check your network connection, then "
+                                       "try again.",
+                                       "The connection to %s kept failing for %u seconds, over %u "
+                                       "attempts (last: %s). Check your network connection, then "
+                                       "try again.", seconds),
+                          host, seconds, r->retries + 1, error->message);
+    }
 
   return g_error_new (KVB_ERROR, KVB_ERROR_NETWORK,
                       _("The connection to %s failed: %s. Check your network connection."),
@@ -713,6 +758,7 @@ send_cb (GObject      *source,
         {
           if (!r->probing && (r->flags & KVB_REQUEST_RETRY_AMBIGUOUS))
             r->ambiguous = TRUE;
+          r->refused = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
           if (schedule_retry (task, -1))
             return;
         }
@@ -822,6 +868,18 @@ task_cancelled_cb (GCancellable *cancellable,
   g_cancellable_cancel (attempt_cancellable);
 }
 
+/* libsoup re-sends an idempotent request (GET, PUT, DELETE) by itself when the kept-alive
+ * connection it went out on turns out to be closed by the server ("restarted").  libsoup 3.2 up
+ * to at least 3.6 has a race there: the first try's completion is deferred to an idle, and when
+ * the re-sent message has meanwhile been given another idle kept-alive connection and is already
+ * running, that late completion finishes the queue item under it; the re-send's own completion
+ * then reads a NULL message I/O object (soup_client_message_io_get_response_stream() from
+ * run_until_read_done()) and the process crashes.  Sending the re-send over a new connection
+ * keeps it from running before the late completion has looked at it, and the late completion
+ * then leaves it alone.  Only the re-send pays for a new connection; every other request keeps
+ * using kept-alive ones.
+ *
+ * The re-send also goes with the body stream already read: give it the body again. */
 static void
 message_restarted_cb (SoupMessage *msg,
                       gpointer     user_data)
@@ -830,7 +888,9 @@ message_restarted_cb (SoupMessage *msg,
 
   g_debug ("%s %s: restarted by libsoup", soup_message_get_method (msg),
            g_uri_get_path (soup_message_get_uri (msg)));
-  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  soup_message_add_flags (msg, SOUP_MESSAGE_NEW_CONNECTION);
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, "application/json", body);
 }
 
 static void
@@ -859,14 +919,17 @@ send_message (GTask *task)
   if (r->body != NULL && !r->probing)
     {
       soup_message_set_request_body_from_bytes (r->msg, "application/json", r->body);
-      /* libsoup itself re-sends a PUT or GET when a kept-alive connection turns out closed,
-       * but with the body stream already read: give it the body again. */
       g_signal_connect_data (r->msg, "restarted", G_CALLBACK (message_restarted_cb),
                              g_bytes_ref (r->body), (GClosureNotify)(void (*) (void))g_bytes_unref,
                              0);
     }
-  else if (g_strcmp0 (r->method, "POST") == 0 || g_strcmp0 (r->method, "PUT") == 0)
-    soup_message_headers_set_content_length (headers, 0);
+  else
+    {
+      /* Every message, with or without a body: the crash of a re-send is not about the body. */
+      g_signal_connect (r->msg, "restarted", G_CALLBACK (message_restarted_cb), NULL);
+      if (g_strcmp0 (r->method, "POST") == 0 || g_strcmp0 (r->method, "PUT") == 0)
+        soup_message_headers_set_content_length (headers, 0);
+    }
 
   g_clear_object (&r->attempt_cancellable);
   r->attempt_cancellable = g_cancellable_new ();
@@ -951,6 +1014,7 @@ kvb_pipeline_send_with_tenant_async (KvbPipeline         *self,
   r->body = body != NULL ? g_bytes_ref (body) : NULL;
   r->flags = flags;
   r->timeout_seconds = timeout_seconds > 0 ? timeout_seconds : KVB_TIMEOUT_SHORT;
+  r->first_try_us = g_get_monotonic_time ();
   g_task_set_task_data (task, r, (GDestroyNotify)request_free);
 
   r->uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, &error);

@@ -70,9 +70,14 @@ void         kvb_pipeline_set_vault_rate_limit (KvbPipeline       *self,
                                                 guint              requests,
                                                 guint              seconds);
 
-/* Retry schedule: the first back-off in milliseconds (default 1000; then doubled, 5 retries). */
+/* Retry schedule: the first back-off in milliseconds (default 1000; then doubled up to 32 times
+ * the base, each with up to a quarter of jitter; a Retry-After of the service wins). */
 void         kvb_pipeline_set_retry_base_ms  (KvbPipeline         *self,
                                               guint                base_ms);
+/* How long one request keeps being retried, counted from its first try (default 180 s): no
+ * retry starts later than that. */
+void         kvb_pipeline_set_retry_budget_ms (KvbPipeline        *self,
+                                              guint                budget_ms);
 
 /**
  * kvb_pipeline_send_async:

@@ -44,6 +44,8 @@ struct _KvbEmulator
   guint latency_ms;
   guint throttle_requests, throttle_window;
   double fault_5xx, fault_drop;
+  double fault_drop_after;  /* Key Vault requests carried out, then the connection closed */
+  int fault_retry_after;     /* seconds in the 503s' Retry-After; < 0: none */
   guint token_lifetime;
   char *log_file;
 
@@ -94,6 +96,8 @@ enum {
   PROP_THROTTLE_WINDOW,
   PROP_FAULT_5XX,
   PROP_FAULT_DROP,
+  PROP_FAULT_RETRY_AFTER,
+  PROP_FAULT_DROP_AFTER,
   PROP_TOKEN_LIFETIME,
   PROP_LOG_FILE,
   PROP_URL,
@@ -449,7 +453,14 @@ process_request (KvbEmulator *self, SoupServerMessage *msg)
         {
           kvb_emu_reply_error (msg, 503, "ServiceUnavailable",
                                "The service is temporarily unavailable. Please try again later.", NULL);
-          soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+          if (self->fault_retry_after >= 0)
+            {
+              char value[16];
+
+              g_snprintf (value, sizeof value, "%d", self->fault_retry_after);
+              soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                            "Retry-After", value);
+            }
         }
       else
         kvb_emu_reply_oauth_error (msg, 503, "temporarily_unavailable", 50001,
@@ -466,6 +477,15 @@ process_request (KvbEmulator *self, SoupServerMessage *msg)
           if (strchr (vault_name, '.') != NULL)
             break;
           handle_keyvault (self, msg, method, path, query, host, vault_name, i);
+          /* The service acted, but its answer is lost: the ambiguous case for clients. */
+          if (self->fault_drop_after > 0 && g_random_double () < self->fault_drop_after)
+            {
+              g_autoptr(GIOStream) stream = NULL;
+              log_request (self, msg, soup_server_message_get_status (msg), TRUE);
+              stream = soup_server_message_steal_connection (msg);
+              if (stream != NULL)
+                g_io_stream_close (stream, NULL, NULL);
+            }
           return;
         }
     }
@@ -1081,6 +1101,8 @@ kvb_emulator_get_property (GObject *object, guint prop_id, GValue *value, GParam
     case PROP_THROTTLE_WINDOW: g_value_set_uint (value, self->throttle_window); break;
     case PROP_FAULT_5XX: g_value_set_double (value, self->fault_5xx); break;
     case PROP_FAULT_DROP: g_value_set_double (value, self->fault_drop); break;
+    case PROP_FAULT_RETRY_AFTER: g_value_set_int (value, self->fault_retry_after); break;
+    case PROP_FAULT_DROP_AFTER: g_value_set_double (value, self->fault_drop_after); break;
     case PROP_TOKEN_LIFETIME: g_value_set_uint (value, self->token_lifetime); break;
     case PROP_LOG_FILE: g_value_set_string (value, self->log_file); break;
     case PROP_URL: g_value_set_string (value, self->url); break;
@@ -1105,6 +1127,8 @@ kvb_emulator_set_property (GObject *object, guint prop_id, const GValue *value, 
     case PROP_THROTTLE_WINDOW: self->throttle_window = g_value_get_uint (value); break;
     case PROP_FAULT_5XX: self->fault_5xx = g_value_get_double (value); break;
     case PROP_FAULT_DROP: self->fault_drop = g_value_get_double (value); break;
+    case PROP_FAULT_RETRY_AFTER: self->fault_retry_after = g_value_get_int (value); break;
+    case PROP_FAULT_DROP_AFTER: self->fault_drop_after = g_value_get_double (value); break;
     case PROP_TOKEN_LIFETIME: kvb_emulator_set_token_lifetime (self, g_value_get_uint (value)); break;
     case PROP_LOG_FILE: kvb_emulator_set_log_file (self, g_value_get_string (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1131,6 +1155,8 @@ kvb_emulator_class_init (KvbEmulatorClass *klass)
   props[PROP_THROTTLE_WINDOW] = g_param_spec_uint ("throttle-window", NULL, NULL, 0, 3600, 10, rw);
   props[PROP_FAULT_5XX] = g_param_spec_double ("fault-5xx-rate", NULL, NULL, 0.0, 1.0, 0.0, rw);
   props[PROP_FAULT_DROP] = g_param_spec_double ("fault-drop-rate", NULL, NULL, 0.0, 1.0, 0.0, rw);
+  props[PROP_FAULT_DROP_AFTER] = g_param_spec_double ("fault-drop-after-rate", NULL, NULL, 0.0, 1.0, 0.0, rw);
+  props[PROP_FAULT_RETRY_AFTER] = g_param_spec_int ("fault-retry-after", NULL, NULL, -1, 3600, 1, rw);
   props[PROP_TOKEN_LIFETIME] = g_param_spec_uint ("token-lifetime", NULL, NULL, 1, G_MAXUINT, 3600, rw);
   props[PROP_LOG_FILE] = g_param_spec_string ("log-file", NULL, NULL, NULL, rw);
   props[PROP_URL] = g_param_spec_string ("url", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -1146,6 +1172,7 @@ kvb_emulator_init (KvbEmulator *self)
   self->throttle_requests = 4000;
   self->throttle_window = 10;
   self->token_lifetime = 3600;
+  self->fault_retry_after = 1;
   self->log_fd = -1;
 }
 
@@ -1227,6 +1254,22 @@ kvb_emulator_set_fault_rates (KvbEmulator *self, double http_5xx, double drop)
   self->fault_drop = CLAMP (drop, 0.0, 1.0);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULT_5XX]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULT_DROP]);
+}
+
+void
+kvb_emulator_set_fault_drop_after_rate (KvbEmulator *self, double rate)
+{
+  g_return_if_fail (KVB_IS_EMULATOR (self));
+  self->fault_drop_after = CLAMP (rate, 0.0, 1.0);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULT_DROP_AFTER]);
+}
+
+void
+kvb_emulator_set_fault_retry_after (KvbEmulator *self, int seconds)
+{
+  g_return_if_fail (KVB_IS_EMULATOR (self));
+  self->fault_retry_after = CLAMP (seconds, -1, 3600);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULT_RETRY_AFTER]);
 }
 
 void
