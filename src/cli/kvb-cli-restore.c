@@ -26,6 +26,7 @@ restore_one (KvbCli              *cli,
   g_autoptr(KvbObjectInfo) info = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
   KvbObjectKind kind;
 
   /* A file that is not a backup is refused before any request. */
@@ -41,8 +42,11 @@ restore_one (KvbCli              *cli,
       return FALSE;
     }
 
-  kvb_keyvault_client_restore_async (client, kind, kvb_backup_file_get_blob (backup),
-                                     cli->cancellable, kvb_cli_wait_cb, &result);
+  /* With the name our own file names carry, the vault is asked first: a name in use is
+   * reported without sending, and a broken connection is never reported as a restore. */
+  name = kvb_backup_file_object_name_from_file_name (path, kind);
+  kvb_keyvault_client_restore_named_async (client, kind, kvb_backup_file_get_blob (backup), name,
+                                           cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
   info = kvb_keyvault_client_restore_finish (client, result, &error);
   if (info == NULL)

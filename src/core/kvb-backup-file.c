@@ -977,3 +977,39 @@ kvb_backup_file_write_finish (GAsyncResult  *result,
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/* Key Vault object names are 1 to 127 letters, digits and dashes. */
+static gboolean
+is_object_name (const char *name)
+{
+  gsize len = strlen (name);
+
+  if (len == 0 || len > 127)
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+char *
+kvb_backup_file_object_name_from_file_name (const char    *file_name,
+                                            KvbObjectKind  kind)
+{
+  g_autofree char *base = NULL;
+  g_auto(GStrv) parts = NULL;
+
+  if (file_name == NULL)
+    return NULL;
+
+  /* Vault names and object names hold no dots, so the form has exactly four parts. */
+  base = g_path_get_basename (file_name);
+  parts = g_strsplit (base, ".", -1);
+  if (g_strv_length (parts) != 4 ||
+      g_ascii_strcasecmp (parts[3], "kvbackup") != 0 ||
+      g_ascii_strcasecmp (parts[2], kvb_object_kind_to_string (kind)) != 0 ||
+      !is_object_name (parts[1]))
+    return NULL;
+
+  return g_strdup (parts[1]);
+}

@@ -45,6 +45,7 @@ typedef enum
   KVB_ERROR_FILE_EXISTS,            /* refusing to overwrite without being told to */
   KVB_ERROR_KEYRING_UNAVAILABLE,    /* no Secret Service: sign-in lasts for this session only */
   KVB_ERROR_PROVIDER_NOT_REGISTERED,/* Microsoft.KeyVault is not registered in the subscription */
+  KVB_ERROR_OUTCOME_UNKNOWN,        /* the connection broke and what the service did cannot be told */
 } KvbError;
 
 GQuark      kvb_error_quark                (void);

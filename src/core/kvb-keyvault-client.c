@@ -431,6 +431,13 @@ json_body (JsonNode *node)
   return g_bytes_new_take (text, len);
 }
 
+/* What a vault holds under a name, as seen before a restore is sent. */
+typedef enum
+{
+  NAME_STATE_UNKNOWN,    /* not asked (no name given) or the vault did not say */
+  NAME_STATE_FREE,       /* neither a live nor a deleted object */
+} NameState;
+
 typedef struct
 {
   KvbObjectKind kind;
@@ -443,6 +450,7 @@ typedef struct
   guint delay_ms;
   GBytes *request_body;
   gboolean ambiguous;
+  NameState before;      /* restore: what the vault had under the name before the blob went */
 } Call;
 
 static void
@@ -1172,30 +1180,39 @@ restore_cb (GObject      *source,
   if (!ok && call->ambiguous && g_error_matches (error, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE))
     {
       /* The connection dropped (or the service failed) after the blob was sent, and the retry
-       * found the name taken: most likely by the first attempt.  Report the object that is
-       * there, as long as we can tell which one it is. */
-      g_autofree char *name = name_from_message (
-          node_object (node) != NULL && json_object_has_member (node_object (node), "error")
-          ? json_object_get_string_member (json_object_get_object_member (node_object (node),
-                                                                          "error"), "message")
-          : NULL);
+       * found the name taken.  That the first attempt restored it is a fact only when the
+       * vault was asked before and had nothing under that name: then report the object that
+       * is there.  Anything else is a guess, and a restore is never reported on a guess. */
+      JsonObject *error_obj = node_object (node) != NULL &&
+                              json_object_has_member (node_object (node), "error")
+                              ? json_object_get_object_member (node_object (node), "error") : NULL;
+      g_autofree char *name = name_from_message (error_obj != NULL
+                                                 ? error_string (error_obj, "message") : NULL);
 
-      if (name != NULL && check_name (name, NULL))
+      if (call->before == NAME_STATE_FREE && name != NULL && call->name != NULL &&
+          g_strcmp0 (name, call->name) == 0)
         {
           GCancellable *cancellable = g_task_get_cancellable (task);
 
-          g_free (call->name);
-          call->name = g_strdup (name);
           kvb_keyvault_client_get_properties_async (self, call->kind, name, NULL, cancellable,
                                                     restore_existing_cb, g_steal_pointer (&task));
           return;
         }
 
-      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE,
-                               _("The connection broke during the restore into vault “%s”, and "
-                                 "when it was tried again the name was already in use: the first "
-                                 "attempt has probably restored it. Check the vault."),
-                               self->vault_name);
+      if (name != NULL)
+        g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_OUTCOME_UNKNOWN,
+                                 _("The connection to vault “%s” broke during the restore, and "
+                                   "when it was tried again the vault already had a %s named "
+                                   "“%s”. Whether this restore put it there or it was there "
+                                   "before cannot be told. Check its versions in the vault."),
+                                 self->vault_name, kind_noun (call->kind), name);
+      else
+        g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_OUTCOME_UNKNOWN,
+                                 _("The connection to vault “%s” broke during the restore, and "
+                                   "when it was tried again the name was already in use. Whether "
+                                   "this restore put the object there cannot be told. Check the "
+                                   "vault."),
+                                 self->vault_name);
       return;
     }
 
@@ -1234,6 +1251,79 @@ restore_send (GTask *task)
         KVB_TIMEOUT_LONG, restore_cb);
 }
 
+static void
+restore_deleted_checked_cb (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KvbKeyVaultClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) info = NULL;
+
+  info = kvb_keyvault_client_get_deleted_finish (self, result, &error);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (info != NULL)
+    {
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CONFLICT_DELETED,
+                               _("The name “%s” in vault “%s” belongs to a deleted %s that can "
+                                 "still be recovered. Recover it, or purge it for good, and then "
+                                 "try again. Nothing was restored."),
+                               call->name, self->vault_name, kind_noun (call->kind));
+      return;
+    }
+
+  /* Only "no such object" is a fact; a refusal to look (permission, vault without soft delete)
+   * leaves the state unknown, and the restore goes on all the same. */
+  if (g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND))
+    call->before = NAME_STATE_FREE;
+  else
+    g_debug ("Restore of %s: deleted objects not known (%s)", call->name, error->message);
+
+  restore_send (g_steal_pointer (&task));
+}
+
+static void
+restore_live_checked_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KvbKeyVaultClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) info = NULL;
+  GCancellable *cancellable;
+
+  info = kvb_keyvault_client_get_properties_finish (self, result, &error);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (info != NULL)
+    {
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE,
+                               _("A %s named “%s” already exists in vault “%s”, and a restore "
+                                 "never overwrites. Delete and purge it first, or restore into "
+                                 "another vault. Nothing was restored."),
+                               kind_noun (call->kind), call->name, self->vault_name);
+      return;
+    }
+
+  if (!g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND))
+    {
+      g_debug ("Restore of %s: live objects not known (%s)", call->name, error->message);
+      restore_send (g_steal_pointer (&task));
+      return;
+    }
+
+  cancellable = g_task_get_cancellable (task);
+  kvb_keyvault_client_get_deleted_async (self, call->kind, call->name, cancellable,
+                                         restore_deleted_checked_cb, g_steal_pointer (&task));
+}
+
 void
 kvb_keyvault_client_restore_async (KvbKeyVaultClient   *self,
                                    KvbObjectKind        kind,
@@ -1241,6 +1331,19 @@ kvb_keyvault_client_restore_async (KvbKeyVaultClient   *self,
                                    GCancellable        *cancellable,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
+{
+  kvb_keyvault_client_restore_named_async (self, kind, blob, NULL, cancellable, callback,
+                                           user_data);
+}
+
+void
+kvb_keyvault_client_restore_named_async (KvbKeyVaultClient   *self,
+                                         KvbObjectKind        kind,
+                                         GBytes              *blob,
+                                         const char          *name,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
 {
   GTask *task;
   Call *call;
@@ -1252,7 +1355,8 @@ kvb_keyvault_client_restore_async (KvbKeyVaultClient   *self,
   g_return_if_fail (kind < KVB_OBJECT_KIND_N_KINDS);
   g_return_if_fail (blob != NULL);
 
-  task = call_new (self, kvb_keyvault_client_restore_async, OP_RESTORE, kind, NULL, cancellable,
+  task = call_new (self, kvb_keyvault_client_restore_async, OP_RESTORE, kind,
+                   name != NULL && check_name (name, NULL) ? name : NULL, cancellable,
                    callback, user_data);
   call = g_task_get_task_data (task);
   call->deadline = g_get_monotonic_time () + NAME_BUSY_RETRY_SECONDS * G_USEC_PER_SEC;
@@ -1272,6 +1376,15 @@ kvb_keyvault_client_restore_async (KvbKeyVaultClient   *self,
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   call->request_body = json_body (root);
+
+  /* With a name, look first: a name in use is reported without sending the blob, and what the
+   * vault had decides the result if the connection breaks during the restore. */
+  if (call->name != NULL)
+    {
+      kvb_keyvault_client_get_properties_async (self, kind, call->name, NULL, cancellable,
+                                                restore_live_checked_cb, task);
+      return;
+    }
 
   restore_send (task);
 }

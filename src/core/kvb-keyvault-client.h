@@ -107,6 +107,19 @@ void           kvb_keyvault_client_restore_async       (KvbKeyVaultClient   *sel
                                                         GCancellable        *cancellable,
                                                         GAsyncReadyCallback  callback,
                                                         gpointer             user_data);
+/* The same for a blob whose object name is known (from its file name, a manifest or the user).
+ * The vault is asked first: a live name ends it with KVB_ERROR_CONFLICT_LIVE and a soft-deleted
+ * one with KVB_ERROR_CONFLICT_DELETED, without sending the blob.  When the connection breaks
+ * after the blob was sent, the object is reported restored only if the name was free before and
+ * is taken after; otherwise KVB_ERROR_OUTCOME_UNKNOWN says that it cannot be told.  Finish with
+ * kvb_keyvault_client_restore_finish(). */
+void           kvb_keyvault_client_restore_named_async (KvbKeyVaultClient   *self,
+                                                        KvbObjectKind        kind,
+                                                        GBytes              *blob,
+                                                        const char          *name,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
 KvbObjectInfo *kvb_keyvault_client_restore_finish      (KvbKeyVaultClient   *self,
                                                         GAsyncResult        *result,
                                                         GError             **error);

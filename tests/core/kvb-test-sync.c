@@ -122,6 +122,14 @@ kvb_test_restore (KvbKeyVaultClient *client, KvbObjectKind kind, GBytes *blob, G
 }
 
 KvbObjectInfo *
+kvb_test_restore_named (KvbKeyVaultClient *client, KvbObjectKind kind, GBytes *blob,
+                        const char *name, GError **error)
+{
+  ONE (kvb_keyvault_client_restore_named_async (client, kind, blob, name, NULL, done_cb, &w),
+       kvb_keyvault_client_restore_finish);
+}
+
+KvbObjectInfo *
 kvb_test_delete (KvbKeyVaultClient *client, KvbObjectKind kind, const char *name, GError **error)
 {
   ONE (kvb_keyvault_client_delete_async (client, kind, name, NULL, done_cb, &w),

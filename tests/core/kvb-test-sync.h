@@ -36,6 +36,11 @@ KvbObjectInfo *kvb_test_restore       (KvbKeyVaultClient *client,
                                        KvbObjectKind      kind,
                                        GBytes            *blob,
                                        GError           **error);
+KvbObjectInfo *kvb_test_restore_named (KvbKeyVaultClient *client,
+                                       KvbObjectKind      kind,
+                                       GBytes            *blob,
+                                       const char        *name,
+                                       GError           **error);
 KvbObjectInfo *kvb_test_delete        (KvbKeyVaultClient *client,
                                        KvbObjectKind      kind,
                                        const char        *name,

@@ -217,12 +217,20 @@ test_throttled_exhausted (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) items = NULL;
 
+  gint64 start, elapsed_ms;
+
+  /* Retried for as long as the budget allows (counted in time, not in tries), then the
+   * throttling is reported. */
   fixture_start (&f, answers);
+  kvb_pipeline_set_retry_budget_ms (f.pipeline, 1500);
+  start = g_get_monotonic_time ();
   items = kvb_test_list (f.client, KVB_OBJECT_KIND_KEY, FALSE, NULL, &error);
+  elapsed_ms = (g_get_monotonic_time () - start) / 1000;
   g_assert_null (items);
   g_assert_error (error, KVB_ERROR, KVB_ERROR_THROTTLED);
-  /* The first try and five retries. */
-  g_assert_cmpuint (n_authorized (&f), ==, 6);
+  g_assert_cmpuint (n_authorized (&f), >, 6);
+  g_assert_cmpint (elapsed_ms, >=, 1300);
+  g_assert_cmpint (elapsed_ms, <, 3000);
   fixture_stop (&f);
 }
 
@@ -247,15 +255,43 @@ test_backoff_timing (void)
   fixture_stop (&f);
 }
 
+#define CONFLICT_DB_PASSWORD \
+  "409 {\"error\":{\"code\":\"Conflict\",\"message\":\"There was a conflict restoring the " \
+  "secret 'db-password'. A secret with the same name already exists in this key vault.\"}}"
+#define SECRET_NOT_FOUND \
+  "404 {\"error\":{\"code\":\"SecretNotFound\",\"message\":\"A secret with (name/id) " \
+  "db-password was not found in this key vault.\"}}"
+#define DB_PASSWORD \
+  "200 {\"id\":\"https://test.vault.localhost:PORT/secrets/db-password/abc\",\"attributes\":" \
+  "{\"enabled\":true,\"created\":1700000000,\"updated\":1700000001}}"
+
+static guint
+count_requests (Fixture    *f,
+                const char *method,
+                const char *path)
+{
+  GPtrArray *requests = kvb_test_server_get_requests (f->server);
+  guint n = 0;
+
+  for (guint i = 0; i < requests->len; i++)
+    {
+      KvbTestRequest *r = requests->pdata[i];
+
+      if (g_strcmp0 (r->method, method) == 0 && g_strcmp0 (r->path, path) == 0)
+        n++;
+    }
+  return n;
+}
+
 static void
 test_restore_after_drop (void)
 {
   static const char * const answers[] = {
+    SECRET_NOT_FOUND,        /* the name is not live … */
+    SECRET_NOT_FOUND,        /* … nor soft-deleted */
     "DROP",
-    "409 {\"error\":{\"code\":\"Conflict\",\"message\":\"There was a conflict restoring the secret "
-    "'db-password'. A secret with the same name already exists in this key vault.\"}}",
-    "200 {\"id\":\"https://test.vault.localhost:PORT/secrets/db-password/abc\",\"attributes\":"
-    "{\"enabled\":true,\"created\":1700000000,\"updated\":1700000001}}",
+    CONFLICT_DB_PASSWORD,
+    DB_PASSWORD,
     NULL
   };
   Fixture f = { 0 };
@@ -264,15 +300,80 @@ test_restore_after_drop (void)
   g_autoptr(GBytes) blob = g_bytes_new_static (")AzureKeyVaultSecretBackupV1.microsoft.comeyJ4Ijoi", 50);
   GPtrArray *requests;
 
-  /* The connection drops after the blob went out; the retry finds the name taken — by the first
-   * attempt — so the object that is there is the result, not a conflict. */
+  /* The name was free before; the connection drops after the blob went out; the retry finds
+   * the name taken — by the first attempt — so the object that is there is the result. */
   fixture_start (&f, answers);
-  info = kvb_test_restore (f.client, KVB_OBJECT_KIND_SECRET, blob, &error);
+  info = kvb_test_restore_named (f.client, KVB_OBJECT_KIND_SECRET, blob, "db-password", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (kvb_object_info_get_name (info), ==, "db-password");
+  g_assert_cmpuint (count_requests (&f, "POST", "/secrets/restore"), ==, 2);
   requests = kvb_test_server_get_requests (f.server);
   g_assert_cmpstr (((KvbTestRequest *)requests->pdata[requests->len - 1])->path, ==,
                    "/secrets/db-password");
+  fixture_stop (&f);
+}
+
+static void
+test_restore_after_drop_unknown (void)
+{
+  static const char * const answers[] = { "DROP", CONFLICT_DB_PASSWORD, NULL };
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) info = NULL;
+  g_autoptr(GBytes) blob = g_bytes_new_static (")AzureKeyVaultSecretBackupV1.microsoft.comeyJ4Ijoi", 50);
+
+  /* Without the name, nothing was known before: the taken name may be an object that was there
+   * all along.  Never "restored" on a guess. */
+  fixture_start (&f, answers);
+  info = kvb_test_restore (f.client, KVB_OBJECT_KIND_SECRET, blob, &error);
+  g_assert_null (info);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_OUTCOME_UNKNOWN);
+  g_assert_nonnull (strstr (error->message, "db-password"));
+  g_assert_nonnull (strstr (error->message, "cannot be told"));
+  fixture_stop (&f);
+}
+
+static void
+test_restore_named_live (void)
+{
+  static const char * const answers[] = { DB_PASSWORD, NULL };
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) info = NULL;
+  g_autoptr(GBytes) blob = g_bytes_new_static (")AzureKeyVaultSecretBackupV1.microsoft.comeyJ4Ijoi", 50);
+
+  /* A live name: the service never overwrites, so the blob is not even sent. */
+  fixture_start (&f, answers);
+  info = kvb_test_restore_named (f.client, KVB_OBJECT_KIND_SECRET, blob, "db-password", &error);
+  g_assert_null (info);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE);
+  g_assert_nonnull (strstr (error->message, "Nothing was restored"));
+  g_assert_cmpuint (count_requests (&f, "POST", "/secrets/restore"), ==, 0);
+  fixture_stop (&f);
+}
+
+static void
+test_restore_named_deleted (void)
+{
+  static const char * const answers[] = {
+    SECRET_NOT_FOUND,
+    "200 {\"recoveryId\":\"https://test.vault.localhost:PORT/deletedsecrets/db-password\","
+    "\"id\":\"https://test.vault.localhost:PORT/secrets/db-password/abc\",\"deletedDate\":1700000100,"
+    "\"scheduledPurgeDate\":1707776100,\"attributes\":{\"enabled\":true,\"created\":1700000000,"
+    "\"updated\":1700000001,\"recoveryLevel\":\"Recoverable+Purgeable\"}}",
+    NULL
+  };
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) info = NULL;
+  g_autoptr(GBytes) blob = g_bytes_new_static (")AzureKeyVaultSecretBackupV1.microsoft.comeyJ4Ijoi", 50);
+
+  fixture_start (&f, answers);
+  info = kvb_test_restore_named (f.client, KVB_OBJECT_KIND_SECRET, blob, "db-password", &error);
+  g_assert_null (info);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_CONFLICT_DELETED);
+  g_assert_nonnull (strstr (error->message, "Recover it, or purge it"));
+  g_assert_cmpuint (count_requests (&f, "POST", "/secrets/restore"), ==, 0);
   fixture_stop (&f);
 }
 
@@ -391,10 +492,14 @@ test_network_error (void)
 
   /* Nobody listens any more on the vault's port. */
   fixture_start (&f, answers);
+  kvb_pipeline_set_retry_budget_ms (f.pipeline, 500);
   soup_server_disconnect (kvb_test_server_get_server (f.server));
   items = kvb_test_list (f.client, KVB_OBJECT_KIND_SECRET, FALSE, NULL, &error);
   g_assert_error (error, KVB_ERROR, KVB_ERROR_NETWORK);
-  g_assert_cmpuint (kvb_pipeline_get_n_retries (f.pipeline), ==, 5);
+  g_assert_cmpuint (kvb_pipeline_get_n_retries (f.pipeline), >=, 3);
+  /* The message says how long it kept trying and what to do. */
+  g_assert_nonnull (strstr (error->message, "kept failing"));
+  g_assert_nonnull (strstr (error->message, "Check your network connection"));
   fixture_stop (&f);
 }
 
@@ -661,6 +766,9 @@ main (int   argc,
   g_test_add_func ("/pipeline/throttled-exhausted", test_throttled_exhausted);
   g_test_add_func ("/pipeline/backoff-timing", test_backoff_timing);
   g_test_add_func ("/pipeline/restore-after-drop", test_restore_after_drop);
+  g_test_add_func ("/pipeline/restore-after-drop-unknown", test_restore_after_drop_unknown);
+  g_test_add_func ("/pipeline/restore-named-live", test_restore_named_live);
+  g_test_add_func ("/pipeline/restore-named-deleted", test_restore_named_deleted);
   g_test_add_func ("/pipeline/restore-conflict", test_restore_conflict_plain);
   g_test_add_func ("/pipeline/timeout-and-cancel", test_timeout_and_cancel);
   g_test_add_func ("/pipeline/network-error", test_network_error);
