@@ -25,7 +25,15 @@ SOURCE_ROOT = os.environ.get("KVB_SOURCE_ROOT",
                              os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_ROOT = os.environ.get("KVB_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
 RECORDINGS = os.environ.get("KVB_RECORDINGS",
-                            os.path.join(SOURCE_ROOT, "..", "shared", "recordings"))
+                            os.path.join(SOURCE_ROOT, "tests", "data", "recordings"))
+
+
+def recordings():
+    """The recording files (*.json) in RECORDINGS, sorted; empty when there are none."""
+    if not os.path.isdir(RECORDINGS):
+        return []
+    return sorted(f for f in os.listdir(RECORDINGS) if f.endswith(".json"))
+
 
 EMULATOR = os.path.join(BUILD_ROOT, "src", "emulator", "kvb-emulator")
 KVBACKUP = os.path.join(BUILD_ROOT, "src", "cli", "kvbackup")
