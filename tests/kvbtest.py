@@ -180,13 +180,14 @@ class Result:
             " ".join(self.argv), self.status, self.stdout[-3000:], self.stderr[-3000:])
 
 
-def kvbackup(args, env, cwd=None, timeout=120):
+def kvbackup(args, env, cwd=None, timeout=120, preexec_fn=None):
     """Runs kvbackup; returns a Result (status, stdout, stderr)."""
     if not have_kvbackup():
         raise Skip("kvbackup is not built")
     start = time.monotonic()
     proc = subprocess.run([KVBACKUP] + list(args), env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          preexec_fn=preexec_fn)
     return Result(proc, list(args), time.monotonic() - start)
 
 
