@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,7 +131,15 @@ stop_thread (gpointer user_data)
     signo = again;
   kvb_backup_file_discard_partial ();
   if (have_start_termios)
-    tcsetattr (STDIN_FILENO, TCSANOW, &start_termios);
+    {
+      sigset_t ttou;
+
+      /* Run in the background, tcsetattr() would otherwise stop the process (SIGTTOU). */
+      sigemptyset (&ttou);
+      sigaddset (&ttou, SIGTTOU);
+      pthread_sigmask (SIG_BLOCK, &ttou, NULL);
+      tcsetattr (STDIN_FILENO, TCSANOW, &start_termios);
+    }
   kvb_cli_print_error (_("Interrupted."));
   _exit (128 + signo);
 }
@@ -160,7 +169,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  KvbCli cli = { 0 };
+  /* Static: the stop thread may still look at it while the process exits. */
+  static KvbCli cli = { 0 };
   const char *name;
   int status = KVB_CLI_EXIT_USAGE;
 
