@@ -25,7 +25,15 @@ SOURCE_ROOT = os.environ.get("KVB_SOURCE_ROOT",
                              os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_ROOT = os.environ.get("KVB_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
 RECORDINGS = os.environ.get("KVB_RECORDINGS",
-                            os.path.join(SOURCE_ROOT, "..", "shared", "recordings"))
+                            os.path.join(SOURCE_ROOT, "tests", "data", "recordings"))
+
+
+def recordings():
+    """The recording files (*.json) in RECORDINGS, sorted; empty when there are none."""
+    if not os.path.isdir(RECORDINGS):
+        return []
+    return sorted(f for f in os.listdir(RECORDINGS) if f.endswith(".json"))
+
 
 EMULATOR = os.path.join(BUILD_ROOT, "src", "emulator", "kvb-emulator")
 KVBACKUP = os.path.join(BUILD_ROOT, "src", "cli", "kvbackup")
@@ -172,13 +180,14 @@ class Result:
             " ".join(self.argv), self.status, self.stdout[-3000:], self.stderr[-3000:])
 
 
-def kvbackup(args, env, cwd=None, timeout=120):
+def kvbackup(args, env, cwd=None, timeout=120, preexec_fn=None):
     """Runs kvbackup; returns a Result (status, stdout, stderr)."""
     if not have_kvbackup():
         raise Skip("kvbackup is not built")
     start = time.monotonic()
     proc = subprocess.run([KVBACKUP] + list(args), env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          preexec_fn=preexec_fn)
     return Result(proc, list(args), time.monotonic() - start)
 
 

@@ -14,8 +14,9 @@
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
 
-/* Restores one file; FALSE (after saying why) when it failed. */
-static gboolean
+/* Restores one file; the exit status: after saying why, KVB_CLI_EXIT_USAGE for a path that
+ * names no readable file (a folder, a named pipe, a device…), KVB_CLI_EXIT_FAILED otherwise. */
+static int
 restore_one (KvbCli              *cli,
              KvbKeyVaultClient   *client,
              const char          *path,
@@ -37,9 +38,10 @@ restore_one (KvbCli              *cli,
   if (backup == NULL || !kvb_backup_file_resolve_kind (backup, given_kind, &kind, &error))
     {
       /* An interruption is reported once, by the caller. */
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        kvb_cli_print_error ("%s", error->message);
-      return FALSE;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return KVB_CLI_EXIT_FAILED;
+      kvb_cli_print_error ("%s", error->message);
+      return kvb_cli_status_for_error (error);
     }
 
   /* With the name our own file names carry, the vault is asked first: a name in use is
@@ -52,10 +54,10 @@ restore_one (KvbCli              *cli,
   if (info == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return FALSE;
+        return KVB_CLI_EXIT_FAILED;
       /* Translators: "FILE: what went wrong" */
       kvb_cli_print_error (_("%s: %s"), path, error->message);
-      return FALSE;
+      return KVB_CLI_EXIT_FAILED;
     }
 
   /* Translators: the object's name, the vault's name, the file */
@@ -64,7 +66,7 @@ restore_one (KvbCli              *cli,
               _("Restored certificate “%s” into %s from “%s”.\n"),
               kvb_object_info_get_name (info), kvb_keyvault_client_get_vault_name (client), path);
 
-  return TRUE;
+  return KVB_CLI_EXIT_OK;
 }
 
 int
@@ -86,6 +88,7 @@ kvb_cli_restore (KvbCli  *cli,
   g_autoptr(GError) error = NULL;
   KvbObjectKind kind;
   guint n_failed = 0;
+  int status = KVB_CLI_EXIT_OK;
 
   if (!kvb_cli_parse_options (cli, "restore",
                               _("Restore backup files (from this tool, az or PowerShell) into a "
@@ -118,8 +121,12 @@ kvb_cli_restore (KvbCli  *cli,
           kvb_cli_print_error (_("Interrupted."));
           return KVB_CLI_EXIT_FAILED;
         }
-      if (!restore_one (cli, client, argv[i], kind_text != NULL ? &kind : NULL))
+      int one = restore_one (cli, client, argv[i], kind_text != NULL ? &kind : NULL);
+
+      if (one != KVB_CLI_EXIT_OK)
         n_failed++;
+      /* A path that names no file is a wrong command line, and says so over other failures. */
+      status = MAX (status, one);
     }
 
   if (g_cancellable_is_cancelled (cli->cancellable))
@@ -133,5 +140,5 @@ kvb_cli_restore (KvbCli  *cli,
                                       "%u of %d files were not restored.", argc - 1),
                          n_failed, argc - 1);
 
-  return n_failed > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
+  return status;
 }

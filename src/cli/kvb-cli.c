@@ -83,7 +83,9 @@ kvb_cli_parse_options (KvbCli               *cli,
   g_option_context_set_description (context,
       _("Sign-in: a service principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and "
         "AZURE_CLIENT_SECRET, else the account of “kvbackup login”, else the Azure CLI.\n"
-        "Exit status: 0 on success, 1 when an object failed, 2 for a wrong command line."));
+        "Exit status: 0 on success, 1 when an object failed, 2 for a wrong command line or a "
+        "FILE that is not a file one can read, 130 when interrupted (Ctrl+C), 143 when ended by "
+        "SIGTERM."));
   g_option_context_add_main_entries (context, (const GOptionEntry *) all->data, GETTEXT_PACKAGE);
 
   {

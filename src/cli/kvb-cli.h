@@ -18,6 +18,7 @@ G_BEGIN_DECLS
 #define KVB_CLI_EXIT_OK      0
 #define KVB_CLI_EXIT_FAILED  1   /* an object (or the whole run) failed */
 #define KVB_CLI_EXIT_USAGE   2   /* the command line was wrong */
+/* Interrupted: 128 + the signal's number, as a shell reports it: 130 (SIGINT), 143 (SIGTERM). */
 
 /* The state of one run of kvbackup.  Not a GObject: it lives exactly as long as main(). */
 typedef struct
@@ -30,8 +31,9 @@ typedef struct
   KvbPipeline *pipeline;
   KvbCredential *credential;
 
-  /* Cancelled by Ctrl+C. */
+  /* Cancelled by Ctrl+C or SIGTERM; stop_signal is then the signal's number. */
   GCancellable *cancellable;
+  int stop_signal;
 } KvbCli;
 
 typedef int (*KvbCliRunFunc) (KvbCli  *cli,

@@ -7,14 +7,21 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 
+#include "kvb-backup-file.h"
 #include "kvb-cli.h"
 
 /* The subcommands: a new command is a new row. */
@@ -41,21 +48,129 @@ print_usage (FILE *out)
   fprintf (out, _("Run “%s COMMAND --help” to see the options of a command.\n"), g_get_prgname ());
 }
 
+/* Ctrl+C and SIGTERM.  The handler only writes the signal's number into a pipe; a thread of
+ * its own does the rest, so that kvbackup ends even when the main thread or a worker is stuck in
+ * a call that cancelling cannot reach (a hung file system, a library call without a cancellable,
+ * the terminal read of a secret). */
+#define STOP_GRACE_MS 1000
+
+static int signal_pipe[2] = { -1, -1 };
+static struct termios start_termios;
+static gboolean have_start_termios;
+
+static void
+on_signal (int signo)
+{
+  int saved_errno = errno;
+  unsigned char byte = (unsigned char) signo;
+
+  if (write (signal_pipe[1], &byte, 1) < 0)
+    {
+      /* Nothing to do in a signal handler: the pipe is only full after many signals. */
+    }
+  errno = saved_errno;
+}
+
 static gboolean
-interrupted_cb (gpointer user_data)
+cancel_cb (gpointer user_data)
 {
   KvbCli *cli = user_data;
 
-  /* The first Ctrl+C cancels what is running; the commands then report and exit. */
   g_cancellable_cancel (cli->cancellable);
-  return G_SOURCE_CONTINUE;
+  return G_SOURCE_REMOVE;
+}
+
+static int
+read_signal (int timeout_ms)
+{
+  struct pollfd pfd = { signal_pipe[0], POLLIN, 0 };
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  unsigned char byte;
+
+  for (;;)
+    {
+      int wait_ms = -1;
+      int ret;
+
+      if (timeout_ms >= 0)
+        wait_ms = MAX (0, (int) ((deadline - g_get_monotonic_time ()) / 1000));
+      ret = poll (&pfd, 1, wait_ms);
+      if (ret < 0 && errno == EINTR)
+        continue;
+      if (ret <= 0)
+        return 0;
+      if (read (signal_pipe[0], &byte, 1) == 1)
+        return byte;
+    }
+}
+
+static gpointer
+stop_thread (gpointer user_data)
+{
+  KvbCli *cli = user_data;
+  int signo = read_signal (-1);
+  int again;
+  GSource *source;
+
+  if (signo == 0)
+    return NULL;
+
+  /* The first signal cancels what is running, on the main thread like every other call of the
+   * core; the command then reports and main() returns 128 + the signal's number. */
+  g_atomic_int_set (&cli->stop_signal, signo);
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, cancel_cb, cli, NULL);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+
+  /* A job that has not ended a second later (or a second signal) ends here.  Only temporary
+   * names can hold a part of a file; the terminal gets back the echo a secret prompt took. */
+  again = read_signal (STOP_GRACE_MS);
+  if (again != 0)
+    signo = again;
+  kvb_backup_file_discard_partial ();
+  if (have_start_termios)
+    {
+      sigset_t ttou;
+
+      /* Run in the background, tcsetattr() would otherwise stop the process (SIGTTOU). */
+      sigemptyset (&ttou);
+      sigaddset (&ttou, SIGTTOU);
+      pthread_sigmask (SIG_BLOCK, &ttou, NULL);
+      tcsetattr (STDIN_FILENO, TCSANOW, &start_termios);
+    }
+  kvb_cli_print_error (_("Interrupted."));
+  _exit (128 + signo);
+}
+
+static void
+install_signal_handling (KvbCli *cli)
+{
+  struct sigaction action = { 0 };
+
+  if (!g_unix_open_pipe (signal_pipe, FD_CLOEXEC, NULL))
+    return;
+  fcntl (signal_pipe[1], F_SETFL, O_NONBLOCK);
+
+  if (isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &start_termios) == 0)
+    have_start_termios = TRUE;
+
+  g_thread_unref (g_thread_new ("kvbackup-stop", stop_thread, cli));
+
+  action.sa_handler = on_signal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  KvbCli cli = { 0 };
+  /* Static: the stop thread may still look at it while the process exits. */
+  static KvbCli cli = { 0 };
   const char *name;
   int status = KVB_CLI_EXIT_USAGE;
 
@@ -98,8 +213,7 @@ main (int   argc,
     }
 
   cli.cancellable = g_cancellable_new ();
-  g_unix_signal_add (SIGINT, interrupted_cb, &cli);
-  g_unix_signal_add (SIGTERM, interrupted_cb, &cli);
+  install_signal_handling (&cli);
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -117,6 +231,10 @@ main (int   argc,
   status = KVB_CLI_EXIT_USAGE;
 
 out:
+  /* An interrupted run ends as the shell reports a process ended by the signal. */
+  if (g_atomic_int_get (&cli.stop_signal) != 0)
+    status = 128 + g_atomic_int_get (&cli.stop_signal);
+
   g_clear_object (&cli.credential);
   g_clear_object (&cli.pipeline);
   g_clear_object (&cli.cloud);

@@ -20,6 +20,7 @@
 #include "kvb-backup-file.h"
 #include "kvb-error.h"
 #include "kvb-base64url.h"
+#include "kvb-file-util.h"
 
 #define SECRET_HEADER "AzureKeyVaultSecretBackupV1.microsoft.com"
 #define KEY_HEADER    "AzureKeyVaultKeyBackupV1.microsoft.com"
@@ -413,69 +414,58 @@ kvb_backup_file_new_from_bytes (GBytes      *contents,
   return g_steal_pointer (&self);
 }
 
-/**
- * kvb_backup_file_load:
- *
- * Reads @file (at most %KVB_BACKUP_FILE_MAX_SIZE bytes of it) and calls
- * kvb_backup_file_new_from_bytes().  Blocking: use kvb_backup_file_load_async() from a main loop.
- */
-KvbBackupFile *
-kvb_backup_file_load (GFile         *file,
-                      GCancellable  *cancellable,
-                      GError       **error)
+static void
+set_too_large (GError     **error,
+               const char  *display)
+{
+  g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
+               _("“%s” is too large to be a Key Vault backup (more than %d MB)."),
+               display, KVB_BACKUP_FILE_MAX_SIZE / (1024 * 1024));
+}
+
+/* A file that GIO reaches through a URI (no local path): the same rules through GIO. */
+static GBytes *
+read_remote (GFile         *file,
+             const char    *display,
+             GCancellable  *cancellable,
+             GError       **error)
 {
   g_autoptr(GFileInputStream) stream = NULL;
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GByteArray) buffer = NULL;
-  g_autoptr(GBytes) contents = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *display = NULL;
   gsize chunk = 64 * 1024;
-
-  g_return_val_if_fail (G_IS_FILE (file), NULL);
-
-  display = g_file_get_parse_name (file);
 
   info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
                             G_FILE_QUERY_INFO_NONE, cancellable, &local_error);
   if (info == NULL)
-    {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      else
-        g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE, _("“%s” cannot be read: %s"),
-                     display, local_error->message);
-      return NULL;
-    }
+    goto failed;
 
   if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
     {
-      g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
+      g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
                    _("“%s” is a folder, not a backup file."), display);
+      return NULL;
+    }
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    {
+      g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is a special file, not a backup file."), display);
       return NULL;
     }
 
   /* Refuse a huge file before reading any of it. */
   if (g_file_info_get_size (info) > KVB_BACKUP_FILE_MAX_SIZE)
     {
-      g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
-                   _("“%s” is too large to be a Key Vault backup (more than %d MB)."),
-                   display, KVB_BACKUP_FILE_MAX_SIZE / (1024 * 1024));
+      set_too_large (error, display);
       return NULL;
     }
 
   stream = g_file_read (file, cancellable, &local_error);
   if (stream == NULL)
-    {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      else
-        g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE, _("“%s” cannot be read: %s"),
-                     display, local_error->message);
-      return NULL;
-    }
+    goto failed;
 
-  /* Read with a cap, so that a special file or one that grows is refused too. */
+  /* Read with a cap, so that one that grows is refused too. */
   buffer = g_byte_array_new ();
   for (;;)
     {
@@ -486,22 +476,73 @@ kvb_backup_file_load (GFile         *file,
       got = g_input_stream_read (G_INPUT_STREAM (stream), buffer->data + old_len, chunk,
                                  cancellable, &local_error);
       if (got < 0)
-        {
-          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            g_propagate_error (error, g_steal_pointer (&local_error));
-          else
-            g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE, _("“%s” cannot be read: %s"),
-                         display, local_error->message);
-          return NULL;
-        }
+        goto failed;
       g_byte_array_set_size (buffer, old_len + got);
-      if (got == 0)
-        break;
-      if (buffer->len > KVB_BACKUP_FILE_MAX_SIZE)
+      if (got == 0 || buffer->len > KVB_BACKUP_FILE_MAX_SIZE)
         break;
     }
 
-  contents = g_byte_array_free_to_bytes (g_steal_pointer (&buffer));
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buffer));
+
+failed:
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  else
+    g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE, _("“%s” cannot be read: %s"),
+                 display, local_error->message);
+  return NULL;
+}
+
+/**
+ * kvb_backup_file_load:
+ *
+ * Reads @file (at most %KVB_BACKUP_FILE_MAX_SIZE bytes of it) and calls
+ * kvb_backup_file_new_from_bytes().  Only a regular file is read: a folder, a named pipe, a
+ * device or a socket is refused with KVB_ERROR_INVALID_ARGUMENT before anything is read, and
+ * nothing here can block for ever.  Blocking: use kvb_backup_file_load_async() from a main loop.
+ */
+KvbBackupFile *
+kvb_backup_file_load (GFile         *file,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  g_autoptr(GBytes) contents = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *path = NULL;
+  goffset size = 0;
+  int fd;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  display = g_file_get_parse_name (file);
+  path = g_file_get_path (file);
+
+  if (path == NULL)
+    contents = read_remote (file, display, cancellable, error);
+  else
+    {
+      fd = kvb_file_open_regular (path, KVB_FILE_PURPOSE_BACKUP, &size, error);
+      if (fd < 0)
+        return NULL;
+
+      /* Refuse a huge file before reading any of it. */
+      if (size > KVB_BACKUP_FILE_MAX_SIZE)
+        {
+          close (fd);
+          set_too_large (error, display);
+          return NULL;
+        }
+
+      /* Read with a cap, so that one that grows meanwhile is refused too. */
+      contents = kvb_file_read_fd (fd, path, KVB_BACKUP_FILE_MAX_SIZE, cancellable, error);
+      close (fd);
+    }
+
+  if (contents == NULL)
+    return NULL;
 
   return kvb_backup_file_new_from_bytes (contents, display, error);
 }
@@ -758,6 +799,49 @@ set_write_error (GError     **error,
                display, g_strerror (saved_errno));
 }
 
+/* The temporary names of the writes under way, for kvb_backup_file_discard_partial(). */
+static GMutex partial_lock;
+static GPtrArray *partial_paths;
+
+typedef char PartialPath;
+
+static PartialPath *
+partial_path_add (const char *tmp_path)
+{
+  g_mutex_lock (&partial_lock);
+  if (partial_paths == NULL)
+    partial_paths = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (partial_paths, g_strdup (tmp_path));
+  g_mutex_unlock (&partial_lock);
+
+  return g_strdup (tmp_path);
+}
+
+static void
+partial_path_release (PartialPath *tmp_path)
+{
+  g_mutex_lock (&partial_lock);
+  for (guint i = 0; partial_paths != NULL && i < partial_paths->len; i++)
+    if (g_str_equal (partial_paths->pdata[i], tmp_path))
+      {
+        g_ptr_array_remove_index_fast (partial_paths, i);
+        break;
+      }
+  g_mutex_unlock (&partial_lock);
+  g_free (tmp_path);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PartialPath, partial_path_release)
+
+void
+kvb_backup_file_discard_partial (void)
+{
+  g_mutex_lock (&partial_lock);
+  for (guint i = 0; partial_paths != NULL && i < partial_paths->len; i++)
+    g_unlink (partial_paths->pdata[i]);
+  g_mutex_unlock (&partial_lock);
+}
+
 static gboolean
 write_all (int           fd,
            const guint8 *data,
@@ -804,6 +888,7 @@ kvb_backup_file_write (GFile         *file,
   g_autofree char *base = NULL;
   g_autofree char *tmp_path = NULL;
   g_autofree char *display = NULL;
+  g_autoptr(PartialPath) partial = NULL;
   const guint8 *data;
   gsize len = 0;
   int saved_errno;
@@ -843,6 +928,7 @@ kvb_backup_file_write (GFile         *file,
       set_write_error (error, path, errno);
       return FALSE;
     }
+  partial = partial_path_add (tmp_path);
 
   data = g_bytes_get_data (blob, &len);
   if (!write_all (fd, data, len) || fsync (fd) != 0)

@@ -120,4 +120,8 @@ void             kvb_backup_file_write_async      (GFile                *file,
 gboolean         kvb_backup_file_write_finish     (GAsyncResult         *result,
                                                    GError              **error);
 
+/* Removes the temporary files of writes still under way, for a process that must end at once
+ * (a second Ctrl+C): the final names only ever get whole files. */
+void             kvb_backup_file_discard_partial  (void);
+
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include "kvb-client-assertion.h"
 #include "kvb-error.h"
 #include "kvb-base64url.h"
+#include "kvb-file-util.h"
 
 struct _KvbClientAssertion
 {
@@ -119,23 +120,23 @@ KvbClientAssertion *
 kvb_client_assertion_new_from_file (const char  *pem_path,
                                     GError     **error)
 {
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GBytes) contents = NULL;
   KvbClientAssertion *self;
   gsize len = 0;
+  char *data;
 
   g_return_val_if_fail (pem_path != NULL, NULL);
 
-  if (!g_file_get_contents (pem_path, &contents, &len, &local_error))
-    {
-      g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
-                   _("The certificate file could not be read: %s"), local_error->message);
-      return NULL;
-    }
+  /* A named pipe or a device given as the certificate must not hang the sign-in. */
+  contents = kvb_file_load_regular (pem_path, KVB_FILE_PURPOSE_CERTIFICATE, NULL, error);
+  if (contents == NULL)
+    return NULL;
 
-  self = kvb_client_assertion_new_from_data (contents, len, error);
+  data = (char *) g_bytes_get_data (contents, &len);
+  self = kvb_client_assertion_new_from_data (len > 0 ? data : "", len, error);
   /* The file holds a private key: do not leave it in freed memory. */
-  memset (contents, 0, len);
+  if (len > 0)
+    memset (data, 0, len);
   return self;
 }
 

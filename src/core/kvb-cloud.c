@@ -12,6 +12,7 @@
 
 #include "kvb-cloud.h"
 #include "kvb-error.h"
+#include "kvb-file-util.h"
 
 /* A cloud profile: where to sign in, where Resource Manager is, and which host names are vaults.
  * Tokens only ever go to the hosts a profile names. */
@@ -190,13 +191,22 @@ kvb_cloud_new_from_file (const char  *path,
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(GBytes) contents = NULL;
   g_autofree char *display = g_filename_display_name (path);
   JsonObject *obj;
   const char *name, *authority, *arm, *suffix, *ca;
   KvbCloud *self;
   JsonNode *port;
+  gsize len = 0;
+  const char *data;
 
-  if (!json_parser_load_from_file (parser, path, &local_error))
+  /* A named pipe or a device named as the profile must not hang the start. */
+  contents = kvb_file_load_regular (path, KVB_FILE_PURPOSE_CLOUD_PROFILE, NULL, error);
+  if (contents == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (contents, &len);
+  if (!json_parser_load_from_data (parser, len > 0 ? data : "", len, &local_error))
     {
       g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
                    _("The cloud profile “%s” could not be read: %s"), display, local_error->message);
@@ -264,7 +274,9 @@ kvb_cloud_lookup (const char  *name_or_file,
       g_ascii_strcasecmp (name_or_file, "AzureUSGovernment") == 0)
     return kvb_cloud_new_usgov ();
 
-  if (g_file_test (name_or_file, G_FILE_TEST_IS_REGULAR))
+  /* Anything that exists is taken for a profile, so that a folder or a named pipe is refused
+   * with what it is rather than as an unknown cloud. */
+  if (g_file_test (name_or_file, G_FILE_TEST_EXISTS))
     return kvb_cloud_new_from_file (name_or_file, error);
 
   g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,

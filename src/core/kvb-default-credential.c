@@ -14,6 +14,7 @@
 
 #include "kvb-azure-cli-credential.h"
 #include "kvb-error.h"
+#include "kvb-file-util.h"
 #include "kvb-default-credential.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-sign-in-settings.h"
@@ -37,7 +38,7 @@ azure_cli_signed_in (void)
 {
   g_autofree char *az = g_find_program_in_path ("az");
   g_autofree char *path = NULL;
-  g_autofree char *contents = NULL;
+  g_autoptr(GBytes) contents = NULL;
   g_autoptr(JsonParser) parser = NULL;
   const char *dir = g_getenv ("AZURE_CONFIG_DIR");
   const char *text;
@@ -49,14 +50,19 @@ azure_cli_signed_in (void)
 
   path = dir != NULL && *dir != '\0' ? g_build_filename (dir, "azureProfile.json", NULL)
                                      : g_build_filename (g_get_home_dir (), ".azure", "azureProfile.json", NULL);
-  if (!g_file_get_contents (path, &contents, &len, NULL))
+  /* Only a hint: anything but a readable regular file (a named pipe would hang) means no. */
+  contents = kvb_file_load_regular (path, KVB_FILE_PURPOSE_OTHER, NULL, NULL);
+  if (contents == NULL || g_bytes_get_size (contents) == 0)
     return FALSE;
 
-  text = contents;
+  text = g_bytes_get_data (contents, &len);
   if (len >= 3 && memcmp (text, "\xef\xbb\xbf", 3) == 0)
-    text += 3;
+    {
+      text += 3;
+      len -= 3;
+    }
   parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, text, -1, NULL))
+  if (!json_parser_load_from_data (parser, text, len, NULL))
     return FALSE;
   root = json_parser_get_root (parser);
   if (!JSON_NODE_HOLDS_OBJECT (root))

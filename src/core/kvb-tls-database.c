@@ -7,9 +7,12 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "kvb-error.h"
+#include "kvb-file-util.h"
 #include "kvb-tls-database.h"
 
 struct _KvbTlsDatabase
@@ -119,6 +122,7 @@ kvb_tls_database_add_file (KvbTlsDatabase  *self,
   g_autoptr(GTlsDatabase) db = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *canonical = NULL;
+  int fd;
 
   g_return_val_if_fail (KVB_IS_TLS_DATABASE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -133,6 +137,13 @@ kvb_tls_database_add_file (KvbTlsDatabase  *self,
         return TRUE;
       }
   g_mutex_unlock (&self->lock);
+
+  /* GIO reads the file by its name; look at it first, without blocking, so that a named pipe or
+   * a device given as the CA file is refused instead of hanging the start. */
+  fd = kvb_file_open_regular (canonical, KVB_FILE_PURPOSE_CA, NULL, error);
+  if (fd < 0)
+    return FALSE;
+  close (fd);
 
   db = g_tls_file_database_new (canonical, &local_error);
   if (db == NULL)

@@ -1,7 +1,7 @@
 /* kvb-emu-keyvault.c: the Key Vault data plane — routing, errors, paging, soft delete, backup
  * and restore, for secrets, keys and certificates.
  *
- * Shapes, codes and messages follow the recordings of the real service (shared/recordings) and
+ * Shapes, codes and messages follow the recordings of the real service (tests/data/recordings) and
  * keyvault-api.md; where those are silent the choice is documented in README.md.  Time-based
  * states (being deleted, being recovered, being purged, pending certificates) are computed from
  * timestamps on each request, so no timers run.

@@ -5,8 +5,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import base64
+import ctypes
 import os
 import random
+import socket
 import sys
 import tempfile
 
@@ -57,6 +59,10 @@ def test_help():
         for option in options:
             check(option in res.stdout, "%s --help does not show %s" % (command, option), res)
         check("AZURE_CLIENT_SECRET" in res.stdout, "sign-in is not explained", res)
+        # Every exit status that kvbackup uses is documented, the interrupted ones too.
+        for status in ("0 on success", "1 when", "2 for", "130 when", "143 when"):
+            check(status in " ".join(res.stdout.split()),
+                  "%s --help does not document exit status “%s”" % (command, status), res)
 
     res = kvbackup(["help", "restore"], offline_env())
     check(res.status == 0 and "--vault" in res.stdout, "help restore", res)
@@ -143,6 +149,88 @@ def test_bad_files_refused_before_any_request():
             check(os.path.basename(path) in res.stderr, "%s not reported" % path, res)
         reqs = [r for r in server.requests() if r["method"] != "CONNECT"]
         check(reqs == [], "requests were sent for bad files: %r" % reqs)
+
+
+def without_file_access_override():
+    """In the child, before kvbackup starts: a process of root keeps the power to read any file
+    whatever its mode (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH); dropping both from the bounding set
+    makes the mode bits count for kvbackup as they do for any user."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "cannot drop capability %d" % cap)
+
+
+@tap.test
+def test_special_files_refused_promptly():
+    # Reading any of these would block for ever (a named pipe with no writer), never end
+    # (/dev/zero, also behind a symlink) or fail late; each is refused at once with what it is
+    # and what to choose, as a wrong command line (2), and nothing is sent.
+    with Replay() as server, tempfile.TemporaryDirectory() as folder:
+        fifo = os.path.join(folder, "pipe.kvbackup")
+        os.mkfifo(fifo)
+        link = os.path.join(folder, "zero.kvbackup")
+        os.symlink("/dev/zero", link)
+        sock_path = os.path.join(folder, "socket.kvbackup")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(sock_path)
+        sock.listen(1)
+        sub = os.path.join(folder, "backups.kvbackup")
+        os.mkdir(sub)
+        locked = os.path.join(folder, "locked.kvbackup")
+        with open(locked, "wb") as f:
+            f.write(make_blob(SECRET_HEADER))
+        os.chmod(locked, 0)
+        cases = [
+            (fifo, [], "is a named pipe, not a backup file"),
+            ("/dev/zero", [], "is a device, not a backup file"),
+            (link, [], "is a device, not a backup file"),
+            (sock_path, [], "is a socket, not a backup file"),
+            (sub, [], "is a folder, not a backup file"),
+            (locked, [], "permission denied"),
+            (os.path.join(folder, "missing.kvbackup"), [], "does not exist"),
+        ]
+        try:
+            for path, _, words in cases:
+                res = kvbackup(["restore", "--cloud", "public", "--vault", "contoso-kv", path],
+                               server.proxy_env(), timeout=30,
+                               preexec_fn=without_file_access_override)
+                check(res.seconds < 5, "%s took %.1f s" % (path, res.seconds), res)
+                check(res.status == 2, "exit status is not 2 for %s" % path, res)
+                check(words in res.stderr, "message for %s lacks “%s”" % (path, words), res)
+                check(os.path.basename(path) in res.stderr, "message does not name the file", res)
+                if "backup file" in words:
+                    check("Download Backup" in res.stderr and "az keyvault" in res.stderr,
+                          "the message does not say what to choose", res)
+            # Several at once: each is refused, and the status says the command line was wrong.
+            res = kvbackup(["restore", "--cloud", "public", "--vault", "contoso-kv", fifo, link],
+                           server.proxy_env(), timeout=30)
+            check(res.seconds < 5 and res.status == 2, "two special files", res)
+        finally:
+            sock.close()
+        reqs = [r for r in server.requests() if r["method"] != "CONNECT"]
+        check(reqs == [], "requests were sent for special files: %r" % reqs)
+
+
+@tap.test
+def test_special_profile_and_certificate_refused_promptly():
+    # The other files a person names: a cloud profile and a service principal's certificate.
+    with tempfile.TemporaryDirectory() as folder:
+        fifo = os.path.join(folder, "pipe.json")
+        os.mkfifo(fifo)
+        for args, words in (
+                (["list", "--cloud", fifo, "--vault", "contoso-kv"], "Name a cloud profile"),
+                (["list", "--cloud", "/dev/zero", "--vault", "contoso-kv"], "is a device"),
+                (["login", "--service-principal", "--tenant", "contoso.example", "--client-id",
+                  "00000000-0000-0000-0000-000000000001", "--certificate", fifo],
+                 "is a named pipe")):
+            res = kvbackup(args, offline_env(), timeout=30)
+            check(res.seconds < 5, "%r took %.1f s" % (args, res.seconds), res)
+            check(res.status == 2, "exit status is not 2", res)
+            check(words in res.stderr, "message lacks “%s”" % words, res)
 
 
 @tap.test

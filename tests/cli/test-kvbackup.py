@@ -279,22 +279,66 @@ def test_custom_cloud_profile():
 
 @tap.test
 def test_interrupt():
-    # Ctrl+C during a slow call: kvbackup stops at once, says so, and leaves no file.
-    with Emulator("--seed", SEED, "--latency-ms", "5000") as slow, \
-            tempfile.TemporaryDirectory() as out:
-        proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "cli-kv", "--kind",
-                                 "secret", "--name", "db-password", "--output", out],
-                                env=slow.direct_env(), stdout=subprocess.PIPE,
+    # Ctrl+C or SIGTERM while the stand-in takes a minute to answer: kvbackup cancels the call,
+    # says so, leaves no file (not even a temporary one) and ends as a shell reports the signal.
+    with Emulator("--seed", SEED, "--latency-ms", "60000") as slow:
+        for signo, status in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            with tempfile.TemporaryDirectory() as out:
+                proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "cli-kv",
+                                         "--kind", "secret", "--name", "db-password",
+                                         "--output", out],
+                                        env=slow.direct_env(), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+                time.sleep(1.5)
+                check(proc.poll() is None, "kvbackup did not wait for the stand-in")
+                start = time.monotonic()
+                proc.send_signal(signo)
+                stdout, stderr = proc.communicate(timeout=30)
+                took = time.monotonic() - start
+                check(took < 1.5, "kvbackup took %.1f s to stop on %s" % (took, signo.name))
+                check(proc.returncode == status, "exit status %d on %s (not %d): %s" %
+                      (proc.returncode, signo.name, status, stderr))
+                check(stderr.strip() == "kvbackup: Interrupted.",
+                      "not reported as interrupted: %s" % stderr)
+                check(os.listdir(out) == [], "files left: %r" % os.listdir(out))
+
+
+@tap.test
+def test_interrupt_stuck():
+    # A run stuck where cancelling cannot reach: the sign-in of a service principal waits for
+    # its secret on standard input, and nobody writes it.  SIGTERM or Ctrl+C still ends kvbackup
+    # within a second and a half, with the status of the signal.
+    for signo, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        env = emu.direct_env()
+        env.pop("AZURE_CLIENT_SECRET", None)
+        proc = subprocess.Popen([kvbtest.KVBACKUP, "login", "--service-principal", "--tenant",
+                                 "contoso.example", "--client-id",
+                                 "00000000-0000-0000-0000-000000000001"],
+                                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        start = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
-        check(time.monotonic() - start < 2.5, "kvbackup took %.1f s to stop" %
-              (time.monotonic() - start))
-        check(proc.returncode == 1, "exit status %d: %s" % (proc.returncode, stderr))
-        check(stderr.strip() == "kvbackup: Interrupted.", "not reported as interrupted: %s" % stderr)
-        check(os.listdir(out) == [], "files left: %r" % os.listdir(out))
+        try:
+            time.sleep(1.5)
+            check(proc.poll() is None, "kvbackup did not wait for the secret")
+            start = time.monotonic()
+            proc.send_signal(signo)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("kvbackup still runs 10 s after %s" % signo.name)
+            took = time.monotonic() - start
+            stderr = proc.stderr.read()
+            check(took < 1.5, "kvbackup took %.1f s to stop on %s" % (took, signo.name))
+            check(proc.returncode == status, "exit status %d on %s (not %d): %s" %
+                  (proc.returncode, signo.name, status, stderr))
+            check(stderr.strip().endswith("kvbackup: Interrupted."),
+                  "not reported as interrupted: %s" % stderr)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdin.close()
+            proc.stdout.close()
+            proc.stderr.close()
 
 
 @tap.test

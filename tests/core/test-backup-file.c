@@ -9,7 +9,9 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -447,8 +449,9 @@ test_folder (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(KvbBackupFile) backup = kvb_backup_file_load (file, NULL, &error);
 
+  /* A path that names no backup file is a wrong argument, not a damaged backup. */
   g_assert_null (backup);
-  g_assert_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "folder"));
   g_clear_error (&error);
 
@@ -459,10 +462,147 @@ test_folder (void)
     g_autoptr(KvbBackupFile) none = kvb_backup_file_load (missing_file, NULL, &error);
 
     g_assert_null (none);
-    g_assert_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE);
+    g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
     g_assert_nonnull (strstr (error->message, "missing.kvbackup"));
+    g_assert_nonnull (strstr (error->message, "does not exist"));
   }
 
+  g_rmdir (dir);
+}
+
+/* Loads @path, which must be refused at once with @words and the advice on what to choose. */
+static void
+assert_refused_promptly (const char *path,
+                         const char *words)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbBackupFile) backup = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  backup = kvb_backup_file_load (file, NULL, &error);
+  g_test_message ("%s: %s", path, error != NULL ? error->message : "(loaded)");
+  g_assert_null (backup);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, words));
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "Download Backup"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+}
+
+static void
+load_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+static void
+test_special_files (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("kvb-test-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "pipe.kvbackup", NULL);
+  g_autofree char *link = g_build_filename (dir, "zero.kvbackup", NULL);
+  g_autofree char *sock_path = g_build_filename (dir, "socket.kvbackup", NULL);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int sock;
+
+  /* A named pipe with no writer: opening it for reading the ordinary way waits for ever. */
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  assert_refused_promptly (fifo, "is a named pipe, not a backup file");
+
+  /* Endless bytes, also behind a symlink. */
+  assert_refused_promptly ("/dev/zero", "is a device, not a backup file");
+  g_assert_cmpint (symlink ("/dev/zero", link), ==, 0);
+  assert_refused_promptly (link, "is a device, not a backup file");
+
+  sock = socket (AF_UNIX, SOCK_STREAM, 0);
+  g_assert_cmpint (sock, >=, 0);
+  g_strlcpy (addr.sun_path, sock_path, sizeof addr.sun_path);
+  g_assert_cmpint (bind (sock, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  assert_refused_promptly (sock_path, "is a socket, not a backup file");
+  close (sock);
+
+  /* The asynchronous call, as the window and kvbackup make it, returns too. */
+  {
+    g_autoptr(GFile) file = g_file_new_for_path (fifo);
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvbBackupFile) backup = NULL;
+    gint64 start = g_get_monotonic_time ();
+
+    kvb_backup_file_load_async (file, NULL, load_done, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    backup = kvb_backup_file_load_finish (result, &error);
+    g_assert_null (backup);
+    g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  }
+
+  g_unlink (fifo);
+  g_unlink (link);
+  g_unlink (sock_path);
+  g_rmdir (dir);
+}
+
+#define LOCKED_ENV "KVB_TEST_LOCKED_BACKUP"
+
+static void
+load_locked (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbBackupFile) backup = kvb_backup_file_load (file, NULL, &error);
+
+  g_assert_null (backup);
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "permission denied"));
+  g_print ("%s\n", error->message);
+}
+
+static void
+test_unreadable (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+
+  /* Root reads any file whatever its mode: the refusal is seen by a process that gives up root
+   * for the user "nobody", as a person without the right to read the file would see it. */
+  if (g_test_subprocess ())
+    {
+      if (geteuid () == 0)
+        {
+          g_assert_cmpint (setgid (65534), ==, 0);
+          g_assert_cmpint (setuid (65534), ==, 0);
+        }
+      load_locked (g_getenv (LOCKED_ENV));
+      return;
+    }
+
+  dir = g_dir_make_tmp ("kvb-test-XXXXXX", NULL);
+  path = g_build_filename (dir, "locked.kvbackup", NULL);
+  g_assert_true (g_file_set_contents (path, "not read", -1, NULL));
+  g_assert_cmpint (g_chmod (path, 0), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+
+  if (geteuid () != 0)
+    load_locked (path);
+  else
+    {
+      g_setenv (LOCKED_ENV, path, TRUE);
+      g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_unsetenv (LOCKED_ENV);
+      g_test_trap_assert_passed ();
+      g_test_trap_assert_stdout ("*locked.kvbackup*permission denied*");
+    }
+
+  g_unlink (path);
   g_rmdir (dir);
 }
 
@@ -668,11 +808,10 @@ test_recorded_blobs (void)
   const char *entry;
   guint n_secret = 0, n_key = 0;
 
-  if (recordings == NULL || (d = g_dir_open (recordings, 0, NULL)) == NULL)
-    {
-      g_test_skip ("KVB_RECORDINGS is not set");
-      return;
-    }
+  /* The recordings ship with the project: their absence is a failure. */
+  g_assert_nonnull (recordings);
+  d = g_dir_open (recordings, 0, NULL);
+  g_assert_nonnull (d);
 
   /* The blob header in base64url: secrets "KUF6dXJl…", keys and certificates "JkF6dXJl…". */
   regex = g_regex_new ("(KUF6dXJl|JkF6dXJl)[A-Za-z0-9_-]{100,}", 0, 0, NULL);
@@ -749,6 +888,8 @@ main (int   argc,
   g_test_add_func ("/backup-file/kind/from-name", test_kind_from_name);
   g_test_add_func ("/backup-file/kind/other-header", test_kind_other_header);
   g_test_add_func ("/backup-file/bad/folder-or-missing", test_folder);
+  g_test_add_func ("/backup-file/bad/special-files", test_special_files);
+  g_test_add_func ("/backup-file/bad/unreadable", test_unreadable);
   g_test_add_func ("/backup-file/name", test_build_name);
   g_test_add_func ("/backup-file/write/atomic-0600-no-overwrite", test_write);
   g_test_add_func ("/backup-file/write/errors", test_write_errors);
