@@ -371,6 +371,39 @@ def test_no_secret_in_output():
         check("eyJ" not in res.stdout + res.stderr, "a token or blob was printed", res)
 
 
+@tap.test
+def test_restore_existing_through_drops():
+    """Restores onto names in use, through a stand-in that drops connections before and after it
+    acts: never "Restored", and the blob is never sent (the name is checked first)."""
+    flaky = Emulator("--seed", SEED, "--drop", "0.15", "--drop-after", "0.15",
+                     "--fail-5xx", "0.1", "--fail-retry-after", "0")
+    flaky.start()
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            paths = []
+            for name in ("db-password", "api-token"):
+                res = backup(DIRECT, "cli-kv", "secret", name, out)
+                check(res.status == 0, "backup of %s" % name, res)
+                paths.append(os.path.join(out, "cli-kv.%s.secret.kvbackup" % name))
+            for attempt in range(4):
+                # Both names are live in cli-kv; api-token is soft-deleted in cli-target-kv.
+                for vault, files, needle in (("cli-kv", paths, "already exists"),
+                                             ("cli-target-kv", paths[1:], "recover")):
+                    res = kvbackup(["restore", "--vault", vault] + files, flaky.direct_env())
+                    check(res.status == 1, "restore onto names in use did not fail", res)
+                    check("Restored" not in res.stderr + res.stdout,
+                          "a restore was reported that never happened", res)
+                    check(needle in res.stderr.lower() or needle in res.stderr,
+                          "the message does not say %r" % needle, res)
+            sent = [r for r in flaky.requests()
+                    if r.get("method") == "POST" and (r.get("path") or "").endswith("/restore")]
+            check(not sent, "a blob was sent for a name in use: %r" % sent[:3])
+            dropped = [r for r in flaky.requests() if r.get("dropped")]
+            check(dropped, "the stand-in dropped no connection")
+    finally:
+        flaky.stop()
+
+
 if __name__ == "__main__":
     skip = None
     if not kvbtest.have_kvbackup():
