@@ -745,6 +745,43 @@ kvb_backup_file_build_name (const char    *vault,
                           KVB_BACKUP_FILE_EXTENSION);
 }
 
+gboolean
+kvb_backup_file_parse_name (const char     *file_name,
+                            char          **vault,
+                            char          **name,
+                            KvbObjectKind  *kind)
+{
+  g_autofree char *base = NULL;
+  g_auto(GStrv) parts = NULL;
+  KvbObjectKind parsed_kind;
+
+  if (file_name == NULL)
+    return FALSE;
+
+  base = g_path_get_basename (file_name);
+  if (!g_str_has_suffix (base, KVB_BACKUP_FILE_EXTENSION))
+    return FALSE;
+
+  parts = g_strsplit (base, ".", -1);
+  if (g_strv_length (parts) != 4 || *parts[0] == '\0' || *parts[1] == '\0' ||
+      !kvb_object_kind_from_string (parts[2], &parsed_kind))
+    return FALSE;
+
+  /* Key Vault names are [0-9a-zA-Z-]: anything else is not one of our names. */
+  for (const char *p = parts[1]; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-')
+      return FALSE;
+
+  if (vault != NULL)
+    *vault = g_strdup (parts[0]);
+  if (name != NULL)
+    *name = g_strdup (parts[1]);
+  if (kind != NULL)
+    *kind = parsed_kind;
+
+  return TRUE;
+}
+
 /* Writing --------------------------------------------------------------------------------- */
 
 static void

@@ -97,6 +97,12 @@ gboolean         kvb_backup_file_kind_from_name   (const char           *file_na
 char            *kvb_backup_file_build_name       (const char           *vault,
                                                    const char           *name,
                                                    KvbObjectKind         kind);
+/* The reverse of kvb_backup_file_build_name(): whether the last part of @file_name is
+ * "VAULT.NAME.KIND.kvbackup" (vault and object names hold no dots), and if so its parts. */
+gboolean         kvb_backup_file_parse_name       (const char           *file_name,
+                                                   char                **vault,
+                                                   char                **name,
+                                                   KvbObjectKind        *kind);
 
 /* Writing: the raw blob bytes, byte for byte what `az … backup --file` writes.  Atomic (temporary
  * name in the same folder, fsync, rename, fsync of the folder), mode 0600.  Without @force an
