@@ -372,8 +372,8 @@ kvb_restore_plan_entry_set_action (KvbRestorePlanEntry  *self,
   if (!kvb_restore_plan_entry_can (self, action))
     {
       if (self->locked)
-        g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
-                     _("The restore has started: choices can no longer be changed."));
+        g_set_error_literal (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                             _("The restore has started: choices can no longer be changed."));
       else if (self->state == KVB_RESTORE_STATE_INVALID)
         g_set_error_literal (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
                              self->error_message != NULL ? self->error_message

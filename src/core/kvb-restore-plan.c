@@ -522,8 +522,8 @@ kvb_restore_plan_choose_kind (KvbRestorePlan       *self,
 
   if (self->started)
     {
-      g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
-                   _("The restore has started: choices can no longer be changed."));
+      g_set_error_literal (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                           _("The restore has started: choices can no longer be changed."));
       return FALSE;
     }
 
