@@ -313,7 +313,8 @@ one_start (KvbKeyVaultClient   *client,
   one->overwrite = overwrite;
   g_task_set_task_data (task, one, (GDestroyNotify) one_free);
 
-  g_file_query_info_async (file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+  g_file_query_info_async (file, G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                           G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
                            G_PRIORITY_DEFAULT, cancellable, one_query_cb, g_object_ref (task));
 
   return task;

@@ -75,7 +75,7 @@ KvbObjectKind     kvb_restore_plan_entry_get_kind                 (KvbRestorePla
 /* (nullable): from the file name VAULT.NAME.KIND.kvbackup; after a restore, the restored name. */
 const char       *kvb_restore_plan_entry_get_name                 (KvbRestorePlanEntry *self);
 KvbRestoreState   kvb_restore_plan_entry_get_state                (KvbRestorePlanEntry *self);
-/* (nullable): why the file is INVALID (or, for AMBIGUOUS_KIND, the reader's explanation). */
+/* (nullable): why the file is INVALID, the reader's message; %NULL in other states. */
 const char       *kvb_restore_plan_entry_get_error_message        (KvbRestorePlanEntry *self);
 /* Unix seconds, SOFT_DELETED only (else 0). */
 gint64            kvb_restore_plan_entry_get_deleted_date         (KvbRestorePlanEntry *self);

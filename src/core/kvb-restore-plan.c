@@ -331,9 +331,9 @@ load_cb (GObject      *source,
         }
       else if (g_error_matches (error, KVB_ERROR, KVB_ERROR_AMBIGUOUS_KIND))
         {
-          /* Whatever the user chooses later is answered from the listings: list every kind. */
-          _kvb_restore_plan_entry_set_state (entry, KVB_RESTORE_STATE_AMBIGUOUS_KIND,
-                                             error->message, 0, 0);
+          /* Whatever the user chooses later is answered from the listings: list every kind.
+           * The reader's message speaks of the command line's --kind: the state says enough. */
+          _kvb_restore_plan_entry_set_state (entry, KVB_RESTORE_STATE_AMBIGUOUS_KIND, NULL, 0, 0);
           for (guint k = 0; k < KVB_OBJECT_KIND_N_KINDS; k++)
             prepare->wanted[k] = TRUE;
         }
@@ -752,8 +752,10 @@ run_restore (GTask *task)
   Run *run = g_task_get_task_data (task);
   KvbRestorePlanEntry *entry = current_entry (run);
 
+  KvbBackupFile *backup = kvb_restore_plan_entry_get_backup (entry);
+
   kvb_keyvault_client_restore_async (self->client, kvb_restore_plan_entry_get_kind (entry),
-                                     kvb_backup_file_get_blob (kvb_restore_plan_entry_get_backup (entry)),
+                                     kvb_backup_file_get_blob (backup),
                                      g_task_get_cancellable (task), restore_cb, task);
 }
 
@@ -987,7 +989,9 @@ kvb_restore_plan_run_async (KvbRestorePlan      *self,
   /* An insertion sort, stable (g_ptr_array_sort() is not): files of one kind keep their
    * order. */
   for (guint i = 1; i < run->order->len; i++)
-    for (guint j = i; j > 0 && compare_rank (&run->order->pdata[j - 1], &run->order->pdata[j]) > 0; j--)
+    for (guint j = i;
+         j > 0 && compare_rank (&run->order->pdata[j - 1], &run->order->pdata[j]) > 0;
+         j--)
       {
         gpointer tmp = run->order->pdata[j];
         run->order->pdata[j] = run->order->pdata[j - 1];

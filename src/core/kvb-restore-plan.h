@@ -23,8 +23,8 @@ G_DECLARE_FINAL_TYPE (KvbRestorePlan, kvb_restore_plan, KVB, RESTORE_PLAN, GObje
  * them one by one, certificates first (a certificate brings back its key and secret), then keys,
  * then secrets.  The plan is a GListModel of KvbRestorePlanEntry, empty until prepared.
  *
- * @purge_protection: whether the vault has purge protection (kvb_vault_info_get_purge_protection()):
- *   then PURGE_AND_RESTORE is refused up front.  When the caller does not know, pass FALSE: a
+ * @purge_protection: whether the vault has purge protection
+ *   (kvb_vault_info_get_purge_protection()): then PURGE_AND_RESTORE is refused up front.  When the caller does not know, pass FALSE: a
  *   purge is then tried, and refused by the service with the core's message. */
 KvbRestorePlan *kvb_restore_plan_new                     (KvbKeyVaultClient    *client,
                                                           gboolean              purge_protection);

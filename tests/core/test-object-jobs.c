@@ -631,7 +631,8 @@ test_backup_selection (Env           *env,
   g_assert_cmpuint (count_versions (other, KVB_OBJECT_KIND_KEY, "sel-key"), ==, 1);
   {
     /* The certificate came back with its key and secret. */
-    g_autoptr(KvbObjectInfo) secret = find_object (other, KVB_OBJECT_KIND_SECRET, "dev-contoso-com");
+    g_autoptr(KvbObjectInfo) secret = find_object (other, KVB_OBJECT_KIND_SECRET,
+                                                   "dev-contoso-com");
     g_assert_true (kvb_object_info_get_managed (secret));
   }
 }
@@ -810,7 +811,9 @@ test_restore_plan (Env           *env,
   g_assert_cmpint (kvb_restore_plan_entry_get_action (noname), ==, KVB_RESTORE_ACTION_RESTORE);
 
   mystery = entry_of (plan, files[5]);
-  g_assert_cmpint (kvb_restore_plan_entry_get_state (mystery), ==, KVB_RESTORE_STATE_AMBIGUOUS_KIND);
+  g_assert_cmpint (kvb_restore_plan_entry_get_state (mystery), ==,
+                   KVB_RESTORE_STATE_AMBIGUOUS_KIND);
+  g_assert_null (kvb_restore_plan_entry_get_error_message (mystery));
   g_assert_cmpint (kvb_restore_plan_entry_get_action (mystery), ==, KVB_RESTORE_ACTION_NONE);
   g_assert_false (kvb_restore_plan_entry_can (mystery, KVB_RESTORE_ACTION_RESTORE));
 
@@ -1083,7 +1086,8 @@ test_backup_storm (Env           *env,
   g_assert_cmpuint (n_503, >, 0);
 }
 
-/* Cancelled: the job stops, nothing is left running, and what was not done is pending. */
+/* Cancelled: a job or a plan stops, nothing is left running, and what was not done is
+ * pending. */
 static void
 test_cancel (Env           *env,
              gconstpointer  data)
@@ -1116,6 +1120,7 @@ test_cancel (Env           *env,
   kvb_test_wait (&w.done, 60);
   g_assert_false (kvb_backup_job_run_finish (job, w.result, &summary, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
   g_object_unref (w.result);
   g_assert_cmpuint (summary.n_done, ==, 0);
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (job)); i++)
@@ -1124,6 +1129,36 @@ test_cancel (Env           *env,
       g_assert_cmpint (kvb_backup_job_item_get_status (item), ==, KVB_JOB_STATUS_PENDING);
       g_assert_false (g_file_query_exists (kvb_backup_job_item_get_file (item), NULL));
     }
+
+  /* A restore plan likewise: stopped at once, every entry still pending. */
+  {
+    g_autoptr(KvbKeyVaultClient) other = env_client (env, "contoso-dev-limited-kv");
+    g_autoptr(KvbRestorePlan) plan = NULL;
+    g_autoptr(GCancellable) stop = g_cancellable_new ();
+    g_autofree char *files_folder = folder_path (env, "cancel-files");
+    const char *names[] = { "dev-db-password", "dev-api-key", NULL };
+    const char * const files[] = {
+      "contoso-dev-kv.dev-db-password.secret.kvbackup",
+      "contoso-dev-kv.dev-api-key.secret.kvbackup",
+      NULL
+    };
+    Wait wr = { FALSE, NULL };
+
+    backup_all (dev, files_folder, KVB_OBJECT_KIND_SECRET, names);
+    plan = prepare_plan (other, FALSE, KVB_RESTORE_ACTION_NONE, files_folder, files);
+    kvb_restore_plan_run_async (plan, stop, done_cb, &wr);
+    g_cancellable_cancel (stop);
+    kvb_test_wait (&wr.done, 60);
+    g_assert_false (kvb_restore_plan_run_finish (plan, wr.result, &summary, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_object_unref (wr.result);
+    g_assert_cmpuint (summary.n_done, ==, 0);
+    g_assert_cmpuint (summary.n_failed, ==, 0);
+    for (guint i = 0; files[i] != NULL; i++)
+      g_assert_cmpint (kvb_restore_plan_entry_get_status (entry_of (plan, files[i])), ==,
+                       KVB_JOB_STATUS_PENDING);
+  }
 }
 
 int
@@ -1135,7 +1170,8 @@ main (int   argc,
   g_test_add ("/object-jobs/backup-selection", Env, NULL, env_setup, test_backup_selection,
               env_teardown);
   g_test_add ("/object-jobs/backup-one", Env, NULL, env_setup, test_backup_one, env_teardown);
-  g_test_add ("/object-jobs/backup-storm", Env, GINT_TO_POINTER (TRUE), env_setup, test_backup_storm,
+  g_test_add ("/object-jobs/backup-storm", Env, GINT_TO_POINTER (TRUE), env_setup,
+              test_backup_storm,
               env_teardown);
   g_test_add ("/object-jobs/cancel", Env, NULL, env_setup, test_cancel, env_teardown);
   g_test_add ("/object-jobs/restore-plan", Env, NULL, env_setup, test_restore_plan, env_teardown);
