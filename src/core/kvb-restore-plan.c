@@ -633,6 +633,13 @@ entry_label (KvbRestorePlanEntry *entry)
   return "?";
 }
 
+static char *
+recovered_message (KvbRestorePlanEntry *entry)
+{
+  return g_strdup_printf (_("The deleted object “%s” was recovered as it was when it was deleted; "
+                            "the backup file was not needed."), entry_label (entry));
+}
+
 /* The end of the current entry; moves to the next. */
 static void
 entry_failed (GTask  *task,
@@ -647,9 +654,7 @@ entry_failed (GTask  *task,
       if (run->step == STEP_WAIT_RECOVERED)
         {
           /* The recovery was accepted and completes in the background. */
-          g_autofree char *message = g_strdup_printf (
-              _("The deleted object “%s” was recovered as it was when it was deleted; the backup "
-                "file was not needed."), entry_label (entry));
+          g_autofree char *message = recovered_message (entry);
           _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_DONE, message);
           run->summary.n_done++;
         }
@@ -779,9 +784,7 @@ wait_cb (GObject      *source,
 
   if (run->step == STEP_WAIT_RECOVERED)
     {
-      message = g_strdup_printf (_("The deleted object “%s” was recovered as it was when it was "
-                                   "deleted; the backup file was not needed."),
-                                 entry_label (entry));
+      message = recovered_message (entry);
       entry_done (task, message);
       return;
     }
