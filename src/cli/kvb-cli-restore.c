@@ -28,7 +28,7 @@ restore_one (KvbCli              *cli,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
-  KvbObjectKind kind;
+  KvbObjectKind kind, name_kind;
 
   /* A file that is not a backup is refused before any request. */
   kvb_backup_file_load_async (file, cli->cancellable, kvb_cli_wait_cb, &result);
@@ -46,7 +46,8 @@ restore_one (KvbCli              *cli,
 
   /* With the name our own file names carry, the vault is asked first: a name in use is
    * reported without sending, and a broken connection is never reported as a restore. */
-  name = kvb_backup_file_object_name_from_file_name (path, kind);
+  if (!kvb_backup_file_parse_name (path, NULL, &name, &name_kind) || name_kind != kind)
+    g_clear_pointer (&name, g_free);
   kvb_keyvault_client_restore_named_async (client, kind, kvb_backup_file_get_blob (backup), name,
                                            cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);

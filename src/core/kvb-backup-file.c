@@ -786,6 +786,43 @@ kvb_backup_file_build_name (const char    *vault,
                           KVB_BACKUP_FILE_EXTENSION);
 }
 
+gboolean
+kvb_backup_file_parse_name (const char     *file_name,
+                            char          **vault,
+                            char          **name,
+                            KvbObjectKind  *kind)
+{
+  g_autofree char *base = NULL;
+  g_auto(GStrv) parts = NULL;
+  KvbObjectKind parsed_kind;
+
+  if (file_name == NULL)
+    return FALSE;
+
+  base = g_path_get_basename (file_name);
+  if (!g_str_has_suffix (base, KVB_BACKUP_FILE_EXTENSION))
+    return FALSE;
+
+  parts = g_strsplit (base, ".", -1);
+  if (g_strv_length (parts) != 4 || *parts[0] == '\0' || *parts[1] == '\0' ||
+      !kvb_object_kind_from_string (parts[2], &parsed_kind))
+    return FALSE;
+
+  /* Key Vault names are [0-9a-zA-Z-]: anything else is not one of our names. */
+  for (const char *p = parts[1]; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-')
+      return FALSE;
+
+  if (vault != NULL)
+    *vault = g_strdup (parts[0]);
+  if (name != NULL)
+    *name = g_strdup (parts[1]);
+  if (kind != NULL)
+    *kind = parsed_kind;
+
+  return TRUE;
+}
+
 /* Writing --------------------------------------------------------------------------------- */
 
 static void
@@ -1062,40 +1099,4 @@ kvb_backup_file_write_finish (GAsyncResult  *result,
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* Key Vault object names are 1 to 127 letters, digits and dashes. */
-static gboolean
-is_object_name (const char *name)
-{
-  gsize len = strlen (name);
-
-  if (len == 0 || len > 127)
-    return FALSE;
-  for (const char *p = name; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-')
-      return FALSE;
-  return TRUE;
-}
-
-char *
-kvb_backup_file_object_name_from_file_name (const char    *file_name,
-                                            KvbObjectKind  kind)
-{
-  g_autofree char *base = NULL;
-  g_auto(GStrv) parts = NULL;
-
-  if (file_name == NULL)
-    return NULL;
-
-  /* Vault names and object names hold no dots, so the form has exactly four parts. */
-  base = g_path_get_basename (file_name);
-  parts = g_strsplit (base, ".", -1);
-  if (g_strv_length (parts) != 4 ||
-      g_ascii_strcasecmp (parts[3], "kvbackup") != 0 ||
-      g_ascii_strcasecmp (parts[2], kvb_object_kind_to_string (kind)) != 0 ||
-      !is_object_name (parts[1]))
-    return NULL;
-
-  return g_strdup (parts[1]);
 }

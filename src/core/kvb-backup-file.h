@@ -97,11 +97,12 @@ gboolean         kvb_backup_file_kind_from_name   (const char           *file_na
 char            *kvb_backup_file_build_name       (const char           *vault,
                                                    const char           *name,
                                                    KvbObjectKind         kind);
-
-/* The object name in a file name of our own form "VAULT.NAME.KIND.kvbackup" whose KIND is @kind,
- * or %NULL when the name has another form. */
-char            *kvb_backup_file_object_name_from_file_name (const char    *file_name,
-                                                             KvbObjectKind  kind);
+/* The reverse of kvb_backup_file_build_name(): whether the last part of @file_name is
+ * "VAULT.NAME.KIND.kvbackup" (vault and object names hold no dots), and if so its parts. */
+gboolean         kvb_backup_file_parse_name       (const char           *file_name,
+                                                   char                **vault,
+                                                   char                **name,
+                                                   KvbObjectKind        *kind);
 
 /* Writing: the raw blob bytes, byte for byte what `az … backup --file` writes.  Atomic (temporary
  * name in the same folder, fsync, rename, fsync of the folder), mode 0600.  Without @force an

@@ -647,6 +647,39 @@ test_build_name (void)
   g_assert_cmpstr (c, ==, "sample.k1.key.kvbackup");
 }
 
+/* Our names read back; anything else (az's, PowerShell's, a renamed copy) gives no name. */
+static void
+test_parse_name (void)
+{
+  g_autofree char *built = kvb_backup_file_build_name ("contoso-kv", "web-tls",
+                                                       KVB_OBJECT_KIND_CERTIFICATE);
+  g_autofree char *vault = NULL;
+  g_autofree char *name = NULL;
+  KvbObjectKind kind = KVB_OBJECT_KIND_SECRET;
+  const char * const not_ours[] = {
+    "db-password.secret", "mykeyvault-mysecret-1527029447.01191", "backup.blob",
+    "contoso-kv.db-password.secret.kvbackup.bak", "contoso-kv.db password.secret.kvbackup",
+    "contoso-kv.db.password.secret.kvbackup", "contoso-kv.db-password.blob.kvbackup",
+    "contoso-kv..secret.kvbackup", "",
+  };
+
+  g_assert_true (kvb_backup_file_parse_name (built, &vault, &name, &kind));
+  g_assert_cmpstr (vault, ==, "contoso-kv");
+  g_assert_cmpstr (name, ==, "web-tls");
+  g_assert_cmpint (kind, ==, KVB_OBJECT_KIND_CERTIFICATE);
+  g_clear_pointer (&name, g_free);
+
+  /* A path: the last part counts. */
+  g_assert_true (kvb_backup_file_parse_name ("/backups/a.b.c/contoso-kv.k1.key.kvbackup", NULL,
+                                             &name, &kind));
+  g_assert_cmpstr (name, ==, "k1");
+  g_assert_cmpint (kind, ==, KVB_OBJECT_KIND_KEY);
+
+  for (guint i = 0; i < G_N_ELEMENTS (not_ours); i++)
+    g_assert_false (kvb_backup_file_parse_name (not_ours[i], NULL, NULL, NULL));
+  g_assert_false (kvb_backup_file_parse_name (NULL, NULL, NULL, NULL));
+}
+
 /* Writing ---------------------------------------------------------------------------------- */
 
 static guint
@@ -891,6 +924,7 @@ main (int   argc,
   g_test_add_func ("/backup-file/bad/special-files", test_special_files);
   g_test_add_func ("/backup-file/bad/unreadable", test_unreadable);
   g_test_add_func ("/backup-file/name", test_build_name);
+  g_test_add_func ("/backup-file/parse-name", test_parse_name);
   g_test_add_func ("/backup-file/write/atomic-0600-no-overwrite", test_write);
   g_test_add_func ("/backup-file/write/errors", test_write_errors);
   g_test_add_func ("/backup-file/async", test_async);
