@@ -759,9 +759,12 @@ run_restore (GTask *task)
 
   KvbBackupFile *backup = kvb_restore_plan_entry_get_backup (entry);
 
-  kvb_keyvault_client_restore_async (self->client, kvb_restore_plan_entry_get_kind (entry),
-                                     kvb_backup_file_get_blob (backup),
-                                     g_task_get_cancellable (task), restore_cb, task);
+  /* With the name, the client checks it right before sending (it may have been taken since the
+   * plan was made) and decides a broken connection from facts. */
+  kvb_keyvault_client_restore_named_async (self->client, kvb_restore_plan_entry_get_kind (entry),
+                                           kvb_backup_file_get_blob (backup),
+                                           kvb_restore_plan_entry_get_name (entry),
+                                           g_task_get_cancellable (task), restore_cb, task);
 }
 
 static void
