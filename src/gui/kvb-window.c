@@ -22,6 +22,7 @@
 #endif
 #include "kvb-sign-in-settings.h"
 #include "kvb-vault-finder.h"
+#include "kvb-vault-page.h"
 #include "kvb-window.h"
 
 /* One signed-in account as the window shows it: the sample cloud, or an account of the store. */
@@ -70,18 +71,12 @@ struct _KvbWindow
   GtkWidget            *sample_button;
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar;
-  GtkWidget            *content;
+  KvbVaultPage         *vault_page;
   GtkMenuButton        *accounts_button;
   GtkListBox           *accounts_list;
   GtkStack             *sidebar_stack;
   AdwStatusPage        *sidebar_status;
   GtkListBox           *sidebar_list;
-  AdwViewSwitcherTitle *switcher_title;
-  AdwViewStack         *view_stack;
-  AdwStatusPage        *secrets_status;
-  AdwStatusPage        *keys_status;
-  AdwStatusPage        *certificates_status;
-  AdwStatusPage        *deleted_status;
 
   /* Owned references */
   GSettings            *settings;
@@ -108,38 +103,6 @@ kvb_window_add_toast (KvbWindow  *self,
   g_return_if_fail (KVB_IS_WINDOW (self));
 
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
-}
-
-/* The four object pages say honestly what they will show, and that they do not show it yet. */
-static void
-show_vault (KvbWindow  *self,
-            const char *vault_name)
-{
-  struct {
-    AdwStatusPage *page;
-    const char    *description;
-  } pages[] = {
-    { self->secrets_status, N_("Listing and backing up the secrets of a vault comes in a later version.") },
-    { self->keys_status, N_("Listing and backing up the keys of a vault comes in a later version.") },
-    { self->certificates_status, N_("Listing and backing up the certificates of a vault comes in a later version.") },
-    { self->deleted_status, N_("Listing, recovering and purging deleted objects comes in a later version.") },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
-    {
-      if (vault_name == NULL)
-        {
-          adw_status_page_set_title (pages[i].page, _("No Vault Selected"));
-          adw_status_page_set_description (pages[i].page, _("Choose a vault in the sidebar."));
-        }
-      else
-        {
-          adw_status_page_set_title (pages[i].page, vault_name);
-          adw_status_page_set_description (pages[i].page, _(pages[i].description));
-        }
-    }
-
-  adw_view_switcher_title_set_subtitle (self->switcher_title, vault_name);
 }
 
 /* Sessions */
@@ -261,7 +224,7 @@ sessions_changed (KvbWindow *self)
   if (!any)
     {
       gtk_stack_set_visible_child_name (self->main_stack, "welcome");
-      show_vault (self, NULL);
+      kvb_vault_page_set_vault (self->vault_page, NULL, NULL, NULL, NULL);
     }
   rebuild_sidebar (self);
   rebuild_accounts (self);
@@ -448,7 +411,7 @@ rebuild_sidebar (KvbWindow *self)
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list))) != NULL)
     gtk_list_box_remove (self->sidebar_list, child);
-  show_vault (self, NULL);
+  kvb_vault_page_set_vault (self->vault_page, NULL, NULL, NULL, NULL);
 
   for (guint i = 0; i < self->sessions->len; i++)
     {
@@ -531,8 +494,9 @@ rebuild_sidebar (KvbWindow *self)
               gtk_widget_add_css_class (place, "dim-label");
               gtk_box_append (GTK_BOX (vbox), place);
               gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), vbox);
-              g_object_set_data_full (G_OBJECT (row), "vault-name",
-                                      g_strdup (kvb_vault_info_get_name (vault)), g_free);
+              g_object_set_data_full (G_OBJECT (row), "vault", g_object_ref (vault), g_object_unref);
+              g_object_set_data_full (G_OBJECT (row), "session", session_ref (session),
+                                      (GDestroyNotify) session_unref);
               gtk_list_box_append (self->sidebar_list, row);
             }
         }
@@ -562,11 +526,16 @@ static void
 sidebar_row_selected_cb (KvbWindow     *self,
                          GtkListBoxRow *row)
 {
-  const char *name = row ? g_object_get_data (G_OBJECT (row), "vault-name") : NULL;
+  KvbVaultInfo *vault = row ? g_object_get_data (G_OBJECT (row), "vault") : NULL;
+  Session *session = row ? g_object_get_data (G_OBJECT (row), "session") : NULL;
 
-  show_vault (self, name);
-  if (name != NULL)
-    adw_leaflet_set_visible_child (self->leaflet, self->content);
+  if (vault == NULL)
+    {
+      kvb_vault_page_set_vault (self->vault_page, NULL, NULL, NULL, NULL);
+      return;
+    }
+  kvb_vault_page_set_vault (self->vault_page, vault, self->pipeline, session->cloud, session->credential);
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->vault_page));
 }
 
 /* Accounts menu */
@@ -1544,7 +1513,7 @@ show_page_cb (GtkWidget  *widget,
 
   if (page >= 1 && page <= (int) G_N_ELEMENTS (names) &&
       g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "vaults") == 0)
-    adw_view_stack_set_visible_child_name (self->view_stack, names[page - 1]);
+    kvb_vault_page_show_kind (self->vault_page, names[page - 1]);
 }
 
 static void
@@ -1566,6 +1535,8 @@ kvb_window_dispose (GObject *object)
   g_clear_object (&self->flow_cancellable);
   g_clear_pointer (&self->sessions, g_ptr_array_unref);
 
+  /* The list's rows go with the template: their unselection must not reach the vault page. */
+  g_signal_handlers_disconnect_by_data (self->sidebar_list, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
@@ -1597,6 +1568,7 @@ kvb_window_class_init (KvbWindowClass *klass)
   window_class->close_request = kvb_window_close_request;
 
   g_type_ensure (KVB_TYPE_CLOUD_ROW);
+  g_type_ensure (KVB_TYPE_VAULT_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/kvb-window.ui");
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, toast_overlay);
@@ -1624,19 +1596,13 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sp_certificate_clear);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sample_button);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, KvbWindow, vault_page);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, content);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, accounts_button);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, accounts_list);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar_stack);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar_status);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar_list);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, switcher_title);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, view_stack);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, secrets_status);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, keys_status);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, certificates_status);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, deleted_status);
 
   gtk_widget_class_install_action (widget_class, "win.show-vaults", NULL, show_vaults_cb);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_cb);
@@ -1706,7 +1672,7 @@ kvb_window_init (KvbWindow *self)
                            keyring_checked_cb, g_object_ref (self));
 
   sync_store_sessions (self);
-  show_vault (self, NULL);
+  kvb_vault_page_set_vault (self->vault_page, NULL, NULL, NULL, NULL);
   if (self->sessions->len > 0)
     gtk_stack_set_visible_child_name (self->main_stack, "vaults");
 }
