@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kvb-account-session.h"
 #include "kvb-account-store.h"
 #include "kvb-azure-cli-credential.h"
 #include "kvb-browser-flow.h"
@@ -20,25 +21,10 @@
 #ifdef KVB_HAVE_SAMPLE_CLOUD
 #include "kvb-sample-cloud.h"
 #endif
+#include "kvb-sidebar.h"
 #include "kvb-sign-in-settings.h"
-#include "kvb-vault-finder.h"
 #include "kvb-vault-page.h"
 #include "kvb-window.h"
-
-/* One signed-in account as the window shows it: the sample cloud, or an account of the store. */
-typedef struct
-{
-  KvbWindow      *window;         /* unowned; NULL once the session was removed */
-  KvbAccount     *account;        /* NULL for the sample cloud */
-  GObject        *sample;         /* the sample cloud (KvbSampleCloud), NULL otherwise */
-  KvbCloud       *cloud;
-  KvbCredential  *credential;
-  char           *title;
-  char           *subtitle;
-  GPtrArray      *subscriptions;  /* of KvbFoundSubscription; NULL while loading or failed */
-  char           *error;          /* why nothing could be listed, for people */
-  GCancellable   *cancellable;
-} Session;
 
 struct _KvbWindow
 {
@@ -70,20 +56,15 @@ struct _KvbWindow
   GtkWidget            *sp_certificate_clear;
   GtkWidget            *sample_button;
   AdwLeaflet           *leaflet;
-  GtkWidget            *sidebar;
+  KvbSidebar           *sidebar;
   KvbVaultPage         *vault_page;
-  GtkMenuButton        *accounts_button;
-  GtkListBox           *accounts_list;
-  GtkStack             *sidebar_stack;
-  AdwStatusPage        *sidebar_status;
-  GtkListBox           *sidebar_list;
 
   /* Owned references */
   GSettings            *settings;
   GCancellable         *cancellable;   /* cancelled when the window goes */
   KvbPipeline          *pipeline;
   KvbAccountStore      *store;
-  GPtrArray            *sessions;      /* of Session, in the order they were added */
+  gboolean              disposed;
 
   /* The sign-in flow that runs, if any */
   GCancellable         *flow_cancellable;
@@ -105,529 +86,32 @@ kvb_window_add_toast (KvbWindow  *self,
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
 }
 
-/* Sessions */
-
-static Session *
-session_new (KvbWindow *self)
-{
-  Session *session = g_rc_box_new0 (Session);
-
-  session->window = self;
-  session->cancellable = g_cancellable_new ();
-  return session;
-}
-
-static void
-session_clear (Session *session)
-{
-  g_clear_object (&session->account);
-  g_clear_object (&session->sample);
-  g_clear_object (&session->cloud);
-  g_clear_object (&session->credential);
-  g_clear_pointer (&session->title, g_free);
-  g_clear_pointer (&session->subtitle, g_free);
-  g_clear_pointer (&session->subscriptions, g_ptr_array_unref);
-  g_clear_pointer (&session->error, g_free);
-  g_clear_object (&session->cancellable);
-}
-
-static Session *
-session_ref (Session *session)
-{
-  return g_rc_box_acquire (session);
-}
-
-static void
-session_unref (Session *session)
-{
-  g_rc_box_release_full (session, (GDestroyNotify) session_clear);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Session, session_unref)
-
-/* The session leaves the window: its work stops, and late answers find session->window NULL. */
-static void
-session_detach (Session *session)
-{
-  g_cancellable_cancel (session->cancellable);
-  session->window = NULL;
-  session_unref (session);
-}
-
-static void rebuild_sidebar (KvbWindow *self);
-static void rebuild_accounts (KvbWindow *self);
-static void sign_out_clicked_cb (GtkButton *button, KvbWindow *self);
 static void sp_update (KvbWindow *self);
-static void session_retry_clicked_cb (GtkButton *button, KvbWindow *self);
-
-static char *
-describe_cloud (const char *cloud_name)
-{
-  if (cloud_name == NULL || g_ascii_strcasecmp (cloud_name, "public") == 0)
-    return g_strdup (_("Azure"));
-  if (g_ascii_strcasecmp (cloud_name, "china") == 0)
-    return g_strdup (_("Azure China"));
-  if (g_ascii_strcasecmp (cloud_name, "usgov") == 0)
-    return g_strdup (_("Azure US Government"));
-  if (g_ascii_strcasecmp (cloud_name, "sample") == 0)
-    return g_strdup (_("Sample cloud"));
-  {
-    g_autofree char *base = g_path_get_basename (cloud_name);
-    g_autofree char *display = g_filename_display_name (base);
-    /* translators: %s is the file name of a custom cloud profile */
-    return g_strdup_printf (_("Custom cloud (%s)"), display);
-  }
-}
 
 static void
-session_loaded_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
+sessions_changed_cb (KvbWindow *self)
 {
-  g_autoptr(Session) session = user_data;
-  g_autoptr(GPtrArray) subscriptions = NULL;
-  g_autoptr(GError) error = NULL;
-
-  subscriptions = kvb_vault_finder_list_finish (KVB_ARM_CLIENT (source), result, &error);
-  if (session->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  if (subscriptions == NULL)
-    {
-      g_debug ("Listing the vaults of %s failed: %s", session->title, error->message);
-      session->error = g_strdup (error->message);
-    }
-  else
-    session->subscriptions = g_steal_pointer (&subscriptions);
-
-  rebuild_sidebar (session->window);
-}
-
-static void
-session_load (Session *session)
-{
-  g_autoptr(KvbArmClient) client = NULL;
-
-  g_clear_pointer (&session->subscriptions, g_ptr_array_unref);
-  g_clear_pointer (&session->error, g_free);
-
-  client = kvb_arm_client_new (session->window->pipeline, session->cloud, session->credential);
-  kvb_vault_finder_list_async (client, session->cancellable, session_loaded_cb, session_ref (session));
-}
-
-static void
-sessions_changed (KvbWindow *self)
-{
-  gboolean any = self->sessions->len > 0;
+  gboolean any = g_list_model_get_n_items (kvb_sidebar_get_sessions (self->sidebar)) > 0;
 
   gtk_widget_set_visible (self->welcome_back_button, any);
   if (!any)
-    {
-      gtk_stack_set_visible_child_name (self->main_stack, "welcome");
-      kvb_vault_page_set_vault (self->vault_page, NULL, NULL, NULL, NULL);
-    }
-  rebuild_sidebar (self);
-  rebuild_accounts (self);
-}
-
-static Session *
-find_store_session (KvbWindow  *self,
-                    KvbAccount *account)
-{
-  for (guint i = 0; i < self->sessions->len; i++)
-    {
-      Session *session = g_ptr_array_index (self->sessions, i);
-
-      if (session->account != NULL &&
-          g_strcmp0 (kvb_account_get_id (session->account), kvb_account_get_id (account)) == 0)
-        return session;
-    }
-  return NULL;
-}
-
-/* Keeps one session per account of the store: new accounts get one (and start listing their
- * vaults), accounts that left the store lose theirs.  The sample cloud is not in the store. */
-static void
-sync_store_sessions (KvbWindow *self)
-{
-  GListModel *model = G_LIST_MODEL (self->store);
-  guint n = g_list_model_get_n_items (model);
-
-  for (guint i = self->sessions->len; i > 0; i--)
-    {
-      Session *session = g_ptr_array_index (self->sessions, i - 1);
-      gboolean found = FALSE;
-
-      if (session->account == NULL)
-        continue;
-      for (guint j = 0; j < n && !found; j++)
-        {
-          g_autoptr(KvbAccount) account = g_list_model_get_item (model, j);
-          found = g_strcmp0 (kvb_account_get_id (account), kvb_account_get_id (session->account)) == 0;
-        }
-      if (!found)
-        g_ptr_array_remove_index (self->sessions, i - 1);
-    }
-
-  for (guint j = 0; j < n; j++)
-    {
-      g_autoptr(KvbAccount) account = g_list_model_get_item (model, j);
-      g_autoptr(GError) error = NULL;
-      KvbCredential *credential;
-      Session *session;
-
-      if (find_store_session (self, account) != NULL)
-        continue;
-
-      session = session_new (self);
-      session->account = g_object_ref (account);
-      session->title = g_strdup (*kvb_account_get_username (account) != '\0'
-                                 ? kvb_account_get_username (account) : kvb_account_get_client_id (account));
-      session->subtitle = describe_cloud (kvb_account_get_cloud (account));
-      g_ptr_array_add (self->sessions, session);
-
-      session->cloud = kvb_account_store_dup_cloud (self->store, account, &error);
-      credential = session->cloud ? kvb_account_store_get_credential (self->store, account, &error) : NULL;
-      if (credential == NULL)
-        {
-          session->error = g_strdup (error->message);
-          continue;
-        }
-      kvb_pipeline_add_cloud (self->pipeline, session->cloud, NULL);
-      session->credential = g_object_ref (credential);
-      session_load (session);
-    }
-
-  sessions_changed (self);
+    gtk_stack_set_visible_child_name (self->main_stack, "welcome");
 }
 
 static void
-store_items_changed_cb (KvbWindow *self)
+vault_selected_cb (KvbWindow         *self,
+                   KvbVaultInfo      *vault,
+                   KvbAccountSession *session)
 {
-  sync_store_sessions (self);
-}
-
-/* Sidebar */
-
-static GtkWidget *
-sidebar_label (const char *text,
-               const char *css_class,
-               gboolean    wrap)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  if (wrap)
-    {
-      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-    }
-  else
-    {
-      /* The sidebar is narrow: a long account or vault name stays readable on hover. */
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-      if (text != NULL && *text != '\0')
-        gtk_widget_set_tooltip_text (label, text);
-    }
-  if (css_class != NULL)
-    gtk_widget_add_css_class (label, css_class);
-  return label;
-}
-
-/* A row that only says something: not selectable, not activatable. */
-static void
-append_note (GtkListBox *list,
-             GtkWidget  *child)
-{
-  GtkWidget *row = gtk_list_box_row_new ();
-
-  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), child);
-  gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
-  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
-  gtk_list_box_append (list, row);
-}
-
-/* A tenant of the account that would not list its subscriptions (another sign-in policy, say),
- * while the others did. */
-static GtkWidget *
-skipped_tenant_note (KvbFoundSubscription *sub)
-{
-  GtkWidget *note = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
-  const char *name = kvb_tenant_info_get_display_name (sub->tenant);
-  g_autofree char *heading = NULL;
-
-  if (name == NULL)
-    name = kvb_tenant_info_get_default_domain (sub->tenant);
-  if (name == NULL)
-    name = kvb_tenant_info_get_tenant_id (sub->tenant);
-  /* translators: %s is the name of an Azure tenant (directory) */
-  heading = g_strdup_printf (_("Tenant %s"), name);
-  gtk_box_append (GTK_BOX (note), sidebar_label (heading, "sidebar-heading", FALSE));
-  gtk_box_append (GTK_BOX (note), sidebar_label (sub->error->message, "dim-label", TRUE));
-  return note;
-}
-
-/* Why a subscription's vaults are missing, and what to do about it. */
-static GtkWidget *
-subscription_error_note (KvbFoundSubscription *sub)
-{
-  GtkWidget *note = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
-  g_autofree char *command = NULL;
-  GtkWidget *label;
-
-  if (!g_error_matches (sub->error, KVB_ERROR, KVB_ERROR_PROVIDER_NOT_REGISTERED))
-    {
-      gtk_box_append (GTK_BOX (note), sidebar_label (sub->error->message, "dim-label", TRUE));
-      return note;
-    }
-
-  /* The core's message names the subscription by id, which the heading above already does by
-   * name; here the room goes to how to register, a one-time step outside this application. */
-  gtk_box_append (GTK_BOX (note),
-                  sidebar_label (_("The resource provider Microsoft.KeyVault is not registered in "
-                                   "this subscription. Someone with the role “Contributor” can "
-                                   "register it; then reload the vaults."),
-                                 "dim-label", TRUE));
-  label = sidebar_label (_("In the Azure portal: the subscription, Resource providers, "
-                           "Microsoft.KeyVault, Register. Or with Azure CLI:"),
-                         "dim-label", TRUE);
-  gtk_widget_add_css_class (label, "caption");
-  gtk_box_append (GTK_BOX (note), label);
-
-  command = g_strdup_printf ("az provider register --namespace Microsoft.KeyVault --subscription %s",
-                             kvb_subscription_info_get_subscription_id (sub->info));
-  label = sidebar_label (command, "monospace", TRUE);
-  gtk_widget_add_css_class (label, "caption");
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_box_append (GTK_BOX (note), label);
-
-  return note;
-}
-
-static void
-rebuild_sidebar (KvbWindow *self)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list))) != NULL)
-    gtk_list_box_remove (self->sidebar_list, child);
-  kvb_vault_page_set_vault (self->vault_page, NULL, NULL, NULL, NULL);
-
-  for (guint i = 0; i < self->sessions->len; i++)
-    {
-      Session *session = g_ptr_array_index (self->sessions, i);
-      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-
-      gtk_widget_set_margin_top (box, i == 0 ? 6 : 18);
-      gtk_box_append (GTK_BOX (box), sidebar_label (session->title, "heading", FALSE));
-      gtk_box_append (GTK_BOX (box), sidebar_label (session->subtitle, "dim-label", FALSE));
-      gtk_widget_add_css_class (gtk_widget_get_last_child (box), "caption");
-      append_note (self->sidebar_list, box);
-
-      if (session->error != NULL)
-        {
-          GtkWidget *note = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-          GtkWidget *button;
-
-          gtk_box_append (GTK_BOX (note), sidebar_label (session->error, "error", TRUE));
-          /* A refused sign-in needs the person; anything else may pass. */
-          if (session->credential == NULL ||
-              (session->account != NULL && kvb_account_get_needs_sign_in (session->account)))
-            button = gtk_button_new_with_mnemonic (_("Sign In _Again"));
-          else
-            button = gtk_button_new_with_mnemonic (_("_Try Again"));
-          gtk_widget_set_halign (button, GTK_ALIGN_START);
-          g_object_set_data (G_OBJECT (button), "session", session);
-          g_signal_connect (button, "clicked", G_CALLBACK (session_retry_clicked_cb), self);
-          gtk_box_append (GTK_BOX (note), button);
-          append_note (self->sidebar_list, note);
-          continue;
-        }
-
-      if (session->subscriptions == NULL)
-        {
-          GtkWidget *busy = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-          GtkWidget *spinner = gtk_spinner_new ();
-
-          gtk_spinner_start (GTK_SPINNER (spinner));
-          gtk_box_append (GTK_BOX (busy), spinner);
-          gtk_box_append (GTK_BOX (busy), sidebar_label (_("Loading subscriptions and vaults…"), "dim-label", TRUE));
-          append_note (self->sidebar_list, busy);
-          continue;
-        }
-
-      if (session->subscriptions->len == 0)
-        append_note (self->sidebar_list,
-                     sidebar_label (_("This account sees no subscriptions."), "dim-label", TRUE));
-
-      for (guint j = 0; j < session->subscriptions->len; j++)
-        {
-          KvbFoundSubscription *sub = g_ptr_array_index (session->subscriptions, j);
-          const char *sub_name;
-
-          if (sub->info == NULL)
-            {
-              append_note (self->sidebar_list, skipped_tenant_note (sub));
-              continue;
-            }
-
-          sub_name = kvb_subscription_info_get_display_name (sub->info);
-          if (sub_name == NULL)
-            sub_name = kvb_subscription_info_get_subscription_id (sub->info);
-          append_note (self->sidebar_list, sidebar_label (sub_name, "sidebar-heading", FALSE));
-
-          if (sub->error != NULL)
-            append_note (self->sidebar_list, subscription_error_note (sub));
-          else if (sub->vaults->len == 0)
-            append_note (self->sidebar_list, sidebar_label (_("No vaults"), "dim-label", TRUE));
-
-          for (guint k = 0; sub->error == NULL && k < sub->vaults->len; k++)
-            {
-              KvbVaultInfo *vault = g_ptr_array_index (sub->vaults, k);
-              const char *location = kvb_vault_info_get_location (vault);
-              GtkWidget *row = gtk_list_box_row_new ();
-              GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-              GtkWidget *place;
-
-              gtk_box_append (GTK_BOX (vbox), sidebar_label (kvb_vault_info_get_name (vault), NULL, FALSE));
-              place = sidebar_label (location ? location : "", "caption", FALSE);
-              gtk_widget_add_css_class (place, "dim-label");
-              gtk_box_append (GTK_BOX (vbox), place);
-              gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), vbox);
-              g_object_set_data_full (G_OBJECT (row), "vault", g_object_ref (vault), g_object_unref);
-              g_object_set_data_full (G_OBJECT (row), "session", session_ref (session),
-                                      (GDestroyNotify) session_unref);
-              gtk_list_box_append (self->sidebar_list, row);
-            }
-        }
-    }
-
-  gtk_stack_set_visible_child_name (self->sidebar_stack, "list");
-}
-
-static void
-session_retry_clicked_cb (GtkButton *button,
-                          KvbWindow *self)
-{
-  Session *session = g_object_get_data (G_OBJECT (button), "session");
-
-  /* Without a credential (its cloud profile could not be read) only a new sign-in helps. */
-  if (session->credential == NULL ||
-      (session->account != NULL && kvb_account_get_needs_sign_in (session->account)))
-    {
-      gtk_stack_set_visible_child_name (self->main_stack, "welcome");
-      return;
-    }
-  session_load (session);
-  rebuild_sidebar (self);
-}
-
-static void
-sidebar_row_selected_cb (KvbWindow     *self,
-                         GtkListBoxRow *row)
-{
-  KvbVaultInfo *vault = row ? g_object_get_data (G_OBJECT (row), "vault") : NULL;
-  Session *session = row ? g_object_get_data (G_OBJECT (row), "session") : NULL;
-
   if (vault == NULL)
     {
       kvb_vault_page_set_vault (self->vault_page, NULL, NULL, NULL, NULL);
       return;
     }
-  kvb_vault_page_set_vault (self->vault_page, vault, self->pipeline, session->cloud, session->credential);
+  kvb_vault_page_set_vault (self->vault_page, vault, kvb_account_session_get_pipeline (session),
+                            kvb_account_session_get_cloud (session),
+                            kvb_account_session_get_credential (session));
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->vault_page));
-}
-
-/* Accounts menu */
-
-static void
-rebuild_accounts (KvbWindow *self)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->accounts_list))) != NULL)
-    gtk_list_box_remove (self->accounts_list, child);
-
-  for (guint i = 0; i < self->sessions->len; i++)
-    {
-      Session *session = g_ptr_array_index (self->sessions, i);
-      GtkWidget *row = adw_action_row_new ();
-      GtkWidget *button = gtk_button_new_with_label (_("Sign Out"));
-      g_autofree char *label = NULL;
-
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), session->title);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), session->subtitle);
-      gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-      /* translators: %s is an account's user name */
-      label = g_strdup_printf (_("Sign out of %s"), session->title);
-      gtk_widget_set_tooltip_text (button, label);
-      g_object_set_data (G_OBJECT (button), "session", session);
-      g_signal_connect (button, "clicked", G_CALLBACK (sign_out_clicked_cb), self);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
-      gtk_list_box_append (self->accounts_list, row);
-    }
-
-  gtk_widget_set_visible (GTK_WIDGET (self->accounts_button), self->sessions->len > 0);
-}
-
-/* The account is held until the sign-out is over: the store drops it from its list (and the
- * window its session) while the keyring items are still being removed. */
-typedef struct
-{
-  KvbWindow  *self;
-  KvbAccount *account;
-} SignOutData;
-
-static void
-signed_out_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  SignOutData *data = user_data;
-  g_autoptr(KvbWindow) self = data->self;
-  g_autoptr(KvbAccount) account = data->account;
-  g_autoptr(GError) error = NULL;
-
-  g_free (data);
-
-  if (!kvb_account_store_sign_out_finish (KVB_ACCOUNT_STORE (source), result, &error))
-    {
-      if (self->sessions != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        kvb_window_add_toast (self, error->message);
-      return;
-    }
-  if (self->sessions == NULL)
-    return;   /* the window is gone */
-  sync_store_sessions (self);
-}
-
-static void
-sign_out_clicked_cb (GtkButton *button,
-                     KvbWindow *self)
-{
-  Session *session = g_object_get_data (G_OBJECT (button), "session");
-  g_autofree char *message = NULL;
-
-  gtk_popover_popdown (gtk_menu_button_get_popover (self->accounts_button));
-
-  if (session->account != NULL)
-    {
-      SignOutData *data = g_new0 (SignOutData, 1);
-
-      data->self = g_object_ref (self);
-      data->account = g_object_ref (session->account);
-      kvb_account_store_sign_out_async (self->store, data->account, self->cancellable,
-                                        signed_out_cb, data);
-      return;
-    }
-
-  /* The sample cloud: stopping it is all there is to it. */
-  /* translators: %s is an account name */
-  message = g_strdup_printf (_("Signed out of %s"), session->title);
-  g_ptr_array_remove (self->sessions, session);
-  sessions_changed (self);
-  kvb_window_add_toast (self, message);
 }
 
 /* Sign-in flows */
@@ -659,7 +143,7 @@ scroll_to_progress_cb (gpointer user_data)
   GtkWidget *scrolled;
   graphene_point_t point;
 
-  if (self->sessions == NULL || !gtk_widget_get_visible (self->progress_box))
+  if (self->disposed || !gtk_widget_get_visible (self->progress_box))
     return G_SOURCE_REMOVE;
 
   scrolled = gtk_widget_get_ancestor (self->progress_box, GTK_TYPE_SCROLLED_WINDOW);
@@ -778,7 +262,7 @@ static void
 show_vaults_page (KvbWindow *self)
 {
   gtk_stack_set_visible_child_name (self->main_stack, "vaults");
-  adw_leaflet_set_visible_child (self->leaflet, self->sidebar);
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->sidebar));
 }
 
 static void
@@ -788,12 +272,12 @@ account_added_cb (GObject      *source,
 {
   g_autoptr(KvbWindow) self = user_data;
   g_autoptr(KvbAccount) account = NULL;
+  g_autoptr(KvbAccountSession) session = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
-  Session *session;
 
   account = kvb_account_store_add_finish (KVB_ACCOUNT_STORE (source), result, &error);
-  if (self->sessions == NULL)
+  if (self->disposed)
     return;   /* the window is gone */
   if (account == NULL)
     {
@@ -803,33 +287,11 @@ account_added_cb (GObject      *source,
     }
 
   flow_end (self);
-  sync_store_sessions (self);
-  session = find_store_session (self, account);
-  /* Signed in again to an account the window already shows: it starts afresh. */
-  if (session != NULL && session->account != account)
-    {
-      g_autoptr(GError) cred_error = NULL;
-      KvbCredential *credential;
-
-      g_set_object (&session->account, account);
-      g_clear_object (&session->credential);
-      g_clear_pointer (&session->error, g_free);
-      credential = kvb_account_store_get_credential (self->store, account, &cred_error);
-      if (credential != NULL)
-        {
-          session->credential = g_object_ref (credential);
-          g_cancellable_cancel (session->cancellable);
-          g_clear_object (&session->cancellable);
-          session->cancellable = g_cancellable_new ();
-          session_load (session);
-        }
-      else
-        session->error = g_strdup (cred_error->message);
-      rebuild_sidebar (self);
-    }
+  session = kvb_account_session_new_for_account (self->store, self->pipeline, account);
   /* translators: %s is the account's user name */
-  message = g_strdup_printf (_("Signed in as %s"), session ? session->title : kvb_account_get_username (account));
+  message = g_strdup_printf (_("Signed in as %s"), kvb_account_session_get_title (session));
   kvb_window_add_toast (self, message);
+  kvb_sidebar_add_session (self->sidebar, session);
   show_vaults_page (self);
 }
 
@@ -894,7 +356,7 @@ browser_done_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   credential = kvb_browser_flow_wait_finish (KVB_BROWSER_FLOW (source), result, &error);
-  if (self->sessions == NULL)
+  if (self->disposed)
     return;   /* the window is gone */
   if ((gpointer) source != (gpointer) self->browser_flow)
     return;   /* a flow that was replaced */
@@ -914,7 +376,7 @@ browser_opened_cb (GObject      *source,
 
   if (gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error))
     return;
-  if (self->sessions == NULL || self->browser_flow == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (self->disposed || self->browser_flow == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
   /* No browser: the flow goes on; the address is on the page to be opened elsewhere. */
@@ -981,7 +443,7 @@ device_done_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   credential = kvb_device_code_flow_wait_finish (KVB_DEVICE_CODE_FLOW (source), result, &error);
-  if (self->sessions == NULL)
+  if (self->disposed)
     return;   /* the window is gone */
   if ((gpointer) source != (gpointer) self->device_flow)
     return;
@@ -1003,7 +465,7 @@ device_started_cb (GObject      *source,
 
   gboolean ok = kvb_device_code_flow_start_finish (flow, result, &error);
 
-  if (self->sessions == NULL)
+  if (self->disposed)
     return;   /* the window is gone */
   if (!ok)
     {
@@ -1067,7 +529,7 @@ cli_account_cb (GObject      *source,
 
   g_free (data);
   account = kvb_azure_cli_credential_show_account_finish (KVB_AZURE_CLI_CREDENTIAL (source), result, &error);
-  if (self->sessions == NULL)
+  if (self->disposed)
     return;   /* the window is gone */
   if (self->flow_cancellable == NULL)
     return;
@@ -1116,7 +578,7 @@ sp_token_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   token = kvb_credential_get_token_finish (KVB_CREDENTIAL (source), result, &error);
-  if (self->sessions == NULL)
+  if (self->disposed)
     return;   /* the window is gone */
   if (self->flow_cancellable == NULL)
     return;
@@ -1301,7 +763,7 @@ code_address_opened_cb (GObject      *source,
   g_autoptr(KvbWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error) || self->sessions == NULL)
+  if (gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error) || self->disposed)
     return;
 
   /* The address and its Copy button are right above. */
@@ -1332,11 +794,11 @@ sample_started_cb (GObject      *source,
   g_autoptr(KvbWindow) self = user_data;
   KvbSampleCloud *sample = KVB_SAMPLE_CLOUD (source);
   g_autoptr(GError) error = NULL;
-  Session *session;
+  g_autoptr(KvbAccountSession) session = NULL;
 
   gboolean ok = kvb_sample_cloud_start_finish (sample, result, &error);
 
-  if (self->sessions == NULL)
+  if (self->disposed)
     return;   /* the window is gone */
   if (!ok)
     {
@@ -1347,18 +809,12 @@ sample_started_cb (GObject      *source,
   if (self->flow_cancellable == NULL || g_cancellable_is_cancelled (self->flow_cancellable))
     return;   /* cancelled: dropping the last reference stops the stand-in */
 
-  session = session_new (self);
-  session->sample = g_object_ref (G_OBJECT (sample));
-  session->cloud = g_object_ref (kvb_sample_cloud_get_cloud (sample));
-  session->credential = g_object_ref (kvb_sample_cloud_get_credential (sample));
-  session->title = g_strdup (_("Sample cloud"));
-  /* translators: %s is the client id of the sample's service principal */
-  session->subtitle = g_strdup_printf (_("Service principal %s"), kvb_sample_cloud_get_client_id (sample));
-  g_ptr_array_add (self->sessions, session);
-
+  session = kvb_account_session_new_for_sample (self->pipeline, G_OBJECT (sample),
+                                                kvb_sample_cloud_get_cloud (sample),
+                                                kvb_sample_cloud_get_credential (sample),
+                                                kvb_sample_cloud_get_client_id (sample));
   flow_end (self);
-  session_load (session);
-  sessions_changed (self);
+  kvb_sidebar_add_session (self->sidebar, session);
   show_vaults_page (self);
 }
 
@@ -1371,12 +827,18 @@ try_sample_cb (GtkWidget  *widget,
   g_autoptr(KvbSampleCloud) sample = NULL;
   GCancellable *cancellable;
 
-  for (guint i = 0; i < self->sessions->len; i++)
-    if (((Session *) g_ptr_array_index (self->sessions, i))->sample != NULL)
-      {
-        show_vaults_page (self);
-        return;
-      }
+  GListModel *sessions = kvb_sidebar_get_sessions (self->sidebar);
+
+  for (guint i = 0; i < g_list_model_get_n_items (sessions); i++)
+    {
+      g_autoptr(KvbAccountSession) session = g_list_model_get_item (sessions, i);
+
+      if (kvb_account_session_is_sample (session))
+        {
+          show_vaults_page (self);
+          return;
+        }
+    }
 
   cancellable = flow_begin (self, _("Starting the sample cloud…"));
   sample = kvb_sample_cloud_new (self->pipeline);
@@ -1404,21 +866,7 @@ reload_vaults_cb (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *parameter)
 {
-  KvbWindow *self = KVB_WINDOW (widget);
-
-  for (guint i = 0; i < self->sessions->len; i++)
-    {
-      Session *session = g_ptr_array_index (self->sessions, i);
-
-      if (session->credential == NULL)
-        continue;
-      /* A listing still under way gives way to the new one. */
-      g_cancellable_cancel (session->cancellable);
-      g_clear_object (&session->cancellable);
-      session->cancellable = g_cancellable_new ();
-      session_load (session);
-    }
-  rebuild_sidebar (self);
+  kvb_sidebar_reload (KVB_WINDOW (widget)->sidebar);
 }
 
 static void
@@ -1428,7 +876,6 @@ add_account_cb (GtkWidget  *widget,
 {
   KvbWindow *self = KVB_WINDOW (widget);
 
-  gtk_popover_popdown (gtk_menu_button_get_popover (self->accounts_button));
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
 }
 
@@ -1450,7 +897,7 @@ keyring_checked_cb (GObject      *source,
 
   if (kvb_keyring_check_finish (KVB_KEYRING (source), result, &error))
     return;
-  if (self->sessions == NULL)
+  if (self->disposed)
     return;   /* the window is gone */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -1499,7 +946,7 @@ show_sidebar_cb (GtkWidget  *widget,
 {
   KvbWindow *self = KVB_WINDOW (widget);
 
-  adw_leaflet_set_visible_child (self->leaflet, self->sidebar);
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->sidebar));
 }
 
 static void
@@ -1521,6 +968,7 @@ kvb_window_dispose (GObject *object)
 {
   KvbWindow *self = (KvbWindow *)object;
 
+  self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
   if (self->flow_cancellable != NULL)
     g_cancellable_cancel (self->flow_cancellable);
@@ -1533,10 +981,12 @@ kvb_window_dispose (GObject *object)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->certificate_chooser));
   g_clear_object (&self->certificate_chooser);
   g_clear_object (&self->flow_cancellable);
-  g_clear_pointer (&self->sessions, g_ptr_array_unref);
-
-  /* The list's rows go with the template: their unselection must not reach the vault page. */
-  g_signal_handlers_disconnect_by_data (self->sidebar_list, self);
+  /* The sidebar goes with the template: what it says on its way out is nobody's business. */
+  if (self->sidebar != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->sidebar, self);
+      g_signal_handlers_disconnect_by_data (kvb_sidebar_get_sessions (self->sidebar), self);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
@@ -1568,6 +1018,7 @@ kvb_window_class_init (KvbWindowClass *klass)
   window_class->close_request = kvb_window_close_request;
 
   g_type_ensure (KVB_TYPE_CLOUD_ROW);
+  g_type_ensure (KVB_TYPE_SIDEBAR);
   g_type_ensure (KVB_TYPE_VAULT_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/kvb-window.ui");
@@ -1598,11 +1049,6 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, vault_page);
   gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, accounts_button);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, accounts_list);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar_stack);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar_status);
-  gtk_widget_class_bind_template_child (widget_class, KvbWindow, sidebar_list);
 
   gtk_widget_class_install_action (widget_class, "win.show-vaults", NULL, show_vaults_cb);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_cb);
@@ -1647,15 +1093,14 @@ kvb_window_init (KvbWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
-  self->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) session_detach);
   self->pipeline = kvb_pipeline_new ();
   self->store = kvb_account_store_new (self->pipeline, self->settings, kvb_keyring_new ());
-  g_signal_connect_object (self->store, "items-changed", G_CALLBACK (store_items_changed_cb), self,
-                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store, "notify::keyring-available", G_CALLBACK (update_keyring_bar), self,
                            G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->sidebar_list, "row-selected", G_CALLBACK (sidebar_row_selected_cb), self,
+  g_signal_connect_object (self->sidebar, "vault-selected", G_CALLBACK (vault_selected_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (kvb_sidebar_get_sessions (self->sidebar), "items-changed",
+                           G_CALLBACK (sessions_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->cloud_row, "error", G_CALLBACK (kvb_window_add_toast), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sp_tenant_row, "changed", G_CALLBACK (sp_update), self, G_CONNECT_SWAPPED);
@@ -1671,9 +1116,9 @@ kvb_window_init (KvbWindow *self)
   kvb_keyring_check_async (kvb_account_store_get_keyring (self->store), self->cancellable,
                            keyring_checked_cb, g_object_ref (self));
 
-  sync_store_sessions (self);
-  kvb_vault_page_set_vault (self->vault_page, NULL, NULL, NULL, NULL);
-  if (self->sessions->len > 0)
+  kvb_sidebar_set_account_store (self->sidebar, self->pipeline, self->store);
+  sessions_changed_cb (self);
+  if (g_list_model_get_n_items (kvb_sidebar_get_sessions (self->sidebar)) > 0)
     gtk_stack_set_visible_child_name (self->main_stack, "vaults");
 }
 
