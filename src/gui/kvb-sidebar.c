@@ -550,6 +550,8 @@ rebuild_accounts (KvbSidebar *self)
       /* translators: %s is an account's user name */
       label = g_strdup_printf (_("Sign out of %s"), kvb_account_session_get_title (session));
       gtk_widget_set_tooltip_text (button, label);
+      /* The name stays "Sign Out" as on screen; which account it is for is told besides. */
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, label, -1);
       g_object_set_data_full (G_OBJECT (button), "session", g_object_ref (session), g_object_unref);
       g_signal_connect (button, "clicked", G_CALLBACK (sign_out_clicked_cb), self);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
