@@ -11,6 +11,7 @@
 
 #include "kvb-cloud-row.h"
 #include "kvb-preferences-window.h"
+#include "kvb-vault-page.h"
 #include "kvb-window.h"
 
 static void
@@ -227,6 +228,54 @@ test_cloud_row (void)
   g_assert_finalize_object (row);
 }
 
+static void
+assert_vault_pages (KvbVaultPage *page,
+                    const char   *title)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (find_by_name (GTK_WIDGET (page), ADW_TYPE_VIEW_STACK, NULL));
+  const char *names[] = { "secrets", "keys", "certificates", "deleted" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GtkWidget *child = adw_view_stack_get_child_by_name (stack, names[i]);
+
+      g_assert_true (ADW_IS_STATUS_PAGE (child));
+      g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (child)), ==, title);
+    }
+}
+
+/* The vault page shows the vault it is given, with a Key Vault client for it, and forgets both
+ * when given none. */
+static void
+test_vault_page (void)
+{
+  g_autoptr(JsonNode) node = json_from_string ("{\"name\": \"contoso-prod\", \"location\": \"westeurope\", "
+                                               "\"id\": \"/subscriptions/0000/resourceGroups/rg/providers/"
+                                               "Microsoft.KeyVault/vaults/contoso-prod\", \"properties\": "
+                                               "{\"vaultUri\": \"https://contoso-prod.vault.azure.net/\"}}", NULL);
+  g_autoptr(KvbVaultInfo) vault = kvb_vault_info_new_from_json (json_node_get_object (node));
+  g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+  g_autoptr(KvbCloud) cloud = kvb_cloud_new_public ();
+  KvbVaultPage *page = g_object_ref_sink (g_object_new (KVB_TYPE_VAULT_PAGE, NULL));
+
+  assert_vault_pages (page, "No Vault Selected");
+  g_assert_null (kvb_vault_page_get_client (page));
+
+  kvb_vault_page_set_vault (page, vault, pipeline, cloud, NULL);
+  assert_vault_pages (page, "contoso-prod");
+  g_assert_true (kvb_vault_page_get_vault (page) == vault);
+  g_assert_nonnull (kvb_vault_page_get_client (page));
+  g_assert_cmpstr (kvb_keyvault_client_get_vault_url (kvb_vault_page_get_client (page)), ==,
+                   "https://contoso-prod.vault.azure.net/");
+
+  kvb_vault_page_set_vault (page, NULL, NULL, NULL, NULL);
+  assert_vault_pages (page, "No Vault Selected");
+  g_assert_null (kvb_vault_page_get_vault (page));
+  g_assert_null (kvb_vault_page_get_client (page));
+
+  g_assert_finalize_object (page);
+}
+
 /* The preferences write the client id and tenant when applied, and an empty tenant goes back
  * to the default. */
 static void
@@ -301,6 +350,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/size-kept", test_window_size_kept);
   g_test_add_func ("/gui/cloud-row", test_cloud_row);
   g_test_add_func ("/gui/preferences", test_preferences);
+  g_test_add_func ("/gui/vault-page", test_vault_page);
 
   return g_test_run ();
 }
