@@ -526,39 +526,35 @@ sign_out_clicked_cb (GtkButton  *button,
   toast (self, message);
 }
 
-static void
-rebuild_accounts (KvbSidebar *self)
+static GtkWidget *
+create_account_row (gpointer item,
+                    gpointer user_data)
 {
-  GListModel *sessions = G_LIST_MODEL (self->sessions);
-  guint n = g_list_model_get_n_items (sessions);
-  GtkWidget *child;
+  KvbAccountSession *session = item;
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *button = gtk_button_new_with_label (_("Sign Out"));
+  g_autofree char *label = NULL;
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->accounts_list))) != NULL)
-    gtk_list_box_remove (self->accounts_list, child);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), kvb_account_session_get_title (session));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), kvb_account_session_get_subtitle (session));
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  /* translators: %s is an account's user name */
+  label = g_strdup_printf (_("Sign out of %s"), kvb_account_session_get_title (session));
+  gtk_widget_set_tooltip_text (button, label);
+  /* The name stays "Sign Out" as on screen; which account it is for is told besides. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, label, -1);
+  g_object_set_data_full (G_OBJECT (button), "session", g_object_ref (session), g_object_unref);
+  g_signal_connect (button, "clicked", G_CALLBACK (sign_out_clicked_cb), user_data);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  return row;
+}
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(KvbAccountSession) session = g_list_model_get_item (sessions, i);
-      GtkWidget *row = adw_action_row_new ();
-      GtkWidget *button = gtk_button_new_with_label (_("Sign Out"));
-      g_autofree char *label = NULL;
-
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), kvb_account_session_get_title (session));
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), kvb_account_session_get_subtitle (session));
-      gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-      /* translators: %s is an account's user name */
-      label = g_strdup_printf (_("Sign out of %s"), kvb_account_session_get_title (session));
-      gtk_widget_set_tooltip_text (button, label);
-      /* The name stays "Sign Out" as on screen; which account it is for is told besides. */
-      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, label, -1);
-      g_object_set_data_full (G_OBJECT (button), "session", g_object_ref (session), g_object_unref);
-      g_signal_connect (button, "clicked", G_CALLBACK (sign_out_clicked_cb), self);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
-      gtk_list_box_append (self->accounts_list, row);
-    }
-
-  gtk_widget_set_visible (GTK_WIDGET (self->accounts_button), n > 0);
+static void
+update_accounts_button (KvbSidebar *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->accounts_button),
+                          g_list_model_get_n_items (G_LIST_MODEL (self->sessions)) > 0);
 }
 
 static void
@@ -702,8 +698,9 @@ kvb_sidebar_init (KvbSidebar *self)
   self->cancellable = g_cancellable_new ();
   g_signal_connect_object (self->sidebar_list, "row-selected", G_CALLBACK (row_selected_cb), self,
                            G_CONNECT_SWAPPED);
-  /* The account menu changes with the set of accounts, not with their listings. */
-  g_signal_connect_object (self->sessions, "items-changed", G_CALLBACK (rebuild_accounts), self,
+  /* The account menu follows the set of accounts, not their listings. */
+  gtk_list_box_bind_model (self->accounts_list, G_LIST_MODEL (self->sessions), create_account_row, self, NULL);
+  g_signal_connect_object (self->sessions, "items-changed", G_CALLBACK (update_accounts_button), self,
                            G_CONNECT_SWAPPED);
-  rebuild_accounts (self);
+  update_accounts_button (self);
 }
