@@ -121,6 +121,39 @@ test_window_pages (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+folded_at (int width)
+{
+  KvbWindow *window = kvb_window_new (NULL);
+  AdwLeaflet *leaflet;
+  gboolean folded;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), width, 600);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_mapped (GTK_WIDGET (window)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-vaults", NULL));
+  spin (100);
+
+  leaflet = ADW_LEAFLET (find_by_name (GTK_WIDGET (window), ADW_TYPE_LEAFLET, NULL));
+  g_assert_nonnull (leaflet);
+  folded = adw_leaflet_get_folded (leaflet);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  return folded;
+}
+
+/* From 800 pixels wide the sidebar and the vault sit side by side; a narrower window shows one
+ * of them at a time. */
+static void
+test_window_narrow (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+  g_settings_set_boolean (settings, "window-maximized", FALSE);
+  g_assert_false (folded_at (800));
+  g_assert_true (folded_at (560));
+}
+
 /* Without a Secret Service the window says, and keeps saying, that sign-in lasts for this
  * session only.  Run with a session bus address that leads nowhere. */
 static void
@@ -348,6 +381,7 @@ main (int   argc,
   g_test_add_func ("/gui/window/welcome", test_window_welcome);
   g_test_add_func ("/gui/window/pages", test_window_pages);
   g_test_add_func ("/gui/window/size-kept", test_window_size_kept);
+  g_test_add_func ("/gui/window/narrow", test_window_narrow);
   g_test_add_func ("/gui/cloud-row", test_cloud_row);
   g_test_add_func ("/gui/preferences", test_preferences);
   g_test_add_func ("/gui/vault-page", test_vault_page);
