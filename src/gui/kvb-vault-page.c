@@ -58,6 +58,10 @@ update_pages (KvbVaultPage *self)
     { self->deleted_status, N_("Listing, recovering and purging deleted objects comes in a later version.") },
   };
 
+  /* Torn down: gtk_widget_dispose_template() has let go of the pages. */
+  if (self->switcher_title == NULL)
+    return;
+
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
     {
       if (vault_name == NULL)
