@@ -122,24 +122,14 @@ test_window_pages (void)
 }
 
 static gboolean
-folded_at (int width)
+wait_folded (AdwLeaflet *leaflet,
+             gboolean    folded)
 {
-  KvbWindow *window = kvb_window_new (NULL);
-  AdwLeaflet *leaflet;
-  gboolean folded;
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
 
-  gtk_window_set_default_size (GTK_WINDOW (window), width, 600);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_mapped (GTK_WIDGET (window)));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-vaults", NULL));
-  spin (100);
-
-  leaflet = ADW_LEAFLET (find_by_name (GTK_WIDGET (window), ADW_TYPE_LEAFLET, NULL));
-  g_assert_nonnull (leaflet);
-  folded = adw_leaflet_get_folded (leaflet);
-
-  gtk_window_destroy (GTK_WINDOW (window));
-  return folded;
+  while (adw_leaflet_get_folded (leaflet) != folded && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  return adw_leaflet_get_folded (leaflet) == folded;
 }
 
 /* From 800 pixels wide the sidebar and the vault sit side by side; a narrower window shows one
@@ -148,10 +138,24 @@ static void
 test_window_narrow (void)
 {
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  KvbWindow *window;
+  AdwLeaflet *leaflet;
 
   g_settings_set_boolean (settings, "window-maximized", FALSE);
-  g_assert_false (folded_at (800));
-  g_assert_true (folded_at (560));
+  window = kvb_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 600);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_mapped (GTK_WIDGET (window)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-vaults", NULL));
+
+  leaflet = ADW_LEAFLET (find_by_name (GTK_WIDGET (window), ADW_TYPE_LEAFLET, NULL));
+  g_assert_nonnull (leaflet);
+  g_assert_true (wait_folded (leaflet, FALSE));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 560, 600);
+  g_assert_true (wait_folded (leaflet, TRUE));
+
+  gtk_window_destroy (GTK_WINDOW (window));
 }
 
 /* Without a Secret Service the window says, and keeps saying, that sign-in lasts for this
