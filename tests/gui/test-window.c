@@ -11,6 +11,7 @@
 
 #include "kvb-cloud-row.h"
 #include "kvb-preferences-window.h"
+#include "kvb-vault-page.h"
 #include "kvb-window.h"
 
 static void
@@ -116,6 +117,43 @@ test_window_pages (void)
       g_assert_true (ADW_IS_STATUS_PAGE (page));
       g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (page)), ==, "No Vault Selected");
     }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+wait_folded (AdwLeaflet *leaflet,
+             gboolean    folded)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (adw_leaflet_get_folded (leaflet) != folded && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  return adw_leaflet_get_folded (leaflet) == folded;
+}
+
+/* From 800 pixels wide the sidebar and the vault sit side by side; a narrower window shows one
+ * of them at a time. */
+static void
+test_window_narrow (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  KvbWindow *window;
+  AdwLeaflet *leaflet;
+
+  g_settings_set_boolean (settings, "window-maximized", FALSE);
+  window = kvb_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 600);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_mapped (GTK_WIDGET (window)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-vaults", NULL));
+
+  leaflet = ADW_LEAFLET (find_by_name (GTK_WIDGET (window), ADW_TYPE_LEAFLET, NULL));
+  g_assert_nonnull (leaflet);
+  g_assert_true (wait_folded (leaflet, FALSE));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 560, 600);
+  g_assert_true (wait_folded (leaflet, TRUE));
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -227,6 +265,54 @@ test_cloud_row (void)
   g_assert_finalize_object (row);
 }
 
+static void
+assert_vault_pages (KvbVaultPage *page,
+                    const char   *title)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (find_by_name (GTK_WIDGET (page), ADW_TYPE_VIEW_STACK, NULL));
+  const char *names[] = { "secrets", "keys", "certificates", "deleted" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GtkWidget *child = adw_view_stack_get_child_by_name (stack, names[i]);
+
+      g_assert_true (ADW_IS_STATUS_PAGE (child));
+      g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (child)), ==, title);
+    }
+}
+
+/* The vault page shows the vault it is given, with a Key Vault client for it, and forgets both
+ * when given none. */
+static void
+test_vault_page (void)
+{
+  g_autoptr(JsonNode) node = json_from_string ("{\"name\": \"contoso-prod\", \"location\": \"westeurope\", "
+                                               "\"id\": \"/subscriptions/0000/resourceGroups/rg/providers/"
+                                               "Microsoft.KeyVault/vaults/contoso-prod\", \"properties\": "
+                                               "{\"vaultUri\": \"https://contoso-prod.vault.azure.net/\"}}", NULL);
+  g_autoptr(KvbVaultInfo) vault = kvb_vault_info_new_from_json (json_node_get_object (node));
+  g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+  g_autoptr(KvbCloud) cloud = kvb_cloud_new_public ();
+  KvbVaultPage *page = g_object_ref_sink (g_object_new (KVB_TYPE_VAULT_PAGE, NULL));
+
+  assert_vault_pages (page, "No Vault Selected");
+  g_assert_null (kvb_vault_page_get_client (page));
+
+  kvb_vault_page_set_vault (page, vault, pipeline, cloud, NULL);
+  assert_vault_pages (page, "contoso-prod");
+  g_assert_true (kvb_vault_page_get_vault (page) == vault);
+  g_assert_nonnull (kvb_vault_page_get_client (page));
+  g_assert_cmpstr (kvb_keyvault_client_get_vault_url (kvb_vault_page_get_client (page)), ==,
+                   "https://contoso-prod.vault.azure.net/");
+
+  kvb_vault_page_set_vault (page, NULL, NULL, NULL, NULL);
+  assert_vault_pages (page, "No Vault Selected");
+  g_assert_null (kvb_vault_page_get_vault (page));
+  g_assert_null (kvb_vault_page_get_client (page));
+
+  g_assert_finalize_object (page);
+}
+
 /* The preferences write the client id and tenant when applied, and an empty tenant goes back
  * to the default. */
 static void
@@ -299,8 +385,10 @@ main (int   argc,
   g_test_add_func ("/gui/window/welcome", test_window_welcome);
   g_test_add_func ("/gui/window/pages", test_window_pages);
   g_test_add_func ("/gui/window/size-kept", test_window_size_kept);
+  g_test_add_func ("/gui/window/narrow", test_window_narrow);
   g_test_add_func ("/gui/cloud-row", test_cloud_row);
   g_test_add_func ("/gui/preferences", test_preferences);
+  g_test_add_func ("/gui/vault-page", test_vault_page);
 
   return g_test_run ();
 }

@@ -1,0 +1,35 @@
+/* kvb-vault-page.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+#include "kvb-cloud.h"
+#include "kvb-credential.h"
+#include "kvb-keyvault-client.h"
+#include "kvb-pipeline.h"
+#include "kvb-vault-info.h"
+
+G_BEGIN_DECLS
+
+#define KVB_TYPE_VAULT_PAGE (kvb_vault_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (KvbVaultPage, kvb_vault_page, KVB, VAULT_PAGE, AdwBin)
+
+/* Shows @vault (or, with %NULL, that none is chosen); @pipeline, @cloud and @credential are what
+ * talks to it, as the sidebar's session for its account has them. */
+void               kvb_vault_page_set_vault       (KvbVaultPage  *self,
+                                                   KvbVaultInfo  *vault,
+                                                   KvbPipeline   *pipeline,
+                                                   KvbCloud      *cloud,
+                                                   KvbCredential *credential);
+KvbVaultInfo      *kvb_vault_page_get_vault       (KvbVaultPage  *self);
+KvbKeyVaultClient *kvb_vault_page_get_client      (KvbVaultPage  *self);
+/* "secrets", "keys", "certificates" or "deleted". */
+void               kvb_vault_page_show_kind       (KvbVaultPage  *self,
+                                                   const char    *name);
+
+G_END_DECLS
