@@ -13,6 +13,8 @@ PKGS=(
   # headless session: display, private bus, keyring, accessibility bus
   xvfb xauth dbus gnome-keyring libsecret-tools at-spi2-core
   python3-pyatspi python3-dogtail python3-gi
+  # real pointer input for drag and drop (XTEST), as a person drags a file onto the window
+  xdotool
   fonts-dejavu-core adwaita-icon-theme gsettings-desktop-schemas librsvg2-common shared-mime-info
   # Microsoft's own clients, used to check the local Azure stand-in
   python3-azure azure-cli

@@ -757,6 +757,32 @@ kvb_keyvault_client_list_versions_finish (KvbKeyVaultClient  *self,
 /* ---- calls that answer one object ---- */
 
 static void
+deleted_after_drop_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KvbKeyVaultClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  KvbObjectInfo *info;
+
+  info = kvb_keyvault_client_get_deleted_finish (self, result, &error);
+  if (info != NULL)
+    {
+      g_task_return_pointer (task, info, g_object_unref);
+      return;
+    }
+
+  /* Not shown as deleted (yet, or purged, or no soft delete): it is gone all the same. */
+  g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_OUTCOME_UNKNOWN,
+                           _("The connection to vault “%s” broke while the %s “%s” was being "
+                             "deleted, and now it is not there. It was probably deleted; check "
+                             "the deleted objects of the vault."),
+                           self->vault_name, kind_noun (call->kind), call->name);
+}
+
+static void
 object_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
@@ -768,9 +794,21 @@ object_cb (GObject      *source,
   g_autoptr(JsonNode) node = NULL;
   JsonObject *obj;
   KvbObjectInfo *info;
+  guint status = 0;
   gboolean ok;
 
-  node = finish (self, task, result, NULL, &ok, &error);
+  node = finish (self, task, result, &status, &ok, &error);
+  if (!ok && status == 404 && call->op == OP_DELETE && call->ambiguous && call->name != NULL)
+    {
+      /* The connection broke after the vault deleted it, and libsoup's own re-send found it
+       * gone: the deleted object, if the vault shows it, is the answer. */
+      g_debug ("Delete of %s: gone after an interrupted attempt; asking for the deleted object",
+               call->name);
+      kvb_keyvault_client_get_deleted_async (self, call->kind, call->name,
+                                             g_task_get_cancellable (task), deleted_after_drop_cb,
+                                             g_object_ref (task));
+      return;
+    }
   if (!ok)
     {
       g_task_return_error (task, g_steal_pointer (&error));

@@ -739,6 +739,8 @@ send_cb (GObject      *source,
 
   answer = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   finish_attempt (r);
+  if (!r->probing && g_object_get_data (G_OBJECT (r->msg), "kvb-restarted") != NULL)
+    r->ambiguous = TRUE;
   if (r->cancelled_id != 0)
     {
       g_cancellable_disconnect (g_task_get_cancellable (task), r->cancelled_id);
@@ -889,6 +891,9 @@ message_restarted_cb (SoupMessage *msg,
   g_debug ("%s %s: restarted by libsoup", soup_message_get_method (msg),
            g_uri_get_path (soup_message_get_uri (msg)));
   soup_message_add_flags (msg, SOUP_MESSAGE_NEW_CONNECTION);
+  /* The closed connection may have carried the request out first (a DELETE that purged, then
+   * lost its answer): the caller must know that the answer it gets may be the second one's. */
+  g_object_set_data (G_OBJECT (msg), "kvb-restarted", GINT_TO_POINTER (TRUE));
   if (body != NULL)
     soup_message_set_request_body_from_bytes (msg, "application/json", body);
 }

@@ -118,8 +118,9 @@ void         kvb_pipeline_send_with_tenant_async (KvbPipeline     *self,
 /**
  * kvb_pipeline_send_finish:
  * @status: (out): the HTTP status of the last answer
- * @ambiguous: (out) (optional): with %KVB_REQUEST_RETRY_AMBIGUOUS, set when an earlier attempt
- *   may have been carried out by the service (dropped connection or 5xx before the retry)
+ * @ambiguous: (out) (optional): set when an earlier attempt may have been carried out by the
+ *   service: with %KVB_REQUEST_RETRY_AMBIGUOUS a dropped connection or 5xx before our retry, and
+ *   for any request libsoup's own re-send of it after a kept-alive connection was found closed
  *
  * Returns: (transfer full) (nullable): the parsed JSON body of the answer, %NULL when it had
  *   none or it was not JSON (no error in that case).

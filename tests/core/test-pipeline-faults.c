@@ -121,7 +121,7 @@ delete_for_sure (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(KvbObjectInfo) deleted = NULL;
 
-  for (guint attempt = 0; attempt < 10 && deleted == NULL; attempt++)
+  for (guint attempt = 0; attempt < 40 && deleted == NULL; attempt++)
     {
       g_clear_error (&error);
       deleted = kvb_test_delete (f->client, kind, name, &error);
