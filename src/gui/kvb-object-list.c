@@ -870,7 +870,7 @@ kvb_object_list_set_listing (KvbObjectList    *self,
       g_signal_connect_swapped (listing, "items-changed", G_CALLBACK (listing_changed_cb), self);
     }
 
-  gtk_filter_list_model_set_model (self->filter_model, G_LIST_MODEL (listing));
+  gtk_sort_list_model_set_model (self->sort_model, G_LIST_MODEL (listing));
   configure_columns (self);
   update_actions (self);
   update_state (self);

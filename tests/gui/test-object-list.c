@@ -146,13 +146,28 @@ static gboolean
 filter_done (gpointer data)
 {
   KvbObjectList *list = data;
-  GtkFilterListModel *filter_model;
-  GtkSortListModel *sort_model;
+  GListModel *model = gtk_multi_selection_get_model (
+      GTK_MULTI_SELECTION (kvb_object_list_get_selection_model (list)));
 
-  sort_model = GTK_SORT_LIST_MODEL (gtk_multi_selection_get_model (
-      GTK_MULTI_SELECTION (kvb_object_list_get_selection_model (list))));
-  filter_model = GTK_FILTER_LIST_MODEL (gtk_sort_list_model_get_model (sort_model));
-  return gtk_filter_list_model_get_pending (filter_model) == 0;
+  /* Whatever the order of the pipeline, no filter or sort model has work left. */
+  while (model != NULL && !KVB_IS_OBJECT_LISTING (model))
+    {
+      if (GTK_IS_FILTER_LIST_MODEL (model))
+        {
+          if (gtk_filter_list_model_get_pending (GTK_FILTER_LIST_MODEL (model)) > 0)
+            return FALSE;
+          model = gtk_filter_list_model_get_model (GTK_FILTER_LIST_MODEL (model));
+        }
+      else if (GTK_IS_SORT_LIST_MODEL (model))
+        {
+          if (gtk_sort_list_model_get_pending (GTK_SORT_LIST_MODEL (model)) > 0)
+            return FALSE;
+          model = gtk_sort_list_model_get_model (GTK_SORT_LIST_MODEL (model));
+        }
+      else
+        break;
+    }
+  return TRUE;
 }
 
 static char *
