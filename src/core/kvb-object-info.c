@@ -11,6 +11,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "kvb-base64url.h"
 #include "kvb-error.h"
 #include "kvb-object-info.h"
 
@@ -35,6 +36,7 @@ struct _KvbObjectInfo
   char *recovery_id;
   gint64 deleted_date;
   gint64 scheduled_purge_date;
+  char *thumbprint;
 };
 
 G_DEFINE_FINAL_TYPE (KvbObjectInfo, kvb_object_info, G_TYPE_OBJECT)
@@ -57,6 +59,7 @@ enum {
   PROP_RECOVERY_ID,
   PROP_DELETED_DATE,
   PROP_SCHEDULED_PURGE_DATE,
+  PROP_THUMBPRINT,
   N_PROPS
 };
 
@@ -74,6 +77,7 @@ kvb_object_info_finalize (GObject *object)
   g_clear_pointer (&self->tags, g_hash_table_unref);
   g_clear_pointer (&self->recovery_level, g_free);
   g_clear_pointer (&self->recovery_id, g_free);
+  g_clear_pointer (&self->thumbprint, g_free);
 
   G_OBJECT_CLASS (kvb_object_info_parent_class)->finalize (object);
 }
@@ -104,6 +108,7 @@ kvb_object_info_get_property (GObject    *object,
     case PROP_RECOVERY_ID: g_value_set_string (value, self->recovery_id); break;
     case PROP_DELETED_DATE: g_value_set_int64 (value, self->deleted_date); break;
     case PROP_SCHEDULED_PURGE_DATE: g_value_set_int64 (value, self->scheduled_purge_date); break;
+    case PROP_THUMBPRINT: g_value_set_string (value, self->thumbprint); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -153,6 +158,7 @@ kvb_object_info_class_init (KvbObjectInfoClass *klass)
   properties[PROP_RECOVERY_ID] = string_prop ("recovery-id");
   properties[PROP_DELETED_DATE] = date_prop ("deleted-date");
   properties[PROP_SCHEDULED_PURGE_DATE] = date_prop ("scheduled-purge-date");
+  properties[PROP_THUMBPRINT] = string_prop ("thumbprint");
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -229,6 +235,27 @@ parse_id (const char  *id,
   return *name != NULL;
 }
 
+/* The portal shows a certificate's SHA-1 thumbprint in upper-case hex; Key Vault sends it as
+ * base64url ("x5t"). */
+static char *
+thumbprint_from_x5t (const char *x5t)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  const guchar *data;
+  gsize len;
+  GString *hex;
+
+  if (x5t == NULL || (bytes = kvb_base64url_decode (x5t, strlen (x5t))) == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  if (len == 0)
+    return NULL;
+  hex = g_string_sized_new (len * 2);
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (hex, "%02X", data[i]);
+  return g_string_free (hex, FALSE);
+}
+
 KvbObjectInfo *
 kvb_object_info_new_from_json (KvbObjectKind   kind,
                                JsonObject     *item,
@@ -291,6 +318,7 @@ kvb_object_info_new_from_json (KvbObjectKind   kind,
         }
     }
 
+  self->thumbprint = thumbprint_from_x5t (member_string (item, "x5t"));
   self->recovery_id = g_strdup (member_string (item, "recoveryId"));
   self->deleted_date = member_time (item, "deletedDate");
   self->scheduled_purge_date = member_time (item, "scheduledPurgeDate");
@@ -416,4 +444,11 @@ kvb_object_info_get_scheduled_purge_date (KvbObjectInfo *self)
 {
   g_return_val_if_fail (KVB_IS_OBJECT_INFO (self), 0);
   return self->scheduled_purge_date;
+}
+
+const char *
+kvb_object_info_get_thumbprint (KvbObjectInfo *self)
+{
+  g_return_val_if_fail (KVB_IS_OBJECT_INFO (self), NULL);
+  return self->thumbprint;
 }

@@ -45,4 +45,7 @@ const char    *kvb_object_info_get_recovery_id      (KvbObjectInfo *self);
 gint64         kvb_object_info_get_deleted_date     (KvbObjectInfo *self);
 gint64         kvb_object_info_get_scheduled_purge_date (KvbObjectInfo *self);
 
+/* Certificates only: the SHA-1 thumbprint in upper-case hex, as the portal shows it, or %NULL. */
+const char    *kvb_object_info_get_thumbprint       (KvbObjectInfo *self);
+
 G_END_DECLS
