@@ -276,6 +276,7 @@ save_response_cb (GtkNativeDialog *chooser,
   KvbDownloadBackup *self = user_data;
   g_autoptr(GTask) task = g_steal_pointer (&self->dialog_task);
   g_autoptr(GFile) file = NULL;
+  GCancellable *cancellable;
 
   if (response == GTK_RESPONSE_ACCEPT)
     file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
@@ -292,9 +293,9 @@ save_response_cb (GtkNativeDialog *chooser,
   self->folder = g_file_get_parent (file);
 
   /* The dialog has already asked before replacing a file. */
-  kvb_backup_job_backup_one_async (self->client, self->kind, self->name, file, TRUE,
-                                   g_task_get_cancellable (task), one_done_cb,
-                                   g_steal_pointer (&task));
+  cancellable = g_task_get_cancellable (task);
+  kvb_backup_job_backup_one_async (self->client, self->kind, self->name, file, TRUE, cancellable,
+                                   one_done_cb, g_steal_pointer (&task));
 }
 
 static void

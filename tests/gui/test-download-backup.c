@@ -118,11 +118,18 @@ toplevel_found (gpointer data)
   return FALSE;
 }
 
+static gboolean
+no_toplevel (gpointer data)
+{
+  return !toplevel_found (data);
+}
+
 static GtkWindow *
 wait_toplevel (GType type)
 {
   GListModel *toplevels = gtk_window_get_toplevels ();
 
+  g_test_message ("Waiting for a %s", g_type_name (type));
   g_assert_true (wait_until (toplevel_found, &type, 10));
   for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
     {
@@ -155,6 +162,27 @@ find_widget (GtkWidget  *root,
   return NULL;
 }
 
+static gboolean
+folder_shown (gpointer data)
+{
+  gpointer *args = data;
+  g_autoptr(GFile) current = gtk_file_chooser_get_current_folder (args[0]);
+
+  return current != NULL && g_file_equal (current, args[1]);
+}
+
+/* As a person clicks it: the button of that label in @root. */
+static void
+click_button (GtkWidget  *root,
+              const char *label)
+{
+  GtkWidget *button = find_widget (root, GTK_TYPE_BUTTON, label);
+
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
 /* The file chooser GtkFileChooserNative falls back to (no portal here), accepted with @folder as
  * its folder, as a person picks a folder and presses the accept button.  Returns its title. */
 static char *
@@ -170,7 +198,20 @@ accept_chooser (const char *folder,
     *current_name = gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (dialog));
   g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, &error));
   g_assert_no_error (error);
-  spin (200);
+  /* The dialog takes the folder once it has loaded it. */
+  {
+    gpointer args[] = { dialog, dir };
+    g_assert_true (wait_until (folder_shown, args, 10));
+  }
+  /* In a save dialog, the name entry takes a full path, as a person may type it. */
+  if (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog)) == GTK_FILE_CHOOSER_ACTION_SAVE)
+    {
+      g_autofree char *name = gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *full = g_build_filename (folder, name, NULL);
+
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), full);
+    }
+  spin (100);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
   return title;
 }
@@ -353,7 +394,12 @@ page_run (Page       *page,
 static void
 page_wait (Page *page)
 {
+  GType dialogs[] = { GTK_TYPE_FILE_CHOOSER_DIALOG, ADW_TYPE_MESSAGE_DIALOG };
+
   g_assert_true (wait_until (page_is_done, page, 300));
+  /* Every dialog of the operation is gone once it has ended. */
+  for (guint i = 0; i < G_N_ELEMENTS (dialogs); i++)
+    g_assert_true (wait_until (no_toplevel, &dialogs[i], 5));
 }
 
 /* ---- several objects ---- */
@@ -530,8 +576,7 @@ test_several (void)
   }
 
   /* Retry Failed: a new job with only the failed object, shown by the same card. */
-  g_signal_emit_by_name (find_widget (GTK_WIDGET (page.card), GTK_TYPE_BUTTON, "_Retry Failed"),
-                         "clicked");
+  click_button (GTK_WIDGET (page.card), "_Retry Failed");
   page_wait (&page);
   g_assert_cmpuint (page.n_jobs, ==, 2);
   job = kvb_operation_card_get_items (page.card);
@@ -543,6 +588,225 @@ test_several (void)
   g_assert_cmpstr (kvb_operation_card_get_summary (page.card), ==, "1 failed");
   g_assert_true (gtk_widget_get_visible (find_widget (GTK_WIDGET (page.card), GTK_TYPE_BUTTON,
                                                       "_Retry Failed")));
+
+  page_clear (&page);
+}
+
+/* Cancel on the card while the job runs: the job stops, and the card says how far it got. */
+static gboolean
+any_done (gpointer data)
+{
+  GListModel *job = data;
+
+  for (guint i = 0; i < g_list_model_get_n_items (job); i++)
+    {
+      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (job, i);
+
+      if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_DONE)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+has_items (gpointer data)
+{
+  return kvb_operation_card_get_items (data) != NULL;
+}
+
+static void
+dismissed_cb (KvbOperationCard *card,
+              gboolean         *dismissed)
+{
+  *dismissed = TRUE;
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr(KvbKeyVaultClient) dl = new_client (VAULT);
+  g_autoptr(GPtrArray) objects = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *folder = make_folder ("cancel");
+  g_autofree char *expected = NULL;
+  g_autofree char *title = NULL;
+  GListModel *job;
+  guint counts[5] = { 0, };
+  gboolean dismissed = FALSE;
+  Page page;
+
+  g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, "db-password"));
+  g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, "api-token"));
+  for (guint i = 1; i <= 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("bulk-%02u", i);
+      g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, name));
+    }
+
+  page_init (&page);
+  gtk_window_present (page.window);
+  g_signal_connect (page.card, "dismissed", G_CALLBACK (dismissed_cb), &dismissed);
+  page_run (&page, objects);
+  title = accept_chooser (folder, NULL);
+
+  /* As soon as one backup is saved, the user presses Cancel. */
+  g_assert_true (wait_until (has_items, page.card, 10));
+  job = kvb_operation_card_get_items (page.card);
+  g_assert_true (kvb_operation_card_get_running (page.card));
+  g_assert_true (wait_until (any_done, job, 60));
+  click_button (GTK_WIDGET (page.card), "_Cancel");
+  page_wait (&page);
+
+  g_assert_error (page.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (page.result);
+  g_assert_false (kvb_operation_card_get_running (page.card));
+  for (guint i = 0; i < g_list_model_get_n_items (job); i++)
+    {
+      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (job, i);
+      KvbJobStatus status = kvb_backup_job_item_get_status (item);
+
+      /* Nothing is left running. */
+      g_assert_cmpint (status, !=, KVB_JOB_STATUS_RUNNING);
+      counts[status]++;
+    }
+  g_assert_cmpuint (counts[KVB_JOB_STATUS_DONE], >=, 1);
+  expected = kvb_operation_format_summary (KVB_OPERATION_DOWNLOAD, counts[KVB_JOB_STATUS_DONE],
+                                           counts[KVB_JOB_STATUS_SKIPPED],
+                                           counts[KVB_JOB_STATUS_FAILED],
+                                           counts[KVB_JOB_STATUS_PENDING], TRUE);
+  g_assert_true (g_str_has_prefix (expected, "Cancelled: "));
+  g_assert_cmpstr (kvb_operation_card_get_summary (page.card), ==, expected);
+  g_assert_true (gtk_label_get_label (GTK_LABEL (find_widget (GTK_WIDGET (page.card), GTK_TYPE_LABEL,
+                                                              expected))) != NULL);
+  /* Cancelling is the user's own doing: no notification. */
+  g_assert_null (kvb_download_backup_get_notification_id (page.op));
+
+  /* Cancel is gone; Dismiss ends the card. */
+  g_assert_false (gtk_widget_get_visible (find_widget (GTK_WIDGET (page.card), GTK_TYPE_BUTTON,
+                                                       "_Cancel")));
+  g_assert_false (gtk_widget_get_visible (find_widget (GTK_WIDGET (page.card), GTK_TYPE_BUTTON,
+                                                       "_Retry Failed")));
+  click_button (GTK_WIDGET (page.card), "_Dismiss");
+  g_assert_true (dismissed);
+
+  page_clear (&page);
+}
+
+/* ---- one object ---- */
+
+/* A plain secret: the save dialog suggests VAULT.NAME.KIND.kvbackup, and the file is written
+ * 0600 under that name in the chosen folder. */
+static void
+test_one (void)
+{
+  g_autoptr(KvbKeyVaultClient) dl = new_client (VAULT);
+  g_autoptr(GPtrArray) objects = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *folder = make_folder ("one");
+  g_autofree char *title = NULL;
+  g_autofree char *current_name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *written = NULL;
+  g_autofree char *result = NULL;
+  g_autoptr(KvbBackupFile) backup = NULL;
+  g_autoptr(GError) error = NULL;
+  KvbJobSummary summary;
+  guint n_notified = notifications->len;
+  Page page;
+
+  g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, "db-password"));
+  page_init (&page);
+  page_run (&page, objects);
+
+  title = accept_chooser (folder, &current_name);
+  g_assert_cmpstr (title, ==, "Download Backup");
+  g_assert_cmpstr (current_name, ==, VAULT ".db-password.secret.kvbackup");
+  page_wait (&page);
+
+  g_assert_no_error (page.error);
+  g_assert_false (kvb_download_backup_get_several (page.op));
+  g_assert_null (kvb_download_backup_get_job (page.op));
+  kvb_download_backup_get_summary (page.op, &summary);
+  g_assert_cmpuint (summary.n_done, ==, 1);
+  path = g_build_filename (folder, VAULT ".db-password.secret.kvbackup", NULL);
+  written = g_file_get_path (kvb_download_backup_get_file (page.op));
+  g_assert_cmpstr (written, ==, path);
+  assert_mode (path, 0600);
+  backup = kvb_backup_file_load (kvb_download_backup_get_file (page.op), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kvb_backup_file_get_header (backup), ==, KVB_BLOB_HEADER_SECRET);
+  {
+    g_autofree char *dir = g_file_get_path (kvb_download_backup_get_folder (page.op));
+    g_assert_cmpstr (dir, ==, folder);
+  }
+
+  /* What the toast says. */
+  result = kvb_download_backup_dup_result (page.op);
+  g_assert_cmpstr (result, ==, "Backup of “db-password” saved");
+  g_assert_true (wait_until (notified, GUINT_TO_POINTER (n_notified + 1), 10));
+  g_assert_cmpstr (notifications->pdata[n_notified], ==,
+                   "Backup Downloaded: Backup of “db-password” saved");
+
+  page_clear (&page);
+}
+
+/* A certificate's managed secret on its own: first the question, then the certificate's file. */
+static void
+test_managed (void)
+{
+  g_autoptr(KvbKeyVaultClient) dl = new_client (VAULT);
+  g_autoptr(GPtrArray) objects = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *folder = make_folder ("managed");
+  g_autofree char *title = NULL;
+  g_autofree char *current_name = NULL;
+  g_autofree char *path = NULL;
+  AdwMessageDialog *question;
+  GType chooser_type = GTK_TYPE_FILE_CHOOSER_DIALOG;
+  GType question_type = ADW_TYPE_MESSAGE_DIALOG;
+  Page page;
+
+  g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, "web"));
+  g_assert_true (kvb_object_info_get_managed (objects->pdata[0]));
+  page_init (&page);
+
+  /* Declined: nothing else is shown, and it ends as cancelled. */
+  page_run (&page, objects);
+  question = ADW_MESSAGE_DIALOG (wait_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_cmpstr (adw_message_dialog_get_body (question), ==,
+                   "“web” belongs to the certificate “web”. Key Vault backs it up only with its "
+                   "certificate. Download the certificate’s backup instead?");
+  g_assert_cmpstr (adw_message_dialog_get_response_label (question, "download"), ==,
+                   "_Download Certificate Backup");
+  click_button (GTK_WIDGET (question), "_Cancel");
+  page_wait (&page);
+  g_assert_true (wait_until (no_toplevel, &question_type, 5));
+  g_assert_error (page.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (toplevel_found (&chooser_type));
+  g_clear_error (&page.error);
+
+  /* Accepted: the save dialog suggests the certificate's file. */
+  page_run (&page, objects);
+  question = ADW_MESSAGE_DIALOG (wait_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  click_button (GTK_WIDGET (question), "_Download Certificate Backup");
+  g_assert_true (wait_until (no_toplevel, &question_type, 5));
+  title = accept_chooser (folder, &current_name);
+  g_assert_cmpstr (title, ==, "Download Backup");
+  g_assert_cmpstr (current_name, ==, VAULT ".web.certificate.kvbackup");
+  page_wait (&page);
+  g_assert_no_error (page.error);
+  g_assert_true (wait_until (no_toplevel, &chooser_type, 5));
+  path = g_build_filename (folder, VAULT ".web.certificate.kvbackup", NULL);
+  assert_mode (path, 0600);
+
+  /* Cancelled while the save dialog is open: the dialog goes, and so does the operation. */
+  g_clear_object (&page.result);
+  page_run (&page, objects);
+  question = ADW_MESSAGE_DIALOG (wait_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  click_button (GTK_WIDGET (question), "_Download Certificate Backup");
+  g_assert_true (wait_until (no_toplevel, &question_type, 5));
+  wait_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  g_cancellable_cancel (page.cancellable);
+  page_wait (&page);
+  g_assert_error (page.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (wait_until (no_toplevel, &chooser_type, 5));
 
   page_clear (&page);
 }
@@ -590,7 +854,10 @@ main (int   argc,
   g_assert_true (g_application_register (app, NULL, &error));
   g_assert_no_error (error);
 
+  g_test_add_func ("/download-backup/one", test_one);
+  g_test_add_func ("/download-backup/managed", test_managed);
   g_test_add_func ("/download-backup/several", test_several);
+  g_test_add_func ("/download-backup/cancel", test_cancel);
 
   rc = g_test_run ();
 
