@@ -651,6 +651,36 @@ kvb_download_backup_get_notification_id (KvbDownloadBackup *self)
 }
 
 static void
+toast_button_cb (AdwToast *toast,
+                 GFile    *folder_or_file)
+{
+  kvb_download_backup_open_folder (folder_or_file);
+}
+
+AdwToast *
+kvb_download_backup_new_toast (KvbDownloadBackup *self)
+{
+  g_autofree char *title = NULL;
+  GFile *target;
+  AdwToast *toast;
+
+  g_return_val_if_fail (KVB_IS_DOWNLOAD_BACKUP (self), NULL);
+
+  title = kvb_download_backup_dup_result (self);
+  toast = adw_toast_new (title);
+  target = self->file != NULL ? self->file : self->folder;
+  if (target != NULL)
+    {
+      adw_toast_set_button_label (toast, _("Open Folder"));
+      /* The toast keeps the file: it may outlive the operation. */
+      g_signal_connect_data (toast, "button-clicked", G_CALLBACK (toast_button_cb),
+                             g_object_ref (target), (GClosureNotify) (void (*) (void)) g_object_unref,
+                             0);
+    }
+  return toast;
+}
+
+static void
 launch_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)

@@ -74,6 +74,11 @@ char              *kvb_download_backup_dup_result  (KvbDownloadBackup   *self);
 /* (nullable): the id of the notification sent at the end of the last run, if one was sent. */
 const char        *kvb_download_backup_get_notification_id (KvbDownloadBackup *self);
 
+/* The toast of the end: kvb_download_backup_dup_result() with an "Open Folder" button that
+ * calls kvb_download_backup_open_folder() on the file or folder.  (transfer full): for
+ * adw_toast_overlay_add_toast(). */
+AdwToast          *kvb_download_backup_new_toast   (KvbDownloadBackup   *self);
+
 /* "Open Folder" of the toast: shows the folder of @folder_or_file (the folder itself when it is
  * one) in the file manager, through the OpenURI portal inside Flatpak. */
 void               kvb_download_backup_open_folder (GFile               *folder_or_file);

@@ -741,6 +741,12 @@ test_one (void)
   /* What the toast says. */
   result = kvb_download_backup_dup_result (page.op);
   g_assert_cmpstr (result, ==, "Backup of “db-password” saved");
+  {
+    g_autoptr(AdwToast) toast = kvb_download_backup_new_toast (page.op);
+
+    g_assert_cmpstr (adw_toast_get_title (toast), ==, "Backup of “db-password” saved");
+    g_assert_cmpstr (adw_toast_get_button_label (toast), ==, "Open Folder");
+  }
   g_assert_true (wait_until (notified, GUINT_TO_POINTER (n_notified + 1), 10));
   g_assert_cmpstr (notifications->pdata[n_notified], ==,
                    "Backup Downloaded: Backup of “db-password” saved");
