@@ -561,7 +561,16 @@ test_several (void)
     g_assert_no_error (error);
   }
   {
+    /* The same card shows a restore plan: its entries have the same four properties. */
+    KvbOperationCard *restore_card = KVB_OPERATION_CARD (kvb_operation_card_new ());
+    GtkWindow *restore_window = GTK_WINDOW (gtk_window_new ());
     g_autoptr(GAsyncResult) res = NULL;
+
+    gtk_window_set_child (restore_window, GTK_WIDGET (restore_card));
+    gtk_window_present (restore_window);
+    kvb_operation_card_set_job (restore_card, KVB_OPERATION_RESTORE, "Restoring 5 backups",
+                                G_LIST_MODEL (plan), NULL);
+    g_assert_cmpfloat_with_epsilon (card_fraction (restore_card), 0.0, 1e-9);
 
     kvb_restore_plan_run_async (plan, NULL, result_cb, &res);
     g_assert_true (wait_until (result_ready, &res, 300));
@@ -569,6 +578,11 @@ test_several (void)
     g_assert_no_error (error);
     g_assert_cmpuint (summary.n_done, ==, G_N_ELEMENTS (saved));
     g_assert_cmpuint (summary.n_failed, ==, 0);
+
+    kvb_operation_card_finish (restore_card, NULL);
+    g_assert_cmpfloat_with_epsilon (card_fraction (restore_card), 1.0, 1e-9);
+    g_assert_cmpstr (kvb_operation_card_get_summary (restore_card), ==, "5 restored");
+    gtk_window_destroy (restore_window);
   }
   {
     g_autoptr(KvbObjectInfo) restored = find_object (target, KVB_OBJECT_KIND_CERTIFICATE, "web");
