@@ -291,7 +291,6 @@ row_setup_cb (GtkSignalListItemFactory *factory,
   gtk_label_set_xalign (row->message, 0);
   gtk_label_set_wrap (row->message, TRUE);
   gtk_label_set_wrap_mode (row->message, PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_selectable (row->message, TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (row->message), "caption");
 
   gtk_box_append (GTK_BOX (line), GTK_WIDGET (row->name));
