@@ -153,6 +153,16 @@ test_screenshot_activated (GSimpleAction *action,
     g_warning ("Could not write the screenshot");
 }
 
+/* The default action of the notifications of finished operations (KvbDownloadBackup): the
+ * window they came from comes to the front. */
+static void
+show_window_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  g_application_activate (G_APPLICATION (user_data));
+}
+
 static gboolean
 unix_signal_cb (gpointer user_data)
 {
@@ -169,6 +179,7 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
   { "about", about_activated },
   { "preferences", preferences_activated },
+  { "show-window", show_window_activated },
 };
 
 static void
