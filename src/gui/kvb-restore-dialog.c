@@ -140,7 +140,7 @@ prepare_cb (GObject      *source,
 
   if (!kvb_restore_plan_prepare_finish (plan, result, &error))
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || plan != self->plan)
         return;
       self->preparing = FALSE;
       gtk_spinner_stop (self->checking_spinner);

@@ -192,6 +192,24 @@ prepared (gpointer data)
 }
 
 static gboolean
+retry_prepared (gpointer data)
+{
+  GtkWidget *dialog = data;
+  GtkWidget *restore = find_widget (dialog, GTK_TYPE_BUTTON, "_Restore");
+
+  return count_rows (dialog) == 1 && restore != NULL && gtk_widget_is_sensitive (restore);
+}
+
+static gboolean
+error_shown (gpointer data)
+{
+  GtkWidget *page = find_widget (data, ADW_TYPE_STATUS_PAGE, NULL);
+
+  /* The page is in the dialog from the start; shown, it is mapped. */
+  return page != NULL && gtk_widget_get_mapped (page);
+}
+
+static gboolean
 finished (gpointer data)
 {
   return ((Finished *) data)->finished;
@@ -664,6 +682,108 @@ test_restore_purge_protection (Env           *env,
   spin_for (100);
 }
 
+/* A restore the vault refuses (a file of az whose name is in use) fails with the core's
+ * sentence, and Retry Failed checks the vault again for that file alone. */
+static void
+test_restore_retry_failed (Env           *env,
+                           gconstpointer  data)
+{
+  g_autofree char *file_name = NULL, *path = NULL, *copy = NULL, *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  Finished f = { FALSE, };
+  GtkWidget *dialog, *row, *restore;
+  const char *message;
+  gsize length;
+
+  if (env->emu == NULL)
+    return;
+
+  file_name = back_up (env, KVB_OBJECT_KIND_SECRET, "in-use");
+  path = g_build_filename (env->folder, file_name, NULL);
+  copy = g_build_filename (env->folder, "in-use-export.bin", NULL);
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  g_assert_true (g_file_set_contents (copy, contents, length, &error));
+  g_assert_no_error (error);
+  add_file (env, "in-use-export.bin");
+  add_file (env, file_name);
+
+  dialog = open_dialog (env, &f);
+  row = row_of (dialog, "in-use-export.bin");
+  g_assert_nonnull (find_widget (row, GTK_TYPE_LABEL, "name unknown"));
+  g_assert_nonnull (label_text (row, "The file does not say the name"));
+  restore = find_widget (dialog, GTK_TYPE_BUTTON, "_Restore");
+  g_assert_true (gtk_widget_is_sensitive (restore));
+
+  press (dialog, GTK_TYPE_BUTTON, "_Restore");
+  spin_until (finished, &f, 120);
+  g_assert_cmpuint (f.n_done, ==, 0);
+  g_assert_cmpuint (f.n_skipped, ==, 1);
+  g_assert_cmpuint (f.n_failed, ==, 1);
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "0 restored, 1 skipped, 1 failed"));
+  /* The row says why, in a sentence: no answer of the service shows through. */
+  row = row_of (dialog, "in-use-export.bin");
+  message = kvb_restore_plan_entry_get_message (kvb_restore_row_get_entry (KVB_RESTORE_ROW (row)));
+  g_assert_nonnull (message);
+  g_test_message ("The refused restore says: %s", message);
+  g_assert_nonnull (find_widget (row, GTK_TYPE_LABEL, message));
+  g_assert_true (gtk_widget_get_visible (find_widget (row, GTK_TYPE_IMAGE, NULL)));
+  g_assert_false (has_label_containing (row, "{"));
+  g_assert_false (has_label_containing (row, "HTTP"));
+
+  /* Retry: the failed file alone, checked again, and run again. */
+  f.finished = FALSE;
+  g_object_set_data (G_OBJECT (dialog), "test-files", NULL);
+  press (dialog, GTK_TYPE_BUTTON, "Retry _Failed");
+  spin_until (retry_prepared, dialog, 60);
+  g_assert_nonnull (row_of (dialog, "in-use-export.bin"));
+  g_assert_true (gtk_widget_is_sensitive (find_widget (dialog, GTK_TYPE_BUTTON, "_Restore")));
+  press (dialog, GTK_TYPE_BUTTON, "_Restore");
+  spin_until (finished, &f, 120);
+  g_assert_cmpuint (f.n_failed, ==, 1);
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "0 restored, 0 skipped, 1 failed"));
+  g_assert_cmpuint (count_versions (env, KVB_OBJECT_KIND_SECRET, "in-use"), ==, 1);
+
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin_for (100);
+}
+
+/* A vault that cannot be listed says so in a sentence, and offers no restore. */
+static void
+test_restore_not_listed (Env           *env,
+                         gconstpointer  data)
+{
+  g_autofree char *file_name = NULL;
+  g_autoptr(KvbKeyVaultClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *dialog, *restore;
+  AdwStatusPage *page;
+
+  if (env->emu == NULL)
+    return;
+
+  file_name = back_up (env, KVB_OBJECT_KIND_KEY, "signing");
+  add_file (env, file_name);
+  /* The key lists of this vault are forbidden to the test's identity. */
+  client = kvb_keyvault_client_new (env->pipeline, env->cloud, env->cred, "secrets-only-kv", &error);
+  g_assert_no_error (error);
+
+  dialog = kvb_restore_dialog_new (NULL, client, NULL, G_LIST_MODEL (env->files));
+  gtk_window_present (GTK_WINDOW (dialog));
+  spin_until (error_shown, dialog, 60);
+  page = ADW_STATUS_PAGE (find_widget (dialog, ADW_TYPE_STATUS_PAGE, NULL));
+  g_assert_cmpstr (adw_status_page_get_title (page), ==, "The Vault Cannot Be Checked");
+  g_assert_nonnull (adw_status_page_get_description (page));
+  g_test_message ("The vault could not be checked: %s", adw_status_page_get_description (page));
+  g_assert_cmpuint (strlen (adw_status_page_get_description (page)), >, 10);
+  g_assert_null (strchr (adw_status_page_get_description (page), '{'));
+  restore = find_widget (dialog, GTK_TYPE_BUTTON, "_Restore");
+  g_assert_true (restore == NULL || !gtk_widget_is_sensitive (restore));
+
+  /* Escape closes it. */
+  g_assert_true (gtk_widget_activate_action (dialog, "window.close", NULL));
+  spin_for (100);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -681,6 +801,10 @@ main (int   argc,
               test_restore_states, env_teardown);
   g_test_add ("/restore-dialog/purge", Env, GINT_TO_POINTER (FALSE), env_setup,
               test_restore_purge, env_teardown);
+  g_test_add ("/restore-dialog/retry-failed", Env, GINT_TO_POINTER (FALSE), env_setup,
+              test_restore_retry_failed, env_teardown);
+  g_test_add ("/restore-dialog/not-listed", Env, GINT_TO_POINTER (FALSE), env_setup,
+              test_restore_not_listed, env_teardown);
   g_test_add ("/restore-dialog/purge-protection", Env, GINT_TO_POINTER (TRUE), env_setup,
               test_restore_purge_protection, env_teardown);
 
