@@ -12,23 +12,37 @@
 #include "kvb-restore-chooser.h"
 
 static gboolean
-cancel_idle_cb (gpointer user_data)
+release_idle_cb (gpointer user_data)
 {
   GtkNativeDialog *native = user_data;
 
-  /* Hiding does not answer, so the answer is given here; once the dialog has answered, its
-   * handler is gone and this does nothing. */
-  gtk_native_dialog_hide (native);
-  g_signal_emit_by_name (native, "response", GTK_RESPONSE_CANCEL);
+  gtk_native_dialog_destroy (native);
+  g_object_unref (native);
   return G_SOURCE_REMOVE;
 }
 
+/* Ends the task once: closes the dialog and returns @files, or the cancellation without. */
 static void
-cancelled_cb (GCancellable    *cancellable,
-              GtkNativeDialog *native)
+finish (GTask      *task,
+        GListModel *files)
 {
-  /* Not from within the cancellable's emission, where disconnecting from it would block. */
-  g_idle_add_full (G_PRIORITY_DEFAULT, cancel_idle_cb, g_object_ref (native), g_object_unref);
+  GtkNativeDialog *native = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  gulong handler = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (native), "kvb-cancelled-id"));
+
+  if (cancellable != NULL && handler != 0)
+    g_cancellable_disconnect (cancellable, handler);
+  g_object_set_data (G_OBJECT (native), "kvb-cancelled-id", NULL);
+  gtk_native_dialog_hide (native);
+  /* GTK's own dialog still has work queued for the main loop after it answers; it is let go only
+   * once that has run. */
+  g_idle_add_full (G_PRIORITY_LOW, release_idle_cb, g_object_ref (native), NULL);
+
+  if (files == NULL || g_list_model_get_n_items (files) == 0)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
+                             _("No file was chosen."));
+  else
+    g_task_return_pointer (task, g_object_ref (files), g_object_unref);
 }
 
 static void
@@ -37,23 +51,36 @@ response_cb (GtkNativeDialog *native,
              gpointer         user_data)
 {
   g_autoptr(GTask) task = user_data;
-  GCancellable *cancellable = g_task_get_cancellable (task);
-  gulong handler = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (native), "kvb-cancelled-id"));
   g_autoptr(GListModel) files = NULL;
 
-  if (cancellable != NULL && handler != 0)
-    g_cancellable_disconnect (cancellable, handler);
-  g_signal_handlers_disconnect_by_data (native, task);
-
+  /* Once: the task's reference goes with this handler. */
+  g_signal_handlers_disconnect_by_func (native, response_cb, user_data);
   if (response == GTK_RESPONSE_ACCEPT)
     files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
-  gtk_native_dialog_destroy (native);
+  finish (task, files);
+}
 
-  if (files == NULL || g_list_model_get_n_items (files) == 0)
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
-                             _("No file was chosen."));
-  else
-    g_task_return_pointer (task, g_steal_pointer (&files), g_object_unref);
+static gboolean
+cancel_idle_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  GtkNativeDialog *native = g_task_get_task_data (task);
+
+  if (g_task_get_completed (task))
+    return G_SOURCE_REMOVE;
+  /* The dialog will not answer any more: its handler's reference to the task is dropped here. */
+  if (g_signal_handlers_disconnect_by_func (native, response_cb, task) > 0)
+    g_object_unref (task);
+  finish (task, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+cancelled_cb (GCancellable *cancellable,
+              GTask        *task)
+{
+  /* Not from within the cancellable's emission, where disconnecting from it would block. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, cancel_idle_cb, g_object_ref (task), g_object_unref);
 }
 
 void
@@ -96,7 +123,7 @@ kvb_restore_choose_files_async (GtkWindow           *parent,
   /* The task is held by the response handler; the dialog by the task. */
   g_task_set_task_data (task, g_object_ref (native), g_object_unref);
   if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), native, NULL);
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), task, NULL);
   g_object_set_data (G_OBJECT (native), "kvb-cancelled-id", GSIZE_TO_POINTER (handler));
   g_signal_connect (native, "response", G_CALLBACK (response_cb), g_object_ref (task));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));

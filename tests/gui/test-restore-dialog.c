@@ -13,6 +13,7 @@
 
 #include "kvb-backup-file.h"
 #include "kvb-backup-job.h"
+#include "kvb-restore-chooser.h"
 #include "kvb-restore-dialog.h"
 #include "kvb-restore-row.h"
 #include "kvb-service-principal-credential.h"
@@ -784,6 +785,110 @@ test_restore_not_listed (Env           *env,
   spin_for (100);
 }
 
+static GtkWidget *
+find_file_chooser (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return GTK_WIDGET (w);
+    }
+  return NULL;
+}
+
+static gboolean
+chooser_has_file (gpointer data)
+{
+  g_autoptr(GFile) file = gtk_file_chooser_get_file (data);
+
+  return file != NULL;
+}
+
+static gboolean
+file_chooser_shown (gpointer data)
+{
+  return find_file_chooser () != NULL;
+}
+
+/* The file chooser (GTK's own dialog here, the portal under Flatpak): what it offers, and that
+ * cancelling, by the user or by the caller, gives G_IO_ERROR_CANCELLED and closes it. */
+static void
+test_choose_files (void)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GListModel) files = NULL;
+  g_autoptr(GListModel) filters = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = g_dir_make_tmp ("kvb-restore-chooser-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (folder, "restore-kv.app-config.secret.kvbackup", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) chosen = NULL;
+  GtkWidget *chooser;
+
+  kvb_restore_choose_files_async (NULL, cancellable, done_cb, &result);
+  spin_until (file_chooser_shown, NULL, 10);
+  chooser = find_file_chooser ();
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (chooser)), ==, "Restore Backup");
+  g_assert_cmpint (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)), ==,
+                   GTK_FILE_CHOOSER_ACTION_OPEN);
+  g_assert_true (gtk_file_chooser_get_select_multiple (GTK_FILE_CHOOSER (chooser)));
+  filters = gtk_file_chooser_get_filters (GTK_FILE_CHOOSER (chooser));
+  g_assert_cmpuint (g_list_model_get_n_items (filters), ==, 2);
+  g_assert_cmpstr (gtk_file_filter_get_name (gtk_file_chooser_get_filter (GTK_FILE_CHOOSER (chooser))),
+                   ==, "Key Vault backups");
+
+  /* The user cancels. */
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
+  spin_until (have_result, &result, 10);
+  files = kvb_restore_choose_files_finish (result, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (files);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  spin_for (500);
+  g_assert_null (find_file_chooser ());
+
+  /* The user chooses a file. */
+  g_assert_true (g_file_set_contents (path, "x", 1, &error));
+  g_assert_no_error (error);
+  kvb_restore_choose_files_async (NULL, cancellable, done_cb, &result);
+  spin_until (file_chooser_shown, NULL, 10);
+  chooser = find_file_chooser ();
+  g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, &error));
+  g_assert_no_error (error);
+  spin_until (chooser_has_file, chooser, 10);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  spin_until (have_result, &result, 10);
+  files = kvb_restore_choose_files_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (files), ==, 1);
+  chosen = g_list_model_get_item (files, 0);
+  g_assert_true (g_file_equal (chosen, file));
+  g_clear_object (&files);
+  g_clear_object (&result);
+  spin_for (200);
+  g_assert_null (find_file_chooser ());
+
+  /* The caller cancels. */
+  kvb_restore_choose_files_async (NULL, cancellable, done_cb, &result);
+  spin_until (file_chooser_shown, NULL, 10);
+  g_cancellable_cancel (cancellable);
+  spin_until (have_result, &result, 10);
+  files = kvb_restore_choose_files_finish (result, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (files);
+  spin_for (100);
+  g_assert_null (find_file_chooser ());
+
+  g_remove (path);
+  g_rmdir (folder);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -797,6 +902,7 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
+  g_test_add_func ("/restore-dialog/choose-files", test_choose_files);
   g_test_add ("/restore-dialog/states", Env, GINT_TO_POINTER (FALSE), env_setup,
               test_restore_states, env_teardown);
   g_test_add ("/restore-dialog/purge", Env, GINT_TO_POINTER (FALSE), env_setup,
