@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "kvb-restore-dialog.h"
 #include "kvb-restore-plan.h"
@@ -386,6 +387,7 @@ kvb_restore_dialog_new (GtkWindow         *parent,
   KvbRestoreDialog *self;
   const char *name, *location;
   g_autofree char *target = NULL;
+  g_autofree char *fallback_name = NULL;
 
   g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
   g_return_val_if_fail (KVB_IS_KEYVAULT_CLIENT (client), NULL);
@@ -399,7 +401,16 @@ kvb_restore_dialog_new (GtkWindow         *parent,
   name = vault != NULL ? kvb_vault_info_get_name (vault) : NULL;
   location = vault != NULL ? kvb_vault_info_get_location (vault) : NULL;
   if (name == NULL)
-    name = kvb_keyvault_client_get_vault_url (client);
+    {
+      /* A vault's name is the first label of its host. */
+      g_autoptr(GUri) uri = g_uri_parse (kvb_keyvault_client_get_vault_url (client),
+                                         G_URI_FLAGS_NONE, NULL);
+      const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
+
+      fallback_name = host != NULL ? g_strndup (host, strcspn (host, "."))
+                                   : g_strdup (kvb_keyvault_client_get_vault_url (client));
+      name = fallback_name;
+    }
   if (location != NULL)
     target = g_strdup_printf (_("Into the key vault “%s” (%s)"), name, location);
   else

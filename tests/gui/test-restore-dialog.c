@@ -148,7 +148,7 @@ label_text (GtkWidget  *row,
             const char *prefix)
 {
   /* The first visible label of @row that starts with @prefix. */
-  GtkWidget *stack[64];
+  GtkWidget *stack[512];
   guint n = 0;
 
   stack[n++] = row;
@@ -269,7 +269,9 @@ env_setup (Env           *env,
   g_autoptr(GError) error = NULL;
   g_autofree char *vault_json = NULL;
 
-  env->emu = kvb_test_emulator_start_or_skip ((const char * const[]) { "--seed", seed, NULL });
+  /* data 2: every request slow, so that a run can be caught in the middle. */
+  env->emu = kvb_test_emulator_start_or_skip ((const char * const[]) {
+      "--seed", seed, GPOINTER_TO_INT (data) == 2 ? "--latency-ms" : NULL, "400", NULL });
   if (env->emu == NULL)
     return;
 
@@ -285,7 +287,7 @@ env_setup (Env           *env,
   vault_json = g_strdup_printf ("{\"name\":\"" VAULT "\",\"location\":\"westeurope\","
                                 "\"properties\":{\"vaultUri\":\"%s\",\"enablePurgeProtection\":%s}}",
                                 kvb_keyvault_client_get_vault_url (env->client),
-                                GPOINTER_TO_INT (data) ? "true" : "false");
+                                GPOINTER_TO_INT (data) == 1 ? "true" : "false");
   node = json_from_string (vault_json, &error);
   g_assert_no_error (error);
   env->vault = kvb_vault_info_new_from_json (json_node_get_object (node));
@@ -889,6 +891,75 @@ test_choose_files (void)
   g_rmdir (folder);
 }
 
+static gboolean
+some_entry_running (gpointer data)
+{
+  GtkWidget *list = find_widget (data, GTK_TYPE_LIST_BOX, NULL);
+
+  for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    if (KVB_IS_RESTORE_ROW (row) && find_widget (row, GTK_TYPE_SPINNER, NULL) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* A running restore is not closed, stops on Cancel after the current file, and says so. */
+static void
+test_restore_cancel (Env           *env,
+                     gconstpointer  data)
+{
+  const char *names[] = { "app-config", "in-use", "old-token", "purge-me" };
+  g_autoptr(KvbKeyVaultClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  Finished f = { FALSE, };
+  GtkWidget *dialog, *cancel;
+  const char *summary;
+
+  if (env->emu == NULL)
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *file_name = back_up (env, KVB_OBJECT_KIND_SECRET, names[i]);
+      add_file (env, file_name);
+    }
+  /* Into another vault, where every name is free. */
+  client = kvb_keyvault_client_new (env->pipeline, env->cloud, env->cred, "empty-kv", &error);
+  g_assert_no_error (error);
+  dialog = kvb_restore_dialog_new (NULL, client, NULL, G_LIST_MODEL (env->files));
+  g_object_set_data (G_OBJECT (dialog), "test-files", env->files);
+  g_signal_connect (dialog, "finished", G_CALLBACK (finished_cb), &f);
+  gtk_window_present (GTK_WINDOW (dialog));
+  spin_until (prepared, dialog, 60);
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "Into the key vault “empty-kv”"));
+
+  g_signal_emit_by_name (find_widget (dialog, GTK_TYPE_BUTTON, "_Restore"), "clicked");
+  spin_until (some_entry_running, dialog, 30);
+  g_assert_false (f.finished);
+
+  /* Not closed while running; no Close offered. */
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin_for (50);
+  g_assert_true (gtk_widget_get_visible (dialog));
+  g_assert_null (find_widget (dialog, GTK_TYPE_BUTTON, "C_lose"));
+
+  cancel = find_widget (dialog, GTK_TYPE_BUTTON, "_Cancel");
+  g_assert_nonnull (cancel);
+  g_signal_emit_by_name (cancel, "clicked");
+  spin_until (finished, &f, 60);
+  g_assert_true (f.cancelled);
+  g_assert_cmpuint (f.n_done, <, G_N_ELEMENTS (names));
+  summary = label_text (dialog, "Cancelled: ");
+  g_assert_nonnull (summary);
+  g_assert_true (g_str_has_suffix (summary, "; the other files were not touched"));
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_BUTTON, "C_lose"));
+  g_assert_null (find_widget (dialog, GTK_TYPE_BUTTON, "_Restore"));
+
+  /* Now Escape closes it. */
+  g_assert_true (gtk_widget_activate_action (dialog, "window.close", NULL));
+  spin_for (100);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -911,6 +982,8 @@ main (int   argc,
               test_restore_retry_failed, env_teardown);
   g_test_add ("/restore-dialog/not-listed", Env, GINT_TO_POINTER (FALSE), env_setup,
               test_restore_not_listed, env_teardown);
+  g_test_add ("/restore-dialog/cancel", Env, GINT_TO_POINTER (2), env_setup,
+              test_restore_cancel, env_teardown);
   g_test_add ("/restore-dialog/purge-protection", Env, GINT_TO_POINTER (TRUE), env_setup,
               test_restore_purge_protection, env_teardown);
 
