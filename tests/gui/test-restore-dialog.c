@@ -170,17 +170,36 @@ label_text (GtkWidget  *row,
 }
 
 static void
+set_true (gboolean *flag)
+{
+  *flag = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
 press (GtkWidget  *root,
        GType       type,
        const char *label)
 {
-  GtkWidget *button = find_widget (root, type, label);
+  g_autoptr(GtkWidget) button = find_widget (root, type, label);
+  gboolean clicked;
+  gulong handler;
 
   g_assert_nonnull (button);
+  /* Held: a button of a message dialog goes with the dialog once clicked. */
+  g_object_ref (button);
   g_assert_true (gtk_widget_is_sensitive (button));
+  clicked = FALSE;
+  handler = g_signal_connect_swapped (button, "clicked", G_CALLBACK (set_true), &clicked);
   g_assert_true (gtk_widget_activate (button));
   /* An activated button shows itself pressed for a moment before it clicks. */
-  spin_for (400);
+  spin_until (is_true, &clicked, 10);
+  g_signal_handler_disconnect (button, handler);
 }
 
 static gboolean
