@@ -1,0 +1,424 @@
+/* kvb-restore-dialog.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "kvb-restore-dialog"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "kvb-restore-dialog.h"
+#include "kvb-restore-plan.h"
+#include "kvb-restore-row.h"
+
+struct _KvbRestoreDialog
+{
+  AdwWindow          parent_instance;
+
+  /* Template widgets */
+  AdwWindowTitle    *window_title;
+  GtkStack          *stack;
+  GtkSpinner        *checking_spinner;
+  AdwStatusPage     *error_page;
+  GtkLabel          *target_label;
+  GtkListBox        *list_box;
+  GtkProgressBar    *progress_bar;
+  GtkLabel          *summary_label;
+  GtkWidget         *cancel_button;
+  GtkWidget         *retry_button;
+  GtkWidget         *close_button;
+  GtkWidget         *restore_button;
+
+  KvbKeyVaultClient *client;
+  KvbVaultInfo      *vault;
+  KvbRestorePlan    *plan;
+  GCancellable      *cancellable;
+  gboolean           preparing;
+  gboolean           running;
+  /* The plan ran (a plan runs once). */
+  gboolean           ran;
+  guint              n_failed;
+};
+
+G_DEFINE_FINAL_TYPE (KvbRestoreDialog, kvb_restore_dialog, ADW_TYPE_WINDOW)
+
+enum
+{
+  FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static gboolean
+editable (KvbRestoreDialog *self)
+{
+  return !self->preparing && !self->running && !self->ran;
+}
+
+/* Buttons and actions follow the step the dialog is at. */
+static void
+update_actions (KvbRestoreDialog *self)
+{
+  gboolean ready = self->plan != NULL && editable (self) &&
+                   g_list_model_get_n_items (G_LIST_MODEL (self->plan)) > 0 &&
+                   kvb_restore_plan_count_undecided (self->plan) == 0;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "restore.run", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "restore.cancel", self->running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "restore.retry-failed",
+                                 self->ran && !self->running && self->n_failed > 0);
+  gtk_widget_set_visible (self->cancel_button, self->running);
+  gtk_widget_set_visible (self->retry_button, self->ran && !self->running && self->n_failed > 0);
+  gtk_widget_set_visible (self->close_button, !self->running);
+  gtk_widget_set_visible (self->restore_button, !self->ran && !self->running);
+  gtk_widget_set_sensitive (self->close_button, !self->running);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->list_box)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (KVB_IS_RESTORE_ROW (child))
+      kvb_restore_row_set_editable (KVB_RESTORE_ROW (child), editable (self));
+
+  if (self->plan != NULL && editable (self))
+    {
+      guint undecided = kvb_restore_plan_count_undecided (self->plan);
+
+      if (undecided > 0)
+        {
+          g_autofree char *text = g_strdup_printf (ngettext ("%u file needs a choice before the restore can start.",
+                                                             "%u files need a choice before the restore can start.",
+                                                             undecided), undecided);
+          gtk_label_set_label (self->summary_label, text);
+        }
+      else
+        gtk_label_set_label (self->summary_label, "");
+    }
+}
+
+static void
+update_progress (KvbRestoreDialog *self)
+{
+  guint total = g_list_model_get_n_items (G_LIST_MODEL (self->plan));
+  guint finished = 0;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < total; i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
+      KvbJobStatus status = kvb_restore_plan_entry_get_status (entry);
+
+      if (status == KVB_JOB_STATUS_DONE || status == KVB_JOB_STATUS_SKIPPED ||
+          status == KVB_JOB_STATUS_FAILED)
+        finished++;
+    }
+
+  /* TRANSLATORS: progress of a restore, "2 of 5". */
+  text = g_strdup_printf (_("%u of %u"), finished, total);
+  gtk_progress_bar_set_text (self->progress_bar, text);
+  gtk_progress_bar_set_fraction (self->progress_bar, total > 0 ? (double) finished / total : 1.0);
+}
+
+static GtkWidget *
+create_row (gpointer item,
+            gpointer user_data)
+{
+  KvbRestoreDialog *self = user_data;
+
+  return kvb_restore_row_new (self->plan, KVB_RESTORE_PLAN_ENTRY (item));
+}
+
+static void
+prepare_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(KvbRestoreDialog) self = user_data;
+  KvbRestorePlan *plan = KVB_RESTORE_PLAN (source);
+  g_autoptr(GError) error = NULL;
+
+  if (!kvb_restore_plan_prepare_finish (plan, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || plan != self->plan)
+        return;
+      self->preparing = FALSE;
+      gtk_spinner_stop (self->checking_spinner);
+      /* The core's messages are sentences for people, never a raw answer. */
+      adw_status_page_set_description (self->error_page, error->message);
+      gtk_stack_set_visible_child_name (self->stack, "error");
+      update_actions (self);
+      return;
+    }
+  if (plan != self->plan)
+    return;
+
+  self->preparing = FALSE;
+  gtk_spinner_stop (self->checking_spinner);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (plan)); i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
+
+      g_signal_connect_object (entry, "notify::action", G_CALLBACK (update_actions), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (entry, "notify::state", G_CALLBACK (update_actions), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (entry, "notify::status", G_CALLBACK (update_progress), self,
+                               G_CONNECT_SWAPPED);
+    }
+  gtk_stack_set_visible_child_name (self->stack, "plan");
+  update_actions (self);
+}
+
+static void
+start_prepare (KvbRestoreDialog *self,
+               GListModel       *files)
+{
+  if (self->plan != NULL)
+    g_signal_handlers_disconnect_by_data (self->plan, self);
+  g_clear_object (&self->plan);
+  self->plan = kvb_restore_plan_new (self->client,
+                                     self->vault != NULL &&
+                                     kvb_vault_info_get_purge_protection (self->vault));
+  self->preparing = TRUE;
+  self->ran = FALSE;
+  self->n_failed = 0;
+
+  gtk_list_box_bind_model (self->list_box, G_LIST_MODEL (self->plan), create_row, self, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+  gtk_label_set_label (self->summary_label, "");
+  gtk_spinner_start (self->checking_spinner);
+  gtk_stack_set_visible_child_name (self->stack, "checking");
+  update_actions (self);
+
+  kvb_restore_plan_prepare_async (self->plan, files, self->cancellable, prepare_cb,
+                                  g_object_ref (self));
+}
+
+static char *
+summary_text (const KvbJobSummary *summary,
+              gboolean             cancelled)
+{
+  g_autofree char *done = g_strdup_printf (ngettext ("%u restored", "%u restored", summary->n_done),
+                                           summary->n_done);
+  g_autofree char *skipped = g_strdup_printf (ngettext ("%u skipped", "%u skipped", summary->n_skipped),
+                                              summary->n_skipped);
+  g_autofree char *failed = g_strdup_printf (ngettext ("%u failed", "%u failed", summary->n_failed),
+                                             summary->n_failed);
+
+  if (cancelled)
+    /* TRANSLATORS: "Cancelled: 2 restored, 0 skipped, 0 failed; …". */
+    return g_strdup_printf (_("Cancelled: %s, %s, %s; the other files were not touched"),
+                            done, skipped, failed);
+  /* TRANSLATORS: "3 restored, 1 skipped, 1 failed". */
+  return g_strdup_printf (_("%s, %s, %s"), done, skipped, failed);
+}
+
+static void
+run_cb (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(KvbRestoreDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  KvbJobSummary summary = { 0, };
+  gboolean cancelled;
+
+  kvb_restore_plan_run_finish (KVB_RESTORE_PLAN (source), result, &summary, &error);
+  cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  self->running = FALSE;
+  self->ran = TRUE;
+  self->n_failed = summary.n_failed;
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  if (error != NULL && !cancelled)
+    gtk_label_set_label (self->summary_label, error->message);
+  else
+    {
+      text = summary_text (&summary, cancelled);
+      gtk_label_set_label (self->summary_label, text);
+    }
+  update_progress (self);
+  update_actions (self);
+  gtk_widget_grab_focus (self->n_failed > 0 ? self->retry_button : self->close_button);
+
+  g_signal_emit (self, signals[FINISHED], 0, summary.n_done, summary.n_skipped, summary.n_failed,
+                 cancelled);
+}
+
+static void
+run_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *parameter)
+{
+  KvbRestoreDialog *self = KVB_RESTORE_DIALOG (widget);
+
+  if (self->plan == NULL || !editable (self) || kvb_restore_plan_count_undecided (self->plan) > 0)
+    return;
+
+  self->running = TRUE;
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
+  gtk_label_set_label (self->summary_label, "");
+  update_progress (self);
+  update_actions (self);
+  gtk_widget_grab_focus (self->cancel_button);
+
+  kvb_restore_plan_run_async (self->plan, self->cancellable, run_cb, g_object_ref (self));
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  KvbRestoreDialog *self = KVB_RESTORE_DIALOG (widget);
+
+  if (self->running)
+    g_cancellable_cancel (self->cancellable);
+}
+
+/* A plan runs once, so the failed files go into a new plan: it also checks the vault again,
+ * which may have changed since (a name now taken, a deleted object now purged). */
+static void
+retry_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  KvbRestoreDialog *self = KVB_RESTORE_DIALOG (widget);
+  g_autoptr(GListStore) files = g_list_store_new (G_TYPE_FILE);
+
+  if (!self->ran || self->running || self->plan == NULL)
+    return;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->plan)); i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
+
+      if (kvb_restore_plan_entry_get_status (entry) == KVB_JOB_STATUS_FAILED)
+        g_list_store_append (files, kvb_restore_plan_entry_get_file (entry));
+    }
+  if (g_list_model_get_n_items (G_LIST_MODEL (files)) > 0)
+    start_prepare (self, G_LIST_MODEL (files));
+}
+
+static gboolean
+kvb_restore_dialog_close_request (GtkWindow *window)
+{
+  KvbRestoreDialog *self = KVB_RESTORE_DIALOG (window);
+
+  /* A restore stops between requests only: Cancel first, then close. */
+  if (self->running)
+    return TRUE;
+
+  g_cancellable_cancel (self->cancellable);
+  return GTK_WINDOW_CLASS (kvb_restore_dialog_parent_class)->close_request (window);
+}
+
+static void
+kvb_restore_dialog_dispose (GObject *object)
+{
+  KvbRestoreDialog *self = KVB_RESTORE_DIALOG (object);
+
+  g_cancellable_cancel (self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_RESTORE_DIALOG);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->plan);
+  g_clear_object (&self->client);
+  g_clear_object (&self->vault);
+
+  G_OBJECT_CLASS (kvb_restore_dialog_parent_class)->dispose (object);
+}
+
+static void
+kvb_restore_dialog_class_init (KvbRestoreDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = kvb_restore_dialog_dispose;
+  window_class->close_request = kvb_restore_dialog_close_request;
+
+  signals[FINISHED] =
+    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 4, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_BOOLEAN);
+
+  g_type_ensure (KVB_TYPE_RESTORE_ROW);
+
+  gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/kvb-restore-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, window_title);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, stack);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, checking_spinner);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, error_page);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, target_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, list_box);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, close_button);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, restore_button);
+
+  gtk_widget_class_install_action (widget_class, "restore.run", NULL, run_action);
+  gtk_widget_class_install_action (widget_class, "restore.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "restore.retry-failed", NULL, retry_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                       "restore.run", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+}
+
+static void
+kvb_restore_dialog_init (KvbRestoreDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+}
+
+GtkWidget *
+kvb_restore_dialog_new (GtkWindow         *parent,
+                        KvbKeyVaultClient *client,
+                        KvbVaultInfo      *vault,
+                        GListModel        *files)
+{
+  KvbRestoreDialog *self;
+  const char *name, *location;
+  g_autofree char *target = NULL;
+  g_autofree char *fallback_name = NULL;
+
+  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (KVB_IS_KEYVAULT_CLIENT (client), NULL);
+  g_return_val_if_fail (vault == NULL || KVB_IS_VAULT_INFO (vault), NULL);
+  g_return_val_if_fail (G_IS_LIST_MODEL (files), NULL);
+
+  self = g_object_new (KVB_TYPE_RESTORE_DIALOG, "transient-for", parent, NULL);
+  self->client = g_object_ref (client);
+  self->vault = vault != NULL ? g_object_ref (vault) : NULL;
+
+  name = vault != NULL ? kvb_vault_info_get_name (vault) : NULL;
+  location = vault != NULL ? kvb_vault_info_get_location (vault) : NULL;
+  if (name == NULL)
+    {
+      /* A vault's name is the first label of its host. */
+      g_autoptr(GUri) uri = g_uri_parse (kvb_keyvault_client_get_vault_url (client),
+                                         G_URI_FLAGS_NONE, NULL);
+      const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
+
+      fallback_name = host != NULL ? g_strndup (host, strcspn (host, "."))
+                                   : g_strdup (kvb_keyvault_client_get_vault_url (client));
+      name = fallback_name;
+    }
+  if (location != NULL)
+    target = g_strdup_printf (_("Into the key vault “%s” (%s)"), name, location);
+  else
+    target = g_strdup_printf (_("Into the key vault “%s”"), name);
+  gtk_label_set_label (self->target_label, target);
+  adw_window_title_set_subtitle (self->window_title, name);
+
+  start_prepare (self, files);
+
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,30 @@
+/* kvb-restore-dialog.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+#include "kvb-keyvault-client.h"
+#include "kvb-vault-info.h"
+
+G_BEGIN_DECLS
+
+#define KVB_TYPE_RESTORE_DIALOG (kvb_restore_dialog_get_type ())
+
+G_DECLARE_FINAL_TYPE (KvbRestoreDialog, kvb_restore_dialog, KVB, RESTORE_DIALOG, AdwWindow)
+
+/* "Restore Backup" of @files (a GListModel of GFile) into the vault of @client, described by
+ * @vault (its name, location and purge protection).  The dialog checks the vault at once, lets
+ * the user decide what each file needs, and runs the restore when asked.
+ *
+ * Signal "finished" (guint n_done, guint n_skipped, guint n_failed, gboolean cancelled): after
+ * each run, for a toast or a notification; the object lists of the vault are then out of date. */
+GtkWidget *kvb_restore_dialog_new (GtkWindow         *parent,
+                                   KvbKeyVaultClient *client,
+                                   KvbVaultInfo      *vault,
+                                   GListModel        *files);
+
+G_END_DECLS
