@@ -638,6 +638,18 @@ handle_control (KvbEmulator *self, SoupServerMessage *msg, const char *method, c
     }
   obj = json_node_get_object (node);
 
+  /* Faults switched on and off while a client runs (a 503 storm in the middle of a job). */
+  if (strcmp (path, "/_emulator/faults") == 0)
+    {
+      self->fault_5xx = CLAMP (json_object_get_double_member_with_default (obj, "fail_5xx", self->fault_5xx), 0.0, 1.0);
+      self->fault_drop = CLAMP (json_object_get_double_member_with_default (obj, "drop", self->fault_drop), 0.0, 1.0);
+      self->fault_drop_after = CLAMP (json_object_get_double_member_with_default (obj, "drop_after",
+                                                                                 self->fault_drop_after), 0.0, 1.0);
+      self->fault_retry_after = (int) CLAMP (json_object_get_int_member_with_default (obj, "retry_after",
+                                                                                      self->fault_retry_after), -1, 3600);
+      reply_ok (msg, "ok", 1);
+      return;
+    }
   if (strcmp (path, "/_emulator/devicecode/approve") == 0 || strcmp (path, "/_emulator/devicecode/decline") == 0
       || strcmp (path, "/_emulator/devicecode/expire") == 0)
     {

@@ -7,8 +7,17 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
+#include "kvb-download-backup.h"
+#include "kvb-error.h"
+#include "kvb-object-list.h"
+#include "kvb-object-listing.h"
+#include "kvb-operation-card.h"
+#include "kvb-restore-chooser.h"
+#include "kvb-restore-dialog.h"
 #include "kvb-vault-page.h"
 
 struct _KvbVaultPage
@@ -18,17 +27,28 @@ struct _KvbVaultPage
   /* Template widgets */
   AdwViewSwitcherTitle *switcher_title;
   AdwViewStack         *view_stack;
-  AdwStatusPage        *secrets_status;
-  AdwStatusPage        *keys_status;
-  AdwStatusPage        *certificates_status;
-  AdwStatusPage        *deleted_status;
+  GtkStack             *content_stack;
+  GtkLabel             *details_label;
+  KvbObjectList        *secrets_list;
+  KvbObjectList        *keys_list;
+  KvbObjectList        *certificates_list;
+  GtkStack             *deleted_stack;
+  KvbObjectList        *deleted_secrets_list;
+  KvbObjectList        *deleted_keys_list;
+  KvbObjectList        *deleted_certificates_list;
+  GtkRevealer          *drop_revealer;
+  AdwStatusPage        *drop_status;
+  GtkBox               *operations_box;
 
   /* Owned references */
   KvbVaultInfo         *vault;
   KvbKeyVaultClient    *client;
+  KvbCredential        *credential;
   GCancellable         *cancellable;   /* the work for the vault shown; cancelled when it changes */
   GMenuModel           *menu_model;
   gboolean              folded;
+  GPtrArray            *downloads;     /* Download: running, or finished with a card shown */
+  gboolean              disposed;
 };
 
 G_DEFINE_FINAL_TYPE (KvbVaultPage, kvb_vault_page, ADW_TYPE_BIN)
@@ -43,40 +63,178 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* The four object pages say honestly what they will show, and that they do not show it yet. */
+static KvbObjectList *
+list_for (KvbVaultPage  *self,
+          KvbObjectKind  kind,
+          gboolean       deleted)
+{
+  switch (kind)
+    {
+    case KVB_OBJECT_KIND_SECRET:
+      return deleted ? self->deleted_secrets_list : self->secrets_list;
+    case KVB_OBJECT_KIND_KEY:
+      return deleted ? self->deleted_keys_list : self->keys_list;
+    case KVB_OBJECT_KIND_CERTIFICATE:
+    default:
+      return deleted ? self->deleted_certificates_list : self->certificates_list;
+    }
+}
+
+/* The list the person looks at: a kind's page, or the kind chosen on the Deleted page. */
+static KvbObjectList *
+visible_list (KvbVaultPage *self,
+              gboolean     *deleted)
+{
+  const char *page = adw_view_stack_get_visible_child_name (self->view_stack);
+
+  *deleted = g_strcmp0 (page, "deleted") == 0;
+  if (*deleted)
+    page = gtk_stack_get_visible_child_name (self->deleted_stack);
+
+  if (g_strcmp0 (page, "keys") == 0)
+    return list_for (self, KVB_OBJECT_KIND_KEY, *deleted);
+  if (g_strcmp0 (page, "certificates") == 0)
+    return list_for (self, KVB_OBJECT_KIND_CERTIFICATE, *deleted);
+  return list_for (self, KVB_OBJECT_KIND_SECRET, *deleted);
+}
+
 static void
-update_pages (KvbVaultPage *self)
+toast (KvbVaultPage *self,
+       AdwToast     *toast)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
+  else
+    g_object_unref (g_object_ref_sink (toast));
+}
+
+static void
+toast_text (KvbVaultPage *self,
+            const char   *text)
+{
+  AdwToast *t = adw_toast_new (text);
+
+  /* Sentences from the core can be long; the person needs time to read them. */
+  adw_toast_set_timeout (t, strlen (text) > 80 ? 10 : 5);
+  toast (self, t);
+}
+
+/* A long job that ends while the window is in the background is announced by the desktop. */
+static void
+notify_if_unfocused (KvbVaultPage *self,
+                     const char   *id,
+                     const char   *title,
+                     const char   *body)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GApplication *app = g_application_get_default ();
+  g_autoptr(GNotification) notification = NULL;
+
+  if (app == NULL || (GTK_IS_WINDOW (root) && gtk_window_is_active (GTK_WINDOW (root))))
+    return;
+
+  notification = g_notification_new (title);
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action (notification, "app.show-window");
+  g_application_send_notification (app, id, notification);
+}
+
+static char *
+describe_vault (KvbVaultInfo *vault)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  const char *location = kvb_vault_info_get_location (vault);
+
+  if (location != NULL)
+    g_string_append (text, location);
+
+  if (text->len > 0)
+    g_string_append (text, " · ");
+  if (kvb_vault_info_get_soft_delete (vault))
+    {
+      gint64 days = kvb_vault_info_get_soft_delete_retention_days (vault);
+
+      if (days > 0)
+        g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE,
+                                                   "soft delete on (kept %d day)",
+                                                   "soft delete on (kept %d days)", days),
+                                (int)days);
+      else
+        g_string_append (text, _("soft delete on"));
+    }
+  else
+    g_string_append (text, _("soft delete off"));
+
+  g_string_append (text, " · ");
+  g_string_append (text, kvb_vault_info_get_purge_protection (vault)
+                         ? _("purge protection on") : _("purge protection off"));
+  g_string_append (text, " · ");
+  g_string_append (text, kvb_vault_info_get_rbac (vault)
+                         ? _("Azure role-based access control") : _("access policies"));
+
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
+update_actions (KvbVaultPage *self)
+{
+  gboolean have_client = self->client != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.download-backup", have_client);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.restore-backup", have_client);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.recover", have_client);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.purge", have_client);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.reload", have_client);
+}
+
+static void
+reload_lists (KvbVaultPage *self)
+{
+  for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
+    for (int deleted = 0; deleted < 2; deleted++)
+      {
+        KvbObjectListing *listing = kvb_object_list_get_listing (list_for (self, kind, deleted));
+
+        if (listing != NULL)
+          kvb_object_listing_reload (listing);
+      }
+}
+
+static void
+update_page (KvbVaultPage *self)
 {
   const char *vault_name = self->vault != NULL ? kvb_vault_info_get_name (self->vault) : NULL;
-  struct {
-    AdwStatusPage *page;
-    const char    *description;
-  } pages[] = {
-    { self->secrets_status, N_("Listing and backing up the secrets of a vault comes in a later version.") },
-    { self->keys_status, N_("Listing and backing up the keys of a vault comes in a later version.") },
-    { self->certificates_status, N_("Listing and backing up the certificates of a vault comes in a later version.") },
-    { self->deleted_status, N_("Listing, recovering and purging deleted objects comes in a later version.") },
-  };
 
-  /* Torn down: gtk_widget_dispose_template() has let go of the pages. */
+  /* Torn down: gtk_widget_dispose_template() has let go of the children. */
   if (self->switcher_title == NULL)
     return;
 
-  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+  for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
+    for (int deleted = 0; deleted < 2; deleted++)
+      {
+        g_autoptr(KvbObjectListing) listing = NULL;
+
+        /* Nothing can be listed without a sign-in; nothing is sent either. */
+        if (self->client != NULL && self->credential != NULL)
+          listing = kvb_object_listing_new (self->client, kind, deleted);
+        kvb_object_list_set_listing (list_for (self, kind, deleted), listing);
+      }
+
+  if (self->vault != NULL)
     {
-      if (vault_name == NULL)
-        {
-          adw_status_page_set_title (pages[i].page, _("No Vault Selected"));
-          adw_status_page_set_description (pages[i].page, _("Choose a vault in the sidebar."));
-        }
-      else
-        {
-          adw_status_page_set_title (pages[i].page, vault_name);
-          adw_status_page_set_description (pages[i].page, _(pages[i].description));
-        }
+      g_autofree char *details = describe_vault (self->vault);
+
+      gtk_label_set_text (self->details_label, details);
+      gtk_stack_set_visible_child_name (self->content_stack, "vault");
+      reload_lists (self);
     }
+  else
+    gtk_stack_set_visible_child_name (self->content_stack, "none");
 
   adw_view_switcher_title_set_subtitle (self->switcher_title, vault_name);
+  update_actions (self);
 }
 
 void
@@ -96,6 +254,9 @@ kvb_vault_page_set_vault (KvbVaultPage  *self,
   self->cancellable = g_cancellable_new ();
   g_clear_object (&self->client);
   g_set_object (&self->vault, vault);
+  g_clear_object (&self->credential);
+  if (vault != NULL && credential != NULL)
+    self->credential = g_object_ref (credential);
 
   if (vault != NULL)
     {
@@ -108,7 +269,7 @@ kvb_vault_page_set_vault (KvbVaultPage  *self,
         g_debug ("No client for the vault %s: %s", kvb_vault_info_get_name (vault), error->message);
     }
 
-  update_pages (self);
+  update_page (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VAULT_NAME]);
 }
 
@@ -134,19 +295,602 @@ kvb_vault_page_show_kind (KvbVaultPage *self,
   adw_view_stack_set_visible_child_name (self->view_stack, name);
 }
 
+/* ---- Restore Backup ---- */
+
+static void
+restore_finished_cb (KvbRestoreDialog *dialog,
+                     guint             n_done,
+                     guint             n_skipped,
+                     guint             n_failed,
+                     gboolean          cancelled,
+                     KvbVaultPage     *self)
+{
+  g_autofree char *summary = kvb_operation_format_summary (KVB_OPERATION_RESTORE, n_done, n_skipped,
+                                                           n_failed, 0, cancelled);
+
+  reload_lists (self);
+  if (!cancelled)
+    notify_if_unfocused (self, "restore", _("Restore Finished"), summary);
+}
+
+void
+kvb_vault_page_restore_files (KvbVaultPage *self,
+                              GListModel   *files)
+{
+  GtkRoot *root;
+  GtkWidget *dialog;
+
+  g_return_if_fail (KVB_IS_VAULT_PAGE (self));
+  g_return_if_fail (G_IS_LIST_MODEL (files));
+
+  if (self->client == NULL || self->vault == NULL)
+    {
+      toast_text (self, _("Choose a vault in the sidebar first, then restore the backup files "
+                          "into it."));
+      return;
+    }
+
+  if (g_list_model_get_n_items (files) == 0)
+    return;
+
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  dialog = kvb_restore_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->client,
+                                   self->vault, files);
+  g_signal_connect_object (dialog, "finished", G_CALLBACK (restore_finished_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+files_chosen_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GListModel) files = NULL;
+  g_autoptr(GError) error = NULL;
+
+  files = kvb_restore_choose_files_finish (result, &error);
+  if (files == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast_text (self, error->message);
+      return;
+    }
+
+  if (self->switcher_title != NULL)
+    kvb_vault_page_restore_files (self, files);
+}
+
+static void
+restore_backup_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  kvb_restore_choose_files_async (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                  self->cancellable, files_chosen_cb, g_object_ref (self));
+}
+
+/* ---- Download Backup ---- */
+
+/* One Download Backup: its operation, and for several objects the card that shows it. */
+typedef struct
+{
+  KvbVaultPage      *self;
+  KvbDownloadBackup *op;
+  KvbOperationCard  *card;
+  GCancellable      *cancellable;
+  gboolean           running;
+} Download;
+
+static void
+download_free (Download *d)
+{
+  g_ptr_array_remove (d->self->downloads, d);
+  if (d->card != NULL && !d->self->disposed)
+    gtk_box_remove (d->self->operations_box, GTK_WIDGET (d->card));
+  g_clear_object (&d->op);
+  g_clear_object (&d->cancellable);
+  g_object_unref (d->self);
+  g_free (d);
+}
+
+static void
+downloaded_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Download *d = user_data;
+  KvbVaultPage *self = d->self;
+  g_autoptr(KvbDownloadBackup) outcome = NULL;
+  g_autoptr(GError) error = NULL;
+
+  d->running = FALSE;
+  outcome = kvb_download_backup_run_finish (result, &error);
+  if (self->disposed)
+    {
+      download_free (d);
+      return;
+    }
+
+  if (d->card != NULL && kvb_download_backup_get_job (d->op) != NULL)
+    kvb_operation_card_finish (d->card, error);
+
+  if (outcome != NULL)
+    toast (self, kvb_download_backup_new_toast (outcome));
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    toast_text (self, error->message);
+
+  /* A card stays until it is dismissed: its failed rows can be retried. */
+  if (d->card == NULL)
+    download_free (d);
+}
+
+static void
+download_retry_cb (KvbOperationCard *card,
+                   Download         *d)
+{
+  if (d->running)
+    return;
+
+  d->running = TRUE;
+  g_set_object (&d->cancellable, g_cancellable_new ());
+  g_object_unref (d->cancellable);
+  kvb_download_backup_retry_failed_async (d->op, d->cancellable, downloaded_cb, d);
+}
+
+static void
+download_dismissed_cb (KvbOperationCard *card,
+                       Download         *d)
+{
+  if (!d->running)
+    download_free (d);
+}
+
+static void
+download_job_started_cb (KvbDownloadBackup *op,
+                         KvbBackupJob      *job,
+                         Download          *d)
+{
+  g_autofree char *title = kvb_download_backup_dup_title (op);
+
+  if (d->card == NULL)
+    {
+      d->card = KVB_OPERATION_CARD (kvb_operation_card_new ());
+      g_signal_connect (d->card, "retry", G_CALLBACK (download_retry_cb), d);
+      g_signal_connect (d->card, "dismissed", G_CALLBACK (download_dismissed_cb), d);
+      gtk_box_append (d->self->operations_box, GTK_WIDGET (d->card));
+    }
+  kvb_operation_card_set_job (d->card, KVB_OPERATION_DOWNLOAD, title, G_LIST_MODEL (job),
+                              d->cancellable);
+}
+
+static void
+download_backup_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  g_autoptr(GPtrArray) objects = NULL;
+  gboolean deleted;
+  KvbObjectList *list = visible_list (self, &deleted);
+  Download *d;
+
+  if (self->client == NULL)
+    return;
+
+  if (deleted)
+    {
+      toast_text (self, _("Deleted objects cannot be backed up. Recover them first."));
+      return;
+    }
+
+  objects = kvb_object_list_get_selected_objects (list);
+  if (objects->len == 0)
+    {
+      toast_text (self, _("Select the objects to back up first."));
+      return;
+    }
+
+  d = g_new0 (Download, 1);
+  d->self = g_object_ref (self);
+  d->cancellable = g_cancellable_new ();
+  d->running = TRUE;
+  g_ptr_array_add (self->downloads, d);
+  d->op = g_object_ref (kvb_download_backup_run_async (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                       self->client,
+                                                       kvb_vault_info_get_name (self->vault),
+                                                       objects, d->cancellable, downloaded_cb, d));
+  g_signal_connect (d->op, "job-started", G_CALLBACK (download_job_started_cb), d);
+}
+
+/* ---- Recover and Purge on the Deleted page ---- */
+
+typedef struct
+{
+  KvbVaultPage *self;
+  gboolean      purge;
+  guint         pending;
+  guint         n_done;
+  GPtrArray    *failures;   /* the core's sentences */
+  char         *first_name;
+} Batch;
+
+static void
+batch_free (Batch *batch)
+{
+  g_object_unref (batch->self);
+  g_ptr_array_unref (batch->failures);
+  g_free (batch->first_name);
+  g_free (batch);
+}
+
+static void
+batch_one_done (Batch        *batch,
+                const GError *error)
+{
+  KvbVaultPage *self = batch->self;
+  g_autofree char *summary = NULL;
+
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_ptr_array_add (batch->failures, g_strdup (error->message));
+  else if (error == NULL)
+    batch->n_done++;
+
+  if (--batch->pending > 0)
+    return;
+
+  if (self->switcher_title != NULL)
+    {
+      if (batch->failures->len > 0)
+        summary = g_strdup_printf (batch->purge ? _("%u purged, %u failed: %s")
+                                                : _("%u recovered, %u failed: %s"),
+                                   batch->n_done, batch->failures->len,
+                                   (char *)batch->failures->pdata[0]);
+      else if (batch->n_done == 1)
+        summary = g_strdup_printf (batch->purge ? _("“%s” was purged.") : _("“%s” was recovered."),
+                                   batch->first_name);
+      else
+        summary = g_strdup_printf (batch->purge ? _("%u objects were purged.")
+                                                : _("%u objects were recovered."),
+                                   batch->n_done);
+      toast_text (self, summary);
+      notify_if_unfocused (self, batch->purge ? "purge" : "recover",
+                           batch->purge ? _("Purge Finished") : _("Recovery Finished"), summary);
+      reload_lists (self);
+    }
+
+  batch_free (batch);
+}
+
+typedef struct
+{
+  Batch         *batch;
+  KvbObjectKind  kind;
+  char          *name;
+} BatchItem;
+
+static void
+batch_item_free (BatchItem *item)
+{
+  g_free (item->name);
+  g_free (item);
+}
+
+static void
+usable_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  BatchItem *item = user_data;
+  g_autoptr(GError) error = NULL;
+
+  kvb_keyvault_client_wait_until_usable_finish (KVB_KEYVAULT_CLIENT (source), result, &error);
+  batch_one_done (item->batch, error);
+  batch_item_free (item);
+}
+
+static void
+recovered_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  BatchItem *item = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) info = NULL;
+
+  info = kvb_keyvault_client_recover_finish (KVB_KEYVAULT_CLIENT (source), result, &error);
+  if (info == NULL)
+    {
+      batch_one_done (item->batch, error);
+      batch_item_free (item);
+      return;
+    }
+
+  /* Recovery finishes in the background: say "recovered" when the object answers again. */
+  kvb_keyvault_client_wait_until_usable_async (KVB_KEYVAULT_CLIENT (source), item->kind, item->name,
+                                               KVB_USABLE_AFTER_RECOVER, 0,
+                                               item->batch->self->cancellable, usable_cb, item);
+}
+
+static void
+purged_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  BatchItem *item = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kvb_keyvault_client_purge_finish (KVB_KEYVAULT_CLIENT (source), result, &error))
+    {
+      batch_one_done (item->batch, error);
+      batch_item_free (item);
+      return;
+    }
+
+  kvb_keyvault_client_wait_until_usable_async (KVB_KEYVAULT_CLIENT (source), item->kind, item->name,
+                                               KVB_USABLE_AFTER_PURGE, 0,
+                                               item->batch->self->cancellable, usable_cb, item);
+}
+
+static void
+run_batch (KvbVaultPage *self,
+           GPtrArray    *objects,
+           gboolean      purge)
+{
+  Batch *batch = g_new0 (Batch, 1);
+
+  batch->self = g_object_ref (self);
+  batch->purge = purge;
+  batch->pending = objects->len;
+  batch->failures = g_ptr_array_new_with_free_func (g_free);
+  batch->first_name = g_strdup (kvb_object_info_get_name (objects->pdata[0]));
+
+  for (guint i = 0; i < objects->len; i++)
+    {
+      KvbObjectInfo *info = objects->pdata[i];
+      BatchItem *item = g_new0 (BatchItem, 1);
+
+      item->batch = batch;
+      item->kind = kvb_object_info_get_kind (info);
+      item->name = g_strdup (kvb_object_info_get_name (info));
+      if (purge)
+        kvb_keyvault_client_purge_async (self->client, item->kind, item->name, self->cancellable,
+                                         purged_cb, item);
+      else
+        kvb_keyvault_client_recover_async (self->client, item->kind, item->name, self->cancellable,
+                                           recovered_cb, item);
+    }
+}
+
+static GPtrArray *
+selected_deleted (KvbVaultPage *self)
+{
+  gboolean deleted;
+  KvbObjectList *list = visible_list (self, &deleted);
+
+  if (!deleted || self->client == NULL)
+    return NULL;
+
+  return kvb_object_list_get_selected_objects (list);
+}
+
+static void
+recover_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+  g_autoptr(GPtrArray) objects = selected_deleted (self);
+
+  if (objects == NULL || objects->len == 0)
+    {
+      toast_text (self, _("Select the deleted objects to recover first."));
+      return;
+    }
+
+  run_batch (self, objects, FALSE);
+}
+
+static void
+purge_response_cb (AdwMessageDialog *dialog,
+                   const char       *response,
+                   gpointer          user_data)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (user_data);
+  GPtrArray *objects = g_object_get_data (G_OBJECT (dialog), "objects");
+
+  if (g_strcmp0 (response, "purge") == 0 && self->client != NULL && objects != NULL)
+    run_batch (self, objects, TRUE);
+}
+
+static void
+purge_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+  g_autoptr(GPtrArray) objects = selected_deleted (self);
+  g_autoptr(GString) names = g_string_new (NULL);
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *dialog;
+
+  if (objects == NULL || objects->len == 0)
+    {
+      toast_text (self, _("Select the deleted objects to purge first."));
+      return;
+    }
+
+  if (kvb_vault_info_get_purge_protection (self->vault))
+    {
+      g_autofree char *why =
+        g_strdup_printf (_("Vault “%s” has purge protection: deleted objects cannot be purged; "
+                           "Key Vault removes them when the retention period ends. Recover them "
+                           "instead."), kvb_vault_info_get_name (self->vault));
+
+      toast_text (self, why);
+      return;
+    }
+
+  for (guint i = 0; i < objects->len && i < 5; i++)
+    g_string_append_printf (names, "%s“%s”", i > 0 ? ", " : "",
+                            kvb_object_info_get_name (objects->pdata[i]));
+  if (objects->len > 5)
+    g_string_append (names, ", …");
+
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Purge %u Deleted Object?",
+                                          "Purge %u Deleted Objects?", objects->len),
+                             objects->len);
+  body = g_strdup_printf (_("%s and all their versions are removed from vault “%s” for good. "
+                            "They cannot be recovered afterwards, and only a backup file can bring "
+                            "them back. This cannot be undone."),
+                          names->str, kvb_vault_info_get_name (self->vault));
+
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "purge", _("_Purge"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "purge",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "objects", g_ptr_array_ref (objects),
+                          (GDestroyNotify)g_ptr_array_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (purge_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+reload_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  reload_lists (KVB_VAULT_PAGE (widget));
+}
+
+/* ---- Drag and drop ---- */
+
+static GdkDragAction
+drop_enter_cb (GtkDropTarget *target,
+               double         x,
+               double         y,
+               KvbVaultPage  *self)
+{
+  g_autofree char *where = NULL;
+
+  if (self->vault == NULL)
+    {
+      adw_status_page_set_title (self->drop_status, _("Choose a Vault First"));
+      adw_status_page_set_description (self->drop_status,
+                                       _("Pick the vault to restore into in the sidebar, then drop "
+                                         "the backup files on it."));
+    }
+  else
+    {
+      where = g_strdup_printf (_("The backup files will be restored into vault “%s”."),
+                               kvb_vault_info_get_name (self->vault));
+      adw_status_page_set_title (self->drop_status, _("Drop to Restore"));
+      adw_status_page_set_description (self->drop_status, where);
+    }
+  gtk_revealer_set_reveal_child (self->drop_revealer, TRUE);
+
+  return GDK_ACTION_COPY;
+}
+
+static void
+drop_leave_cb (GtkDropTarget *target,
+               KvbVaultPage  *self)
+{
+  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
+}
+
+static gboolean
+drop_cb (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         KvbVaultPage  *self)
+{
+  GSList *files;
+  g_autoptr(GListStore) store = g_list_store_new (G_TYPE_FILE);
+  gboolean folder = FALSE;
+
+  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
+
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+
+  files = gdk_file_list_get_files (g_value_get_boxed (value));
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      /* Only the type, and without following a link: a folder is refused, anything else goes
+       * to the reader, which refuses what is not a backup file before any request. */
+      if (g_file_query_file_type (l->data, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) ==
+          G_FILE_TYPE_DIRECTORY)
+        folder = TRUE;
+      g_list_store_append (store, l->data);
+    }
+  g_slist_free (files);
+
+  if (self->vault == NULL)
+    {
+      toast_text (self, _("Choose a vault in the sidebar first, then drop the backup files on it."));
+      return FALSE;
+    }
+
+  if (folder)
+    {
+      toast_text (self, _("A folder cannot be restored yet: restoring a whole backup folder comes "
+                          "with whole-vault restore. Drop the backup files themselves."));
+      return FALSE;
+    }
+
+  kvb_vault_page_restore_files (self, G_LIST_MODEL (store));
+  return TRUE;
+}
+
+/* ---- GObject ---- */
+
 static void
 kvb_vault_page_dispose (GObject *object)
 {
   KvbVaultPage *self = (KvbVaultPage *)object;
 
+  self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  /* Running downloads end in their callback; finished ones with a card go now. */
+  for (guint i = self->downloads->len; i > 0; i--)
+    {
+      Download *d = self->downloads->pdata[i - 1];
+
+      g_cancellable_cancel (d->cancellable);
+      if (!d->running)
+        download_free (d);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_VAULT_PAGE);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
+  g_clear_object (&self->credential);
   g_clear_object (&self->vault);
   g_clear_object (&self->menu_model);
 
   G_OBJECT_CLASS (kvb_vault_page_parent_class)->dispose (object);
+}
+
+static void
+kvb_vault_page_finalize (GObject *object)
+{
+  KvbVaultPage *self = (KvbVaultPage *)object;
+
+  g_ptr_array_unref (self->downloads);
+
+  G_OBJECT_CLASS (kvb_vault_page_parent_class)->finalize (object);
 }
 
 static void
@@ -206,6 +950,7 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = kvb_vault_page_dispose;
+  object_class->finalize = kvb_vault_page_finalize;
   object_class->get_property = kvb_vault_page_get_property;
   object_class->set_property = kvb_vault_page_set_property;
 
@@ -222,20 +967,57 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (KVB_TYPE_OBJECT_LIST);
   gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/kvb-vault-page.ui");
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, view_stack);
-  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, secrets_status);
-  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, keys_status);
-  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, certificates_status);
-  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, deleted_status);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, details_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, secrets_list);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, keys_list);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, certificates_list);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, deleted_stack);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, deleted_secrets_list);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, deleted_keys_list);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, deleted_certificates_list);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, drop_revealer);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, drop_status);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, operations_box);
+
+  gtk_widget_class_install_action (widget_class, "vault.download-backup", NULL, download_backup_action);
+  gtk_widget_class_install_action (widget_class, "vault.restore-backup", NULL, restore_backup_action);
+  gtk_widget_class_install_action (widget_class, "vault.recover", NULL, recover_action);
+  gtk_widget_class_install_action (widget_class, "vault.purge", NULL, purge_action);
+  gtk_widget_class_install_action (widget_class, "vault.reload", NULL, reload_action);
 }
 
 static void
 kvb_vault_page_init (KvbVaultPage *self)
 {
-  gtk_widget_init_template (GTK_WIDGET (self));
+  GtkDropTarget *drop;
+  GtkEventController *shortcuts;
 
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
-  update_pages (self);
+  self->downloads = g_ptr_array_new ();
+
+  /* Ctrl+S and Ctrl+O work wherever the focus is in the window (the sidebar included), as the
+   * buttons they stand for are always in view. */
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (shortcuts), GTK_SHORTCUT_SCOPE_MANAGED);
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_s, GDK_CONTROL_MASK),
+                                                          gtk_named_action_new ("vault.download-backup")));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_o, GDK_CONTROL_MASK),
+                                                          gtk_named_action_new ("vault.restore-backup")));
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+
+  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "enter", G_CALLBACK (drop_enter_cb), self);
+  g_signal_connect (drop, "leave", G_CALLBACK (drop_leave_cb), self);
+  g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  update_page (self);
 }

@@ -28,6 +28,10 @@ void               kvb_vault_page_set_vault       (KvbVaultPage  *self,
                                                    KvbCredential *credential);
 KvbVaultInfo      *kvb_vault_page_get_vault       (KvbVaultPage  *self);
 KvbKeyVaultClient *kvb_vault_page_get_client      (KvbVaultPage  *self);
+/* Starts the Restore Backup flow for @files (a GListModel of GFile) into the vault shown: the
+ * confirmation that lists each file, then the restore.  What a drop and the open dialog do. */
+void               kvb_vault_page_restore_files   (KvbVaultPage  *self,
+                                                   GListModel    *files);
 /* "secrets", "keys", "certificates" or "deleted". */
 void               kvb_vault_page_show_kind       (KvbVaultPage  *self,
                                                    const char    *name);

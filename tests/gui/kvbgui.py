@@ -229,7 +229,7 @@ class Standin:
     """The local Azure stand-in (kvb-emulator) as a program of its own, on ports the system picks,
     and a cloud profile file that points at it."""
 
-    def __init__(self, name, args=()):
+    def __init__(self, name, args=(), proxy=False):
         exe = os.environ.get("KVB_EMULATOR_EXE")
         if not exe or not os.access(exe, os.X_OK):
             skip_all("kvb-emulator is not built")
@@ -238,7 +238,10 @@ class Standin:
         os.makedirs(outdir, exist_ok=True)
         self.state = tempfile.mkdtemp(prefix=f"{name}-emu-", dir=outdir)
         self.log = open(os.path.join(outdir, f"{name}-emulator.log"), "w")
-        self.proc = subprocess.Popen([exe, "--state-dir", self.state, "--no-proxy", *args], stdin=subprocess.DEVNULL,
+        # With the proxy, clients reach it at the real host names (login.microsoftonline.com,
+        # management.azure.com, NAME.vault.azure.net) through its CONNECT port.
+        self.proc = subprocess.Popen([exe, "--state-dir", self.state, *([] if proxy else ["--no-proxy"]), *args],
+                                     stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.info = json.loads(self.proc.stdout.readline())
         self.url = self.info["url"]
@@ -254,8 +257,18 @@ class Standin:
     def control(self, path, body):
         req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, context=self.ssl, timeout=10) as r:
+        # Straight to the stand-in, whatever proxy the test's own environment names.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                             urllib.request.HTTPSHandler(context=self.ssl))
+        with opener.open(req, timeout=10) as r:
             return r.status
+
+    def requests(self):
+        """The stand-in's request log (redacted), oldest first."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                             urllib.request.HTTPSHandler(context=self.ssl))
+        with opener.open(self.url + "/_emulator/requests", timeout=10) as r:
+            return json.load(r)
 
     def stop(self):
         if self.proc.poll() is None:

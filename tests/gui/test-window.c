@@ -7,9 +7,12 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <adwaita.h>
 
 #include "kvb-cloud-row.h"
+#include "kvb-object-list.h"
 #include "kvb-preferences-window.h"
 #include "kvb-vault-page.h"
 #include "kvb-window.h"
@@ -61,6 +64,23 @@ find_by_name (GtkWidget  *root,
   return NULL;
 }
 
+static GtkWidget *
+find_label_containing (GtkWidget  *root,
+                       const char *text)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_LABEL (child) && strstr (gtk_label_get_label (GTK_LABEL (child)), text) != NULL)
+        return child;
+      if ((found = find_label_containing (child, text)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static GtkStack *
 main_stack (KvbWindow *window)
 {
@@ -90,8 +110,8 @@ test_window_welcome (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* The object pages exist, are reachable with Alt+1…4's action, and say honestly that nothing is
- * listed yet. */
+/* The object pages exist and are reachable with Alt+1…4's action; without a vault the page says
+ * to choose one. */
 static void
 test_window_pages (void)
 {
@@ -114,9 +134,10 @@ test_window_pages (void)
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "i", i));
       g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, names[i - 1]);
       page = adw_view_stack_get_visible_child (stack);
-      g_assert_true (ADW_IS_STATUS_PAGE (page));
-      g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (page)), ==, "No Vault Selected");
+      g_assert_true (i == 4 || KVB_IS_OBJECT_LIST (page));
     }
+  /* No vault chosen yet: the page says so instead of showing empty lists. */
+  g_assert_nonnull (find_by_name (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, "No Vault Selected"));
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -265,19 +286,26 @@ test_cloud_row (void)
   g_assert_finalize_object (row);
 }
 
+/* With no vault the page says to choose one; with one, each kind has its object list and the
+ * page names the vault and what it is. */
 static void
 assert_vault_pages (KvbVaultPage *page,
-                    const char   *title)
+                    const char   *vault_name)
 {
   AdwViewStack *stack = ADW_VIEW_STACK (find_by_name (GTK_WIDGET (page), ADW_TYPE_VIEW_STACK, NULL));
-  const char *names[] = { "secrets", "keys", "certificates", "deleted" };
+  GtkStack *content = GTK_STACK (gtk_widget_get_parent (gtk_widget_get_parent (GTK_WIDGET (stack))));
+  const char *names[] = { "secrets", "keys", "certificates" };
 
+  g_assert_true (GTK_IS_STACK (content));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (content), ==, vault_name ? "vault" : "none");
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_true (KVB_IS_OBJECT_LIST (adw_view_stack_get_child_by_name (stack, names[i])));
+  g_assert_nonnull (adw_view_stack_get_child_by_name (stack, "deleted"));
+  if (vault_name != NULL)
     {
-      GtkWidget *child = adw_view_stack_get_child_by_name (stack, names[i]);
-
-      g_assert_true (ADW_IS_STATUS_PAGE (child));
-      g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (child)), ==, title);
+      AdwViewSwitcherTitle *title = ADW_VIEW_SWITCHER_TITLE (find_by_name (GTK_WIDGET (page),
+                                                                           ADW_TYPE_VIEW_SWITCHER_TITLE, NULL));
+      g_assert_cmpstr (adw_view_switcher_title_get_subtitle (title), ==, vault_name);
     }
 }
 
@@ -295,18 +323,22 @@ test_vault_page (void)
   g_autoptr(KvbCloud) cloud = kvb_cloud_new_public ();
   KvbVaultPage *page = g_object_ref_sink (g_object_new (KVB_TYPE_VAULT_PAGE, NULL));
 
-  assert_vault_pages (page, "No Vault Selected");
+  assert_vault_pages (page, NULL);
   g_assert_null (kvb_vault_page_get_client (page));
 
   kvb_vault_page_set_vault (page, vault, pipeline, cloud, NULL);
   assert_vault_pages (page, "contoso-prod");
+  /* Without a credential nothing is listed (and nothing sent): the lists have no listing. */
+  g_assert_null (kvb_object_list_get_listing (KVB_OBJECT_LIST (find_by_name (GTK_WIDGET (page),
+                                                                             KVB_TYPE_OBJECT_LIST, NULL))));
+  g_assert_nonnull (find_label_containing (GTK_WIDGET (page), "westeurope · soft delete"));
   g_assert_true (kvb_vault_page_get_vault (page) == vault);
   g_assert_nonnull (kvb_vault_page_get_client (page));
   g_assert_cmpstr (kvb_keyvault_client_get_vault_url (kvb_vault_page_get_client (page)), ==,
                    "https://contoso-prod.vault.azure.net/");
 
   kvb_vault_page_set_vault (page, NULL, NULL, NULL, NULL);
-  assert_vault_pages (page, "No Vault Selected");
+  assert_vault_pages (page, NULL);
   g_assert_null (kvb_vault_page_get_vault (page));
   g_assert_null (kvb_vault_page_get_client (page));
 
