@@ -207,7 +207,10 @@ sync_entry (KvbRestoreRow *self)
   gtk_label_set_label (self->state_label, state_words);
 
   self->syncing = TRUE;
-  gtk_widget_set_visible (self->choice_box, ambiguous || deleted);
+  /* Once the file is done with, its choice is history: the status line says what happened. */
+  gtk_widget_set_visible (self->choice_box,
+                          (ambiguous || deleted) &&
+                          kvb_restore_plan_entry_get_status (entry) == KVB_JOB_STATUS_PENDING);
   gtk_widget_set_visible (self->key_button, ambiguous);
   gtk_widget_set_visible (self->certificate_button, ambiguous);
   gtk_widget_set_visible (GTK_WIDGET (self->recover_button), deleted);
@@ -454,6 +457,7 @@ kvb_restore_row_new (KvbRestorePlan      *plan,
   g_signal_connect_object (entry, "notify::name", G_CALLBACK (sync_entry), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (entry, "notify::kind", G_CALLBACK (sync_entry), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (entry, "notify::status", G_CALLBACK (sync_status), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (entry, "notify::status", G_CALLBACK (sync_entry), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (entry, "notify::message", G_CALLBACK (sync_status), self, G_CONNECT_SWAPPED);
   sync_entry (self);
   sync_status (self);

@@ -596,6 +596,11 @@ test_restore_states (Env           *env,
   g_assert_null (find_widget (dialog, GTK_TYPE_BUTTON, "_Restore"));
   g_assert_nonnull (find_widget (dialog, GTK_TYPE_BUTTON, "C_lose"));
   g_assert_nonnull (label_text (row_of (dialog, live_file), "Skipped"));
+  /* Done with: the choice is gone, the row says what happened. */
+  row = row_of (dialog, deleted_file);
+  g_assert_null (find_widget (row, GTK_TYPE_TOGGLE_BUTTON, NULL));
+  g_assert_nonnull (find_widget (row, GTK_TYPE_LABEL, kvb_restore_plan_entry_get_message (
+      kvb_restore_row_get_entry (KVB_RESTORE_ROW (row)))));
 
   /* In the vault: all versions back, the deleted one live again, the live one untouched. */
   g_assert_cmpuint (count_versions (env, KVB_OBJECT_KIND_SECRET, "app-config"), ==, 3);
