@@ -59,6 +59,13 @@ format_date (gint64 seconds)
   return g_date_time_format (dt, "%Y-%m-%d %H:%M");
 }
 
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char **)a, *(const char **)b);
+}
+
 static const char *
 kind_name (KvbObjectKind kind,
            gboolean      deleted)
@@ -225,6 +232,7 @@ show_info (KvbObjectDetails *self)
       guint n;
 
       names = (const char **) g_hash_table_get_keys_as_array (tags, &n);
+      qsort (names, n, sizeof (char *), compare_strings);
       for (guint i = 0; i < n; i++)
         {
           GtkWidget *row = adw_action_row_new ();

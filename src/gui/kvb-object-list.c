@@ -786,7 +786,7 @@ kvb_object_list_class_init (KvbObjectListClass *klass)
   gtk_widget_class_install_action (widget_class, "list.reload", NULL, reload_action);
   gtk_widget_class_install_action (widget_class, "list.context-menu", NULL, context_menu_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "list.find", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "list.reload", NULL);
+  /* F5 only: Ctrl+R is the window's, for the list of vaults. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "list.reload", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "list.context-menu", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "list.context-menu", NULL);

@@ -19,7 +19,7 @@ G_DECLARE_FINAL_TYPE (KvbObjectList, kvb_object_list, KVB, OBJECT_LIST, GtkWidge
  * column, filters as you type (Ctrl+F) and selects several rows.
  *
  * Actions it installs: list.find (Ctrl+F), list.show-details (opens KvbObjectDetails for the
- * first selected object), list.reload (Ctrl+R, F5), list.context-menu (Menu, Shift+F10).
+ * first selected object), list.reload (F5), list.context-menu (Menu, Shift+F10).
  * Its row menu also offers vault.download-backup, which the embedding page provides. */
 GtkWidget        *kvb_object_list_new                  (void);
 
