@@ -98,7 +98,8 @@ kvb_restore_choose_files_async (GtkWindow           *parent,
   g_return_if_fail (parent == NULL || GTK_IS_WINDOW (parent));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (parent, cancellable, callback, user_data);
+  /* No source object: _finish() takes only the result, whoever the parent is. */
+  task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, kvb_restore_choose_files_async);
   if (g_task_return_error_if_cancelled (task))
     return;
