@@ -1566,6 +1566,19 @@ kvb_window_dispose (GObject *object)
   g_clear_object (&self->flow_cancellable);
   g_clear_pointer (&self->sessions, g_ptr_array_unref);
 
+  /* The template's widgets still emit signals as they go (the sidebar list deselects its row while
+   * its rows are removed), and by then the pages they would update are gone. */
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_data (self->store, self);
+  if (self->sidebar_list != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->sidebar_list, self);
+      g_signal_handlers_disconnect_by_data (self->cloud_row, self);
+      g_signal_handlers_disconnect_by_data (self->sp_tenant_row, self);
+      g_signal_handlers_disconnect_by_data (self->sp_client_id_row, self);
+      g_signal_handlers_disconnect_by_data (self->sp_secret_row, self);
+    }
+
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
