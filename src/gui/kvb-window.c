@@ -634,13 +634,10 @@ signed_out_cb (GObject      *source,
 }
 
 static void
-sign_out_clicked_cb (GtkButton *button,
-                     KvbWindow *self)
+sign_out (KvbWindow *self,
+          Session   *session)
 {
-  Session *session = g_object_get_data (G_OBJECT (button), "session");
   g_autofree char *message = NULL;
-
-  gtk_popover_popdown (gtk_menu_button_get_popover (self->accounts_button));
 
   if (session->account != NULL)
     {
@@ -659,6 +656,72 @@ sign_out_clicked_cb (GtkButton *button,
   g_ptr_array_remove (self->sessions, session);
   sessions_changed (self);
   kvb_window_add_toast (self, message);
+}
+
+/* What signing out takes away, in the words of the confirmation. */
+static const char *
+sign_out_consequence (Session *session)
+{
+  if (session->account == NULL)
+    return _("The sample cloud stops, and nothing of it is kept.");
+
+  switch (kvb_account_get_kind (session->account))
+    {
+    case KVB_ACCOUNT_KIND_USER:
+      return _("Its refresh token is removed from the keyring.");
+    case KVB_ACCOUNT_KIND_SERVICE_PRINCIPAL:
+      if (kvb_account_get_certificate (session->account) != NULL)
+        return _("The location of its certificate file is forgotten; the file itself stays where it is.");
+      return _("Its client secret is removed from the keyring.");
+    case KVB_ACCOUNT_KIND_AZURE_CLI:
+      return _("The Azure CLI stays signed in; only this application forgets the account.");
+    }
+  g_return_val_if_reached (NULL);
+}
+
+static void
+sign_out_response_cb (AdwMessageDialog *dialog,
+                      const char       *response,
+                      Session          *session)
+{
+  /* The session may have left the window while the question was open. */
+  if (g_strcmp0 (response, "sign-out") == 0 && session->window != NULL)
+    sign_out (session->window, session);
+}
+
+static void
+session_unref_closure (gpointer  data,
+                       GClosure *closure)
+{
+  session_unref (data);
+}
+
+/* The dialog is destroyed when it closes, never kept hidden: see shortcuts_activated() in
+ * kvb-application.c for the crash a hidden window causes under a screen reader. */
+static void
+sign_out_clicked_cb (GtkButton *button,
+                     KvbWindow *self)
+{
+  Session *session = g_object_get_data (G_OBJECT (button), "session");
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  gtk_popover_popdown (gtk_menu_button_get_popover (self->accounts_button));
+
+  /* translators: %s is an account name */
+  heading = g_strdup_printf (_("Sign out of %s?"), session->title);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, sign_out_consequence (session));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "sign-out", _("_Sign Out"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "sign-out",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_data (dialog, "response", G_CALLBACK (sign_out_response_cb), session_ref (session),
+                         session_unref_closure, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* Sign-in flows */

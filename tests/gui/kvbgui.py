@@ -340,6 +340,18 @@ class App:
             return True
         return wait_for(gone, timeout, what=f"window {name!r} to close")
 
+    def answer(self, heading, button, says=None, timeout=10.0):
+        """Answers an AdwMessageDialog: a window of role "dialog" named by its heading.  Checks that
+        it says @says, if given, then clicks @button (GTK 4.8 names a button by its mnemonic label
+        and its text run together, e.g. "_Sign Out Sign Out") and waits for the dialog to go."""
+        dialog = self.toplevel(heading, timeout)
+        if dialog.getRoleName() != "dialog":
+            raise AssertionError(f"{heading!r} is a {dialog.getRoleName()}, not a dialog")
+        if says is not None:
+            wait_for(lambda: find(dialog, by("label", says)), timeout, what=f"the dialog to say {says!r}")
+        click(wait_for(lambda: find(dialog, by("push button", button, "click")), timeout, what=button))
+        return self.toplevel_gone(heading, timeout)
+
     def activate_action(self, name, param=None):
         """Activates an application action over D-Bus (GApplication exports them)."""
         from gi.repository import Gio, GLib
