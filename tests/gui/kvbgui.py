@@ -270,7 +270,7 @@ class Standin:
 
 
 class App:
-    def __init__(self, name, extra_env=None, prepare=None):
+    def __init__(self, name, extra_env=None, prepare=None, cores=False):
         build = os.environ.get("KVB_BUILD_ROOT", os.getcwd())
         self.outdir = os.path.join(build, "tests", "gui", "out")
         os.makedirs(self.outdir, exist_ok=True)
@@ -299,8 +299,19 @@ class App:
             prepare(self.home)
         self.log_path = os.path.join(self.outdir, f"{name}.log")
         self.log = open(self.log_path, "w")
+        # With @cores the application may dump core, into a folder of its own (when the system
+        # writes cores to the working folder), for a test that counts crashes.
+        self.core_dir = None
+        preexec = None
+        if cores:
+            import resource
+            self.core_dir = os.path.join(self.outdir, f"{name}-cores")
+            os.makedirs(self.core_dir, exist_ok=True)
+            hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+            preexec = lambda: resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))  # noqa: E731
         self.proc = subprocess.Popen([os.environ["KVB_GUI_EXE"]], env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=self.core_dir,
+                                     preexec_fn=preexec)
         self.started = time.monotonic()
         self.app = None
 
