@@ -779,8 +779,9 @@ scroll_to_progress (KvbWindow *self)
   g_timeout_add_full (G_PRIORITY_DEFAULT, 100, scroll_to_progress_cb, g_object_ref (self), NULL);
 }
 
-/* The device code is shown in the page rather than in a dialog of its own: windows that come and
- * go while an accessibility client walks the tree crash GTK 4.8 now and then. */
+/* The device code is shown in the page.  It moved here from a dialog when dialogs seemed to crash
+ * GTK 4.8 under an accessibility client; the cause was a window kept hidden (see
+ * shortcuts_activated() in kvb-application.c), so a dialog would do again. */
 static void
 close_device_dialog (KvbWindow *self)
 {

@@ -40,7 +40,6 @@ tap = kvbgui.Tap(10)
 app = kvbgui.App("test-dialogs", cores=True)
 readers = []
 cycles = {}
-took = {}
 
 
 def alive():
@@ -167,6 +166,7 @@ try:
 
     def run(rounds, steps):
         t0 = time.monotonic()
+        took = {}
         for _ in range(rounds):
             for name, step in steps:
                 if not alive():
