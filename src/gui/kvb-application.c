@@ -101,6 +101,36 @@ about_activated (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* The shortcuts window is built afresh each time and destroyed when it closes, instead of the
+ * help overlay GtkApplication would load from gtk/help-overlay.ui and keep hidden for the window's
+ * whole life.  GTK 4.8's accessibility root (GtkAtSpiRoot, GetChildAtIndex) counts only visible
+ * windows, but when asked for an index past them it answers with the last window of
+ * gtk_window_get_toplevels() whatever it is; a hidden window there has no AT-SPI object path, and
+ * the application crashes building the reply.  A screen reader asks for such an index whenever a
+ * dialog closes between its reading the window count and the windows.  So no window of this
+ * application stays hidden in the list: every dialog is destroyed when it closes. */
+static void
+shortcuts_activated (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  KvbApplication *self = user_data;
+  GtkWindow *window = main_window (self);
+  g_autoptr(GtkBuilder) builder = NULL;
+  GtkShortcutsWindow *shortcuts;
+
+  if (window == NULL)
+    return;
+
+  builder = gtk_builder_new_from_resource (APP_PATH "/ui/kvb-shortcuts-window.ui");
+  shortcuts = GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "shortcuts_window"));
+  /* The window looks up the accelerators of the actions it lists (and replaces, destroying it,
+   * the shortcuts window it had before); it would only hide this one on close. */
+  gtk_application_window_set_help_overlay (GTK_APPLICATION_WINDOW (window), shortcuts);
+  gtk_window_set_hide_on_close (GTK_WINDOW (shortcuts), FALSE);
+  gtk_window_present (GTK_WINDOW (shortcuts));
+}
+
 static void
 preferences_activated (GSimpleAction *action,
                        GVariant      *parameter,
@@ -180,6 +210,7 @@ static const GActionEntry app_actions[] = {
   { "about", about_activated },
   { "preferences", preferences_activated },
   { "show-window", show_window_activated },
+  { "shortcuts", shortcuts_activated },
 };
 
 static void
@@ -195,7 +226,7 @@ kvb_application_startup (GApplication *app)
                                          (const char *[]) { "<Control>q", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
                                          (const char *[]) { "<Control>comma", NULL });
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay",
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.shortcuts",
                                          (const char *[]) { "<Control>question", NULL });
 
   if (g_strcmp0 (g_getenv ("KVB_TEST_HOOKS"), "1") == 0)

@@ -496,15 +496,12 @@ signed_out_cb (GObject      *source,
 }
 
 static void
-sign_out_clicked_cb (GtkButton  *button,
-                     KvbSidebar *self)
+sign_out (KvbSidebar        *self,
+          KvbAccountSession *session)
 {
-  KvbAccountSession *session = g_object_get_data (G_OBJECT (button), "session");
   KvbAccount *account = kvb_account_session_get_account (session);
   g_autofree char *message = NULL;
   guint position;
-
-  gtk_popover_popdown (gtk_menu_button_get_popover (self->accounts_button));
 
   if (account != NULL)
     {
@@ -524,6 +521,73 @@ sign_out_clicked_cb (GtkButton  *button,
     drop_session (self, position);
   rebuild (self);
   toast (self, message);
+}
+
+/* What signing out takes away, in the words of the confirmation. */
+static const char *
+sign_out_consequence (KvbAccountSession *session)
+{
+  KvbAccount *account = kvb_account_session_get_account (session);
+
+  if (account == NULL)
+    return _("The sample cloud stops, and nothing of it is kept.");
+
+  switch (kvb_account_get_kind (account))
+    {
+    case KVB_ACCOUNT_KIND_USER:
+      return _("Its refresh token is removed from the keyring.");
+    case KVB_ACCOUNT_KIND_SERVICE_PRINCIPAL:
+      if (kvb_account_get_certificate (account) != NULL)
+        return _("The location of its certificate file is forgotten; the file itself stays where it is.");
+      return _("Its client secret is removed from the keyring.");
+    case KVB_ACCOUNT_KIND_AZURE_CLI:
+      return _("The Azure CLI stays signed in; only this application forgets the account.");
+    default:
+      g_return_val_if_reached (NULL);
+    }
+}
+
+static void
+sign_out_response_cb (AdwMessageDialog *dialog,
+                      const char       *response,
+                      KvbSidebar       *self)
+{
+  KvbAccountSession *session = g_object_get_data (G_OBJECT (dialog), "session");
+
+  /* The session may have left the sidebar while the question was open. */
+  if (g_strcmp0 (response, "sign-out") == 0 && self->store != NULL &&
+      g_list_store_find (self->sessions, session, NULL))
+    sign_out (self, session);
+}
+
+/* The question is destroyed when it closes, never kept hidden: a hidden window crashes GTK 4.8
+ * under a screen reader (see shortcuts_activated() in kvb-application.c). */
+static void
+sign_out_clicked_cb (GtkButton  *button,
+                     KvbSidebar *self)
+{
+  KvbAccountSession *session = g_object_get_data (G_OBJECT (button), "session");
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  gtk_popover_popdown (gtk_menu_button_get_popover (self->accounts_button));
+
+  /* translators: %s is an account name */
+  heading = g_strdup_printf (_("Sign out of %s?"), kvb_account_session_get_title (session));
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading,
+                                   sign_out_consequence (session));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "sign-out", _("_Sign Out"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "sign-out",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "session", g_object_ref (session), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (sign_out_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static GtkWidget *

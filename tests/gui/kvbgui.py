@@ -283,7 +283,7 @@ class Standin:
 
 
 class App:
-    def __init__(self, name, extra_env=None, prepare=None):
+    def __init__(self, name, extra_env=None, prepare=None, cores=False):
         build = os.environ.get("KVB_BUILD_ROOT", os.getcwd())
         self.outdir = os.path.join(build, "tests", "gui", "out")
         os.makedirs(self.outdir, exist_ok=True)
@@ -312,8 +312,19 @@ class App:
             prepare(self.home)
         self.log_path = os.path.join(self.outdir, f"{name}.log")
         self.log = open(self.log_path, "w")
+        # With @cores the application may dump core, into a folder of its own (when the system
+        # writes cores to the working folder), for a test that counts crashes.
+        self.core_dir = None
+        preexec = None
+        if cores:
+            import resource
+            self.core_dir = os.path.join(self.outdir, f"{name}-cores")
+            os.makedirs(self.core_dir, exist_ok=True)
+            hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+            preexec = lambda: resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))  # noqa: E731
         self.proc = subprocess.Popen([os.environ["KVB_GUI_EXE"]], env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=self.core_dir,
+                                     preexec_fn=preexec)
         self.started = time.monotonic()
         self.app = None
 
@@ -352,6 +363,18 @@ class App:
                     return False
             return True
         return wait_for(gone, timeout, what=f"window {name!r} to close")
+
+    def answer(self, heading, button, says=None, timeout=10.0):
+        """Answers an AdwMessageDialog: a window of role "dialog" named by its heading.  Checks that
+        it says @says, if given, then clicks @button (GTK 4.8 names a button by its mnemonic label
+        and its text run together, e.g. "_Sign Out Sign Out") and waits for the dialog to go."""
+        dialog = self.toplevel(heading, timeout)
+        if dialog.getRoleName() != "dialog":
+            raise AssertionError(f"{heading!r} is a {dialog.getRoleName()}, not a dialog")
+        if says is not None:
+            wait_for(lambda: find(dialog, by("label", says)), timeout, what=f"the dialog to say {says!r}")
+        click(wait_for(lambda: find(dialog, by("push button", button, "click")), timeout, what=button))
+        return self.toplevel_gone(heading, timeout)
 
     def activate_action(self, name, param=None):
         """Activates an application action over D-Bus (GApplication exports them)."""

@@ -93,9 +93,11 @@ try:
     def sign_out():
         click(wait_for(lambda: find(frame, by("push button", "Accounts", "click")), what="account menu"))
         click(wait_for(lambda: find(frame, by("push button", "Sign Out", "click")), what="Sign Out"))
+        app.answer(f"Sign out of {info['user']}?", "_Sign Out Sign Out",
+                   says="Its refresh token is removed from the keyring.")
         return wait_for(lambda: find(frame, by("label", info["user"])) is None, 20, what="the account to go")
 
-    tap.check("“Sign Out” removes the account", sign_out)
+    tap.check("“Sign Out”, once confirmed, removes the account", sign_out)
 finally:
     app.stop()
     standin.stop()

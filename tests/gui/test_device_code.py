@@ -168,10 +168,19 @@ try:
     def sign_out():
         click(wait_for(lambda: find(frame, by("push button", "Accounts", "click")), what="account menu"))
         click(wait_for(lambda: find(frame, by("push button", "Sign Out", "click")), what="Sign Out"))
+        # Cancel keeps the account; the question comes again, and Sign Out removes it.
+        app.answer(f"Sign out of {info['user']}?", "_Cancel Cancel",
+                   says="Its refresh token is removed from the keyring.")
+        if info["user"] not in sidebar_texts():
+            return False
+        click(wait_for(lambda: find(frame, by("push button", "Accounts", "click")), what="account menu"))
+        click(wait_for(lambda: find(frame, by("push button", "Sign Out", "click")), what="Sign Out"))
+        app.answer(f"Sign out of {info['user']}?", "_Sign Out Sign Out")
         wait_for(lambda: info["user"] not in sidebar_texts(), 20, what="the account to go")
         return find(frame, by_prefix("push button", "Sign in with a code", "click"))
 
-    tap.check("“Sign Out” removes the account and the welcome page is back", sign_out)
+    tap.check("“Sign Out” asks first: Cancel keeps the account; confirmed, it removes the account and "
+              "the welcome page is back", sign_out)
 
     def nothing_secret_logged():
         app.stop()

@@ -98,11 +98,14 @@ try:
         click(accounts)
         button = wait_for(lambda: find(frame, by("push button", "Sign Out", "click")), what="Sign Out")
         click(button)
+        app.answer("Sign out of Sample cloud?", "_Sign Out Sign Out",
+                   says="The sample cloud stops, and nothing of it is kept.")
         wait_for(lambda: find(frame, by("push button", "Sign Out")) is None and
                  "Sample cloud" not in sidebar_texts(), what="the sample cloud to go")
         return find(frame, by("push button", "_Try the Sample Cloud Try the Sample Cloud", "click"))
 
-    tap.check("“Sign Out” in the account menu ends the sample cloud and the welcome page offers it again",
+    tap.check("“Sign Out” in the account menu, once confirmed, ends the sample cloud and the welcome page "
+              "offers it again",
               sign_out)
 finally:
     status = app.stop()
