@@ -250,17 +250,54 @@ def test_verify_catches_damage():
     check("4 problems" in res.stdout, "count", res)
 
 
+def restore_requests(vault, since=0):
+    return [r for r in emu.requests()[since:]
+            if r.get("method") == "POST" and r.get("path", "").endswith("/restore") and
+            r.get("host", "").startswith(vault + ".")]
+
+
 @tap.test
-def test_each_file_restorable():
-    m = manifest(os.path.join(work, "full"))
-    files = [os.path.join(work, "full", o["file"]) for o in m["objects"] if o["status"] == "done"]
-    res = run("restore", "--vault", "wv-empty-kv", *files, timeout=300)
-    check(res.status == 0, "restore of every file", res)
+def test_restore_folder():
+    folder = os.path.join(work, "full")
+    m = manifest(folder)
+
+    # Another geography (Japan East against West Europe) is refused before anything is sent.
+    before = len(emu.requests())
+    res = run("restore", "--vault", "wv-far-kv", folder)
+    check(res.status == 2 and "geography" in res.stderr, "restore into Japan East", res)
+    check(not restore_requests("wv-far-kv", before), "a blob was sent to another geography")
+
+    # The dry run prints one line per file and sends no restore.
+    res = run("restore", "--vault", "wv-empty-kv", folder, "--dry-run")
+    check(res.status == 0, "dry run", res)
+    lines = [line for line in res.stdout.splitlines() if line.strip()]
+    check(len(lines) == N_DONE and all(line.endswith("restore") for line in lines),
+          "the plan of the dry run", res)
+    check(not restore_requests("wv-empty-kv", before), "the dry run sent a restore")
+
+    # Into an empty vault of the same subscription in North Europe: everything comes back, each
+    # object with its versions (kvbackup checks them and says so).
+    res = run("restore", "--vault", "wv-empty-kv", folder, timeout=240)
+    check(res.status == 0 and "Restored %d objects" % N_DONE in res.stderr and
+          "Checked: every object" in res.stderr, "restore of the folder", res)
+    print("# %d objects restored in %.1f s" % (N_DONE, res.seconds), flush=True)
     listed = run("list", "--vault", "wv-empty-kv", "--json")
     check(listed.status == 0, "list", listed)
     got = {(o["kind"], o["name"]) for o in listed.json()["objects"]}
     want = {(o["kind"], o["name"]) for o in m["objects"]}
     check(got == want, "restored objects differ: %r" % sorted(got ^ want)[:10])
+    sent = {r["path"] for r in restore_requests("wv-empty-kv", before) if r.get("status") == 200}
+    check(len(sent) == 3 and len([r for r in restore_requests("wv-empty-kv", before)
+                                  if r.get("status") == 200]) == N_DONE,
+          "one restore per file: %r" % sorted(sent))
+
+    # Again: every name is in use, so the default stops with nothing sent; skip skips them all.
+    again = len(emu.requests())
+    res = run("restore", "--vault", "wv-empty-kv", folder)
+    check(res.status == 1 and "--on-conflict" in res.stderr, "names in use", res)
+    res = run("restore", "--vault", "wv-empty-kv", folder, "--on-conflict", "skip")
+    check(res.status == 0 and "Restored 0 objects" in res.stderr, "--on-conflict skip", res)
+    check(not restore_requests("wv-empty-kv", again), "a restore was sent onto names in use")
 
 
 @tap.test
