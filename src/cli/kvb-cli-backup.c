@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include <glib/gi18n.h>
 
 #include "kvb-backup-file.h"
@@ -14,6 +16,28 @@
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-vault-backup.h"
+
+/* On a terminal, a line every few seconds: a large vault takes minutes. */
+#define PROGRESS_SECONDS 5
+
+static gboolean
+progress_cb (gpointer user_data)
+{
+  GListModel *job = user_data;
+  guint n = g_list_model_get_n_items (job), n_finished = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (job, i);
+      KvbJobStatus status = kvb_backup_job_item_get_status (item);
+
+      if (status != KVB_JOB_STATUS_PENDING && status != KVB_JOB_STATUS_RUNNING)
+        n_finished++;
+    }
+  /* Translators: two counts; the second grows while the vault is still being listed */
+  g_printerr (_("%u of %u objects finished so far…\n"), n_finished, n);
+  return G_SOURCE_CONTINUE;
+}
 
 /* kvbackup backup --all: the whole vault into a folder, through the core's engine. */
 static int
@@ -32,6 +56,7 @@ backup_vault (KvbCli     *cli,
   g_autofree char *display = NULL;
   KvbJobSummary summary = { 0, };
   GPtrArray *changed;
+  guint progress = 0;
   gboolean ok;
 
   if (!kvb_cli_prepare (cli, vault, &error))
@@ -71,8 +96,11 @@ backup_vault (KvbCli     *cli,
       g_clear_error (&error);
     }
 
+  if (isatty (STDERR_FILENO))
+    progress = g_timeout_add_seconds (PROGRESS_SECONDS, progress_cb, job);
   kvb_vault_backup_run_async (job, cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
+  g_clear_handle_id (&progress, g_source_remove);
   ok = kvb_vault_backup_run_finish (job, result, &summary, &error);
 
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (job)); i++)
@@ -123,7 +151,7 @@ kvb_cli_backup (KvbCli  *cli,
   gboolean force = FALSE;
   gboolean all = FALSE;
   gboolean resume = FALSE;
-  int concurrency = 0;
+  int concurrency = -1;
   const GOptionEntry entries[] = {
     { "vault", 'v', 0, G_OPTION_ARG_STRING, &vault,
       N_("The vault: its name or its URL"), N_("VAULT") },
@@ -143,7 +171,7 @@ kvb_cli_backup (KvbCli  *cli,
       N_("With --all: continue a backup in a folder that has a manifest; objects already saved and "
          "unchanged are not backed up again"), NULL },
     { "concurrency", 0, 0, G_OPTION_ARG_INT, &concurrency,
-      N_("With --all: how many backups are in flight at once (default 8)"), N_("N") },
+      N_("With --all: how many backups are in flight at once (default: from 8, adapting)"), N_("N") },
     { NULL }
   };
   g_autoptr(KvbKeyVaultClient) client = NULL;
@@ -166,7 +194,7 @@ kvb_cli_backup (KvbCli  *cli,
     return kvb_cli_usage_error ("backup", _("Unexpected argument “%s”."), argv[1]);
   if (vault == NULL)
     return kvb_cli_usage_error ("backup", _("Name the vault with --vault."));
-  if (concurrency < 0 || concurrency > 64)
+  if (concurrency != -1 && (concurrency < 1 || concurrency > 64))
     return kvb_cli_usage_error ("backup", _("--concurrency takes a number from 1 to 64."));
   if (all)
     {
@@ -177,7 +205,7 @@ kvb_cli_backup (KvbCli  *cli,
         return kvb_cli_usage_error ("backup", _("Name the folder for the vault’s backup with --output."));
       return backup_vault (cli, vault, output, resume, concurrency);
     }
-  if (resume || concurrency > 0)
+  if (resume || concurrency != -1)
     return kvb_cli_usage_error ("backup", _("--resume and --concurrency go with --all."));
   if (kind_text == NULL)
     return kvb_cli_usage_error ("backup", _("Say what to back up with --kind secret, key or certificate."));

@@ -17,8 +17,11 @@
 #include "kvb-vault-backup.h"
 
 /* The manifest is rewritten at most this often while objects finish (and always at the end):
- * what finished since the last write is redone by a resume, which costs little. */
+ * what finished since the last write is redone by a resume, which costs little.  For a large
+ * vault the gap grows with the time a write takes, so that writing stays a small share of the
+ * run (the whole manifest is written each time). */
 #define SAVE_INTERVAL_USEC (G_USEC_PER_SEC / 2)
+#define SAVE_SHARE 20
 
 struct _KvbVaultBackup
 {
@@ -27,6 +30,7 @@ struct _KvbVaultBackup
   KvbKeyVaultClient *client;
   GFile *folder;
   guint max_parallel;
+  gboolean adaptive;
   gboolean resume;
   char *subscription;
   char *location;
@@ -119,6 +123,7 @@ kvb_vault_backup_init (KvbVaultBackup *self)
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
   self->changed = g_ptr_array_new_with_free_func (g_free);
   self->max_parallel = KVB_VAULT_BACKUP_DEFAULT_PARALLEL;
+  self->adaptive = TRUE;
 }
 
 KvbVaultBackup *
@@ -142,6 +147,7 @@ kvb_vault_backup_set_max_parallel (KvbVaultBackup *self,
 {
   g_return_if_fail (KVB_IS_VAULT_BACKUP (self));
   self->max_parallel = MAX (max_parallel, 1);
+  self->adaptive = FALSE;
 }
 
 void
@@ -211,6 +217,9 @@ typedef struct
   GError *list_error;       /* the first kind that could not be listed */
   GError *save_error;
   gint64 last_save;
+  gint64 save_interval;
+  guint limit;              /* backups in flight at most, now */
+  guint calm;               /* objects done since the limit last moved */
   KvbJobSummary summary;
 } Run;
 
@@ -243,15 +252,16 @@ save_manifest (GTask    *task,
   g_autoptr(GError) error = NULL;
   gint64 t = g_get_monotonic_time ();
 
-  if (!now && t - run->last_save < SAVE_INTERVAL_USEC)
+  if (!now && t - run->last_save < run->save_interval)
     return;
-  run->last_save = t;
   if (!kvb_vault_manifest_save (self->manifest, self->folder, &error))
     {
       g_debug ("manifest: %s", error->message);
       if (run->save_error == NULL)
         run->save_error = g_steal_pointer (&error);
     }
+  run->last_save = g_get_monotonic_time ();
+  run->save_interval = MAX (SAVE_INTERVAL_USEC, SAVE_SHARE * (run->last_save - t));
 }
 
 static JsonObject *
@@ -276,6 +286,16 @@ item_failed (GTask            *task,
       _kvb_backup_job_item_set_status (item, KVB_JOB_STATUS_PENDING, NULL);
       json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
       return;
+    }
+
+  if (self->adaptive &&
+      (g_error_matches (error, KVB_ERROR, KVB_ERROR_THROTTLED) ||
+       g_error_matches (error, KVB_ERROR, KVB_ERROR_TIMEOUT) ||
+       g_error_matches (error, KVB_ERROR, KVB_ERROR_NETWORK)))
+    {
+      run->limit = MAX (run->limit / 2, 1);
+      run->calm = 0;
+      g_debug ("%u backups in flight at most after a failure", run->limit);
     }
 
   g_debug ("%s: %s", kvb_backup_job_item_get_name (item), error->message);
@@ -350,6 +370,11 @@ object_write_cb (GObject      *source,
       json_object_remove_member (entry, "reason");
       _kvb_backup_job_item_set_status (op->item, KVB_JOB_STATUS_DONE, message);
       run->summary.n_done++;
+      if (self->adaptive && ++run->calm >= run->limit && run->limit < KVB_VAULT_BACKUP_MAX_PARALLEL)
+        {
+          run->limit++;
+          run->calm = 0;
+        }
     }
   object_op_end (op);
 }
@@ -766,12 +791,11 @@ static void
 run_next (GTask *task)
 {
   Run *run = g_task_get_task_data (task);
-  KvbVaultBackup *self = g_task_get_source_object (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
 
   if (run->phase == PHASE_BACKUP)
     {
-      while (!g_queue_is_empty (&run->queue) && run->in_flight < self->max_parallel &&
+      while (!g_queue_is_empty (&run->queue) && run->in_flight < run->limit &&
              !g_cancellable_is_cancelled (cancellable))
         {
           g_autoptr(KvbBackupJobItem) item = g_queue_pop_head (&run->queue);
@@ -804,9 +828,11 @@ run_next (GTask *task)
   g_object_unref (task);
 }
 
-/* Our writer's temporary files (".NAME.XXXXXX") that a killed run left behind. */
+/* Our writer's temporary files (".NAME.XXXXXX") that a killed run left behind: blobs in the
+ * kind folders (@suffix ".kvbackup."), the manifest's in the folder itself. */
 static void
-remove_partial_files (GFile *sub)
+remove_partial_files (GFile      *sub,
+                      const char *suffix)
 {
   g_autofree char *path = g_file_get_path (sub);
   g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
@@ -816,7 +842,7 @@ remove_partial_files (GFile *sub)
     return;
   while ((base = g_dir_read_name (dir)) != NULL)
     {
-      if (base[0] == '.' && strstr (base, KVB_BACKUP_FILE_EXTENSION ".") != NULL)
+      if (base[0] == '.' && strstr (base, suffix) != NULL)
         {
           g_autofree char *partial = g_build_filename (path, base, NULL);
 
@@ -889,8 +915,9 @@ prepare_folder (KvbVaultBackup  *self,
 
       if (!make_private_folder (sub, error))
         return FALSE;
-      remove_partial_files (sub);
+      remove_partial_files (sub, KVB_BACKUP_FILE_EXTENSION ".");
     }
+  remove_partial_files (self->folder, "." KVB_VAULT_MANIFEST_FILE_NAME ".");
 
   if (earlier != NULL)
     {
@@ -956,6 +983,8 @@ kvb_vault_backup_run_async (KvbVaultBackup      *self,
     }
 
   run->last_save = g_get_monotonic_time ();
+  run->save_interval = SAVE_INTERVAL_USEC;
+  run->limit = self->max_parallel;
   start_lists (task);
 }
 

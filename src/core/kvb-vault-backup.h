@@ -14,9 +14,12 @@
 
 G_BEGIN_DECLS
 
-/* Backups in flight at once by default.  The pipeline paces every request to a vault under its
- * limit, so more in flight only overlaps more round trips; a few hundred objects need no more. */
+/* Backups in flight at once.  The pipeline paces every request to a vault under its limit; the
+ * number in flight only decides how many round trips overlap.  It starts at the default, grows by
+ * one for each round of that many objects done without trouble, up to the maximum, and halves
+ * when an object fails on throttling, a timeout or the network. */
 #define KVB_VAULT_BACKUP_DEFAULT_PARALLEL 8
+#define KVB_VAULT_BACKUP_MAX_PARALLEL     32
 
 #define KVB_TYPE_VAULT_BACKUP (kvb_vault_backup_get_type ())
 
@@ -30,6 +33,7 @@ G_DECLARE_FINAL_TYPE (KvbVaultBackup, kvb_vault_backup, KVB, VAULT_BACKUP, GObje
  * as the listing arrives: covered objects are SKIPPED with the reason. */
 KvbVaultBackup   *kvb_vault_backup_new              (KvbKeyVaultClient   *client,
                                                      GFile               *folder);
+/* A fixed number in flight instead of the adaptive one. */
 void              kvb_vault_backup_set_max_parallel (KvbVaultBackup      *self,
                                                      guint                max_parallel);
 /* Continue the backup in a folder that has a manifest: objects recorded done whose file still
