@@ -19,9 +19,26 @@ typedef struct
 {
   KvbVaultManifest *manifest;
   GHashTable *listed;       /* JsonObject entries of the manifest that the vault lists */
+  GHashTable *deleted;      /* "kind/name" of the vault's soft-deleted objects */
   JsonArray *only_in_vault;
   JsonArray *changed;
 } Compare;
+
+static void
+deleted_page_cb (GPtrArray *objects,
+                 gpointer   user_data)
+{
+  Compare *cmp = user_data;
+
+  for (guint i = 0; i < objects->len; i++)
+    {
+      KvbObjectInfo *info = g_ptr_array_index (objects, i);
+
+      g_hash_table_add (cmp->deleted,
+                        g_strconcat (kvb_object_kind_to_string (kvb_object_info_get_kind (info)), "/",
+                                     kvb_object_info_get_name (info), NULL));
+    }
+}
 
 static gboolean
 entry_in_backup (JsonObject *entry)
@@ -87,9 +104,12 @@ print_rows (const char *title,
   for (guint i = 0; i < json_array_get_length (rows); i++)
     {
       JsonObject *row = json_array_get_object_element (rows, i);
+      const char *state = json_object_get_string_member_with_default (row, "state", NULL);
 
-      g_print ("  %-12s %s\n", json_object_get_string_member (row, "kind"),
-               json_object_get_string_member (row, "name"));
+      g_print ("  %-12s %s%s\n", json_object_get_string_member (row, "kind"),
+               json_object_get_string_member (row, "name"),
+               g_strcmp0 (state, "deleted") == 0 ? _(" (deleted, can be recovered)") :
+               g_strcmp0 (state, "purged") == 0 ? _(" (purged, or never in this vault)") : "");
     }
 }
 
@@ -110,6 +130,7 @@ kvb_cli_compare (KvbCli  *cli,
   g_autoptr(KvbVaultManifest) manifest = NULL;
   g_autoptr(KvbKeyVaultClient) client = NULL;
   g_autoptr(GHashTable) listed = NULL;
+  g_autoptr(GHashTable) deleted = NULL;
   g_autoptr(JsonArray) only_in_vault = json_array_new ();
   g_autoptr(JsonArray) only_in_backup = json_array_new ();
   g_autoptr(JsonArray) changed = json_array_new ();
@@ -154,13 +175,18 @@ kvb_cli_compare (KvbCli  *cli,
     return kvb_cli_usage_error ("compare", "%s", error->message);
 
   listed = g_hash_table_new (NULL, NULL);
-  cmp = (Compare) { manifest, listed, only_in_vault, changed };
-  for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
+  deleted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  cmp = (Compare) { manifest, listed, deleted, only_in_vault, changed };
+  /* Live objects, then the soft-deleted ones: these tell deleted from purged. */
+  for (guint pass = 0; pass < 2 * KVB_OBJECT_KIND_N_KINDS; pass++)
     {
       g_autoptr(GAsyncResult) result = NULL;
+      KvbObjectKind kind = pass % KVB_OBJECT_KIND_N_KINDS;
+      gboolean list_deleted = pass >= KVB_OBJECT_KIND_N_KINDS;
 
-      kvb_keyvault_client_list_async (client, kind, FALSE, page_cb, &cmp, cli->cancellable,
-                                      kvb_cli_wait_cb, &result);
+      kvb_keyvault_client_list_async (client, kind, list_deleted,
+                                      list_deleted ? deleted_page_cb : page_cb, &cmp,
+                                      cli->cancellable, kvb_cli_wait_cb, &result);
       kvb_cli_wait (cli, &result);
       if (!kvb_keyvault_client_list_finish (client, result, &error))
         {
@@ -179,8 +205,15 @@ kvb_cli_compare (KvbCli  *cli,
 
       if (entry_in_backup (entry) && !g_hash_table_contains (listed, entry) &&
           kvb_vault_manifest_entry_get_kind (entry, &kind))
-        json_array_add_object_element (only_in_backup,
-                                       new_row (kind, json_object_get_string_member (entry, "name")));
+        {
+          const char *name = json_object_get_string_member (entry, "name");
+          g_autofree char *key = g_strconcat (kvb_object_kind_to_string (kind), "/", name, NULL);
+          JsonObject *row = new_row (kind, name);
+
+          json_object_set_string_member (row, "state", g_hash_table_contains (deleted, key)
+                                                       ? "deleted" : "purged");
+          json_array_add_object_element (only_in_backup, row);
+        }
     }
 
   n_differences = json_array_get_length (only_in_vault) + json_array_get_length (only_in_backup) +

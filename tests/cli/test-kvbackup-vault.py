@@ -64,7 +64,7 @@ def manifest(folder):
         return json.load(f)
 
 
-def vault_call(method, vault, path, body=None):
+def vault_call(method, vault, path, body=None, ok=(200,)):
     """A Key Vault request of our own (to change the vault between backups), retried through
     the injected faults."""
     port = int(emu["url"].rsplit(":", 1)[1])
@@ -96,7 +96,7 @@ def vault_call(method, vault, path, body=None):
     status, data = send("%s.vault.localhost:%d" % (vault, port), method,
                         path + "?api-version=7.6", json.dumps(body) if body else None,
                         {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-    check(status == 200, "%s %s: %d %r" % (method, path, status, data[:200]))
+    return status in ok, status, data
 
 
 def check_folder(folder):
@@ -306,20 +306,31 @@ def test_compare_names_changes():
     res = run("compare", folder, "--vault", "wv-kv")
     check(res.status == 0 and "matches" in res.stdout, "compare right after the backup", res)
 
-    vault_call("DELETE", "wv-kv", "/secrets/app-10")
-    vault_call("PUT", "wv-kv", "/secrets/added-since", {"value": "new"})
-    vault_call("PUT", "wv-kv", "/secrets/app-11", {"value": "changed"})
+    for call in (("DELETE", "/secrets/app-10"), ("DELETE", "/secrets/app-12"),
+                 ("PUT", "/secrets/added-since", {"value": "new"}),
+                 ("PUT", "/secrets/app-11", {"value": "changed"})):
+        done, status, data = vault_call(call[0], "wv-kv", *call[1:])
+        check(done, "%s %s: %d %r" % (call[0], call[1], status, data[:200]))
+    # A purge is accepted once the deletion is complete.
+    for _ in range(100):
+        done, status, data = vault_call("DELETE", "wv-kv", "/deletedsecrets/app-12", ok=(200, 204))
+        if done:
+            break
+        time.sleep(0.1)
+    check(done, "purge of app-12: %d %r" % (status, data[:200]))
     before = len(emu.requests())
     res = run("compare", folder, "--vault", "wv-kv", "--json")
     check(res.status == 1, "compare after changes", res)
     doc = res.json()
     check(doc["onlyInVault"] == [{"kind": "secret", "name": "added-since"}], "added", res)
-    check(doc["onlyInBackup"] == [{"kind": "secret", "name": "app-10"}], "deleted", res)
+    check(sorted(doc["onlyInBackup"], key=lambda o: o["name"]) ==
+          [{"kind": "secret", "name": "app-10", "state": "deleted"},
+           {"kind": "secret", "name": "app-12", "state": "purged"}], "deleted and purged", res)
     check([(c["kind"], c["name"]) for c in doc["changed"]] == [("secret", "app-11")], "changed", res)
     check(not backup_requests(before), "compare downloaded a backup")
     res = run("compare", folder, "--vault", "wv-kv")
     check(res.status == 1 and "added-since" in res.stdout and "app-10" in res.stdout and
-          "app-11" in res.stdout, "compare as text", res)
+          "app-11" in res.stdout and "recovered" in res.stdout, "compare as text", res)
 
 
 def main():
