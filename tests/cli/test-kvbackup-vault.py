@@ -333,6 +333,34 @@ def test_compare_names_changes():
           "app-11" in res.stdout and "recovered" in res.stdout, "compare as text", res)
 
 
+@tap.test
+def test_changed_during_backup():
+    folder = os.path.join(work, "moving")
+    proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
+                             folder], env=emu.direct_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    moved = None
+    deadline = time.monotonic() + 60
+    while moved is None and time.monotonic() < deadline and proc.poll() is None:
+        try:
+            done = [o for o in manifest(folder)["objects"]
+                    if o["status"] == "done" and o["kind"] == "secret"]
+        except (OSError, ValueError):
+            done = []
+        if done:
+            moved = done[0]["name"]
+        else:
+            time.sleep(0.05)
+    check(moved is not None, "no secret was backed up while the job ran")
+    done, status, data = vault_call("PUT", "wv-kv", "/secrets/" + moved, {"value": "moved"})
+    check(done, "new version of %s: %d" % (moved, status))
+    _, err = proc.communicate(timeout=180)
+    check(proc.returncode == 0, "backup while the vault changes: %d %s" % (proc.returncode, err))
+    entry = [o for o in manifest(folder)["objects"] if o["name"] == moved and o["kind"] == "secret"]
+    check(entry and entry[0].get("changedDuringBackup") is True, "not marked: %r" % entry)
+    check("secret %s" % moved in err, "not named on the terminal: %s" % err)
+
+
 def main():
     global emu, work
     if not kvbtest.have_kvbackup():
