@@ -12,10 +12,8 @@
 #include "kvb-backup-file.h"
 #include "kvb-cli.h"
 #include "kvb-error.h"
-#include "kvb-geography.h"
 #include "kvb-keyvault-client.h"
-#include "kvb-restore-plan.h"
-#include "kvb-vault-manifest.h"
+#include "kvb-vault-restore.h"
 
 /* Restores one file; the exit status: after saying why, KVB_CLI_EXIT_USAGE for a path that
  * names no readable file (a folder, a named pipe, a device…), KVB_CLI_EXIT_FAILED otherwise. */
@@ -75,47 +73,6 @@ restore_one (KvbCli              *cli,
 
 /* ---- a whole-vault backup folder ---- */
 
-/* Key Vault restores only into a vault of the same subscription and geography; a blob sent
- * elsewhere fails after the fact, so this is checked before anything is sent.  Returns FALSE
- * (after saying why) to refuse; unknown facts are said and let through. */
-static gboolean
-preflight (KvbVaultManifest *manifest,
-           KvbVaultInfo     *target,
-           const char       *vault_name)
-{
-  const char *from_sub = kvb_vault_manifest_get_subscription (manifest);
-  const char *from_location = kvb_vault_manifest_get_location (manifest);
-  const char *to_sub = target != NULL ? kvb_vault_info_get_subscription_id (target) : NULL;
-  const char *to_location = target != NULL ? kvb_vault_info_get_location (target) : NULL;
-  gboolean known;
-
-  if (from_sub != NULL && to_sub != NULL && g_ascii_strcasecmp (from_sub, to_sub) != 0)
-    {
-      kvb_cli_print_error (_("The backup comes from subscription %s and %s is in subscription %s: "
-                             "Key Vault restores only into a vault of the same subscription. "
-                             "Nothing was sent."), from_sub, vault_name, to_sub);
-      return FALSE;
-    }
-  if (from_location != NULL && to_location != NULL &&
-      !kvb_geography_same (from_location, to_location, &known))
-    {
-      if (known)
-        {
-          kvb_cli_print_error (_("The backup comes from %s and %s is in %s, another geography: Key "
-                                 "Vault restores only into a vault of the same geography. Nothing "
-                                 "was sent."), from_location, vault_name, to_location);
-          return FALSE;
-        }
-      g_printerr (_("Whether %s and %s are in the same geography is not known here; the vault "
-                    "will refuse the restore if they are not.\n"), from_location, to_location);
-    }
-  if (from_sub == NULL || to_sub == NULL)
-    g_printerr ("%s\n", _("The subscription and location of the backup or of the vault are not "
-                          "known, so they were not checked; the vault will refuse the restore if "
-                          "they do not fit."));
-  return TRUE;
-}
-
 static const char *
 plan_word (KvbRestorePlanEntry *entry)
 {
@@ -139,104 +96,6 @@ plan_word (KvbRestorePlanEntry *entry)
     }
 }
 
-typedef struct
-{
-  GHashTable *present;      /* "kind/name" */
-  guint versions;
-} Listed;
-
-static void
-listed_cb (GPtrArray *objects,
-           gpointer   user_data)
-{
-  Listed *listed = user_data;
-
-  for (guint i = 0; i < objects->len; i++)
-    {
-      KvbObjectInfo *info = g_ptr_array_index (objects, i);
-
-      if (listed->present != NULL)
-        g_hash_table_add (listed->present,
-                          g_strconcat (kvb_object_kind_to_string (kvb_object_info_get_kind (info)),
-                                       "/", kvb_object_info_get_name (info), NULL));
-      listed->versions++;
-    }
-}
-
-/* Afterwards: every object of the backup is in the vault, and what was restored has the
- * versions the manifest records.  Returns the number of objects that are not as they should be. */
-static guint
-check_after (KvbCli            *cli,
-             KvbKeyVaultClient *client,
-             KvbVaultManifest  *manifest,
-             GHashTable        *restored)
-{
-  g_autoptr(GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GError) error = NULL;
-  guint n_wrong = 0;
-
-  for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
-    {
-      g_autoptr(GAsyncResult) result = NULL;
-      Listed listed = { present, 0 };
-
-      kvb_keyvault_client_list_async (client, kind, FALSE, listed_cb, &listed, cli->cancellable,
-                                      kvb_cli_wait_cb, &result);
-      kvb_cli_wait (cli, &result);
-      if (!kvb_keyvault_client_list_finish (client, result, &error))
-        {
-          kvb_cli_print_error ("%s", error->message);
-          return G_MAXUINT;
-        }
-    }
-
-  for (guint i = 0; i < kvb_vault_manifest_get_n_objects (manifest); i++)
-    {
-      JsonObject *entry = kvb_vault_manifest_get_object (manifest, i);
-      const char *status = json_object_get_string_member_with_default (entry, "status", "");
-      const char *name = json_object_get_string_member (entry, "name");
-      g_autofree char *key = NULL;
-      g_autoptr(GAsyncResult) result = NULL;
-      Listed listed = { NULL, 0 };
-      KvbObjectKind kind;
-      gint64 want;
-
-      if ((g_strcmp0 (status, KVB_VAULT_MANIFEST_DONE) != 0 &&
-           g_strcmp0 (status, KVB_VAULT_MANIFEST_COVERED) != 0) ||
-          !kvb_vault_manifest_entry_get_kind (entry, &kind))
-        continue;
-      key = g_strconcat (kvb_object_kind_to_string (kind), "/", name, NULL);
-      if (!g_hash_table_contains (present, key))
-        {
-          /* Translators: the kind of object, its name */
-          kvb_cli_print_error (_("%s “%s” is not in the vault after the restore."),
-                               kvb_object_kind_to_string (kind), name);
-          n_wrong++;
-          continue;
-        }
-      if (!g_hash_table_contains (restored, key))
-        continue;
-
-      want = json_object_get_int_member_with_default (entry, "versions", 0);
-      kvb_keyvault_client_list_versions_async (client, kind, name, listed_cb, &listed,
-                                               cli->cancellable, kvb_cli_wait_cb, &result);
-      kvb_cli_wait (cli, &result);
-      if (!kvb_keyvault_client_list_versions_finish (client, result, &error))
-        {
-          kvb_cli_print_error ("%s", error->message);
-          return G_MAXUINT;
-        }
-      if (want > 0 && listed.versions != want)
-        {
-          /* Translators: the kind of object, its name, two counts */
-          kvb_cli_print_error (_("%s “%s” has %u versions after the restore where the backup has %d."),
-                               kvb_object_kind_to_string (kind), name, listed.versions, (int) want);
-          n_wrong++;
-        }
-    }
-  return n_wrong;
-}
-
 static int
 restore_folder (KvbCli            *cli,
                 KvbKeyVaultClient *client,
@@ -246,25 +105,17 @@ restore_folder (KvbCli            *cli,
                 gboolean           dry_run)
 {
   g_autoptr(GFile) folder = g_file_new_for_commandline_arg (path);
-  g_autoptr(KvbVaultManifest) manifest = NULL;
+  g_autoptr(KvbVaultRestore) restore = kvb_vault_restore_new (client, folder);
   g_autoptr(KvbVaultInfo) target = NULL;
-  g_autoptr(KvbRestorePlan) plan = NULL;
-  g_autoptr(GListStore) files = g_list_store_new (G_TYPE_FILE);
-  g_autoptr(GHashTable) restored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   const char *vault_name = kvb_keyvault_client_get_vault_name (client);
   KvbJobSummary summary = { 0, };
-  guint n_bad = 0, n_conflicts = 0, n_wrong, n_entries;
+  KvbRestorePlan *plan;
+  GPtrArray *problems;
+  guint n_conflicts = 0, n_invalid = 0, n_left_out, n_entries;
 
-  manifest = kvb_vault_manifest_load (folder, &error);
-  if (manifest == NULL)
-    {
-      kvb_cli_print_error ("%s", error->message);
-      return g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND) ? KVB_CLI_EXIT_USAGE
-                                                                      : KVB_CLI_EXIT_FAILED;
-    }
-
+  /* The pre-flight needs the target's subscription and location: only Resource Manager has them. */
   target = kvb_cli_find_vault (cli, vault_name, &error);
   if (target == NULL && error != NULL)
     {
@@ -276,37 +127,21 @@ restore_folder (KvbCli            *cli,
       g_debug ("Resource Manager: %s", error->message);
       g_clear_error (&error);
     }
-  if (!preflight (manifest, target, vault_name))
-    return KVB_CLI_EXIT_USAGE;
 
-  /* Only files that are as the manifest recorded them go into the plan. */
-  for (guint i = 0; i < kvb_vault_manifest_get_n_objects (manifest); i++)
+  if (!kvb_vault_restore_load (restore, target, &error))
     {
-      JsonObject *entry = kvb_vault_manifest_get_object (manifest, i);
-      g_autoptr(GError) check_error = NULL;
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
-                     KVB_VAULT_MANIFEST_DONE) != 0)
-        continue;
-      if (!kvb_vault_manifest_check_entry (entry, folder, &check_error))
-        {
-          kvb_cli_print_error (_("Not restored: %s"), check_error->message);
-          n_bad++;
-          continue;
-        }
-      {
-        g_autoptr(GFile) file = g_file_resolve_relative_path (folder,
-                                                              json_object_get_string_member (entry, "file"));
-        g_list_store_append (files, file);
-      }
+      kvb_cli_print_error ("%s", error->message);
+      return g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND) ||
+             g_error_matches (error, KVB_ERROR, KVB_ERROR_WRONG_SCOPE) ? KVB_CLI_EXIT_USAGE
+                                                                       : KVB_CLI_EXIT_FAILED;
     }
+  if (kvb_vault_restore_get_notice (restore) != NULL)
+    g_printerr ("%s\n", kvb_vault_restore_get_notice (restore));
 
-  plan = kvb_restore_plan_new (client, target != NULL && kvb_vault_info_get_purge_protection (target));
-  kvb_restore_plan_set_soft_deleted_action (plan, soft_deleted_action);
-  kvb_restore_plan_prepare_async (plan, G_LIST_MODEL (files), cli->cancellable, kvb_cli_wait_cb,
-                                  &result);
+  kvb_vault_restore_prepare_async (restore, soft_deleted_action, cli->cancellable,
+                                   kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
-  if (!kvb_restore_plan_prepare_finish (plan, result, &error))
+  if (!kvb_vault_restore_prepare_finish (restore, result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         kvb_cli_print_error (_("Interrupted."));
@@ -316,30 +151,29 @@ restore_folder (KvbCli            *cli,
     }
   g_clear_object (&result);
 
+  problems = kvb_vault_restore_get_problems (restore);
+  n_left_out = problems->len;
+  for (guint i = 0; i < problems->len; i++)
+    kvb_cli_print_error ("%s", (const char *) g_ptr_array_index (problems, i));
+
+  plan = kvb_vault_restore_get_plan (restore);
   n_entries = g_list_model_get_n_items (G_LIST_MODEL (plan));
   for (guint i = 0; i < n_entries; i++)
     {
       g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
       KvbRestoreState state = kvb_restore_plan_entry_get_state (entry);
-      KvbRestoreAction action = kvb_restore_plan_entry_get_action (entry);
+      gboolean conflict = state == KVB_RESTORE_STATE_EXISTS || state == KVB_RESTORE_STATE_SOFT_DELETED;
       g_autofree char *display = g_file_get_basename (kvb_restore_plan_entry_get_file (entry));
 
       if (state == KVB_RESTORE_STATE_INVALID)
-        n_bad++;
-      if ((state == KVB_RESTORE_STATE_EXISTS || state == KVB_RESTORE_STATE_SOFT_DELETED) &&
-          stop_on_conflict)
+        n_invalid++;
+      if (conflict && stop_on_conflict)
         n_conflicts++;
-      if (action == KVB_RESTORE_ACTION_RESTORE || action == KVB_RESTORE_ACTION_PURGE_AND_RESTORE)
-        g_hash_table_add (restored, g_strconcat (kvb_object_kind_to_string (kvb_restore_plan_entry_get_kind (entry)),
-                                                 "/", kvb_restore_plan_entry_get_name (entry), NULL));
-      if (dry_run || (stop_on_conflict && (state == KVB_RESTORE_STATE_EXISTS ||
-                                           state == KVB_RESTORE_STATE_SOFT_DELETED)))
+      if (dry_run || (conflict && stop_on_conflict))
         g_print ("%-12s %-40s %s\n",
                  kvb_object_kind_to_string (kvb_restore_plan_entry_get_kind (entry)),
                  kvb_restore_plan_entry_get_name (entry) ? kvb_restore_plan_entry_get_name (entry) : display,
-                 stop_on_conflict && (state == KVB_RESTORE_STATE_EXISTS ||
-                                      state == KVB_RESTORE_STATE_SOFT_DELETED)
-                   ? _("stop: the name is in use") : plan_word (entry));
+                 conflict && stop_on_conflict ? _("stop: the name is in use") : plan_word (entry));
     }
 
   if (n_conflicts > 0)
@@ -355,12 +189,12 @@ restore_folder (KvbCli            *cli,
   if (dry_run)
     {
       g_printerr (_("Dry run: nothing was sent to %s.\n"), vault_name);
-      return n_bad > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
+      return n_left_out + n_invalid > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
     }
 
-  kvb_restore_plan_run_async (plan, cli->cancellable, kvb_cli_wait_cb, &result);
+  kvb_vault_restore_run_async (restore, cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
-  if (!kvb_restore_plan_run_finish (plan, result, &summary, &error))
+  if (!kvb_vault_restore_run_finish (restore, result, &summary, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         kvb_cli_print_error (_("Interrupted."));
@@ -380,17 +214,18 @@ restore_folder (KvbCli            *cli,
           kvb_cli_print_error (_("%s: %s"), display, kvb_restore_plan_entry_get_message (entry));
         }
     }
-
-  n_wrong = check_after (cli, client, manifest, restored);
+  /* What the check after the run found comes after the files left out. */
+  for (guint i = n_left_out; i < problems->len; i++)
+    kvb_cli_print_error ("%s", (const char *) g_ptr_array_index (problems, i));
 
   /* Translators: counts, then the vault's name */
   g_printerr (_("Restored %u objects into %s (%u skipped, %u failed).\n"), summary.n_done,
-              vault_name, summary.n_skipped, summary.n_failed + n_bad);
-  if (n_wrong == 0)
+              vault_name, summary.n_skipped, summary.n_failed + n_left_out);
+  if (problems->len == n_left_out)
     g_printerr (_("Checked: every object of the backup is in %s, the restored ones with all their "
                   "versions.\n"), vault_name);
 
-  return summary.n_failed + n_bad + n_wrong > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
+  return summary.n_failed + problems->len > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
 }
 
 int

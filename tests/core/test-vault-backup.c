@@ -1,6 +1,7 @@
 /* test-vault-backup.c: the whole-vault engine against the stand-in: the folder and its manifest,
  * covered keys and secrets, a second run refused, resume after a cancellation and after damage,
- * verification of the folder, and the geography table of the restore pre-flight.
+ * verification of the folder, the restore of the folder with its pre-flight, and the geography
+ * table.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -19,6 +20,7 @@
 #include "kvb-test-emulator.h"
 #include "kvb-vault-backup.h"
 #include "kvb-vault-manifest.h"
+#include "kvb-vault-restore.h"
 
 /* A smaller world than the command-line test's, so that the sanitizer build stays quick. */
 #define N_SECRETS (1 + 12 + 3)
@@ -385,6 +387,85 @@ test_geography (void)
   g_assert_null (kvb_geography_for_location (NULL));
 }
 
+static KvbVaultInfo *
+vault_info (const char *subscription,
+            const char *location)
+{
+  g_autofree char *text = g_strdup_printf (
+      "{\"id\":\"/subscriptions/%s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/wv-empty-kv\","
+      "\"name\":\"wv-empty-kv\",\"location\":\"%s\",\"properties\":{\"tenantId\":\"t\"}}",
+      subscription, location);
+  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+
+  return kvb_vault_info_new_from_json (json_node_get_object (node));
+}
+
+static void
+wait_result (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_restore_folder (Env           *env,
+                     gconstpointer  data)
+{
+  g_autoptr(KvbVaultBackup) job = NULL;
+  g_autoptr(KvbKeyVaultClient) target = NULL;
+  g_autoptr(KvbVaultRestore) far = NULL;
+  g_autoptr(KvbVaultRestore) other_sub = NULL;
+  g_autoptr(KvbVaultRestore) restore = NULL;
+  g_autoptr(KvbVaultInfo) japan = vault_info ("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "japaneast");
+  g_autoptr(KvbVaultInfo) elsewhere = vault_info ("9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f", "westeurope");
+  g_autoptr(KvbVaultInfo) north = vault_info ("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "northeurope");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  KvbJobSummary summary = { 0, };
+
+  if (env->emu == NULL)
+    return;
+
+  job = kvb_vault_backup_new (env->client, env->folder);
+  kvb_vault_backup_set_origin (job, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "westeurope", NULL,
+                               "sample");
+  g_assert_true (run_job (job, NULL, &summary, &error));
+  g_assert_no_error (error);
+
+  target = kvb_keyvault_client_new (env->pipeline, env->cloud, env->cred, "wv-empty-kv", &error);
+  g_assert_no_error (error);
+
+  /* Another geography, another subscription: refused at load, before any request. */
+  far = kvb_vault_restore_new (target, env->folder);
+  g_assert_false (kvb_vault_restore_load (far, japan, &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_WRONG_SCOPE);
+  g_clear_error (&error);
+  other_sub = kvb_vault_restore_new (target, env->folder);
+  g_assert_false (kvb_vault_restore_load (other_sub, elsewhere, &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_WRONG_SCOPE);
+  g_clear_error (&error);
+
+  /* North Europe is Europe too: everything comes back, each object with its versions. */
+  restore = kvb_vault_restore_new (target, env->folder);
+  g_assert_true (kvb_vault_restore_load (restore, north, &error));
+  g_assert_no_error (error);
+  g_assert_null (kvb_vault_restore_get_notice (restore));
+  kvb_vault_restore_prepare_async (restore, KVB_RESTORE_ACTION_NONE, NULL, done_cb, &result);
+  wait_result (&result);
+  g_assert_true (kvb_vault_restore_prepare_finish (restore, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (kvb_vault_restore_get_plan (restore))),
+                    ==, N_DONE);
+  kvb_vault_restore_run_async (restore, NULL, done_cb, &result);
+  wait_result (&result);
+  g_assert_true (kvb_vault_restore_run_finish (restore, result, &summary, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.n_done, ==, N_DONE);
+  g_assert_cmpuint (summary.n_failed, ==, 0);
+  g_assert_cmpuint (kvb_vault_restore_get_problems (restore)->len, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -394,6 +475,8 @@ main (int   argc,
   g_test_add_func ("/vault-backup/geography", test_geography);
   g_test_add ("/vault-backup/whole-vault", Env, NULL, env_setup, test_whole_vault, env_teardown);
   g_test_add ("/vault-backup/cancel-then-resume", Env, NULL, env_setup, test_cancel_then_resume,
+              env_teardown);
+  g_test_add ("/vault-backup/restore-folder", Env, NULL, env_setup, test_restore_folder,
               env_teardown);
 
   return g_test_run ();
