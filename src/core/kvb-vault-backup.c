@@ -611,6 +611,12 @@ listed_for_backup (GTask         *task,
   covered = kvb_object_info_get_managed (info) && kind != KVB_OBJECT_KIND_CERTIFICATE;
 
   entry = kvb_vault_manifest_ensure (self->manifest, kind, name);
+  /* Done in an earlier run but updated since: the file is no longer the object, and a run
+   * killed before it is backed up again must not leave it recorded as done. */
+  if (g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+                 KVB_VAULT_MANIFEST_DONE) == 0 &&
+      g_strcmp0 (json_object_get_string_member_with_default (entry, "updated", NULL), updated) != 0)
+    json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
   if (updated != NULL)
     json_object_set_string_member (entry, "updated", updated);
   else

@@ -18,6 +18,7 @@
 #include "kvb-pipeline.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-test-emulator.h"
+#include "kvb-test-sync.h"
 #include "kvb-vault-backup.h"
 #include "kvb-vault-manifest.h"
 #include "kvb-vault-restore.h"
@@ -292,13 +293,35 @@ test_whole_vault (Env           *env,
   g_assert_cmpuint (problems->len, ==, 0);
   g_clear_pointer (&problems, g_ptr_array_unref);
 
+  /* An object updated since is backed up again by a resume, with its new version. */
+  {
+    g_autoptr(KvbVaultBackup) after_update = NULL;
+    guint status;
+
+    status = kvb_test_raw (env->pipeline, env->cloud, env->cred,
+                           kvb_keyvault_client_get_vault_url (env->client), "PUT",
+                           "secrets/app-01?api-version=7.6", "{\"value\":\"new\"}", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (status, ==, 200);
+    after_update = kvb_vault_backup_new (env->client, env->folder);
+    kvb_vault_backup_set_resume (after_update, TRUE);
+    g_assert_true (run_job (after_update, NULL, &summary, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (kvb_vault_backup_get_n_kept (after_update), ==, N_DONE - 1);
+    entry = kvb_vault_manifest_lookup (kvb_vault_backup_get_manifest (after_update),
+                                       KVB_OBJECT_KIND_SECRET, "app-01");
+    g_assert_cmpint (json_object_get_int_member (entry, "versions"), ==, 2);
+  }
+
   /* A stray file is named by verify. */
   {
     g_autoptr(GFile) stray = g_file_resolve_relative_path (env->folder, "secrets/stray");
     g_autofree char *path = g_file_get_path (stray);
+    g_autoptr(KvbVaultManifest) latest = kvb_vault_manifest_load (env->folder, &error);
 
+    g_assert_no_error (error);
     g_assert_true (g_file_set_contents (path, "x", -1, NULL));
-    problems = kvb_vault_manifest_verify (kvb_vault_backup_get_manifest (resumed), env->folder, NULL);
+    problems = kvb_vault_manifest_verify (latest, env->folder, NULL);
     g_assert_cmpuint (problems->len, ==, 1);
     g_assert_nonnull (strstr (problems->pdata[0], "secrets/stray"));
   }
