@@ -7,12 +7,137 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include <glib/gi18n.h>
 
 #include "kvb-backup-file.h"
 #include "kvb-cli.h"
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
+#include "kvb-vault-backup.h"
+
+/* On a terminal, a line every few seconds: a large vault takes minutes. */
+#define PROGRESS_SECONDS 5
+
+static gboolean
+progress_cb (gpointer user_data)
+{
+  GListModel *job = user_data;
+  guint n = g_list_model_get_n_items (job), n_finished = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (job, i);
+      KvbJobStatus status = kvb_backup_job_item_get_status (item);
+
+      if (status != KVB_JOB_STATUS_PENDING && status != KVB_JOB_STATUS_RUNNING)
+        n_finished++;
+    }
+  /* Translators: two counts; the second grows while the vault is still being listed */
+  g_printerr (_("%u of %u objects finished so far…\n"), n_finished, n);
+  return G_SOURCE_CONTINUE;
+}
+
+/* kvbackup backup --all: the whole vault into a folder, through the core's engine. */
+static int
+backup_vault (KvbCli     *cli,
+              const char *vault,
+              const char *output,
+              gboolean    resume,
+              int         concurrency)
+{
+  g_autoptr(KvbKeyVaultClient) client = NULL;
+  g_autoptr(KvbVaultBackup) job = NULL;
+  g_autoptr(KvbVaultInfo) info = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) folder = NULL;
+  g_autofree char *display = NULL;
+  KvbJobSummary summary = { 0, };
+  GPtrArray *changed;
+  guint progress = 0;
+  gboolean ok;
+
+  if (!kvb_cli_prepare (cli, vault, &error))
+    {
+      kvb_cli_print_error ("%s", error->message);
+      return kvb_cli_status_for_error (error);
+    }
+
+  client = kvb_keyvault_client_new (cli->pipeline, cli->cloud, cli->credential, vault, &error);
+  if (client == NULL)
+    return kvb_cli_usage_error ("backup", "%s", error->message);
+
+  folder = g_file_new_for_commandline_arg (output);
+  display = g_file_get_parse_name (folder);
+  job = kvb_vault_backup_new (client, folder);
+  kvb_vault_backup_set_resume (job, resume);
+  if (concurrency > 0)
+    kvb_vault_backup_set_max_parallel (job, concurrency);
+
+  /* A restore checks subscription and geography against these; only Resource Manager knows them. */
+  info = kvb_cli_find_vault (cli, kvb_keyvault_client_get_vault_name (client), &error);
+  if (info != NULL)
+    kvb_vault_backup_set_origin (job, kvb_vault_info_get_subscription_id (info),
+                                 kvb_vault_info_get_location (info),
+                                 kvb_vault_info_get_tenant_id (info), kvb_cloud_get_id (cli->cloud));
+  else
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          kvb_cli_print_error (_("Interrupted."));
+          return KVB_CLI_EXIT_FAILED;
+        }
+      kvb_vault_backup_set_origin (job, NULL, NULL, NULL, kvb_cloud_get_id (cli->cloud));
+      g_printerr ("%s\n", _("Resource Manager does not show this vault to the sign-in: the "
+                            "manifest leaves its subscription and location empty, and a restore "
+                            "cannot check them."));
+      g_clear_error (&error);
+    }
+
+  if (isatty (STDERR_FILENO))
+    progress = g_timeout_add_seconds (PROGRESS_SECONDS, progress_cb, job);
+  kvb_vault_backup_run_async (job, cli->cancellable, kvb_cli_wait_cb, &result);
+  kvb_cli_wait (cli, &result);
+  g_clear_handle_id (&progress, g_source_remove);
+  ok = kvb_vault_backup_run_finish (job, result, &summary, &error);
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (job)); i++)
+    {
+      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (G_LIST_MODEL (job), i);
+
+      if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_FAILED)
+        /* Translators: the kind of object, its name, the reason */
+        kvb_cli_print_error (_("%s “%s” was not backed up: %s"),
+                             kvb_object_kind_to_string (kvb_backup_job_item_get_kind (item)),
+                             kvb_backup_job_item_get_name (item),
+                             kvb_backup_job_item_get_message (item));
+    }
+
+  changed = kvb_vault_backup_get_changed (job);
+  for (guint i = 0; i < changed->len; i++)
+    /* Translators: "KIND NAME" of an object */
+    g_printerr (_("“%s” changed while the backup ran: back it up again to have its latest state.\n"),
+                (const char *) g_ptr_array_index (changed, i));
+
+  if (!ok)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kvb_cli_print_error (_("Interrupted. Continue with --resume."));
+      else
+        kvb_cli_print_error ("%s", error->message);
+      return kvb_cli_status_for_error (error);
+    }
+
+  /* Translators: counts, then the vault's name and the folder */
+  g_printerr (_("Backed up %u objects of %s to “%s” (%u kept from the earlier run, %u covered by "
+                "their certificate, %u failed).\n"),
+              summary.n_done, kvb_keyvault_client_get_vault_name (client), display,
+              kvb_vault_backup_get_n_kept (job), summary.n_skipped, summary.n_failed);
+
+  return summary.n_failed > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
+}
 
 int
 kvb_cli_backup (KvbCli  *cli,
@@ -24,6 +149,9 @@ kvb_cli_backup (KvbCli  *cli,
   g_autofree char *name = NULL;
   g_autofree char *output = NULL;
   gboolean force = FALSE;
+  gboolean all = FALSE;
+  gboolean resume = FALSE;
+  int concurrency = -1;
   const GOptionEntry entries[] = {
     { "vault", 'v', 0, G_OPTION_ARG_STRING, &vault,
       N_("The vault: its name or its URL"), N_("VAULT") },
@@ -36,6 +164,14 @@ kvb_cli_backup (KvbCli  *cli,
       N_("FILE|DIR") },
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
       N_("Replace the file if it exists"), NULL },
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
+      N_("Back up the whole vault into the folder --output: one file per object and a manifest.json"),
+      NULL },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume,
+      N_("With --all: continue a backup in a folder that has a manifest; objects already saved and "
+         "unchanged are not backed up again"), NULL },
+    { "concurrency", 0, 0, G_OPTION_ARG_INT, &concurrency,
+      N_("With --all: how many backups are in flight at once (default: from 8, adapting)"), N_("N") },
     { NULL }
   };
   g_autoptr(KvbKeyVaultClient) client = NULL;
@@ -49,7 +185,8 @@ kvb_cli_backup (KvbCli  *cli,
 
   if (!kvb_cli_parse_options (cli, "backup",
                               _("Back up one secret, key or certificate (with all its versions) to a "
-                                "file that az, PowerShell and this tool can restore."),
+                                "file that az, PowerShell and this tool can restore, or with --all "
+                                "the whole vault to a folder."),
                               entries, NULL, &argc, &argv))
     return KVB_CLI_EXIT_USAGE;
 
@@ -57,6 +194,19 @@ kvb_cli_backup (KvbCli  *cli,
     return kvb_cli_usage_error ("backup", _("Unexpected argument “%s”."), argv[1]);
   if (vault == NULL)
     return kvb_cli_usage_error ("backup", _("Name the vault with --vault."));
+  if (concurrency != -1 && (concurrency < 1 || concurrency > 64))
+    return kvb_cli_usage_error ("backup", _("--concurrency takes a number from 1 to 64."));
+  if (all)
+    {
+      if (kind_text != NULL || name != NULL || force)
+        return kvb_cli_usage_error ("backup", _("--all backs up every object: leave out --kind, "
+                                                "--name and --force."));
+      if (output == NULL)
+        return kvb_cli_usage_error ("backup", _("Name the folder for the vault’s backup with --output."));
+      return backup_vault (cli, vault, output, resume, concurrency);
+    }
+  if (resume || concurrency != -1)
+    return kvb_cli_usage_error ("backup", _("--resume and --concurrency go with --all."));
   if (kind_text == NULL)
     return kvb_cli_usage_error ("backup", _("Say what to back up with --kind secret, key or certificate."));
   if (!kvb_cli_parse_kind ("backup", kind_text, FALSE, &kind, NULL))

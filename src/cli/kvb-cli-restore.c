@@ -13,6 +13,7 @@
 #include "kvb-cli.h"
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
+#include "kvb-vault-restore.h"
 
 /* Restores one file; the exit status: after saying why, KVB_CLI_EXIT_USAGE for a path that
  * names no readable file (a folder, a named pipe, a device…), KVB_CLI_EXIT_FAILED otherwise. */
@@ -70,6 +71,163 @@ restore_one (KvbCli              *cli,
   return KVB_CLI_EXIT_OK;
 }
 
+/* ---- a whole-vault backup folder ---- */
+
+static const char *
+plan_word (KvbRestorePlanEntry *entry)
+{
+  switch (kvb_restore_plan_entry_get_action (entry))
+    {
+    case KVB_RESTORE_ACTION_RESTORE:
+      return _("restore");
+    case KVB_RESTORE_ACTION_RECOVER:
+      return _("recover the deleted object");
+    case KVB_RESTORE_ACTION_PURGE_AND_RESTORE:
+      return _("purge the deleted object, then restore");
+    case KVB_RESTORE_ACTION_SKIP:
+      if (kvb_restore_plan_entry_get_state (entry) == KVB_RESTORE_STATE_EXISTS)
+        return _("skip: the name is in use");
+      if (kvb_restore_plan_entry_get_state (entry) == KVB_RESTORE_STATE_INVALID)
+        return _("skip: the file cannot be restored");
+      return _("skip: the name is soft-deleted");
+    case KVB_RESTORE_ACTION_NONE:
+    default:
+      return _("stop: the name is in use");
+    }
+}
+
+static int
+restore_folder (KvbCli            *cli,
+                KvbKeyVaultClient *client,
+                const char        *path,
+                KvbRestoreAction   soft_deleted_action,
+                gboolean           stop_on_conflict,
+                gboolean           dry_run)
+{
+  g_autoptr(GFile) folder = g_file_new_for_commandline_arg (path);
+  g_autoptr(KvbVaultRestore) restore = kvb_vault_restore_new (client, folder);
+  g_autoptr(KvbVaultInfo) target = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *vault_name = kvb_keyvault_client_get_vault_name (client);
+  KvbJobSummary summary = { 0, };
+  KvbRestorePlan *plan;
+  GPtrArray *problems;
+  guint n_conflicts = 0, n_invalid = 0, n_left_out, n_entries;
+
+  /* The pre-flight needs the target's subscription and location: only Resource Manager has them. */
+  target = kvb_cli_find_vault (cli, vault_name, &error);
+  if (target == NULL && error != NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          kvb_cli_print_error (_("Interrupted."));
+          return KVB_CLI_EXIT_FAILED;
+        }
+      g_debug ("Resource Manager: %s", error->message);
+      g_clear_error (&error);
+    }
+
+  if (!kvb_vault_restore_load (restore, target, &error))
+    {
+      kvb_cli_print_error ("%s", error->message);
+      return g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND) ||
+             g_error_matches (error, KVB_ERROR, KVB_ERROR_WRONG_SCOPE) ? KVB_CLI_EXIT_USAGE
+                                                                       : KVB_CLI_EXIT_FAILED;
+    }
+  if (kvb_vault_restore_get_notice (restore) != NULL)
+    g_printerr ("%s\n", kvb_vault_restore_get_notice (restore));
+
+  kvb_vault_restore_prepare_async (restore, soft_deleted_action, cli->cancellable,
+                                   kvb_cli_wait_cb, &result);
+  kvb_cli_wait (cli, &result);
+  if (!kvb_vault_restore_prepare_finish (restore, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kvb_cli_print_error (_("Interrupted."));
+      else
+        kvb_cli_print_error ("%s", error->message);
+      return KVB_CLI_EXIT_FAILED;
+    }
+  g_clear_object (&result);
+
+  problems = kvb_vault_restore_get_problems (restore);
+  n_left_out = problems->len;
+  for (guint i = 0; i < problems->len; i++)
+    kvb_cli_print_error ("%s", (const char *) g_ptr_array_index (problems, i));
+
+  plan = kvb_vault_restore_get_plan (restore);
+  n_entries = g_list_model_get_n_items (G_LIST_MODEL (plan));
+  for (guint i = 0; i < n_entries; i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
+      KvbRestoreState state = kvb_restore_plan_entry_get_state (entry);
+      gboolean conflict = state == KVB_RESTORE_STATE_EXISTS || state == KVB_RESTORE_STATE_SOFT_DELETED;
+      g_autofree char *display = g_file_get_basename (kvb_restore_plan_entry_get_file (entry));
+
+      if (state == KVB_RESTORE_STATE_INVALID)
+        n_invalid++;
+      if (conflict && stop_on_conflict)
+        n_conflicts++;
+      if (dry_run || (conflict && stop_on_conflict))
+        g_print ("%-12s %-40s %s\n",
+                 kvb_object_kind_to_string (kvb_restore_plan_entry_get_kind (entry)),
+                 kvb_restore_plan_entry_get_name (entry) ? kvb_restore_plan_entry_get_name (entry) : display,
+                 conflict && stop_on_conflict ? _("stop: the name is in use") : plan_word (entry));
+    }
+
+  if (n_conflicts > 0)
+    {
+      kvb_cli_print_error (g_dngettext (GETTEXT_PACKAGE,
+                                        "%u name is in use in %s, so nothing was restored. Choose "
+                                        "what to do with --on-conflict skip, recover or purge.",
+                                        "%u names are in use in %s, so nothing was restored. Choose "
+                                        "what to do with --on-conflict skip, recover or purge.",
+                                        n_conflicts), n_conflicts, vault_name);
+      return KVB_CLI_EXIT_FAILED;
+    }
+  if (dry_run)
+    {
+      g_printerr (_("Dry run: nothing was sent to %s.\n"), vault_name);
+      return n_left_out + n_invalid > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
+    }
+
+  kvb_vault_restore_run_async (restore, cli->cancellable, kvb_cli_wait_cb, &result);
+  kvb_cli_wait (cli, &result);
+  if (!kvb_vault_restore_run_finish (restore, result, &summary, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kvb_cli_print_error (_("Interrupted."));
+      else
+        kvb_cli_print_error ("%s", error->message);
+      return KVB_CLI_EXIT_FAILED;
+    }
+  for (guint i = 0; i < n_entries; i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
+
+      if (kvb_restore_plan_entry_get_status (entry) == KVB_JOB_STATUS_FAILED)
+        {
+          g_autofree char *display = g_file_get_basename (kvb_restore_plan_entry_get_file (entry));
+
+          /* Translators: "FILE: what went wrong" */
+          kvb_cli_print_error (_("%s: %s"), display, kvb_restore_plan_entry_get_message (entry));
+        }
+    }
+  /* What the check after the run found comes after the files left out. */
+  for (guint i = n_left_out; i < problems->len; i++)
+    kvb_cli_print_error ("%s", (const char *) g_ptr_array_index (problems, i));
+
+  /* Translators: counts, then the vault's name */
+  g_printerr (_("Restored %u objects into %s (%u skipped, %u failed).\n"), summary.n_done,
+              vault_name, summary.n_skipped, summary.n_failed + n_left_out);
+  if (problems->len == n_left_out)
+    g_printerr (_("Checked: every object of the backup is in %s, the restored ones with all their "
+                  "versions.\n"), vault_name);
+
+  return summary.n_failed + problems->len > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
+}
+
 int
 kvb_cli_restore (KvbCli  *cli,
                  int      argc,
@@ -77,12 +235,20 @@ kvb_cli_restore (KvbCli  *cli,
 {
   g_autofree char *vault = NULL;
   g_autofree char *kind_text = NULL;
+  g_autofree char *on_conflict = NULL;
+  gboolean dry_run = FALSE;
   const GOptionEntry entries[] = {
     { "vault", 'v', 0, G_OPTION_ARG_STRING, &vault,
       N_("The vault: its name or its URL"), N_("VAULT") },
     { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind_text,
       N_("The kind of object in the files: secret, key or certificate (needed only for a key or "
          "certificate file whose name does not say which)"), N_("KIND") },
+    { "on-conflict", 0, 0, G_OPTION_ARG_STRING, &on_conflict,
+      N_("For a vault backup folder: what to do with names in use or soft-deleted: stop before "
+         "sending anything (fail, the default), skip them, recover the deleted ones, or purge the "
+         "deleted ones and restore"), N_("fail|skip|recover|purge") },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+      N_("For a vault backup folder: print the plan and send nothing but listings"), NULL },
     { NULL }
   };
   g_autoptr(KvbKeyVaultClient) client = NULL;
@@ -90,11 +256,14 @@ kvb_cli_restore (KvbCli  *cli,
   KvbObjectKind kind;
   guint n_failed = 0;
   int status = KVB_CLI_EXIT_OK;
+  gboolean is_folder;
+  KvbRestoreAction soft_deleted_action;
 
   if (!kvb_cli_parse_options (cli, "restore",
-                              _("Restore backup files (from this tool, az or PowerShell) into a "
-                                "vault of the same subscription and geography."),
-                              entries, _("FILE…"), &argc, &argv))
+                              _("Restore backup files (from this tool, az or PowerShell), or a "
+                                "vault backup folder (kvbackup backup --all), into a vault of the "
+                                "same subscription and geography."),
+                              entries, _("FILE…|DIR"), &argc, &argv))
     return KVB_CLI_EXIT_USAGE;
 
   if (vault == NULL)
@@ -103,6 +272,23 @@ kvb_cli_restore (KvbCli  *cli,
     return kvb_cli_usage_error ("restore", _("Name at least one backup file."));
   if (kind_text != NULL && !kvb_cli_parse_kind ("restore", kind_text, FALSE, &kind, NULL))
     return KVB_CLI_EXIT_USAGE;
+
+  is_folder = argc == 2 && g_file_test (argv[1], G_FILE_TEST_IS_DIR);
+  if (!is_folder && (on_conflict != NULL || dry_run))
+    return kvb_cli_usage_error ("restore", _("--on-conflict and --dry-run go with a vault backup folder."));
+  if (is_folder && kind_text != NULL)
+    return kvb_cli_usage_error ("restore", _("A vault backup folder says the kind of every file: leave out --kind."));
+  if (on_conflict == NULL || g_str_equal (on_conflict, "fail"))
+    soft_deleted_action = KVB_RESTORE_ACTION_NONE;
+  else if (g_str_equal (on_conflict, "skip"))
+    soft_deleted_action = KVB_RESTORE_ACTION_SKIP;
+  else if (g_str_equal (on_conflict, "recover"))
+    soft_deleted_action = KVB_RESTORE_ACTION_RECOVER;
+  else if (g_str_equal (on_conflict, "purge"))
+    soft_deleted_action = KVB_RESTORE_ACTION_PURGE_AND_RESTORE;
+  else
+    return kvb_cli_usage_error ("restore", _("Unknown choice “%s” for --on-conflict: use fail, skip, "
+                                             "recover or purge."), on_conflict);
 
   if (!kvb_cli_prepare (cli, vault, &error))
     {
@@ -113,6 +299,17 @@ kvb_cli_restore (KvbCli  *cli,
   client = kvb_keyvault_client_new (cli->pipeline, cli->cloud, cli->credential, vault, &error);
   if (client == NULL)
     return kvb_cli_usage_error ("restore", "%s", error->message);
+
+  if (is_folder)
+    {
+      g_autoptr(GFile) folder = g_file_new_for_commandline_arg (argv[1]);
+      g_autoptr(GFile) manifest = g_file_get_child (folder, KVB_VAULT_MANIFEST_FILE_NAME);
+
+      /* A folder without a manifest falls through to the message about folders. */
+      if (g_file_query_exists (manifest, NULL))
+        return restore_folder (cli, client, argv[1], soft_deleted_action,
+                               on_conflict == NULL || g_str_equal (on_conflict, "fail"), dry_run);
+    }
 
   /* Each file on its own: one that fails does not stop the others. */
   for (int i = 1; i < argc; i++)

@@ -11,10 +11,12 @@
 
 #include <glib/gi18n.h>
 
+#include "kvb-arm-client.h"
 #include "kvb-cli.h"
 #include "kvb-error.h"
 #include "kvb-default-credential.h"
 #include "kvb-service-principal-credential.h"
+#include "kvb-subscription-info.h"
 
 void
 kvb_cli_print_error (const char *format,
@@ -216,4 +218,58 @@ kvb_cli_status_for_error (const GError *error)
   if (g_error_matches (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT))
     return KVB_CLI_EXIT_USAGE;
   return KVB_CLI_EXIT_FAILED;
+}
+
+KvbVaultInfo *
+kvb_cli_find_vault (KvbCli      *cli,
+                    const char  *vault_name,
+                    GError     **error)
+{
+  g_autoptr(KvbArmClient) arm = kvb_arm_client_new (cli->pipeline, cli->cloud, cli->credential);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) subscriptions = NULL;
+
+  kvb_arm_client_list_subscriptions_async (arm, NULL, cli->cancellable, kvb_cli_wait_cb, &result);
+  kvb_cli_wait (cli, &result);
+  subscriptions = kvb_arm_client_list_subscriptions_finish (arm, result, error);
+  g_clear_object (&result);
+  if (subscriptions == NULL)
+    return NULL;
+
+  for (guint i = 0; i < subscriptions->len; i++)
+    {
+      KvbSubscriptionInfo *sub = g_ptr_array_index (subscriptions, i);
+      g_autoptr(GPtrArray) vaults = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      kvb_arm_client_list_vaults_async (arm, kvb_subscription_info_get_tenant_id (sub),
+                                        kvb_subscription_info_get_subscription_id (sub),
+                                        cli->cancellable, kvb_cli_wait_cb, &result);
+      kvb_cli_wait (cli, &result);
+      vaults = kvb_arm_client_list_vaults_finish (arm, result, &local_error);
+      g_clear_object (&result);
+      if (vaults == NULL)
+        {
+          /* One subscription we may not read does not hide the vault in another. */
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return NULL;
+            }
+          g_debug ("vaults of %s: %s", kvb_subscription_info_get_subscription_id (sub),
+                   local_error->message);
+          continue;
+        }
+
+      /* Vault names are unique in a cloud. */
+      for (guint j = 0; j < vaults->len; j++)
+        {
+          KvbVaultInfo *info = g_ptr_array_index (vaults, j);
+
+          if (g_ascii_strcasecmp (kvb_vault_info_get_name (info), vault_name) == 0)
+            return g_object_ref (info);
+        }
+    }
+
+  return NULL;
 }

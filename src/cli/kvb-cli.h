@@ -11,6 +11,7 @@
 #include "kvb-credential.h"
 #include "kvb-object-kind.h"
 #include "kvb-pipeline.h"
+#include "kvb-vault-info.h"
 
 G_BEGIN_DECLS
 
@@ -52,6 +53,8 @@ typedef struct
 int  kvb_cli_list    (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_backup  (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_restore (KvbCli *cli, int argc, char **argv);
+int  kvb_cli_verify  (KvbCli *cli, int argc, char **argv);
+int  kvb_cli_compare (KvbCli *cli, int argc, char **argv);
 /* Sign-in commands (src/cli/kvb-cli-login.c) go here. */
 int  kvb_cli_login    (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_logout   (KvbCli *cli, int argc, char **argv);
@@ -102,6 +105,13 @@ void      kvb_cli_wait_cb         (GObject             *source,
 
 /* The exit status for an error of kvb_cli_prepare(): a wrong --cloud or vault is a usage error. */
 int       kvb_cli_status_for_error (const GError       *error);
+
+/* The vault @vault_name as Resource Manager shows it to the sign-in (subscription, location,
+ * tenant), searched in every subscription it can see.  Returns: (transfer full) (nullable):
+ * %NULL without @error when no subscription shows it.  After kvb_cli_prepare(). */
+KvbVaultInfo *kvb_cli_find_vault  (KvbCli              *cli,
+                                   const char          *vault_name,
+                                   GError             **error);
 
 /* "kvbackup: MESSAGE" on stderr. */
 void      kvb_cli_print_error     (const char          *format,

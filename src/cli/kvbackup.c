@@ -29,6 +29,8 @@ static const KvbCliCommand commands[] = {
   { "list",    N_("List the secrets, keys and certificates of a vault"), kvb_cli_list },
   { "backup",  N_("Back up one secret, key or certificate to a file"),   kvb_cli_backup },
   { "restore", N_("Restore backup files into a vault"),                  kvb_cli_restore },
+  { "verify",  N_("Check a vault backup folder against its manifest"),   kvb_cli_verify },
+  { "compare", N_("Compare a vault backup folder with the vault"),       kvb_cli_compare },
   { "login",   N_("Sign in and remember the sign-in in the keyring"),    kvb_cli_login },
   { "logout",  N_("Sign out and remove the account’s secrets"),          kvb_cli_logout },
   { "accounts", N_("List the accounts that are signed in"),              kvb_cli_accounts },

@@ -1,0 +1,1011 @@
+/* kvb-vault-backup.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "kvb-vault-backup"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <glib/gi18n-lib.h>
+
+#include "kvb-backup-file.h"
+#include "kvb-error.h"
+#include "kvb-vault-backup.h"
+
+/* The manifest is rewritten at most this often while objects finish (and always at the end):
+ * what finished since the last write is redone by a resume, which costs little.  For a large
+ * vault the gap grows with the time a write takes, so that writing stays a small share of the
+ * run (the whole manifest is written each time). */
+#define SAVE_INTERVAL_USEC (G_USEC_PER_SEC / 2)
+#define SAVE_SHARE 20
+
+struct _KvbVaultBackup
+{
+  GObject parent_instance;
+
+  KvbKeyVaultClient *client;
+  GFile *folder;
+  guint max_parallel;
+  gboolean adaptive;
+  gboolean resume;
+  char *subscription;
+  char *location;
+  char *tenant;
+  char *cloud;
+
+  gboolean started;
+  KvbVaultManifest *manifest;
+  GPtrArray *items;
+  GPtrArray *changed;
+  guint n_kept;
+};
+
+static void kvb_vault_backup_list_model_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (KvbVaultBackup, kvb_vault_backup, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL,
+                                                      kvb_vault_backup_list_model_init))
+
+static GType
+kvb_vault_backup_get_item_type (GListModel *model)
+{
+  return KVB_TYPE_BACKUP_JOB_ITEM;
+}
+
+static guint
+kvb_vault_backup_get_n_items (GListModel *model)
+{
+  return KVB_VAULT_BACKUP (model)->items->len;
+}
+
+static gpointer
+kvb_vault_backup_get_item (GListModel *model,
+                           guint       position)
+{
+  KvbVaultBackup *self = KVB_VAULT_BACKUP (model);
+
+  if (position >= self->items->len)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (self->items, position));
+}
+
+static void
+kvb_vault_backup_list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = kvb_vault_backup_get_item_type;
+  iface->get_n_items = kvb_vault_backup_get_n_items;
+  iface->get_item = kvb_vault_backup_get_item;
+}
+
+static void
+kvb_vault_backup_dispose (GObject *object)
+{
+  KvbVaultBackup *self = (KvbVaultBackup *)object;
+
+  g_clear_object (&self->client);
+  g_clear_object (&self->folder);
+  g_clear_object (&self->manifest);
+
+  G_OBJECT_CLASS (kvb_vault_backup_parent_class)->dispose (object);
+}
+
+static void
+kvb_vault_backup_finalize (GObject *object)
+{
+  KvbVaultBackup *self = (KvbVaultBackup *)object;
+
+  g_clear_pointer (&self->items, g_ptr_array_unref);
+  g_clear_pointer (&self->changed, g_ptr_array_unref);
+  g_clear_pointer (&self->subscription, g_free);
+  g_clear_pointer (&self->location, g_free);
+  g_clear_pointer (&self->tenant, g_free);
+  g_clear_pointer (&self->cloud, g_free);
+
+  G_OBJECT_CLASS (kvb_vault_backup_parent_class)->finalize (object);
+}
+
+static void
+kvb_vault_backup_class_init (KvbVaultBackupClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = kvb_vault_backup_dispose;
+  object_class->finalize = kvb_vault_backup_finalize;
+}
+
+static void
+kvb_vault_backup_init (KvbVaultBackup *self)
+{
+  self->items = g_ptr_array_new_with_free_func (g_object_unref);
+  self->changed = g_ptr_array_new_with_free_func (g_free);
+  self->max_parallel = KVB_VAULT_BACKUP_DEFAULT_PARALLEL;
+  self->adaptive = TRUE;
+}
+
+KvbVaultBackup *
+kvb_vault_backup_new (KvbKeyVaultClient *client,
+                      GFile             *folder)
+{
+  KvbVaultBackup *self;
+
+  g_return_val_if_fail (KVB_IS_KEYVAULT_CLIENT (client), NULL);
+  g_return_val_if_fail (G_IS_FILE (folder), NULL);
+
+  self = g_object_new (KVB_TYPE_VAULT_BACKUP, NULL);
+  self->client = g_object_ref (client);
+  self->folder = g_object_ref (folder);
+  return self;
+}
+
+void
+kvb_vault_backup_set_max_parallel (KvbVaultBackup *self,
+                                   guint           max_parallel)
+{
+  g_return_if_fail (KVB_IS_VAULT_BACKUP (self));
+  self->max_parallel = MAX (max_parallel, 1);
+  self->adaptive = FALSE;
+}
+
+void
+kvb_vault_backup_set_resume (KvbVaultBackup *self,
+                             gboolean        resume)
+{
+  g_return_if_fail (KVB_IS_VAULT_BACKUP (self));
+  self->resume = !!resume;
+}
+
+void
+kvb_vault_backup_set_origin (KvbVaultBackup *self,
+                             const char     *subscription,
+                             const char     *location,
+                             const char     *tenant,
+                             const char     *cloud)
+{
+  g_return_if_fail (KVB_IS_VAULT_BACKUP (self));
+
+  g_free (self->subscription);
+  self->subscription = g_strdup (subscription);
+  g_free (self->location);
+  self->location = g_strdup (location);
+  g_free (self->tenant);
+  self->tenant = g_strdup (tenant);
+  g_free (self->cloud);
+  self->cloud = g_strdup (cloud);
+}
+
+KvbVaultManifest *
+kvb_vault_backup_get_manifest (KvbVaultBackup *self)
+{
+  g_return_val_if_fail (KVB_IS_VAULT_BACKUP (self), NULL);
+  return self->manifest;
+}
+
+guint
+kvb_vault_backup_get_n_kept (KvbVaultBackup *self)
+{
+  g_return_val_if_fail (KVB_IS_VAULT_BACKUP (self), 0);
+  return self->n_kept;
+}
+
+GPtrArray *
+kvb_vault_backup_get_changed (KvbVaultBackup *self)
+{
+  g_return_val_if_fail (KVB_IS_VAULT_BACKUP (self), NULL);
+  return self->changed;
+}
+
+/* ---- the run ---- */
+
+typedef enum
+{
+  PHASE_BACKUP,     /* listing, and backing up what the listing brings */
+  PHASE_RECHECK,    /* listing again to see what moved meanwhile */
+} Phase;
+
+typedef struct
+{
+  Phase phase;
+  guint lists_pending;
+  guint in_flight;
+  GQueue queue;             /* KvbBackupJobItem, waiting for a free slot */
+  GHashTable *seen;         /* "kind/name" listed in this run */
+  GHashTable *earlier;      /* "kind/name" -> the earlier run's "updated" of objects done */
+  GError *list_error;       /* the first kind that could not be listed */
+  GError *save_error;
+  gint64 last_save;
+  gint64 save_interval;
+  guint limit;              /* backups in flight at most, now */
+  guint calm;               /* objects done since the limit last moved */
+  KvbJobSummary summary;
+} Run;
+
+static void
+run_free (Run *run)
+{
+  g_queue_clear_full (&run->queue, g_object_unref);
+  g_clear_pointer (&run->seen, g_hash_table_unref);
+  g_clear_pointer (&run->earlier, g_hash_table_unref);
+  g_clear_error (&run->list_error);
+  g_clear_error (&run->save_error);
+  g_free (run);
+}
+
+static char *
+key_for (KvbObjectKind  kind,
+         const char    *name)
+{
+  return g_strconcat (kvb_object_kind_to_string (kind), "/", name, NULL);
+}
+
+static void run_next (GTask *task);
+
+static void
+save_manifest (GTask    *task,
+               gboolean  now)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gint64 t = g_get_monotonic_time ();
+
+  if (!now && t - run->last_save < run->save_interval)
+    return;
+  if (!kvb_vault_manifest_save (self->manifest, self->folder, &error))
+    {
+      g_debug ("manifest: %s", error->message);
+      if (run->save_error == NULL)
+        run->save_error = g_steal_pointer (&error);
+    }
+  run->last_save = g_get_monotonic_time ();
+  run->save_interval = MAX (SAVE_INTERVAL_USEC, SAVE_SHARE * (run->last_save - t));
+}
+
+static JsonObject *
+entry_for_item (KvbVaultBackup   *self,
+                KvbBackupJobItem *item)
+{
+  return kvb_vault_manifest_lookup (self->manifest, kvb_backup_job_item_get_kind (item),
+                                    kvb_backup_job_item_get_name (item));
+}
+
+static void
+item_failed (GTask            *task,
+             KvbBackupJobItem *item,
+             const GError     *error)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  JsonObject *entry = entry_for_item (self, item);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      _kvb_backup_job_item_set_status (item, KVB_JOB_STATUS_PENDING, NULL);
+      json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
+      return;
+    }
+
+  if (self->adaptive &&
+      (g_error_matches (error, KVB_ERROR, KVB_ERROR_THROTTLED) ||
+       g_error_matches (error, KVB_ERROR, KVB_ERROR_TIMEOUT) ||
+       g_error_matches (error, KVB_ERROR, KVB_ERROR_NETWORK)))
+    {
+      run->limit = MAX (run->limit / 2, 1);
+      run->calm = 0;
+      g_debug ("%u backups in flight at most after a failure", run->limit);
+    }
+
+  g_debug ("%s: %s", kvb_backup_job_item_get_name (item), error->message);
+  _kvb_backup_job_item_set_status (item, KVB_JOB_STATUS_FAILED, error->message);
+  json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_FAILED);
+  json_object_set_string_member (entry, "reason", error->message);
+  run->summary.n_failed++;
+}
+
+/* One object: (kept from the earlier run, or) count its versions, back it up, write the file. */
+typedef struct
+{
+  GTask *task;              /* the run's */
+  KvbBackupJobItem *item;
+  guint versions;
+} ObjectOp;
+
+static void
+object_op_free (ObjectOp *op)
+{
+  g_clear_object (&op->task);
+  g_clear_object (&op->item);
+  g_free (op);
+}
+
+static void
+object_op_end (ObjectOp *op)
+{
+  g_autoptr(GTask) task = g_object_ref (op->task);
+  Run *run = g_task_get_task_data (task);
+
+  object_op_free (op);
+  run->in_flight--;
+  save_manifest (task, FALSE);
+  run_next (g_steal_pointer (&task));
+}
+
+static char *
+relative_file (KvbVaultBackup   *self,
+               KvbBackupJobItem *item)
+{
+  g_autoptr(GFile) parent = g_file_get_parent (kvb_backup_job_item_get_file (item));
+  g_autofree char *base = g_file_get_basename (kvb_backup_job_item_get_file (item));
+  g_autofree char *sub = g_file_get_basename (parent);
+
+  return g_strconcat (sub, "/", base, NULL);
+}
+
+static void
+object_write_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  ObjectOp *op = user_data;
+  KvbVaultBackup *self = g_task_get_source_object (op->task);
+  Run *run = g_task_get_task_data (op->task);
+  JsonObject *entry = entry_for_item (self, op->item);
+  g_autoptr(GError) error = NULL;
+
+  if (!kvb_backup_file_write_finish (result, &error))
+    {
+      json_object_remove_member (entry, "sha256");
+      json_object_remove_member (entry, "size");
+      item_failed (op->task, op->item, error);
+    }
+  else
+    {
+      g_autofree char *display = g_file_get_parse_name (kvb_backup_job_item_get_file (op->item));
+      g_autofree char *message = g_strdup_printf (_("Saved to “%s”."), display);
+
+      json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_DONE);
+      json_object_remove_member (entry, "reason");
+      _kvb_backup_job_item_set_status (op->item, KVB_JOB_STATUS_DONE, message);
+      run->summary.n_done++;
+      if (self->adaptive && ++run->calm >= run->limit && run->limit < KVB_VAULT_BACKUP_MAX_PARALLEL)
+        {
+          run->limit++;
+          run->calm = 0;
+        }
+    }
+  object_op_end (op);
+}
+
+static void
+object_backup_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ObjectOp *op = user_data;
+  KvbVaultBackup *self = g_task_get_source_object (op->task);
+  JsonObject *entry = entry_for_item (self, op->item);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) blob = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *relative = NULL;
+
+  blob = kvb_keyvault_client_backup_finish (self->client, result, &error);
+  if (blob == NULL)
+    {
+      item_failed (op->task, op->item, error);
+      object_op_end (op);
+      return;
+    }
+
+  /* Recorded before the write; the status says done only once the file is in place.  The blob
+   * goes with the write: nothing of it is kept once it is on disk. */
+  digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, blob);
+  relative = relative_file (self, op->item);
+  json_object_set_string_member (entry, "file", relative);
+  json_object_set_int_member (entry, "size", g_bytes_get_size (blob));
+  json_object_set_string_member (entry, "sha256", digest);
+  json_object_set_int_member (entry, "versions", op->versions);
+
+  kvb_backup_file_write_async (kvb_backup_job_item_get_file (op->item), blob, TRUE,
+                               g_task_get_cancellable (op->task), object_write_cb, op);
+}
+
+static void
+count_versions (GPtrArray *objects,
+                gpointer   user_data)
+{
+  ObjectOp *op = user_data;
+
+  op->versions += objects->len;
+}
+
+static void
+object_versions_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  ObjectOp *op = user_data;
+  KvbVaultBackup *self = g_task_get_source_object (op->task);
+  g_autoptr(GError) error = NULL;
+
+  if (!kvb_keyvault_client_list_versions_finish (self->client, result, &error))
+    {
+      item_failed (op->task, op->item, error);
+      object_op_end (op);
+      return;
+    }
+
+  kvb_keyvault_client_backup_async (self->client, kvb_backup_job_item_get_kind (op->item),
+                                    kvb_backup_job_item_get_name (op->item),
+                                    g_task_get_cancellable (op->task), object_backup_cb, op);
+}
+
+static void
+object_start_backup (ObjectOp *op)
+{
+  KvbVaultBackup *self = g_task_get_source_object (op->task);
+
+  op->versions = 0;
+  kvb_keyvault_client_list_versions_async (self->client, kvb_backup_job_item_get_kind (op->item),
+                                           kvb_backup_job_item_get_name (op->item),
+                                           count_versions, op,
+                                           g_task_get_cancellable (op->task),
+                                           object_versions_cb, op);
+}
+
+/* The check of a file kept from the earlier run reads it off the main thread, from a copy of
+ * its manifest entry (the manifest itself stays with the main thread). */
+typedef struct
+{
+  JsonObject *entry;
+  GFile *folder;
+} KeepCheck;
+
+static void
+keep_check_free (KeepCheck *check)
+{
+  g_clear_pointer (&check->entry, json_object_unref);
+  g_clear_object (&check->folder);
+  g_free (check);
+}
+
+static void
+keep_check_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  KeepCheck *check = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kvb_vault_manifest_check_entry (check->entry, check->folder, &error))
+    {
+      g_debug ("not kept: %s", error->message);
+      g_task_return_boolean (task, FALSE);
+    }
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+keep_check_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  ObjectOp *op = user_data;
+  KvbVaultBackup *self = g_task_get_source_object (op->task);
+  Run *run = g_task_get_task_data (op->task);
+  GCancellable *cancellable = g_task_get_cancellable (op->task);
+
+  if (g_task_propagate_boolean (G_TASK (result), NULL))
+    {
+      g_autofree char *display = g_file_get_parse_name (kvb_backup_job_item_get_file (op->item));
+      g_autofree char *message = g_strdup_printf (
+          _("Kept from the earlier run: “%s” is unchanged."), display);
+
+      _kvb_backup_job_item_set_status (op->item, KVB_JOB_STATUS_DONE, message);
+      run->summary.n_done++;
+      self->n_kept++;
+      object_op_end (op);
+      return;
+    }
+
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_cancellable_set_error_if_cancelled (cancellable, &error);
+      item_failed (op->task, op->item, error);
+      object_op_end (op);
+      return;
+    }
+  object_start_backup (op);
+}
+
+static void
+object_start (GTask            *task,
+              KvbBackupJobItem *item)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  JsonObject *entry = entry_for_item (self, item);
+  ObjectOp *op = g_new0 (ObjectOp, 1);
+  g_autofree char *key = key_for (kvb_backup_job_item_get_kind (item),
+                                  kvb_backup_job_item_get_name (item));
+  const char *earlier_updated;
+
+  op->task = g_object_ref (task);
+  op->item = g_object_ref (item);
+  run->in_flight++;
+  _kvb_backup_job_item_set_status (item, KVB_JOB_STATUS_RUNNING, _("Backing up…"));
+
+  /* Kept only when done before and not updated since: the file is the object as it is. */
+  if (g_hash_table_lookup_extended (run->earlier, key, NULL, (gpointer *) &earlier_updated) &&
+      g_strcmp0 (earlier_updated,
+                 json_object_get_string_member_with_default (entry, "updated", NULL)) == 0)
+    {
+      g_autoptr(GTask) check_task = g_task_new (NULL, g_task_get_cancellable (task),
+                                                keep_check_cb, op);
+      KeepCheck *check = g_new0 (KeepCheck, 1);
+      const char *members[] = { "kind", "name", "file", "sha256" };
+
+      check->entry = json_object_new ();
+      for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+        json_object_set_string_member (check->entry, members[i],
+                                       json_object_get_string_member_with_default (entry, members[i], ""));
+      json_object_set_int_member (check->entry, "size",
+                                  json_object_get_int_member_with_default (entry, "size", -1));
+      check->folder = g_object_ref (self->folder);
+      g_task_set_task_data (check_task, check, (GDestroyNotify) keep_check_free);
+      g_task_run_in_thread (check_task, keep_check_thread);
+      return;
+    }
+
+  object_start_backup (op);
+}
+
+static void
+set_tags (JsonObject    *entry,
+          KvbObjectInfo *info)
+{
+  GHashTable *tags = kvb_object_info_get_tags (info);
+  g_autoptr(JsonObject) out = json_object_new ();
+
+  if (tags != NULL)
+    {
+      g_autoptr(GList) keys = g_hash_table_get_keys (tags);
+
+      /* Sorted, so that two manifests of the same vault compare line by line. */
+      keys = g_list_sort (keys, (GCompareFunc) g_strcmp0);
+      for (GList *l = keys; l != NULL; l = l->next)
+        json_object_set_string_member (out, l->data, g_hash_table_lookup (tags, l->data));
+    }
+  json_object_set_object_member (entry, "tags", g_steal_pointer (&out));
+}
+
+static void
+listed_for_backup (GTask         *task,
+                   KvbObjectInfo *info)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  KvbObjectKind kind = kvb_object_info_get_kind (info);
+  const char *name = kvb_object_info_get_name (info);
+  g_autofree char *key = key_for (kind, name);
+  g_autofree char *updated = kvb_vault_manifest_format_time (kvb_object_info_get_updated (info));
+  g_autofree char *file_name = NULL;
+  g_autoptr(GFile) sub = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(KvbBackupJobItem) item = NULL;
+  const char *content_type = kvb_object_info_get_content_type (info);
+  gboolean covered;
+  JsonObject *entry;
+
+  if (!g_hash_table_add (run->seen, g_steal_pointer (&key)))
+    return;
+
+  /* Key Vault backs up a certificate's key and secret only with the certificate. */
+  covered = kvb_object_info_get_managed (info) && kind != KVB_OBJECT_KIND_CERTIFICATE;
+
+  entry = kvb_vault_manifest_ensure (self->manifest, kind, name);
+  /* Done in an earlier run but updated since: the file is no longer the object, and a run
+   * killed before it is backed up again must not leave it recorded as done. */
+  if (g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+                 KVB_VAULT_MANIFEST_DONE) == 0 &&
+      g_strcmp0 (json_object_get_string_member_with_default (entry, "updated", NULL), updated) != 0)
+    json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
+  if (updated != NULL)
+    json_object_set_string_member (entry, "updated", updated);
+  else
+    json_object_set_null_member (entry, "updated");
+  set_tags (entry, info);
+  if (content_type != NULL)
+    json_object_set_string_member (entry, "contentType", content_type);
+  else
+    json_object_set_null_member (entry, "contentType");
+  json_object_set_boolean_member (entry, "managed", kvb_object_info_get_managed (info));
+  json_object_set_boolean_member (entry, "enabled", kvb_object_info_get_enabled (info));
+
+  file_name = kvb_backup_file_build_name (kvb_keyvault_client_get_vault_name (self->client), name,
+                                          covered ? KVB_OBJECT_KIND_CERTIFICATE : kind);
+  sub = g_file_get_child (self->folder,
+                          kvb_vault_manifest_kind_folder (covered ? KVB_OBJECT_KIND_CERTIFICATE : kind));
+  file = g_file_get_child (sub, file_name);
+  item = _kvb_backup_job_item_new (kind, name, file);
+
+  if (covered)
+    {
+      g_autofree char *message = g_strdup_printf (
+          _("Backed up with the certificate “%s”: Key Vault backs up a certificate’s key and "
+            "secret only together with it."), name);
+
+      _kvb_backup_job_item_set_replaced (item);
+      _kvb_backup_job_item_set_status (item, KVB_JOB_STATUS_SKIPPED, message);
+      json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_COVERED);
+      json_object_set_string_member (entry, "coveredBy", name);
+      json_object_remove_member (entry, "file");
+      json_object_remove_member (entry, "size");
+      json_object_remove_member (entry, "sha256");
+      json_object_remove_member (entry, "reason");
+      run->summary.n_skipped++;
+    }
+  else
+    {
+      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+                     KVB_VAULT_MANIFEST_DONE) != 0)
+        json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
+      g_queue_push_tail (&run->queue, g_object_ref (item));
+    }
+
+  g_ptr_array_add (self->items, g_steal_pointer (&item));
+  g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
+}
+
+static void
+listed_again (GTask         *task,
+              KvbObjectInfo *info)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  KvbObjectKind kind = kvb_object_info_get_kind (info);
+  const char *name = kvb_object_info_get_name (info);
+  g_autofree char *updated = kvb_vault_manifest_format_time (kvb_object_info_get_updated (info));
+  JsonObject *entry = kvb_vault_manifest_lookup (self->manifest, kind, name);
+
+  if (entry == NULL)
+    return;
+  if (g_strcmp0 (updated, json_object_get_string_member_with_default (entry, "updated", NULL)) != 0)
+    {
+      json_object_set_boolean_member (entry, "changedDuringBackup", TRUE);
+      g_ptr_array_add (self->changed, g_strdup_printf ("%s %s", kvb_object_kind_to_string (kind), name));
+    }
+}
+
+static void
+page_cb (GPtrArray *objects,
+         gpointer   user_data)
+{
+  GTask *task = user_data;
+  Run *run = g_task_get_task_data (task);
+
+  for (guint i = 0; i < objects->len; i++)
+    {
+      if (run->phase == PHASE_BACKUP)
+        listed_for_backup (task, g_ptr_array_index (objects, i));
+      else
+        listed_again (task, g_ptr_array_index (objects, i));
+    }
+  if (run->phase == PHASE_BACKUP)
+    run_next (g_object_ref (task));
+}
+
+static void
+list_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Run *run = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  run->lists_pending--;
+  if (!kvb_keyvault_client_list_finish (KVB_KEYVAULT_CLIENT (source), result, &error) &&
+      run->list_error == NULL)
+    run->list_error = g_steal_pointer (&error);
+  run_next (g_steal_pointer (&task));
+}
+
+static void
+start_lists (GTask *task)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+
+  for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
+    {
+      run->lists_pending++;
+      kvb_keyvault_client_list_async (self->client, kind, FALSE, page_cb, task,
+                                      g_task_get_cancellable (task), list_cb, g_object_ref (task));
+    }
+}
+
+static void
+run_finish_up (GTask *task)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
+
+  /* What an earlier run recorded and this one no longer lists: kept when it was backed up
+   * (the backup still has it), dropped otherwise. */
+  if (!g_cancellable_is_cancelled (cancellable) && run->list_error == NULL)
+    {
+      for (guint i = 0; i < kvb_vault_manifest_get_n_objects (self->manifest); i++)
+        {
+          JsonObject *entry = kvb_vault_manifest_get_object (self->manifest, i);
+          KvbObjectKind kind;
+          g_autofree char *key = NULL;
+
+          if (!kvb_vault_manifest_entry_get_kind (entry, &kind))
+            continue;
+          key = key_for (kind, json_object_get_string_member (entry, "name"));
+          if (!g_hash_table_contains (run->seen, key) &&
+              g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+                         KVB_VAULT_MANIFEST_DONE) != 0)
+            g_ptr_array_add (stale, g_steal_pointer (&key));
+        }
+      for (guint i = 0; i < stale->len; i++)
+        {
+          const char *key = g_ptr_array_index (stale, i);
+          const char *slash = strchr (key, '/');
+          g_autofree char *kind_text = g_strndup (key, slash - key);
+          KvbObjectKind kind;
+
+          if (kvb_object_kind_from_string (kind_text, &kind))
+            kvb_vault_manifest_remove (self->manifest, kind, slash + 1);
+        }
+      kvb_vault_manifest_set_times (self->manifest, kvb_vault_manifest_get_started (self->manifest),
+                                    g_get_real_time () / G_USEC_PER_SEC);
+    }
+  save_manifest (task, TRUE);
+
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_cancellable_set_error_if_cancelled (cancellable, &error);
+      g_task_return_error (task, g_steal_pointer (&error));
+    }
+  else if (run->list_error != NULL)
+    g_task_return_error (task, g_steal_pointer (&run->list_error));
+  else if (run->save_error != NULL)
+    g_task_return_error (task, g_steal_pointer (&run->save_error));
+  else
+    {
+      g_debug ("Backup of %s: %u done (%u kept), %u covered, %u failed, %u changed meanwhile",
+               kvb_keyvault_client_get_vault_name (self->client), run->summary.n_done,
+               self->n_kept, run->summary.n_skipped, run->summary.n_failed, self->changed->len);
+      g_task_return_boolean (task, TRUE);
+    }
+}
+
+/* Starts what can start; once nothing is left, lists again, then ends.  Takes @task. */
+static void
+run_next (GTask *task)
+{
+  Run *run = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  if (run->phase == PHASE_BACKUP)
+    {
+      while (!g_queue_is_empty (&run->queue) && run->in_flight < run->limit &&
+             !g_cancellable_is_cancelled (cancellable))
+        {
+          g_autoptr(KvbBackupJobItem) item = g_queue_pop_head (&run->queue);
+
+          object_start (task, item);
+        }
+
+      if (run->lists_pending > 0 || run->in_flight > 0)
+        {
+          g_object_unref (task);
+          return;
+        }
+
+      if (!g_cancellable_is_cancelled (cancellable) && run->list_error == NULL)
+        {
+          save_manifest (task, TRUE);
+          run->phase = PHASE_RECHECK;
+          start_lists (task);
+          g_object_unref (task);
+          return;
+        }
+    }
+  else if (run->lists_pending > 0)
+    {
+      g_object_unref (task);
+      return;
+    }
+
+  run_finish_up (task);
+  g_object_unref (task);
+}
+
+/* Our writer's temporary files (".NAME.XXXXXX") that a killed run left behind: blobs in the
+ * kind folders (@suffix ".kvbackup."), the manifest's in the folder itself. */
+static void
+remove_partial_files (GFile      *sub,
+                      const char *suffix)
+{
+  g_autofree char *path = g_file_get_path (sub);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *base;
+
+  if (dir == NULL)
+    return;
+  while ((base = g_dir_read_name (dir)) != NULL)
+    {
+      if (base[0] == '.' && strstr (base, suffix) != NULL)
+        {
+          g_autofree char *partial = g_build_filename (path, base, NULL);
+
+          g_unlink (partial);
+        }
+    }
+}
+
+static gboolean
+make_private_folder (GFile         *folder,
+                     GError       **error)
+{
+  g_autofree char *path = g_file_get_path (folder);
+
+  /* Folders of backups are private: 0700 (design.md). */
+  if (path == NULL || g_mkdir_with_parents (path, 0700) != 0)
+    {
+      int saved_errno = errno;
+      g_autofree char *display = g_file_get_parse_name (folder);
+
+      g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED,
+                   _("The folder “%s” could not be made: %s. Choose another folder."),
+                   display, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+prepare_folder (KvbVaultBackup  *self,
+                Run             *run,
+                GError         **error)
+{
+  g_autoptr(KvbVaultManifest) earlier = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *vault_url = kvb_keyvault_client_get_vault_url (self->client);
+
+  if (!make_private_folder (self->folder, error))
+    return FALSE;
+
+  earlier = kvb_vault_manifest_load (self->folder, &local_error);
+  if (earlier == NULL && !g_error_matches (local_error, KVB_ERROR, KVB_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (earlier != NULL && !self->resume)
+    {
+      g_autofree char *display = g_file_get_parse_name (self->folder);
+
+      g_set_error (error, KVB_ERROR, KVB_ERROR_FILE_EXISTS,
+                   _("“%s” already holds a vault backup. Continue it (--resume) or choose "
+                     "another folder."), display);
+      return FALSE;
+    }
+  if (earlier != NULL &&
+      g_ascii_strcasecmp (kvb_vault_manifest_get_vault_uri (earlier), vault_url) != 0)
+    {
+      g_autofree char *display = g_file_get_parse_name (self->folder);
+
+      g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                   _("“%s” holds the backup of another vault (%s). Choose another folder."),
+                   display, kvb_vault_manifest_get_vault_uri (earlier));
+      return FALSE;
+    }
+
+  for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
+    {
+      g_autoptr(GFile) sub = g_file_get_child (self->folder, kvb_vault_manifest_kind_folder (kind));
+
+      if (!make_private_folder (sub, error))
+        return FALSE;
+      remove_partial_files (sub, KVB_BACKUP_FILE_EXTENSION ".");
+    }
+  remove_partial_files (self->folder, "." KVB_VAULT_MANIFEST_FILE_NAME ".");
+
+  if (earlier != NULL)
+    {
+      self->manifest = g_steal_pointer (&earlier);
+      for (guint i = 0; i < kvb_vault_manifest_get_n_objects (self->manifest); i++)
+        {
+          JsonObject *entry = kvb_vault_manifest_get_object (self->manifest, i);
+          KvbObjectKind kind;
+
+          if (kvb_vault_manifest_entry_get_kind (entry, &kind) &&
+              g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+                         KVB_VAULT_MANIFEST_DONE) == 0)
+            g_hash_table_insert (run->earlier,
+                                 key_for (kind, json_object_get_string_member (entry, "name")),
+                                 g_strdup (json_object_get_string_member_with_default (entry, "updated", NULL)));
+        }
+    }
+  else
+    {
+      self->manifest = kvb_vault_manifest_new (vault_url);
+      kvb_vault_manifest_set_times (self->manifest, g_get_real_time () / G_USEC_PER_SEC, 0);
+    }
+  kvb_vault_manifest_set_origin (self->manifest, self->subscription, self->location, self->tenant,
+                                 self->cloud);
+  kvb_vault_manifest_set_times (self->manifest, kvb_vault_manifest_get_started (self->manifest), 0);
+
+  /* Written at once, so that a run killed before its first object can be resumed. */
+  return kvb_vault_manifest_save (self->manifest, self->folder, error);
+}
+
+void
+kvb_vault_backup_run_async (KvbVaultBackup      *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  Run *run;
+
+  g_return_if_fail (KVB_IS_VAULT_BACKUP (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kvb_vault_backup_run_async);
+  run = g_new0 (Run, 1);
+  g_queue_init (&run->queue);
+  run->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->earlier = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_task_set_task_data (task, run, (GDestroyNotify) run_free);
+
+  if (self->started)
+    {
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                               _("This backup has already run."));
+      return;
+    }
+  self->started = TRUE;
+
+  if (!prepare_folder (self, run, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  run->last_save = g_get_monotonic_time ();
+  run->save_interval = SAVE_INTERVAL_USEC;
+  run->limit = self->max_parallel;
+  start_lists (task);
+}
+
+gboolean
+kvb_vault_backup_run_finish (KvbVaultBackup  *self,
+                             GAsyncResult    *result,
+                             KvbJobSummary   *summary,
+                             GError         **error)
+{
+  Run *run;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  run = g_task_get_task_data (G_TASK (result));
+  if (summary != NULL)
+    *summary = run->summary;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

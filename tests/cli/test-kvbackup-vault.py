@@ -1,0 +1,382 @@
+#!/usr/bin/python3
+# test-kvbackup-vault.py: whole-vault backups with kvbackup against the local Azure stand-in over
+# HTTPS, with its real throttle and injected faults (10 % 503s, 1 % dropped connections).
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# tests/cli/seed-vault.json: wv-kv holds 221 secrets (some with several versions), 61 keys and
+# 9 certificates whose keys and secrets are managed; wv-empty-kv (same subscription, Europe)
+# receives restores.
+
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import ssl
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import kvbtest  # noqa: E402
+from kvbtest import Emulator, check, kvbackup  # noqa: E402
+
+SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed-vault.json")
+SECRET_HEADER = b")AzureKeyVaultSecretBackupV1.microsoft.com"
+KEY_HEADER = b"&AzureKeyVaultKeyBackupV1.microsoft.com"
+FAULTS = ("--fail-5xx", "0.1", "--fail-retry-after", "0", "--drop", "0.01")
+
+# What the seed makes of wv-kv.
+N_SECRETS = 1 + 200 + 20
+N_KEYS = 1 + 60
+N_CERTS = 1 + 8
+N_DONE = N_SECRETS + N_KEYS + N_CERTS
+N_COVERED = 2 * N_CERTS
+VERSIONS = {("secret", "db-password"): 3, ("secret", "multi-01"): 2, ("key", "signing"): 3,
+            ("secret", "app-01"): 1, ("certificate", "web"): 1}
+
+tap = kvbtest.Tap()
+emu = None
+work = None
+
+
+def run(*args, timeout=180):
+    return kvbackup(list(args), emu.direct_env(), timeout=timeout)
+
+
+def backup_requests(since=0):
+    """The backup requests the stand-in answered 200 after the first @since log lines."""
+    out = []
+    for r in emu.requests()[since:]:
+        if r.get("method") == "POST" and r.get("path", "").endswith("/backup") and \
+                r.get("status") == 200 and r.get("host", "").startswith("wv-kv."):
+            out.append(r["path"])
+    return out
+
+
+def manifest(folder):
+    with open(os.path.join(folder, "manifest.json")) as f:
+        return json.load(f)
+
+
+def vault_call(method, vault, path, body=None, ok=(200,)):
+    """A Key Vault request of our own (to change the vault between backups), retried through
+    the injected faults."""
+    port = int(emu["url"].rsplit(":", 1)[1])
+    ctx = ssl.create_default_context(cafile=emu["ca"])
+
+    def send(host, method, path, body, headers):
+        for _ in range(40):
+            try:
+                conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+                conn.request(method, path, body=body, headers=dict(headers, Host=host))
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                if resp.status not in (429, 503):
+                    return resp.status, data
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.05)
+        raise AssertionError("the stand-in did not answer %s %s" % (method, path))
+
+    form = urllib.parse.urlencode({"grant_type": "client_credentials",
+                                   "client_id": emu["client_id"],
+                                   "client_secret": emu["client_secret"],
+                                   "scope": "https://vault.localhost/.default"})
+    status, data = send("127.0.0.1:%d" % port, "POST", "/%s/oauth2/v2.0/token" % emu["tenant"],
+                        form, {"Content-Type": "application/x-www-form-urlencoded"})
+    check(status == 200, "token: %d %r" % (status, data[:200]))
+    token = json.loads(data)["access_token"]
+    status, data = send("%s.vault.localhost:%d" % (vault, port), method,
+                        path + "?api-version=7.6", json.dumps(body) if body else None,
+                        {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    return status in ok, status, data
+
+
+def check_folder(folder):
+    """Every object done, files and manifest agree (SHA-256 recomputed), modes private."""
+    m = manifest(folder)
+    objs = {(o["kind"], o["name"]): o for o in m["objects"]}
+    done = [o for o in m["objects"] if o["status"] == "done"]
+    covered = [o for o in m["objects"] if o["status"] == "covered"]
+    check(len(done) == N_DONE and len(covered) == N_COVERED and len(objs) == N_DONE + N_COVERED,
+          "done %d, covered %d, objects %d" % (len(done), len(covered), len(objs)))
+    check(stat.S_IMODE(os.stat(folder).st_mode) == 0o700, "folder mode")
+    check(stat.S_IMODE(os.stat(os.path.join(folder, "manifest.json")).st_mode) == 0o600,
+          "manifest mode")
+    for o in done:
+        path = os.path.join(folder, o["file"])
+        check(o["file"].split("/")[0] == {"secret": "secrets", "key": "keys",
+                                          "certificate": "certificates"}[o["kind"]],
+              "kind folder of %r" % o)
+        with open(path, "rb") as f:
+            data = f.read()
+        check(len(data) == o["size"], "size of %s" % o["file"])
+        check(hashlib.sha256(data).hexdigest() == o["sha256"], "SHA-256 of %s" % o["file"])
+        check(data.startswith(SECRET_HEADER if o["kind"] == "secret" else KEY_HEADER),
+              "header of %s" % o["file"])
+        check(stat.S_IMODE(os.stat(path).st_mode) == 0o600, "mode of %s" % path)
+    for kind in ("secrets", "keys", "certificates"):
+        sub = os.path.join(folder, kind)
+        check(stat.S_IMODE(os.stat(sub).st_mode) == 0o700, "mode of %s" % sub)
+        names = os.listdir(sub)
+        check(not [n for n in names if n.startswith(".")], "half-written files left: %r" % names)
+        check(len(names) == len([o for o in done if o["file"].startswith(kind + "/")]),
+              "files of %s" % kind)
+    for (kind, name), n in VERSIONS.items():
+        check(objs[(kind, name)]["versions"] == n, "versions of %s %s" % (kind, name))
+    for kind in ("key", "secret"):
+        o = objs[(kind, "web")]
+        check(o["status"] == "covered" and o["coveredBy"] == "web" and o["managed"],
+              "the certificate's %s: %r" % (kind, o))
+    db = objs[("secret", "db-password")]
+    check(db["tags"] == {"env": "test", "team": "ops"} and db["contentType"] == "text/plain",
+          "tags and content type: %r" % db)
+    check(db["updated"].endswith("Z") and not db["managed"], "updated: %r" % db)
+    check(m["subscription"] == "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" and
+          m["location"] == "westeurope" and m["tenant"] == emu["tenant"],
+          "origin: %r" % {k: m[k] for k in ("subscription", "location", "tenant")})
+    check(m["vaultUri"].startswith("https://wv-kv.vault.localhost:") and m["started"] and
+          m["finished"] and m["formatVersion"] == 1, "header: %r" % m)
+    return m
+
+
+@tap.test
+def test_backup_whole_vault():
+    folder = os.path.join(work, "full")
+    before = len(emu.requests())
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder)
+    check(res.status == 0, "backup --all", res)
+    print("# %d objects in %.1f s: %.0f objects/s" % (N_DONE, res.seconds, N_DONE / res.seconds),
+          flush=True)
+    check_folder(folder)
+    # One backup per object, never one for a certificate's key or secret.
+    paths = backup_requests(before)
+    check(len(set(paths)) == N_DONE, "%d objects backed up" % len(set(paths)))
+    check("/keys/web/backup" not in paths and "/secrets/web/backup" not in paths,
+          "a managed key or secret was backed up alone")
+    # A second run into the same folder is refused: nothing is overwritten by mistake.
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder)
+    check(res.status == 1 and "--resume" in res.stderr, "second run refused", res)
+
+
+@tap.test
+def test_resume_after_sigkill():
+    folder = os.path.join(work, "killed")
+    start = len(emu.requests())
+    proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
+                             folder, "--concurrency", "2"], env=emu.direct_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    done = []
+    while time.monotonic() < deadline:
+        try:
+            done = [o for o in manifest(folder)["objects"] if o["status"] == "done"]
+        except (OSError, ValueError):
+            done = []
+        if len(done) >= 60:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    check(60 <= len(done) < N_DONE, "killed half-way: %d done" % len(done))
+
+    # What the killed run recorded done is whole; nothing half-written has a final name.
+    m = manifest(folder)
+    recorded = {o["file"]: o for o in m["objects"] if o["status"] == "done"}
+    for kind in ("secrets", "keys", "certificates"):
+        for n in os.listdir(os.path.join(folder, kind)):
+            if n.startswith("."):
+                continue
+            with open(os.path.join(folder, kind, n), "rb") as f:
+                data = f.read()
+            check(data.startswith(SECRET_HEADER if kind == "secrets" else KEY_HEADER),
+                  "a file under a final name is not a whole backup: %s" % n)
+            o = recorded.get("%s/%s" % (kind, n))
+            if o is not None:
+                check(hashlib.sha256(data).hexdigest() == o["sha256"], "%s" % n)
+
+    killed_at = len(emu.requests())
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder, "--resume")
+    check(res.status == 0, "resume", res)
+    check_folder(folder)
+    again = backup_requests(killed_at)
+    kept = {"/%ss/%s/backup" % (o["kind"], o["name"]) for o in recorded.values()}
+    check(not kept & set(again), "the resumed run backed up again %r" % sorted(kept & set(again)))
+    check(len(set(again)) + len(kept) >= N_DONE and len(set(again)) <= N_DONE - len(kept),
+          "resumed %d, kept %d" % (len(set(again)), len(kept)))
+    check("%d kept" % len(kept) in res.stderr or "(%d kept" % len(kept) in res.stderr,
+          "kept count not reported", res)
+    del start
+
+
+@tap.test
+def test_verify_catches_damage():
+    folder = os.path.join(work, "damaged")
+    shutil.copytree(os.path.join(work, "full"), folder)
+    res = run("verify", folder)
+    check(res.status == 0 and "%d files" % N_DONE in res.stdout, "verify of a whole folder", res)
+
+    m = manifest(folder)
+    done = [o for o in m["objects"] if o["status"] == "done"]
+    flipped, missing, edited = done[3]["file"], done[50]["file"], done[100]["file"]
+    with open(os.path.join(folder, flipped), "r+b") as f:
+        f.seek(100)
+        byte = f.read(1)
+        f.seek(100)
+        f.write(bytes([byte[0] ^ 0x01]))
+    os.unlink(os.path.join(folder, missing))
+    for o in m["objects"]:
+        if o.get("file") == edited:
+            o["sha256"] = "0" * 64
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        json.dump(m, f)
+    with open(os.path.join(folder, "keys", "stray.kvbackup"), "wb") as f:
+        f.write(b"x")
+
+    res = run("verify", folder)
+    check(res.status == 1, "verify of a damaged folder", res)
+    for name in (flipped, missing, edited, "keys/stray.kvbackup"):
+        lines = [line for line in res.stdout.splitlines() if name in line]
+        check(len(lines) == 1, "%s not named once" % name, res)
+    check("missing" in [line for line in res.stdout.splitlines() if missing in line][0],
+          "missing file", res)
+    check("4 problems" in res.stdout, "count", res)
+
+
+def restore_requests(vault, since=0):
+    return [r for r in emu.requests()[since:]
+            if r.get("method") == "POST" and r.get("path", "").endswith("/restore") and
+            r.get("host", "").startswith(vault + ".")]
+
+
+@tap.test
+def test_restore_folder():
+    folder = os.path.join(work, "full")
+    m = manifest(folder)
+
+    # Another geography (Japan East against West Europe) is refused before anything is sent.
+    before = len(emu.requests())
+    res = run("restore", "--vault", "wv-far-kv", folder)
+    check(res.status == 2 and "geography" in res.stderr, "restore into Japan East", res)
+    check(not restore_requests("wv-far-kv", before), "a blob was sent to another geography")
+
+    # The dry run prints one line per file and sends no restore.
+    res = run("restore", "--vault", "wv-empty-kv", folder, "--dry-run")
+    check(res.status == 0, "dry run", res)
+    lines = [line for line in res.stdout.splitlines() if line.strip()]
+    check(len(lines) == N_DONE and all(line.endswith("restore") for line in lines),
+          "the plan of the dry run", res)
+    check(not restore_requests("wv-empty-kv", before), "the dry run sent a restore")
+
+    # Into an empty vault of the same subscription in North Europe: everything comes back, each
+    # object with its versions (kvbackup checks them and says so).
+    res = run("restore", "--vault", "wv-empty-kv", folder, timeout=240)
+    check(res.status == 0 and "Restored %d objects" % N_DONE in res.stderr and
+          "Checked: every object" in res.stderr, "restore of the folder", res)
+    print("# %d objects restored in %.1f s" % (N_DONE, res.seconds), flush=True)
+    listed = run("list", "--vault", "wv-empty-kv", "--json")
+    check(listed.status == 0, "list", listed)
+    got = {(o["kind"], o["name"]) for o in listed.json()["objects"]}
+    want = {(o["kind"], o["name"]) for o in m["objects"]}
+    check(got == want, "restored objects differ: %r" % sorted(got ^ want)[:10])
+    sent = {r["path"] for r in restore_requests("wv-empty-kv", before) if r.get("status") == 200}
+    check(len(sent) == 3 and len([r for r in restore_requests("wv-empty-kv", before)
+                                  if r.get("status") == 200]) == N_DONE,
+          "one restore per file: %r" % sorted(sent))
+
+    # Again: every name is in use, so the default stops with nothing sent; skip skips them all.
+    again = len(emu.requests())
+    res = run("restore", "--vault", "wv-empty-kv", folder)
+    check(res.status == 1 and "--on-conflict" in res.stderr, "names in use", res)
+    res = run("restore", "--vault", "wv-empty-kv", folder, "--on-conflict", "skip")
+    check(res.status == 0 and "Restored 0 objects" in res.stderr, "--on-conflict skip", res)
+    check(not restore_requests("wv-empty-kv", again), "a restore was sent onto names in use")
+
+
+@tap.test
+def test_compare_names_changes():
+    folder = os.path.join(work, "full")
+    res = run("compare", folder, "--vault", "wv-kv")
+    check(res.status == 0 and "matches" in res.stdout, "compare right after the backup", res)
+
+    for call in (("DELETE", "/secrets/app-10"), ("DELETE", "/secrets/app-12"),
+                 ("PUT", "/secrets/added-since", {"value": "new"}),
+                 ("PUT", "/secrets/app-11", {"value": "changed"})):
+        done, status, data = vault_call(call[0], "wv-kv", *call[1:])
+        check(done, "%s %s: %d %r" % (call[0], call[1], status, data[:200]))
+    # A purge is accepted once the deletion is complete.
+    for _ in range(100):
+        done, status, data = vault_call("DELETE", "wv-kv", "/deletedsecrets/app-12", ok=(200, 204))
+        if done:
+            break
+        time.sleep(0.1)
+    check(done, "purge of app-12: %d %r" % (status, data[:200]))
+    before = len(emu.requests())
+    res = run("compare", folder, "--vault", "wv-kv", "--json")
+    check(res.status == 1, "compare after changes", res)
+    doc = res.json()
+    check(doc["onlyInVault"] == [{"kind": "secret", "name": "added-since"}], "added", res)
+    check(sorted(doc["onlyInBackup"], key=lambda o: o["name"]) ==
+          [{"kind": "secret", "name": "app-10", "state": "deleted"},
+           {"kind": "secret", "name": "app-12", "state": "purged"}], "deleted and purged", res)
+    check([(c["kind"], c["name"]) for c in doc["changed"]] == [("secret", "app-11")], "changed", res)
+    check(not backup_requests(before), "compare downloaded a backup")
+    res = run("compare", folder, "--vault", "wv-kv")
+    check(res.status == 1 and "added-since" in res.stdout and "app-10" in res.stdout and
+          "app-11" in res.stdout and "recovered" in res.stdout, "compare as text", res)
+
+
+@tap.test
+def test_changed_during_backup():
+    folder = os.path.join(work, "moving")
+    proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
+                             folder], env=emu.direct_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    moved = None
+    deadline = time.monotonic() + 60
+    while moved is None and time.monotonic() < deadline and proc.poll() is None:
+        try:
+            done = [o for o in manifest(folder)["objects"]
+                    if o["status"] == "done" and o["kind"] == "secret"]
+        except (OSError, ValueError):
+            done = []
+        if done:
+            moved = done[0]["name"]
+        else:
+            time.sleep(0.05)
+    check(moved is not None, "no secret was backed up while the job ran")
+    done, status, data = vault_call("PUT", "wv-kv", "/secrets/" + moved, {"value": "moved"})
+    check(done, "new version of %s: %d" % (moved, status))
+    _, err = proc.communicate(timeout=180)
+    check(proc.returncode == 0, "backup while the vault changes: %d %s" % (proc.returncode, err))
+    entry = [o for o in manifest(folder)["objects"] if o["name"] == moved and o["kind"] == "secret"]
+    check(entry and entry[0].get("changedDuringBackup") is True, "not marked: %r" % entry)
+    check("secret %s" % moved in err, "not named on the terminal: %s" % err)
+
+
+def main():
+    global emu, work
+    if not kvbtest.have_kvbackup():
+        return tap.run(setup_skip="kvbackup is not built")
+    try:
+        emu = Emulator("--seed", SEED, *FAULTS)
+        emu.start()
+    except kvbtest.Skip as e:
+        return tap.run(setup_skip=str(e))
+    work = tempfile.mkdtemp(prefix="kvbtest-vault-")
+    try:
+        return tap.run()
+    finally:
+        emu.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
