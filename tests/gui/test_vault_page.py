@@ -53,7 +53,7 @@ sdk = SecretClient(VAULT_URL, ClientSecretCredential(info["tenant"], info["clien
 work = tempfile.mkdtemp(prefix="test-vault-page-", dir=os.path.join(os.environ.get("KVB_BUILD_ROOT", "."),
                                                                    "tests", "gui", "out"))
 
-tap = kvbgui.Tap(18)
+tap = kvbgui.Tap(19)
 app = kvbgui.App("test-vault-page", {"SSL_CERT_FILE": info["ca"]})
 drag = None
 
@@ -363,6 +363,39 @@ try:
         return overlay is not None and run_restore("1 restored") and sdk_versions("db-password") == 3
 
     tap.check("a backup file dragged from another program and dropped on the vault restores it", drag_and_drop)
+
+    def drop_folder():
+        """A folder dropped on the page is refused with a sentence; nothing is sent."""
+        global drag
+        if drag is not None and drag.poll() is None:
+            drag.terminate()
+            drag.wait()
+        before = len(restore_posts())
+        drag = subprocess.Popen([DRAG_SOURCE, work], stdout=subprocess.PIPE, text=True,
+                                env=dict(os.environ, GDK_BACKEND="x11"))
+        assert drag.stdout.readline().strip() == "READY"
+        src = wait_for(lambda: x_window("^Backup Files$"), 10, what="the drag source window")["WINDOW"]
+        subprocess.run(["xdotool", "windowmove", "--sync", src, "1000", "600"], check=False)
+        time.sleep(0.5)
+        geo = x_window("^Backup Files$")
+        x0, y0 = int(geo["X"]) + int(geo["WIDTH"]) // 2, int(geo["Y"]) + int(geo["HEIGHT"]) // 2
+        x1, y1 = 600, 350
+        subprocess.run(["xdotool", "mousemove", "--sync", str(x0), str(y0)], check=True)
+        time.sleep(0.2)
+        subprocess.run(["xdotool", "mousedown", "1"], check=True)
+        time.sleep(0.2)
+        for i in range(1, 13):
+            subprocess.run(["xdotool", "mousemove", str(x0 + (x1 - x0) * i // 12), str(y0 + (y1 - y0) * i // 12)],
+                           check=True)
+            time.sleep(0.05)
+        subprocess.run(["xdotool", "mousemove", str(x1 + 2), str(y1 + 2)], check=True)
+        time.sleep(0.3)
+        subprocess.run(["xdotool", "mouseup", "1"], check=True)
+        toast = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and
+                                      "folder cannot be restored yet" in a.name), 10, what="the refusal")
+        return toast is not None and restore_dialog() is None and len(restore_posts()) == before
+
+    tap.check("a dropped folder is refused with a sentence, and nothing is restored", drop_folder)
 
     # ---- the Deleted page --------------------------------------------------------------------
 
