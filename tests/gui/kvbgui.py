@@ -257,17 +257,17 @@ class Standin:
     def control(self, path, body):
         req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
-        # Straight to the stand-in, whatever proxy the test's own environment names.
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                             urllib.request.HTTPSHandler(context=self.ssl))
-        with opener.open(req, timeout=10) as r:
+        with self._opener().open(req, timeout=10) as r:
             return r.status
+
+    def _opener(self):
+        """Straight to the stand-in, whatever proxy the test's own environment names."""
+        return urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                           urllib.request.HTTPSHandler(context=self.ssl))
 
     def requests(self):
         """The stand-in's request log (redacted), oldest first."""
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                             urllib.request.HTTPSHandler(context=self.ssl))
-        with opener.open(self.url + "/_emulator/requests", timeout=10) as r:
+        with self._opener().open(self.url + "/_emulator/requests", timeout=10) as r:
             return json.load(r)
 
     def stop(self):

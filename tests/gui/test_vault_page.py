@@ -333,10 +333,16 @@ try:
 
     # ---- a real drag from a second program ---------------------------------------------------
 
-    def drag_and_drop():
+    def real_drag(path, while_over=None):
+        """Drags @path from a second program onto the vault page with real pointer input (XTEST),
+        as gui-testing notes show: spaced motions, and a pause over the target before the release.
+        @while_over() runs while the pointer is over the page, before the drop; its result is
+        returned."""
         global drag
-        sdk_delete("db-password", purge=True)
-        drag = subprocess.Popen([DRAG_SOURCE, saved], stdout=subprocess.PIPE, text=True,
+        if drag is not None and drag.poll() is None:
+            drag.terminate()
+            drag.wait()
+        drag = subprocess.Popen([DRAG_SOURCE, path], stdout=subprocess.PIPE, text=True,
                                 env=dict(os.environ, GDK_BACKEND="x11"))
         assert drag.stdout.readline().strip() == "READY"
         src = wait_for(lambda: x_window("^Backup Files$"), 10, what="the drag source window")["WINDOW"]
@@ -354,43 +360,31 @@ try:
                            check=True)
             time.sleep(0.05)
         subprocess.run(["xdotool", "mousemove", str(x1 + 2), str(y1 + 2)], check=True)
-        overlay = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and
-                                        f"restored into vault “{VAULT}”" in a.name), 5, what="the drop overlay")
-        app.screenshot("vault-page-drop.png")
+        time.sleep(0.3)
+        over = while_over() if while_over is not None else None
         subprocess.run(["xdotool", "mouseup", "1"], check=True)
+        return over
+
+    def drag_and_drop():
+        sdk_delete("db-password", purge=True)
+
+        def overlay():
+            shown = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and
+                                          f"restored into vault “{VAULT}”" in a.name), 5, what="the drop overlay")
+            app.screenshot("vault-page-drop.png")
+            return shown
+
+        shown = real_drag(saved, overlay)
         dlg = wait_for(restore_dialog, 20, what="the Restore Backup window after the drop")
         wait_for(lambda: find(dlg, by("label", "Free")), 30, what="the dropped file's state")
-        return overlay is not None and run_restore("1 restored") and sdk_versions("db-password") == 3
+        return shown is not None and run_restore("1 restored") and sdk_versions("db-password") == 3
 
     tap.check("a backup file dragged from another program and dropped on the vault restores it", drag_and_drop)
 
     def drop_folder():
         """A folder dropped on the page is refused with a sentence; nothing is sent."""
-        global drag
-        if drag is not None and drag.poll() is None:
-            drag.terminate()
-            drag.wait()
         before = len(restore_posts())
-        drag = subprocess.Popen([DRAG_SOURCE, work], stdout=subprocess.PIPE, text=True,
-                                env=dict(os.environ, GDK_BACKEND="x11"))
-        assert drag.stdout.readline().strip() == "READY"
-        src = wait_for(lambda: x_window("^Backup Files$"), 10, what="the drag source window")["WINDOW"]
-        subprocess.run(["xdotool", "windowmove", "--sync", src, "1000", "600"], check=False)
-        time.sleep(0.5)
-        geo = x_window("^Backup Files$")
-        x0, y0 = int(geo["X"]) + int(geo["WIDTH"]) // 2, int(geo["Y"]) + int(geo["HEIGHT"]) // 2
-        x1, y1 = 600, 350
-        subprocess.run(["xdotool", "mousemove", "--sync", str(x0), str(y0)], check=True)
-        time.sleep(0.2)
-        subprocess.run(["xdotool", "mousedown", "1"], check=True)
-        time.sleep(0.2)
-        for i in range(1, 13):
-            subprocess.run(["xdotool", "mousemove", str(x0 + (x1 - x0) * i // 12), str(y0 + (y1 - y0) * i // 12)],
-                           check=True)
-            time.sleep(0.05)
-        subprocess.run(["xdotool", "mousemove", str(x1 + 2), str(y1 + 2)], check=True)
-        time.sleep(0.3)
-        subprocess.run(["xdotool", "mouseup", "1"], check=True)
+        real_drag(work)
         toast = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and
                                       "folder cannot be restored yet" in a.name), 10, what="the refusal")
         return toast is not None and restore_dialog() is None and len(restore_posts()) == before
