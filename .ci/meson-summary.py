@@ -14,7 +14,14 @@ import sys
 TAP_LINE = re.compile(r'^(not ok|ok)\b(.*)$')
 
 
-def count(path):
+def tail(test, n=12):
+    """The last lines a failed test printed, to go with its name."""
+    out = (test.get('stdout') or test.get('stdo') or '') + (test.get('stderr') or '')
+    lines = [l for l in out.splitlines() if l.strip()]
+    return ['    ' + l[:300] for l in lines[-n:]]
+
+
+def count(path, failures):
     passed = failed = skipped = 0
     try:
         with open(path, encoding='utf-8', errors='replace') as f:
@@ -31,6 +38,7 @@ def count(path):
         result = test.get('result', 'ERROR')
         tap = [TAP_LINE.match(l) for l in (test.get('stdout') or test.get('stdo') or '').splitlines()]
         tap = [m for m in tap if m]
+        before = len(failures)
         if tap:
             had_failure = False
             for m in tap:
@@ -46,8 +54,9 @@ def count(path):
                 else:
                     failed += 1
                     had_failure = True
+                    failures.append(f'{test.get("name")}: not ok{rest}')
             if result in ('FAIL', 'ERROR', 'TIMEOUT', 'UNEXPECTEDPASS', 'INTERRUPT') and not had_failure:
-                print(f'{test.get("name")}: {result} without a failing subtest', file=sys.stderr)
+                failures.append(f'{test.get("name")}: {result} without a failing subtest')
                 failed += 1
         elif result in ('OK', 'EXPECTEDFAIL'):
             passed += 1
@@ -55,14 +64,22 @@ def count(path):
             skipped += 1
         else:
             failed += 1
+            failures.append(f'{test.get("name")}: {result}')
+        if len(failures) > before:
+            failures.extend(tail(test))
     return passed, failed, skipped
 
 
 def main():
     totals = [0, 0, 0]
+    failures = []
     for path in sys.argv[1:]:
-        for i, n in enumerate(count(path)):
+        for i, n in enumerate(count(path, failures)):
             totals[i] += n
+    # Named again just above the closing line: a reader who sees only the end of a long run
+    # still learns which test failed.
+    for line in failures:
+        print(line if line.startswith('    ') else f'FAILED {line}')
     if not sys.argv[1:]:
         totals[1] += 1
     print(f'{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped')
