@@ -42,11 +42,47 @@ challenge_free (Challenge *c)
 
 /* A per-vault pacer in the GCRA form of a token bucket: requests are spread at @interval with
  * a burst allowance of @tau.  Every request to the vault takes a slot, the challenge requests
- * and retries included, so that all concurrent work together stays under the service limit. */
+ * and retries included, so that all concurrent work together stays under the service limit.
+ * Waiting requests queue and the slot is decided when a request really leaves, not booked
+ * ahead: a main loop that stalls for a second then lets out one burst's worth, not every
+ * request whose booked time passed during the stall. */
 typedef struct
 {
+  KvbPipeline *pipeline;
   gint64 tat;          /* theoretical arrival time, monotonic µs */
+  GQueue waiting;      /* of Waiter, first come first served */
+  GSource *timer;      /* wakes the queue when the head's slot comes */
 } Pacer;
+
+typedef struct
+{
+  GTask *task;
+  GSource *cancel_source;  /* wakes the queue when the task is cancelled while it waits */
+} Waiter;
+
+static void
+waiter_free (Waiter *w)
+{
+  if (w->cancel_source != NULL)
+    {
+      g_source_destroy (w->cancel_source);
+      g_source_unref (w->cancel_source);
+    }
+  g_clear_object (&w->task);
+  g_free (w);
+}
+
+static void
+pacer_free (Pacer *p)
+{
+  if (p->timer != NULL)
+    {
+      g_source_destroy (p->timer);
+      g_source_unref (p->timer);
+    }
+  g_queue_clear_full (&p->waiting, (GDestroyNotify)waiter_free);
+  g_free (p);
+}
 
 struct _KvbPipeline
 {
@@ -94,7 +130,8 @@ kvb_pipeline_init (KvbPipeline *self)
 {
   self->challenges = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify)challenge_free);
-  self->pacers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->pacers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)pacer_free);
   self->retry_base_ms = 1000;
   self->retry_budget_ms = DEFAULT_RETRY_BUDGET_MS;
   kvb_pipeline_set_vault_rate_limit (self, KVB_VAULT_RATE_LIMIT_REQUESTS,
@@ -250,27 +287,6 @@ kvb_pipeline_get_n_retries (KvbPipeline *self)
   return self->n_retries;
 }
 
-/* Returns the delay in µs before a request to @key may go out, and books its slot. */
-static gint64
-pacer_reserve (KvbPipeline *self,
-               const char  *key)
-{
-  Pacer *p = g_hash_table_lookup (self->pacers, key);
-  gint64 now = g_get_monotonic_time ();
-  gint64 tat, allowed_at;
-
-  if (p == NULL)
-    {
-      p = g_new0 (Pacer, 1);
-      g_hash_table_insert (self->pacers, g_strdup (key), p);
-    }
-
-  tat = MAX (p->tat, now);
-  allowed_at = tat - self->pacer_tau_us;
-  p->tat = tat + self->pacer_interval_us;
-
-  return MAX (0, allowed_at - now);
-}
 
 /* ---- the WWW-Authenticate challenge ---- */
 
@@ -953,16 +969,76 @@ send_message (GTask *task)
                                     r->attempt_cancellable, send_cb, g_object_ref (task));
 }
 
+static void pacer_pump (Pacer *p);
+
 static gboolean
-paced_cb (gpointer user_data)
+pacer_wake_cb (gpointer user_data)
 {
-  GTask *task = user_data;
+  Pacer *p = user_data;
 
-  if (!g_task_return_error_if_cancelled (task))
-    authorize_and_send (task);
-  g_object_unref (task);
-
+  g_clear_pointer (&p->timer, g_source_unref);
+  pacer_pump (p);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+pacer_cancelled_cb (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  /* The pump returns the cancelled request and destroys this source. */
+  pacer_pump (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Returns cancelled requests at once, lets out those whose slot has come, and sets a timer
+ * for the next one.  The slot is taken at the moment of leaving. */
+static void
+pacer_pump (Pacer *p)
+{
+  KvbPipeline *self = p->pipeline;
+  g_autoptr(GPtrArray) ready = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 wait_us = -1;
+
+  for (GList *l = p->waiting.head; l != NULL;)
+    {
+      GList *next = l->next;
+      Waiter *w = l->data;
+
+      if (g_task_return_error_if_cancelled (w->task))
+        {
+          g_queue_delete_link (&p->waiting, l);
+          waiter_free (w);
+        }
+      l = next;
+    }
+
+  while (!g_queue_is_empty (&p->waiting))
+    {
+      gint64 now = g_get_monotonic_time ();
+      gint64 tat = MAX (p->tat, now);
+      Waiter *w;
+
+      if (tat - self->pacer_tau_us > now)
+        {
+          wait_us = tat - self->pacer_tau_us - now;
+          break;
+        }
+      p->tat = tat + self->pacer_interval_us;
+      w = g_queue_pop_head (&p->waiting);
+      g_ptr_array_add (ready, g_steal_pointer (&w->task));
+      waiter_free (w);
+    }
+
+  if (wait_us >= 0 && p->timer == NULL)
+    {
+      p->timer = g_timeout_source_new ((guint)((wait_us + 999) / 1000));
+      g_source_set_callback (p->timer, pacer_wake_cb, p, NULL);
+      g_source_attach (p->timer, g_main_context_get_thread_default ());
+    }
+
+  /* Sent after the queue is consistent: a send may fail at once and start another attempt. */
+  for (guint i = 0; i < ready->len; i++)
+    authorize_and_send (g_ptr_array_index (ready, i));
 }
 
 static void
@@ -970,18 +1046,38 @@ start_attempt (GTask *task)
 {
   KvbPipeline *self = g_task_get_source_object (task);
   Request *r = g_task_get_task_data (task);
-  gint64 delay_us = 0;
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  Pacer *p;
+  Waiter *w;
 
-  if (r->flags & KVB_REQUEST_KEYVAULT)
-    delay_us = pacer_reserve (self, r->origin);
-
-  if (delay_us <= 0)
+  if (!(r->flags & KVB_REQUEST_KEYVAULT))
     {
       authorize_and_send (task);
       return;
     }
 
-  kvb_task_call_later (g_object_ref (task), (guint)((delay_us + 999) / 1000), paced_cb);
+  p = g_hash_table_lookup (self->pacers, r->origin);
+  if (p == NULL)
+    {
+      p = g_new0 (Pacer, 1);
+      p->pipeline = self;
+      g_hash_table_insert (self->pacers, g_strdup (r->origin), p);
+    }
+
+  w = g_new0 (Waiter, 1);
+  w->task = g_object_ref (task);
+  if (cancellable != NULL)
+    {
+      w->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (w->cancel_source, (GSourceFunc)(void (*)(void))pacer_cancelled_cb,
+                             p, NULL);
+      g_source_attach (w->cancel_source, g_main_context_get_thread_default ());
+    }
+  g_queue_push_tail (&p->waiting, w);
+
+  /* With a timer set the head is waiting for its slot; this one queues behind it. */
+  if (p->timer == NULL)
+    pacer_pump (p);
 }
 
 void

@@ -147,7 +147,24 @@ static gboolean
 cancel_cb (gpointer user_data)
 {
   g_cancellable_cancel (user_data);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct
+{
+  KvbTestEmulator *emu;
+  GCancellable *cancellable;
+} Watch429;
+
+static gboolean
+watch_429_cb (gpointer user_data)
+{
+  Watch429 *watch = user_data;
+
+  /* Both sources are removed by the test itself. */
+  if (!g_cancellable_is_cancelled (watch->cancellable) && count_status (watch->emu, 429) > 0)
+    g_cancellable_cancel (watch->cancellable);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -158,6 +175,8 @@ test_unpaced_control (void)
   g_autoptr(KvbPipeline) pipeline = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   Load load = { 0 };
+  Watch429 watch = { 0 };
+  guint watch_id, limit_id;
 
   if (emu == NULL)
     return;
@@ -169,9 +188,16 @@ test_unpaced_control (void)
   load.target = 60;
   for (guint i = 0; i < load.target; i++)
     tick_cb (&load);
-  g_timeout_add (3000, cancel_cb, cancellable);
+  /* Stopped once the stand-in has answered 429 (the retries would sit out its Retry-After),
+   * or after a minute, however loaded the machine: the calls must get there first. */
+  watch.emu = emu;
+  watch.cancellable = cancellable;
+  watch_id = g_timeout_add (200, watch_429_cb, &watch);
+  limit_id = g_timeout_add (60000, cancel_cb, cancellable);
   while (load.finished < load.target)
     g_main_context_iteration (NULL, TRUE);
+  g_clear_handle_id (&limit_id, g_source_remove);
+  g_clear_handle_id (&watch_id, g_source_remove);
 
   g_assert_cmpuint (count_status (emu, 429), >, 0);
   g_clear_error (&load.first_error);
