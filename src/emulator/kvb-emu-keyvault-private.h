@@ -59,6 +59,9 @@ typedef struct
   GHashTable *objects[KVB_N_KINDS];  /* lower-case name -> KvbObject */
   GHashTable *purging[KVB_N_KINDS];  /* lower-case name -> gint64 * (monotonic µs until usable) */
   GHashTable *pending;               /* lower-case certificate name -> KvbPending */
+  /* Every object of a kind in name order, rebuilt only after a name was added or removed:
+   * listing a vault of 100,000 objects page by page must not sort it for every page. */
+  GPtrArray *sorted[KVB_N_KINDS];
 } KvbStore;
 
 KvbVersion *_kvb_version_new (void);
@@ -68,6 +71,9 @@ KvbVersion *_kvb_version_from_json (JsonObject *o);
 KvbObject *_kvb_object_new (KvbKind kind, const char *name);
 void _kvb_object_free (KvbObject *obj);
 KvbStore *_kvb_store_get (KvbEmuVault *vault);
+void _kvb_store_put (KvbStore *st, KvbKind kind, KvbObject *obj);
+void _kvb_store_remove (KvbStore *st, KvbKind kind, const char *name);
+GPtrArray *_kvb_store_sorted (KvbStore *st, KvbKind kind);
 
 /* Key and certificate material (kvb-emu-keyvault-x509.c) */
 typedef struct

@@ -166,6 +166,7 @@ store_free (KvbStore *st)
 {
   for (int i = 0; i < KVB_N_KINDS; i++)
     {
+      g_clear_pointer (&st->sorted[i], g_ptr_array_unref);
       g_hash_table_unref (st->objects[i]);
       g_hash_table_unref (st->purging[i]);
     }
@@ -190,6 +191,48 @@ _kvb_store_get (KvbEmuVault *vault)
   vault->data = st;
   vault->data_free = (GDestroyNotify) store_free;
   return st;
+}
+
+/* Objects enter and leave only through these two, which drop the sorted index. */
+void
+_kvb_store_put (KvbStore *st, KvbKind kind, KvbObject *obj)
+{
+  g_clear_pointer (&st->sorted[kind], g_ptr_array_unref);
+  g_hash_table_replace (st->objects[kind], g_ascii_strdown (obj->name, -1), obj);
+}
+
+void
+_kvb_store_remove (KvbStore *st, KvbKind kind, const char *name)
+{
+  g_autofree char *key = g_ascii_strdown (name, -1);
+
+  g_clear_pointer (&st->sorted[kind], g_ptr_array_unref);
+  g_hash_table_remove (st->objects[kind], key);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  const KvbObject *x = *(KvbObject **) a, *y = *(KvbObject **) b;
+
+  return g_ascii_strcasecmp (x->name, y->name);
+}
+
+GPtrArray *
+_kvb_store_sorted (KvbStore *st, KvbKind kind)
+{
+  if (st->sorted[kind] == NULL)
+    {
+      GHashTableIter it;
+      gpointer obj;
+
+      st->sorted[kind] = g_ptr_array_sized_new (g_hash_table_size (st->objects[kind]));
+      g_hash_table_iter_init (&it, st->objects[kind]);
+      while (g_hash_table_iter_next (&it, NULL, &obj))
+        g_ptr_array_add (st->sorted[kind], obj);
+      g_ptr_array_sort (st->sorted[kind], compare_names);
+    }
+  return st->sorted[kind];
 }
 
 /* ---- seed ---------------------------------------------------------------------------------- */
@@ -234,7 +277,7 @@ apply_common (KvbVersion *v, JsonObject *o, gint64 created)
 static void
 insert_object (KvbStore *st, KvbObject *obj)
 {
-  g_hash_table_replace (st->objects[obj->kind], g_ascii_strdown (obj->name, -1), obj);
+  _kvb_store_put (st, obj->kind, obj);
 }
 
 /* One seed entry: {"name", "versions": [ {...}, ... ] or a count, "deleted", "count"} */

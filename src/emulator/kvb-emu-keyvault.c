@@ -113,6 +113,15 @@ malformed_blob (Ctx *c)
 
 /* ---- store state --------------------------------------------------------------------------- */
 
+/* The state of an object that is in the store (so neither absent nor purging). */
+static KvbState
+object_state_of (Ctx *c, KvbObject *obj)
+{
+  if (obj->deleted)
+    return c->now < obj->deleted_visible_at ? ST_BEING_DELETED : ST_DELETED;
+  return c->now < obj->readable_at ? ST_RECOVERING : ST_LIVE;
+}
+
 static KvbState
 object_state (Ctx *c, KvbKind kind, const char *name, KvbObject **out)
 {
@@ -123,11 +132,7 @@ object_state (Ctx *c, KvbKind kind, const char *name, KvbObject **out)
   if (out)
     *out = obj;
   if (obj != NULL)
-    {
-      if (obj->deleted)
-        return c->now < obj->deleted_visible_at ? ST_BEING_DELETED : ST_DELETED;
-      return c->now < obj->readable_at ? ST_RECOVERING : ST_LIVE;
-    }
+    return object_state_of (c, obj);
   until = g_hash_table_lookup (c->store->purging[kind], key);
   if (until != NULL)
     {
@@ -197,7 +202,7 @@ settle_pending (Ctx *c)
             {
               obj = _kvb_object_new (k, p->name);
               obj->managed = k != KVB_KIND_CERT;
-              g_hash_table_replace (c->store->objects[k], g_ascii_strdown (p->name, -1), obj);
+              _kvb_store_put (c->store, k, obj);
             }
           else if (s != ST_LIVE && s != ST_RECOVERING)
             continue;   /* deleted meanwhile: the new version is dropped, as a cancelled request */
@@ -638,20 +643,12 @@ ensure_object (Ctx *c, KvbKind kind, const char *name)
   if (object_state (c, kind, name, &obj) == ST_ABSENT)
     {
       obj = _kvb_object_new (kind, name);
-      g_hash_table_replace (c->store->objects[kind], g_ascii_strdown (name, -1), obj);
+      _kvb_store_put (c->store, kind, obj);
     }
   return obj;
 }
 
 /* ---- paging -------------------------------------------------------------------------------- */
-
-static int
-compare_objects (gconstpointer a, gconstpointer b)
-{
-  const KvbObject *x = *(KvbObject **) a, *y = *(KvbObject **) b;
-
-  return g_ascii_strcasecmp (x->name, y->name);
-}
 
 static int
 compare_versions (gconstpointer a, gconstpointer b)
@@ -800,20 +797,39 @@ static void
 op_list (Ctx *c, KvbKind kind, gboolean deleted)
 {
   g_autoptr(GPtrArray) items = g_ptr_array_new ();
-  GHashTableIter it;
   KvbObject *obj;
+  GPtrArray *sorted;
+  guint limit, lo, hi;
+  g_autofree char *marker = NULL;
+  gboolean explicit_limit;
 
-  if (!allowed (c, kind, "list"))
+  if (!allowed (c, kind, "list") || !page_params (c, &limit, &marker, &explicit_limit))
     return;
-  g_hash_table_iter_init (&it, c->store->objects[kind]);
-  while (g_hash_table_iter_next (&it, NULL, (gpointer *) &obj))
-    {
-      KvbState s = object_state (c, kind, obj->name, NULL);
 
+  /* Only the objects of this page and the next one's first are looked at, from the marker on
+   * in the store's name order: a page costs the same at the start and the end of a long list. */
+  sorted = _kvb_store_sorted (c->store, kind);
+  lo = 0;
+  hi = sorted->len;
+  while (marker != NULL && lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      obj = g_ptr_array_index (sorted, mid);
+      if (g_ascii_strcasecmp (obj->name, marker) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  for (guint i = lo; i < sorted->len && items->len <= MAX (limit, MAX_PAGE); i++)
+    {
+      KvbState s;
+
+      obj = g_ptr_array_index (sorted, i);
+      s = object_state_of (c, obj);
       if ((deleted ? s == ST_DELETED : s == ST_LIVE) && obj->versions->len > 0)
         g_ptr_array_add (items, obj);
     }
-  g_ptr_array_sort (items, compare_objects);
   reply_page (c, items, object_sort_key, TRUE, deleted ? make_deleted_item : make_item, NULL);
 }
 
@@ -1272,11 +1288,7 @@ op_delete (Ctx *c, KvbKind kind, const char *name)
     {
       /* Without soft delete the delete is final. */
       for (int i = 0; i < n; i++)
-        {
-          g_autofree char *key = g_ascii_strdown (name, -1);
-
-          g_hash_table_remove (c->store->objects[kinds[i]], key);
-        }
+        _kvb_store_remove (c->store, kinds[i], name);
     }
   reply (c, 200, o);
 }
@@ -1368,7 +1380,7 @@ op_purge (Ctx *c, KvbKind kind, const char *name)
       gint64 *until = g_new (gint64, 1);
 
       *until = c->now + (gint64) kvb_emu_state_get_purge_delay_ms (c->req->state) * 1000;
-      g_hash_table_remove (c->store->objects[kinds[i]], key);
+      _kvb_store_remove (c->store, kinds[i], name);
       g_hash_table_replace (c->store->purging[kinds[i]], g_strdup (key), until);
     }
   kvb_emu_reply_json (c->req->msg, 204, NULL);
@@ -1560,7 +1572,7 @@ restore_with (Ctx *c, KvbKind kind, GPtrArray *sets[KVB_N_KINDS])
         g_ptr_array_add (member->versions, g_ptr_array_steal_index (sets[kinds[i]], 0));
       if (kinds[i] == KVB_KIND_CERT && json_object_has_member (payload, "operation"))
         member->operation = copy_json_object (member_object (payload, "operation"));
-      g_hash_table_replace (c->store->objects[kinds[i]], g_ascii_strdown (name, -1), member);
+      _kvb_store_put (c->store, kinds[i], member);
     }
   object_state (c, kind, name, &obj);
   reply (c, 200, object_json (c, obj, latest (obj), SHAPE_RESTORED));
