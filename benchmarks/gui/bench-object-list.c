@@ -243,6 +243,19 @@ main (int   argc,
     g_error ("Listing failed: %s", kvb_object_listing_get_error (listing)->message);
   wait_frame (GTK_WIDGET (list));
 
+  /* KVB_BENCH_FILTER_ROUNDS=N: the typing below N more times first, to profile it. */
+  for (guint64 r = g_ascii_strtoull (g_getenv ("KVB_BENCH_FILTER_ROUNDS") ?: "0", NULL, 10); r > 0; r--)
+    {
+      time_filter (list, "s");
+      time_filter (list, "s01");
+      time_filter (list, "s01-12");
+      time_filter (list, "s01-123");
+      time_filter (list, "s01");
+      time_filter (list, "");
+      time_filter (list, "payments");
+      time_filter (list, "");
+    }
+
   /* A person typing "s01-123" one key at a time, then deleting back, then a tag. */
   t_type = time_filter (list, "s");
   n_type = n_shown (list);

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "kvb-error.h"
+#include "kvb-filter-list-model.h"
 #include "kvb-object-details.h"
 #include "kvb-object-list.h"
 
@@ -35,7 +36,7 @@ struct _KvbObjectList
   GtkSpinner          *spinner;
   GtkMultiSelection   *selection;
   GtkSortListModel    *sort_model;
-  GtkFilterListModel  *filter_model;
+  KvbFilterListModel  *filter_model;
   GMenuModel          *row_menu;
 
   /* Owned references */
@@ -155,7 +156,6 @@ update_state (KvbObjectList *self)
   gboolean loading = self->listing != NULL && kvb_object_listing_get_loading (self->listing);
   guint n_listed = self->listing ? g_list_model_get_n_items (G_LIST_MODEL (self->listing)) : 0;
   guint n_shown = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
-  gboolean filtering = gtk_filter_list_model_get_pending (self->filter_model) > 0;
   KvbObjectKind kind = self->listing ? kvb_object_listing_get_kind (self->listing) : 0;
   gboolean deleted = self->listing ? kvb_object_listing_get_deleted (self->listing) : FALSE;
 
@@ -203,7 +203,7 @@ update_state (KvbObjectList *self)
       adw_status_page_set_description (self->status_page, NULL);
       gtk_stack_set_visible_child_name (self->stack, "status");
     }
-  else if (n_shown == 0 && !filtering && self->query != NULL)
+  else if (n_shown == 0 && self->query != NULL)
     {
       g_autofree char *description =
         g_strdup_printf (_("Nothing here matches “%s”."),
@@ -745,6 +745,7 @@ kvb_object_list_class_init (KvbObjectListClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (KVB_TYPE_OBJECT_INFO);
+  g_type_ensure (KVB_TYPE_FILTER_LIST_MODEL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/kvb-object-list.ui");
@@ -802,7 +803,7 @@ kvb_object_list_init (KvbObjectList *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->filter = gtk_custom_filter_new (filter_func, self, NULL);
-  gtk_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
+  kvb_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
   gtk_sort_list_model_set_sorter (self->sort_model, gtk_column_view_get_sorter (self->column_view));
 
   tags_expression = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
@@ -830,7 +831,6 @@ kvb_object_list_init (KvbObjectList *self)
                             G_CALLBACK (selection_changed_cb), self);
   g_signal_connect_swapped (self->selection, "items-changed", G_CALLBACK (selection_changed_cb), self);
   g_signal_connect_swapped (self->filter_model, "items-changed", G_CALLBACK (shown_changed_cb), self);
-  g_signal_connect_swapped (self->filter_model, "notify::pending", G_CALLBACK (shown_changed_cb), self);
 
   configure_columns (self);
   update_actions (self);
