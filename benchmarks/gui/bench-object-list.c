@@ -4,6 +4,9 @@
  * stand-in into a KvbObjectList in a shown window, and prints one JSON line: time to the first
  * rows and to the last, the longest main-loop stalls while pages arrive (measured by a 5 ms
  * timer that should never be late), and how long filtering and sorting take on the full list.
+ * KVB_BENCH_LATENCY_MS=N delays every answer of the stand-in by N ms (the first page then comes
+ * after the token, the challenge and one page's round trip); the memory is this process's
+ * resident size with the list loaded.
  *
  *     bash build-aux/headless-session.sh BUILD/benchmarks/gui/bench-object-list [N]
  *
@@ -71,9 +74,13 @@ typedef struct
   gint64 worst_cpu;
 } PageWork;
 
+static gint64 first_page;
+
 static void
 page_before_cb (GListModel *model, guint position, guint removed, guint added, PageWork *work)
 {
+  if (first_page == 0 && added > 0)
+    first_page = g_get_monotonic_time ();
   work->before = g_get_monotonic_time ();
   work->before_cpu = cpu_us ();
 }
@@ -111,6 +118,23 @@ wait_frame (GtkWidget *widget)
   gtk_widget_queue_draw (widget);
   while (gdk_frame_clock_get_frame_counter (clock) <= counter + 1 && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, TRUE);
+}
+
+/* The resident memory of this process now and at its peak, in MB. */
+static void
+memory_mb (double *rss,
+           double *peak)
+{
+  g_autofree char *status = NULL;
+  const char *p;
+
+  *rss = *peak = 0;
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return;
+  if ((p = strstr (status, "VmRSS:")) != NULL)
+    *rss = g_ascii_strtod (p + 6, NULL) / 1024;
+  if ((p = strstr (status, "VmHWM:")) != NULL)
+    *peak = g_ascii_strtod (p + 6, NULL) / 1024;
 }
 
 static double filter_sync_worst;
@@ -177,7 +201,8 @@ main (int   argc,
 {
   guint n_objects = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 100000;
   g_autofree char *seed = NULL;
-  const char *args[] = { "--seed", NULL, "--throttle", "off", "--no-proxy", NULL };
+  g_autofree char *latency = g_strdup (g_getenv ("KVB_BENCH_LATENCY_MS") ?: "0");
+  const char *args[] = { "--seed", NULL, "--throttle", "off", "--no-proxy", "--latency-ms", latency, NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(KvbTestEmulator) emu = NULL;
   g_autoptr(KvbCloud) cloud = NULL;
@@ -196,6 +221,7 @@ main (int   argc,
   guint tick;
   gint64 start, start_cpu, list_start, first = 0, end;
   double sort_cpu;
+  double rss_listed, peak_listed;
   double t_type, t_narrow, t_widen, t_clear, t_tag, t_sort;
   guint n_type, n_narrow, n_tag;
 
@@ -245,6 +271,7 @@ main (int   argc,
     }
   end = g_get_monotonic_time ();
   g_source_remove (tick);
+  memory_mb (&rss_listed, &peak_listed);
   if (kvb_object_listing_get_error (listing) != NULL)
     g_error ("Listing failed: %s", kvb_object_listing_get_error (listing)->message);
   wait_frame (GTK_WIDGET (list));
@@ -303,13 +330,15 @@ main (int   argc,
   wait_frame (GTK_WIDGET (list));
   t_sort = ms_since (start);
 
-  g_print ("{\"objects\":%u,\"pages\":%u,\"first_rows_ms\":%.0f,\"all_rows_ms\":%.0f,"
+  g_print ("{\"latency_ms\":%s,\"first_page_ms\":%.0f,\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f,"
+           "\"objects\":%u,\"pages\":%u,\"first_rows_ms\":%.0f,\"all_rows_ms\":%.0f,"
            "\"view_ms_per_page_mean\":%.2f,\"view_ms_per_page_worst\":%.1f,\"worst_stall_ms\":%.1f,\"stalls_over_50ms\":%u,\"stalls_over_100ms\":%u,"
            "\"filter_first_key_ms\":%.1f,\"filter_first_key_rows\":%u,"
            "\"filter_narrow_ms\":%.1f,\"filter_narrow_rows\":%u,\"filter_widen_ms\":%.1f,"
            "\"filter_clear_ms\":%.1f,\"filter_tag_ms\":%.1f,\"filter_tag_rows\":%u,"
            "\"filter_call_worst_ms\":%.1f,\"filter_call_worst_cpu_ms\":%.1f,"
            "\"view_cpu_ms_per_page_worst\":%.1f,\"sort_descending_ms\":%.1f,\"sort_call_cpu_ms\":%.1f}\n",
+           latency, (first_page - list_start) / 1000.0, rss_listed, peak_listed,
            g_list_model_get_n_items (G_LIST_MODEL (listing)),
            kvb_object_listing_get_n_pages (listing),
            (first - list_start) / 1000.0,
