@@ -647,6 +647,23 @@ handle_control (KvbEmulator *self, SoupServerMessage *msg, const char *method, c
                                                                                  self->fault_drop_after), 0.0, 1.0);
       self->fault_retry_after = (int) CLAMP (json_object_get_int_member_with_default (obj, "retry_after",
                                                                                       self->fault_retry_after), -1, 3600);
+      /* "throttle": "N/SECONDS" or "off", as the command line's --throttle. */
+      if (json_object_has_member (obj, "throttle"))
+        {
+          const char *limit = json_object_get_string_member_with_default (obj, "throttle", "");
+          guint n = 0, secs = 0;
+
+          if (g_ascii_strcasecmp (limit, "off") == 0)
+            kvb_emulator_set_throttle (self, 0, 0);
+          else if (sscanf (limit, "%u/%u", &n, &secs) == 2 && n > 0 && secs > 0)
+            kvb_emulator_set_throttle (self, n, secs);
+          else
+            {
+              kvb_emu_reply_error (msg, 400, "BadParameter", "throttle takes \"N/SECONDS\" or \"off\".", NULL);
+              return;
+            }
+          g_hash_table_remove_all (self->throttles);
+        }
       reply_ok (msg, "ok", 1);
       return;
     }
