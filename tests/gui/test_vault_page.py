@@ -7,7 +7,8 @@
 # The stand-in runs with tests/gui/seed-vault-page.json and its CONNECT proxy: the application
 # reaches Microsoft Entra ID, Resource Manager and tailspin-kv.vault.azure.net at their real host
 # names, trusting the stand-in's CA (https_proxy, SSL_CERT_FILE), as it would in an office behind a
-# proxy.  A service principal signs in from the welcome page; tailspin-kv is opened, listed over
+# proxy.  A service principal signs in from the welcome page; a file dropped before any vault is
+# open is refused with a sentence; tailspin-kv is opened, listed over
 # several pages, filtered and selected; Download Backup goes through the real save dialog and the
 # file restores with Microsoft's Python SDK; Restore Backup goes through the real open dialog, onto
 # a free, a soft-deleted (recover, purge then restore) and a live name; a file dragged from a second
@@ -54,7 +55,7 @@ sdk = SecretClient(VAULT_URL, ClientSecretCredential(info["tenant"], info["clien
 work = tempfile.mkdtemp(prefix="test-vault-page-", dir=os.path.join(os.environ.get("KVB_BUILD_ROOT", "."),
                                                                    "tests", "gui", "out"))
 
-tap = kvbgui.Tap(19)
+tap = kvbgui.Tap(20)
 app = kvbgui.App("test-vault-page", {"SSL_CERT_FILE": info["ca"]})
 drag = None
 
@@ -147,6 +148,59 @@ try:
 
     tap.check("a service principal signs in through the proxy at the real host names and sees its vaults",
               sign_in)
+
+    def restore_dialog():
+        return find(app.app, lambda a: a.getRoleName() in ("frame", "dialog") and a.name == "Restore Backup")
+
+    # ---- a real drag from a second program ---------------------------------------------------
+
+    def real_drag(path, while_over=None):
+        """Drags @path from a second program onto the vault page with real pointer input (XTEST),
+        as gui-testing notes show: spaced motions, and a pause over the target before the release.
+        @while_over() runs while the pointer is over the page, before the drop; its result is
+        returned."""
+        global drag
+        if drag is not None and drag.poll() is None:
+            drag.terminate()
+            drag.wait()
+        drag = subprocess.Popen([DRAG_SOURCE, path], stdout=subprocess.PIPE, text=True,
+                                env=dict(os.environ, GDK_BACKEND="x11"))
+        assert drag.stdout.readline().strip() == "READY"
+        src = wait_for(lambda: x_window("^Backup Files$"), 10, what="the drag source window")["WINDOW"]
+        subprocess.run(["xdotool", "windowmove", "--sync", src, "1000", "600"], check=False)
+        time.sleep(0.5)
+        geo = x_window("^Backup Files$")
+        x0, y0 = int(geo["X"]) + int(geo["WIDTH"]) // 2, int(geo["Y"]) + int(geo["HEIGHT"]) // 2
+        x1, y1 = 600, 350   # the vault page's lists
+        subprocess.run(["xdotool", "mousemove", "--sync", str(x0), str(y0)], check=True)
+        time.sleep(0.2)
+        subprocess.run(["xdotool", "mousedown", "1"], check=True)
+        time.sleep(0.2)
+        for i in range(1, 13):
+            subprocess.run(["xdotool", "mousemove", str(x0 + (x1 - x0) * i // 12), str(y0 + (y1 - y0) * i // 12)],
+                           check=True)
+            time.sleep(0.05)
+        subprocess.run(["xdotool", "mousemove", str(x1 + 2), str(y1 + 2)], check=True)
+        time.sleep(0.3)
+        over = while_over() if while_over is not None else None
+        subprocess.run(["xdotool", "mouseup", "1"], check=True)
+        return over
+
+    # ---- a drop before any vault is open ------------------------------------------------------
+
+    def drop_without_vault():
+        """Files dropped where the vault page will be, before a vault is chosen, are not restored
+        anywhere: a sentence says to choose a vault first."""
+        stray = os.path.join(work, "before-any-vault.kvbackup")
+        with open(stray, "w", encoding="ascii") as f:
+            f.write("not read: no vault is open\n")
+        real_drag(stray)
+        toast = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and
+                                      "Choose a vault in the sidebar first" in a.name), 10,
+                         what="the sentence about choosing a vault")
+        return toast is not None and restore_dialog() is None and not restore_posts()
+
+    tap.check("backup files dropped before a vault is open are refused with a sentence", drop_without_vault)
 
     # ---- the vault page: several pages, filter, sort, select ----------------------------------
 
@@ -253,9 +307,6 @@ try:
 
     # ---- Restore Backup through the open dialog ----------------------------------------------
 
-    def restore_dialog():
-        return find(app.app, lambda a: a.getRoleName() in ("frame", "dialog") and a.name == "Restore Backup")
-
     def chooser(title):
         return find(app.app, lambda a: a.getRoleName() == "filler" and a.name == title and
                     find(a, lambda b: b.getRoleName() == "push button" and b.name in
@@ -331,40 +382,6 @@ try:
         return run_restore("1 skipped") and len(restore_posts()) == before
 
     tap.check("onto a live name the file is skipped and no restore is sent", restore_live)
-
-    # ---- a real drag from a second program ---------------------------------------------------
-
-    def real_drag(path, while_over=None):
-        """Drags @path from a second program onto the vault page with real pointer input (XTEST),
-        as gui-testing notes show: spaced motions, and a pause over the target before the release.
-        @while_over() runs while the pointer is over the page, before the drop; its result is
-        returned."""
-        global drag
-        if drag is not None and drag.poll() is None:
-            drag.terminate()
-            drag.wait()
-        drag = subprocess.Popen([DRAG_SOURCE, path], stdout=subprocess.PIPE, text=True,
-                                env=dict(os.environ, GDK_BACKEND="x11"))
-        assert drag.stdout.readline().strip() == "READY"
-        src = wait_for(lambda: x_window("^Backup Files$"), 10, what="the drag source window")["WINDOW"]
-        subprocess.run(["xdotool", "windowmove", "--sync", src, "1000", "600"], check=False)
-        time.sleep(0.5)
-        geo = x_window("^Backup Files$")
-        x0, y0 = int(geo["X"]) + int(geo["WIDTH"]) // 2, int(geo["Y"]) + int(geo["HEIGHT"]) // 2
-        x1, y1 = 600, 350   # the vault page's lists
-        subprocess.run(["xdotool", "mousemove", "--sync", str(x0), str(y0)], check=True)
-        time.sleep(0.2)
-        subprocess.run(["xdotool", "mousedown", "1"], check=True)
-        time.sleep(0.2)
-        for i in range(1, 13):
-            subprocess.run(["xdotool", "mousemove", str(x0 + (x1 - x0) * i // 12), str(y0 + (y1 - y0) * i // 12)],
-                           check=True)
-            time.sleep(0.05)
-        subprocess.run(["xdotool", "mousemove", str(x1 + 2), str(y1 + 2)], check=True)
-        time.sleep(0.3)
-        over = while_over() if while_over is not None else None
-        subprocess.run(["xdotool", "mouseup", "1"], check=True)
-        return over
 
     def drag_and_drop():
         sdk_delete("db-password", purge=True)
