@@ -26,6 +26,7 @@ struct _KvbRestorePlan
   KvbKeyVaultClient *client;
   gboolean purge_protection;
   KvbRestoreAction soft_deleted_action;
+  gboolean stop_at_name_in_use;
 
   GPtrArray *entries;
 
@@ -47,6 +48,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (KvbRestorePlan, kvb_restore_plan, G_TYPE_OBJECT,
 enum {
   PROP_0,
   PROP_SOFT_DELETED_ACTION,
+  PROP_STOP_AT_NAME_IN_USE,
   N_PROPS
 };
 
@@ -121,6 +123,9 @@ kvb_restore_plan_get_property (GObject    *object,
     case PROP_SOFT_DELETED_ACTION:
       g_value_set_enum (value, self->soft_deleted_action);
       break;
+    case PROP_STOP_AT_NAME_IN_USE:
+      g_value_set_boolean (value, self->stop_at_name_in_use);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -138,6 +143,9 @@ kvb_restore_plan_set_property (GObject      *object,
     {
     case PROP_SOFT_DELETED_ACTION:
       kvb_restore_plan_set_soft_deleted_action (self, g_value_get_enum (value));
+      break;
+    case PROP_STOP_AT_NAME_IN_USE:
+      kvb_restore_plan_set_stop_at_name_in_use (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -158,6 +166,9 @@ kvb_restore_plan_class_init (KvbRestorePlanClass *klass)
     g_param_spec_enum ("soft-deleted-action", NULL, NULL,
                        KVB_TYPE_RESTORE_ACTION, KVB_RESTORE_ACTION_NONE,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STOP_AT_NAME_IN_USE] =
+    g_param_spec_boolean ("stop-at-name-in-use", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -242,6 +253,26 @@ kvb_restore_plan_set_soft_deleted_action (KvbRestorePlan   *self,
 }
 
 /* Works out the state of an entry whose kind is known, from the listings. */
+void
+kvb_restore_plan_set_stop_at_name_in_use (KvbRestorePlan *self,
+                                          gboolean        stop)
+{
+  g_return_if_fail (KVB_IS_RESTORE_PLAN (self));
+
+  stop = !!stop;
+  if (self->stop_at_name_in_use == stop)
+    return;
+  self->stop_at_name_in_use = stop;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STOP_AT_NAME_IN_USE]);
+}
+
+gboolean
+kvb_restore_plan_get_stop_at_name_in_use (KvbRestorePlan *self)
+{
+  g_return_val_if_fail (KVB_IS_RESTORE_PLAN (self), FALSE);
+  return self->stop_at_name_in_use;
+}
+
 static void
 evaluate (KvbRestorePlan      *self,
           KvbRestorePlanEntry *entry)
@@ -678,6 +709,21 @@ entry_failed (GTask  *task,
   _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_FAILED, error->message);
   run->summary.n_failed++;
   run->index++;
+
+  /* The name was taken after the plan was made, and the user asked for all or nothing of what
+   * is left: the files not started are not restored. */
+  if (g_error_matches (error, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE) &&
+      kvb_restore_plan_get_stop_at_name_in_use (g_task_get_source_object (task)))
+    {
+      g_autofree char *message = g_strdup_printf (
+          _("Not restored: the restore stopped at “%s”, which is in use."), entry_label (entry));
+
+      for (; run->index < run->order->len; run->index++)
+        {
+          _kvb_restore_plan_entry_set_status (current_entry (run), KVB_JOB_STATUS_SKIPPED, message);
+          run->summary.n_skipped++;
+        }
+    }
   run_next (task);
 }
 
@@ -982,6 +1028,24 @@ kvb_restore_plan_run_async (KvbRestorePlan      *self,
                                undecided);
       return;
     }
+
+  /* All or nothing: with a name in use, nothing is sent. */
+  if (self->stop_at_name_in_use)
+    for (guint i = 0; i < self->entries->len; i++)
+      {
+        KvbRestorePlanEntry *entry = g_ptr_array_index (self->entries, i);
+
+        if (kvb_restore_plan_entry_get_state (entry) == KVB_RESTORE_STATE_EXISTS)
+          {
+            g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE,
+                                     _("“%s” already exists in vault “%s”, and this restore stops "
+                                       "at a name in use: nothing was restored. Skip the files "
+                                       "whose names are in use to restore the others."),
+                                     entry_label (entry),
+                                     kvb_keyvault_client_get_vault_name (self->client));
+            return;
+          }
+      }
 
   self->started = TRUE;
   run->order = g_ptr_array_new_with_free_func (g_object_unref);

@@ -37,6 +37,14 @@ KvbKeyVaultClient *kvb_restore_plan_get_client           (KvbRestorePlan       *
 void            kvb_restore_plan_set_soft_deleted_action (KvbRestorePlan       *self,
                                                           KvbRestoreAction      action);
 
+/* Property "stop-at-name-in-use" (FALSE by default): TRUE makes the restore all or nothing
+ * where names are concerned: run refuses before any request (KVB_ERROR_CONFLICT_LIVE) when an
+ * entry's name is in use, and a name found taken while running (the client looks again before
+ * sending) ends the run there: the entries not started are skipped with the reason. */
+void            kvb_restore_plan_set_stop_at_name_in_use (KvbRestorePlan       *self,
+                                                          gboolean              stop);
+gboolean        kvb_restore_plan_get_stop_at_name_in_use (KvbRestorePlan       *self);
+
 /* @files: a GListModel of GFile.  Files that cannot be read become INVALID entries; the
  * operation itself fails only when the vault cannot be listed (e.g. no list permission) or
  * on cancellation.  Once per plan. */
