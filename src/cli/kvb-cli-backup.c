@@ -45,7 +45,8 @@ backup_vault (KvbCli     *cli,
               const char *vault,
               const char *output,
               gboolean    resume,
-              int         concurrency)
+              int         concurrency,
+              const char *incremental)
 {
   g_autoptr(KvbKeyVaultClient) client = NULL;
   g_autoptr(KvbVaultBackup) job = NULL;
@@ -75,6 +76,12 @@ backup_vault (KvbCli     *cli,
   kvb_vault_backup_set_resume (job, resume);
   if (concurrency > 0)
     kvb_vault_backup_set_max_parallel (job, concurrency);
+  if (incremental != NULL)
+    {
+      g_autoptr(GFile) previous = g_file_new_for_commandline_arg (incremental);
+
+      kvb_vault_backup_set_previous (job, previous);
+    }
 
   /* A restore checks subscription and geography against these; only Resource Manager knows them. */
   info = kvb_cli_find_vault (cli, kvb_keyvault_client_get_vault_name (client), &error);
@@ -135,6 +142,11 @@ backup_vault (KvbCli     *cli,
                 "their certificate, %u failed).\n"),
               summary.n_done, kvb_keyvault_client_get_vault_name (client), display,
               kvb_vault_backup_get_n_kept (job), summary.n_skipped, summary.n_failed);
+  if (incremental != NULL)
+    /* Translators: counts of objects unchanged since the earlier backup */
+    g_printerr (_("Unchanged since the earlier backup: %u linked, %u copied (another file "
+                  "system).\n"),
+                kvb_vault_backup_get_n_linked (job), kvb_vault_backup_get_n_copied (job));
 
   return summary.n_failed > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
 }
@@ -152,6 +164,7 @@ kvb_cli_backup (KvbCli  *cli,
   gboolean all = FALSE;
   gboolean resume = FALSE;
   int concurrency = -1;
+  g_autofree char *incremental = NULL;
   const GOptionEntry entries[] = {
     { "vault", 'v', 0, G_OPTION_ARG_STRING, &vault,
       N_("The vault: its name or its URL"), N_("VAULT") },
@@ -172,6 +185,9 @@ kvb_cli_backup (KvbCli  *cli,
          "unchanged are not backed up again"), NULL },
     { "concurrency", 0, 0, G_OPTION_ARG_INT, &concurrency,
       N_("With --all: how many backups are in flight at once (default: from 8, adapting)"), N_("N") },
+    { "incremental", 0, 0, G_OPTION_ARG_FILENAME, &incremental,
+      N_("With --all: back up only what changed since the backup in PREVIOUS_DIR; unchanged "
+         "objects become hard links to its files"), N_("PREVIOUS_DIR") },
     { NULL }
   };
   g_autoptr(KvbKeyVaultClient) client = NULL;
@@ -203,10 +219,14 @@ kvb_cli_backup (KvbCli  *cli,
                                                 "--name and --force."));
       if (output == NULL)
         return kvb_cli_usage_error ("backup", _("Name the folder for the vault’s backup with --output."));
-      return backup_vault (cli, vault, output, resume, concurrency);
+      if (incremental != NULL && !g_file_test (incremental, G_FILE_TEST_IS_DIR))
+        return kvb_cli_usage_error ("backup", _("--incremental names the folder of an earlier "
+                                                "backup of the vault; “%s” is not a folder."),
+                                    incremental);
+      return backup_vault (cli, vault, output, resume, concurrency, incremental);
     }
-  if (resume || concurrency != -1)
-    return kvb_cli_usage_error ("backup", _("--resume and --concurrency go with --all."));
+  if (resume || concurrency != -1 || incremental != NULL)
+    return kvb_cli_usage_error ("backup", _("--resume, --concurrency and --incremental go with --all."));
   if (kind_text == NULL)
     return kvb_cli_usage_error ("backup", _("Say what to back up with --kind secret, key or certificate."));
   if (!kvb_cli_parse_kind ("backup", kind_text, FALSE, &kind, NULL))

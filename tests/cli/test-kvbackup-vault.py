@@ -361,6 +361,105 @@ def test_changed_during_backup():
     check("secret %s" % moved in err, "not named on the terminal: %s" % err)
 
 
+def other_file_system(folder):
+    """A folder on another file system than @folder (for the copy that replaces a hard link),
+    or None."""
+    for candidate in ("/dev/shm", os.environ.get("XDG_RUNTIME_DIR") or ""):
+        try:
+            if candidate and os.stat(candidate).st_dev != os.stat(folder).st_dev and \
+                    os.access(candidate, os.W_OK):
+                return tempfile.mkdtemp(prefix="kvbtest-inc-", dir=candidate)
+        except OSError:
+            pass
+    return None
+
+
+@tap.test
+def test_incremental():
+    base = os.path.join(work, "inc-base")
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", base)
+    check(res.status == 0, "the full backup", res)
+    m0 = manifest(base)
+    check(all(o.get("versionsDigest") for o in m0["objects"] if o["status"] == "done"),
+          "a done object without versionsDigest")
+
+    # Three objects change (a new version, new tags, an older version disabled: only the version
+    # list shows that one), one is added, one is deleted.
+    ok, status, data = vault_call("GET", "wv-kv", "/secrets/db-password/versions")
+    check(ok, "versions of db-password: %d" % status)
+    versions = sorted(json.loads(data)["value"], key=lambda v: v["attributes"]["created"])
+    oldest = versions[0]["id"].rsplit("/", 1)[1]
+    for call in (("PUT", "/secrets/app-20", {"value": "changed"}),
+                 ("PATCH", "/keys/ec-05", {"tags": {"rotated": "yes"}}),
+                 ("PATCH", "/secrets/db-password/" + oldest, {"attributes": {"enabled": False}}),
+                 ("PUT", "/secrets/inc-added", {"value": "added"}),
+                 ("DELETE", "/secrets/app-21")):
+        done, status, data = vault_call(call[0], "wv-kv", *call[1:])
+        check(done, "%s %s: %d %r" % (call[0], call[1], status, data[:200]))
+    want = {"/secrets/app-20/backup", "/keys/ec-05/backup", "/secrets/db-password/backup",
+            "/secrets/inc-added/backup"}
+
+    folder = os.path.join(work, "inc-next")
+    before = len(emu.requests())
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder, "--incremental", base)
+    check(res.status == 0, "the incremental backup", res)
+    sent = backup_requests(before)
+    print("# incremental: %d backup requests (%d answered 200, with the injected faults) in %.1f s"
+          % (len(set(sent)), len(sent), res.seconds), flush=True)
+    check(set(sent) == want, "backed up %r, not %r" % (sorted(set(sent)), sorted(want)))
+
+    check("%d linked, 0 copied" % (len([o for o in manifest(base)["objects"]
+                                         if o["status"] == "done"]) - 4) in res.stderr,
+          "the counts", res)
+    res = run("verify", folder)
+    check(res.status == 0, "verify of the incremental folder", res)
+    m = manifest(folder)
+    check(m["incrementalFrom"] == os.path.abspath(base), "incrementalFrom: %r" % m.get("incrementalFrom"))
+    earlier = {(o["kind"], o["name"]): o for o in m0["objects"]}
+    objs = {(o["kind"], o["name"]): o for o in m["objects"]}
+    check(("secret", "app-21") not in objs and ("secret", "inc-added") in objs,
+          "added and deleted objects")
+    changed = {("secret", "app-20"), ("key", "ec-05"), ("secret", "db-password"),
+               ("secret", "inc-added")}
+    n_linked = 0
+    for key, o in objs.items():
+        if o["status"] != "done":
+            continue
+        same = os.stat(os.path.join(base, earlier[key]["file"])).st_ino == \
+            os.stat(os.path.join(folder, o["file"])).st_ino if key in earlier else False
+        if key in changed:
+            check(not same and "reused" not in o, "%s %s was reused" % key)
+        else:
+            check(same and o["reused"] == "link" and o["sha256"] == earlier[key]["sha256"],
+                  "%s %s is not a hard link: %r" % (key + (o,)))
+            n_linked += 1
+    n_base = len([o for o in m0["objects"] if o["status"] == "done"])
+    check(n_linked == n_base - 4, "%d linked of %d" % (n_linked, n_base))
+    check(objs[("secret", "db-password")]["versionsDigest"] !=
+          earlier[("secret", "db-password")]["versionsDigest"], "the version list's digest")
+
+    # Without a change, on another file system: nothing is backed up, every file is a copy.
+    other = other_file_system(work)
+    if other is None:
+        print("# no other file system: the copy instead of a hard link is not tested", flush=True)
+        return
+    try:
+        target = os.path.join(other, "inc-copy")
+        before = len(emu.requests())
+        res = run("backup", "--vault", "wv-kv", "--all", "--output", target, "--incremental", folder)
+        check(res.status == 0 and "0 linked, %d copied" % len([o for o in m["objects"] if o["status"] == "done"])
+        in res.stderr,
+              "incremental onto another file system", res)
+        check(not backup_requests(before), "an unchanged object was backed up")
+        mc = manifest(target)
+        check(all(o.get("reused") == "copy" for o in mc["objects"] if o["status"] == "done"),
+              "not all copies")
+        res = run("verify", target)
+        check(res.status == 0, "verify of the copied folder", res)
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
 def main():
     global emu, work
     if not kvbtest.have_kvbackup():
