@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -14,6 +15,7 @@
 #include "kvb-backup-file.h"
 #include "kvb-cli.h"
 #include "kvb-error.h"
+#include "kvb-history.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-vault-backup.h"
 
@@ -37,6 +39,133 @@ progress_cb (gpointer user_data)
   /* Translators: two counts; the second grows while the vault is still being listed */
   g_printerr (_("%u of %u objects finished so far…\n"), n_finished, n);
   return G_SOURCE_CONTINUE;
+}
+
+static JsonObject *
+object_row (KvbObjectKind  kind,
+            const char    *name)
+{
+  JsonObject *row = json_object_new ();
+
+  json_object_set_string_member (row, "kind", kvb_object_kind_to_string (kind));
+  json_object_set_string_member (row, "name", name);
+  return row;
+}
+
+/* The history line of a whole-vault backup and, with --json, the document (the same, with the
+ * objects that failed or changed meanwhile). */
+static void
+record_vault_backup (KvbCli              *cli,
+                     KvbKeyVaultClient   *client,
+                     KvbVaultBackup      *job,
+                     GFile               *folder,
+                     const char          *incremental,
+                     const KvbJobSummary *summary,
+                     const GError        *error)
+{
+  g_autoptr(JsonObject) entry = kvb_cli_history_entry (cli, KVB_HISTORY_BACKUP,
+                                                       kvb_keyvault_client_get_vault_name (client));
+  g_autofree char *path = g_file_get_path (folder);
+  JsonObject *counts = json_object_new ();
+  GListModel *model = G_LIST_MODEL (job);
+  GPtrArray *changed = kvb_vault_backup_get_changed (job);
+  JsonArray *failed;
+  JsonArray *changed_rows;
+
+  json_object_set_string_member (entry, "vaultUrl", kvb_keyvault_client_get_vault_url (client));
+  json_object_set_string_member (entry, "folder", path);
+  if (incremental != NULL)
+    {
+      g_autoptr(GFile) previous = g_file_new_for_commandline_arg (incremental);
+      g_autofree char *previous_path = g_file_get_path (previous);
+
+      json_object_set_string_member (entry, "incrementalFrom", previous_path);
+    }
+  json_object_set_int_member (entry, "objects", g_list_model_get_n_items (model));
+  json_object_set_string_member (entry, "result", kvb_cli_result_word (error, summary->n_failed));
+  json_object_set_int_member (counts, "done", summary->n_done);
+  json_object_set_int_member (counts, "kept", kvb_vault_backup_get_n_kept (job));
+  json_object_set_int_member (counts, "linked", kvb_vault_backup_get_n_linked (job));
+  json_object_set_int_member (counts, "copied", kvb_vault_backup_get_n_copied (job));
+  json_object_set_int_member (counts, "covered", summary->n_skipped);
+  json_object_set_int_member (counts, "failed", summary->n_failed);
+  json_object_set_int_member (counts, "changedDuringBackup", changed->len);
+  json_object_set_object_member (entry, "counts", counts);
+  if (error != NULL)
+    json_object_set_string_member (entry, "message", error->message);
+  kvb_cli_history_append (cli, entry);
+
+  if (!cli->json)
+    return;
+
+  failed = json_array_new ();
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (model, i);
+
+      if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_FAILED)
+        {
+          JsonObject *row = object_row (kvb_backup_job_item_get_kind (item),
+                                        kvb_backup_job_item_get_name (item));
+
+          json_object_set_string_member (row, "reason", kvb_backup_job_item_get_message (item));
+          json_array_add_object_element (failed, row);
+        }
+    }
+  changed_rows = json_array_new ();
+  for (guint i = 0; i < changed->len; i++)
+    {
+      const char *text = g_ptr_array_index (changed, i);
+      const char *space = strchr (text, ' ');
+      g_autofree char *kind_text = g_strndup (text, space - text);
+      KvbObjectKind kind;
+
+      if (space != NULL && kvb_object_kind_from_string (kind_text, &kind))
+        json_array_add_object_element (changed_rows, object_row (kind, space + 1));
+    }
+  json_object_set_string_member (entry, "command", "backup");
+  json_object_set_array_member (entry, "failed", failed);
+  json_object_set_array_member (entry, "changedDuringBackup", changed_rows);
+  kvb_cli_set_document (cli, entry);
+}
+
+/* The history line (and --json document) of the backup of one object. */
+static void
+record_object_backup (KvbCli            *cli,
+                      KvbKeyVaultClient *client,
+                      KvbObjectKind      kind,
+                      const char        *name,
+                      GFile             *file,
+                      const GError      *error)
+{
+  g_autoptr(JsonObject) entry = kvb_cli_history_entry (cli, KVB_HISTORY_BACKUP,
+                                                       kvb_keyvault_client_get_vault_name (client));
+  g_autofree char *path = g_file_get_path (file);
+  JsonArray *files = json_array_new ();
+  JsonArray *objects = json_array_new ();
+  JsonObject *counts = json_object_new ();
+
+  json_object_set_string_member (entry, "vaultUrl", kvb_keyvault_client_get_vault_url (client));
+  json_array_add_string_element (files, path);
+  json_object_set_array_member (entry, "files", files);
+  json_object_set_int_member (entry, "objects", 1);
+  json_object_set_string_member (entry, "result", kvb_cli_result_word (error, 0));
+  json_object_set_int_member (counts, "done", error == NULL ? 1 : 0);
+  json_object_set_int_member (counts, "failed", error == NULL ? 0 : 1);
+  json_object_set_object_member (entry, "counts", counts);
+  if (error != NULL)
+    json_object_set_string_member (entry, "message", error->message);
+  kvb_cli_history_append (cli, entry);
+
+  if (cli->json)
+    {
+      json_array_add_object_element (objects, object_row (kind, name));
+      json_object_set_string_member (entry, "command", "backup");
+      json_object_set_array_member (entry, "objectNames", objects);
+      kvb_cli_set_document (cli, entry);
+    }
+  else
+    json_array_unref (objects);
 }
 
 /* kvbackup backup --all: the whole vault into a folder, through the core's engine. */
@@ -127,6 +256,8 @@ backup_vault (KvbCli     *cli,
     /* Translators: "KIND NAME" of an object */
     g_printerr (_("“%s” changed while the backup ran: back it up again to have its latest state.\n"),
                 (const char *) g_ptr_array_index (changed, i));
+
+  record_vault_backup (cli, client, job, folder, incremental, &summary, ok ? NULL : error);
 
   if (!ok)
     {
@@ -271,6 +402,7 @@ kvb_cli_backup (KvbCli  *cli,
         kvb_cli_print_error (_("Interrupted."));
       else
         kvb_cli_print_error ("%s", error->message);
+      record_object_backup (cli, client, kind, name, file, error);
       return KVB_CLI_EXIT_FAILED;
     }
 
@@ -279,8 +411,10 @@ kvb_cli_backup (KvbCli  *cli,
   if (!kvb_backup_file_write_finish (result, &error))
     {
       kvb_cli_print_error ("%s", error->message);
+      record_object_backup (cli, client, kind, name, file, error);
       return KVB_CLI_EXIT_FAILED;
     }
+  record_object_backup (cli, client, kind, name, file, NULL);
 
   /* Translators: the object's name, the vault's name, the file */
   g_printerr (kind == KVB_OBJECT_KIND_SECRET ? _("Backed up secret “%s” of %s to “%s”.\n") :

@@ -45,8 +45,15 @@ emu = None
 work = None
 
 
+def env():
+    """The stand-in's sample cloud, with a data folder of this test's own (for the history)."""
+    e = emu.direct_env()
+    e["XDG_DATA_HOME"] = os.path.join(work, "data")
+    return e
+
+
 def run(*args, timeout=180):
-    return kvbackup(list(args), emu.direct_env(), timeout=timeout)
+    return kvbackup(list(args), env(), timeout=timeout)
 
 
 def backup_requests(since=0):
@@ -171,7 +178,7 @@ def test_resume_after_sigkill():
     folder = os.path.join(work, "killed")
     start = len(emu.requests())
     proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
-                             folder, "--concurrency", "2"], env=emu.direct_env(),
+                             folder, "--concurrency", "2"], env=env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     done = []
@@ -337,7 +344,7 @@ def test_compare_names_changes():
 def test_changed_during_backup():
     folder = os.path.join(work, "moving")
     proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
-                             folder], env=emu.direct_env(), stdout=subprocess.DEVNULL,
+                             folder], env=env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     moved = None
     deadline = time.monotonic() + 60
@@ -458,6 +465,67 @@ def test_incremental():
         check(res.status == 0, "verify of the copied folder", res)
     finally:
         shutil.rmtree(other, ignore_errors=True)
+
+
+def history_lines():
+    path = os.path.join(work, "data", "key-vault-backup", "history.jsonl")
+    check(stat.S_IMODE(os.stat(path).st_mode) == 0o600, "history mode")
+    check(stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700, "history folder mode")
+    with open(path) as f:
+        text = f.read()
+    for secret in (emu["client_secret"], "Bearer", "access_token", "eyJ", "hunter"):
+        check(secret not in text, "the history holds %r" % secret)
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@tap.test
+def test_history():
+    # A recovery and a purge done by folder restores, each its own line with the names.
+    for name, choice in (("app-30", "recover"), ("app-31", "purge")):
+        done, status, data = vault_call("DELETE", "wv-empty-kv", "/secrets/" + name)
+        check(done, "delete %s: %d" % (name, status))
+        for _ in range(100):
+            done, status, _data = vault_call("GET", "wv-empty-kv", "/deletedsecrets/" + name)
+            if done:
+                break
+            time.sleep(0.1)
+        res = run("restore", "--vault", "wv-empty-kv", os.path.join(work, "full"),
+                  "--on-conflict", choice, timeout=240)
+        check(res.status == 0, "restore --on-conflict %s" % choice, res)
+
+    lines = history_lines()
+    ops = [(e["operation"], e["vault"], e["result"]) for e in lines]
+    # Every backup and restore of this file's tests, in order (a dry run sends nothing and is
+    # not one); the geography refusal is there as failed.
+    check(ops[0] == ("backup", "wv-kv", "succeeded"), "first line: %r" % (ops[:3],))
+    check(("restore", "wv-far-kv", "failed") in ops, "the refused restore: %r" % ops)
+    check(ops.count(("restore", "wv-empty-kv", "succeeded")) == 4, "restores: %r" % ops)
+    check(("recover", "wv-empty-kv", "succeeded") in ops and
+          ("purge", "wv-empty-kv", "succeeded") in ops, "recover and purge: %r" % ops)
+    rec = [e for e in lines if e["operation"] == "recover"][0]
+    pur = [e for e in lines if e["operation"] == "purge"][0]
+    check(rec["names"] == ["app-30"] and rec["counts"]["done"] == 1, "recover line: %r" % rec)
+    check(pur["names"] == ["app-31"], "purge line: %r" % pur)
+    inc = [e for e in lines if e.get("incrementalFrom")][0]
+    check(inc["counts"]["linked"] > 0 and inc["folder"].endswith("/inc-next"), "incremental: %r" % inc)
+    for e in lines:
+        check(e["account"] == "service principal " + emu["client_id"] and e["cloud"] and
+              e["time"].endswith("Z") and e["finished"] >= e["time"], "line: %r" % e)
+        check(e["operation"] != "restore" or e.get("folder") or e.get("files"), "where: %r" % e)
+
+    # kvbackup history: newest first, by vault, with the last successful backup.
+    res = run("history", "--vault", "wv-kv", "--json")
+    check(res.status == 0, "history --json", res)
+    doc = res.json()
+    backups = [e for e in lines if e["vault"] == "wv-kv"]
+    check(len(doc["entries"]) == len(backups) and doc["entries"][0] == backups[-1],
+          "newest first", res)
+    last = [e for e in backups if e["operation"] == "backup" and e["result"] == "succeeded"][-1]
+    check(doc["lastSuccessfulBackup"] == last["finished"], "last successful backup", res)
+    res = run("history", "--vault", "wv-empty-kv", "--limit", "2")
+    check(res.status == 0 and len(res.stdout.splitlines()) == 2 and
+          "purge" in res.stdout.splitlines()[0], "history as text", res)
+    check("has no backup" in res.stderr, "no backup of wv-empty-kv", res)
 
 
 def main():
