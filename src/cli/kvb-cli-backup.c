@@ -189,6 +189,19 @@ backup_vault (KvbCli     *cli,
   guint progress = 0;
   gboolean ok;
 
+  /* Said before anything is asked of the vault: a mistake costs nothing. */
+  if (incremental != NULL)
+    {
+      g_autoptr(GFile) previous = g_file_new_for_commandline_arg (incremental);
+      g_autoptr(KvbVaultManifest) earlier = kvb_vault_manifest_load (previous, &error);
+
+      if (earlier == NULL)
+        {
+          kvb_cli_print_error ("%s", error->message);
+          return KVB_CLI_EXIT_USAGE;
+        }
+    }
+
   if (!kvb_cli_prepare (cli, vault, &error))
     {
       kvb_cli_print_error ("%s", error->message);
@@ -389,7 +402,7 @@ kvb_cli_backup (KvbCli  *cli,
     {
       kvb_cli_print_error (_("“%s” already exists and was not replaced. Choose another name, or "
                              "allow replacing it (--force)."), display);
-      return KVB_CLI_EXIT_FAILED;
+      return KVB_CLI_EXIT_USAGE;
     }
 
   kvb_keyvault_client_backup_async (client, kind, name, cli->cancellable, kvb_cli_wait_cb, &result);

@@ -366,7 +366,8 @@ restore_folder (KvbCli            *cli,
         n_invalid++;
       if (conflict && stop_on_conflict)
         n_conflicts++;
-      if (dry_run || (conflict && stop_on_conflict))
+      /* With --json the plan is in the document. */
+      if ((dry_run || (conflict && stop_on_conflict)) && !cli->json)
         g_print ("%-12s %-40s %s\n",
                  kvb_object_kind_to_string (kvb_restore_plan_entry_get_kind (entry)),
                  kvb_restore_plan_entry_get_name (entry) ? kvb_restore_plan_entry_get_name (entry) : display,
@@ -384,7 +385,8 @@ restore_folder (KvbCli            *cli,
                                 n_conflicts), n_conflicts, vault_name);
       kvb_cli_print_error ("%s", error->message);
       record_folder (cli, client, folder, plan, &summary, n_left_out, FALSE, error);
-      return KVB_CLI_EXIT_FAILED;
+      /* Stopped before anything was sent: a refusal. */
+      return KVB_CLI_EXIT_USAGE;
     }
   if (dry_run)
     {

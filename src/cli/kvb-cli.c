@@ -201,9 +201,13 @@ kvb_cli_parse_options (KvbCli               *cli,
   g_option_context_set_description (context,
       _("Sign-in: a service principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and "
         "AZURE_CLIENT_SECRET, else the account of “kvbackup login”, else the Azure CLI.\n"
-        "Exit status: 0 on success, 1 when an object failed, 2 for a wrong command line or a "
-        "FILE that is not a file one can read, 130 when interrupted (Ctrl+C), 143 when ended by "
-        "SIGTERM."));
+        "Exit status: 0 when everything was done, 1 when an object (or the run) failed, 2 when "
+        "nothing was tried: a wrong command line, a FILE that is not a file one can read, a file "
+        "or folder that would be overwritten, or a refusal before anything was sent (another "
+        "subscription or geography, names in use); 130 when interrupted (Ctrl+C), 143 when "
+        "ended by SIGTERM.\n"
+        "--json: one JSON document on standard output with \"exitStatus\" and the messages in "
+        "\"errors\"."));
   g_option_context_add_main_entries (context, (const GOptionEntry *) all->data, GETTEXT_PACKAGE);
 
   {
@@ -211,12 +215,17 @@ kvb_cli_parse_options (KvbCli               *cli,
     g_autofree char *with_command = g_strdup_printf ("%s %s", prgname, command);
     gboolean parsed;
 
+    gboolean json = cli->json;
+
     g_set_prgname (with_command);
     parsed = g_option_context_parse (context, argc, argv, &error);
     g_set_prgname (prgname);
 
     if (!parsed)
       {
+        /* GOption sets options back to FALSE on an error, not to what they were: --json was
+         * seen by main() already and still holds. */
+        cli->json = json;
         kvb_cli_usage_error (command, "%s", error->message);
         return FALSE;
       }
@@ -331,7 +340,11 @@ kvb_cli_wait (KvbCli        *cli,
 int
 kvb_cli_status_for_error (const GError *error)
 {
-  if (g_error_matches (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT))
+  /* Refused before anything was tried: a wrong argument, a file or folder that would be
+   * overwritten, a vault of another subscription or geography. */
+  if (g_error_matches (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT) ||
+      g_error_matches (error, KVB_ERROR, KVB_ERROR_FILE_EXISTS) ||
+      g_error_matches (error, KVB_ERROR, KVB_ERROR_WRONG_SCOPE))
     return KVB_CLI_EXIT_USAGE;
   return KVB_CLI_EXIT_FAILED;
 }

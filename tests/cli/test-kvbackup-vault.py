@@ -170,7 +170,7 @@ def test_backup_whole_vault():
           "a managed key or secret was backed up alone")
     # A second run into the same folder is refused: nothing is overwritten by mistake.
     res = run("backup", "--vault", "wv-kv", "--all", "--output", folder)
-    check(res.status == 1 and "--resume" in res.stderr, "second run refused", res)
+    check(res.status == 2 and "--resume" in res.stderr, "second run refused", res)
 
 
 @tap.test
@@ -301,7 +301,7 @@ def test_restore_folder():
     # Again: every name is in use, so the default stops with nothing sent; skip skips them all.
     again = len(emu.requests())
     res = run("restore", "--vault", "wv-empty-kv", folder)
-    check(res.status == 1 and "--on-conflict" in res.stderr, "names in use", res)
+    check(res.status == 2 and "--on-conflict" in res.stderr, "names in use", res)
     res = run("restore", "--vault", "wv-empty-kv", folder, "--on-conflict", "skip")
     check(res.status == 0 and "Restored 0 objects" in res.stderr, "--on-conflict skip", res)
     check(not restore_requests("wv-empty-kv", again), "a restore was sent onto names in use")
@@ -526,6 +526,47 @@ def test_history():
     check(res.status == 0 and len(res.stdout.splitlines()) == 2 and
           "purge" in res.stdout.splitlines()[0], "history as text", res)
     check("has no backup" in res.stderr, "no backup of wv-empty-kv", res)
+
+
+@tap.test
+def test_json_documents():
+    # backup, verify, compare, restore (dry run) and list with --json: stdout is one document
+    # whose exitStatus is the process's; the human lines stay on stderr.
+    base = os.path.join(work, "inc-next")
+    folder = os.path.join(work, "json-inc")
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder, "--incremental", base,
+              "--json")
+    check(res.status == 0, "backup --json", res)
+    doc = res.json()
+    m = manifest(folder)
+    n_done = len([o for o in m["objects"] if o["status"] == "done"])
+    check(doc["command"] == "backup" and doc["exitStatus"] == 0 and doc["result"] == "succeeded" and
+          doc["counts"]["done"] == n_done and doc["counts"]["linked"] == n_done and
+          doc["counts"]["failed"] == 0 and doc["failed"] == [] and
+          doc["folder"] == os.path.abspath(folder) and doc["incrementalFrom"] == os.path.abspath(base),
+          "backup document", res)
+    check("Backed up" in res.stderr, "the summary left stderr", res)
+
+    res = run("verify", folder, "--json")
+    check(res.status == 0 and res.json()["whole"] and res.json()["checked"] == n_done and
+          res.json()["problems"] == [], "verify --json", res)
+    res = run("compare", folder, "--vault", "wv-kv", "--json")
+    check(res.status == 0 and res.json()["matches"] and res.json()["exitStatus"] == 0,
+          "compare --json", res)
+    res = run("restore", "--vault", "wv-empty-kv", folder, "--dry-run", "--on-conflict", "skip",
+              "--json")
+    doc = res.json()
+    check(res.status == 0 and doc["dryRun"] and len(doc["plan"]) == n_done and
+          {p["action"] for p in doc["plan"]} == {"skip", "restore"} and
+          {p["name"] for p in doc["plan"] if p["action"] == "restore"} == {"added-since", "inc-added"},
+          "restore --dry-run --json", res)
+    res = run("restore", "--vault", "wv-empty-kv", folder, "--json")
+    doc = res.json()
+    check(res.status == 2 and doc["exitStatus"] == 2 and doc["result"] == "failed" and
+          "--on-conflict" in doc["errors"][0], "names in use, --json", res)
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder, "--json")
+    check(res.status == 2 and res.json()["exitStatus"] == 2 and "--resume" in res.json()["errors"][0],
+          "a folder with a backup, --json", res)
 
 
 def main():

@@ -161,7 +161,7 @@ def test_backup_default_name_and_force():
             first = f.read()
 
         res = DIRECT.run("backup", "cli-kv", "--kind", "secret", "--name", "api-token", cwd=cwd)
-        check(res.status == 1 and "--force" in res.stderr, "overwrote without --force", res)
+        check(res.status == 2 and "--force" in res.stderr, "overwrote without --force", res)
         res = DIRECT.run("backup", "cli-kv", "--kind", "secret", "--name", "api-token", "--force",
                          "--output", path, cwd=cwd)
         check(res.status == 0, "--force", res)
