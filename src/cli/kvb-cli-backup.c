@@ -14,31 +14,16 @@
 
 #include "kvb-backup-file.h"
 #include "kvb-cli.h"
+#include "kvb-cli-progress.h"
 #include "kvb-error.h"
 #include "kvb-history.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-vault-backup.h"
 
-/* On a terminal, a line every few seconds: a large vault takes minutes. */
-#define PROGRESS_SECONDS 5
-
-static gboolean
-progress_cb (gpointer user_data)
+static KvbJobStatus
+item_status (gpointer item)
 {
-  GListModel *job = user_data;
-  guint n = g_list_model_get_n_items (job), n_finished = 0;
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (job, i);
-      KvbJobStatus status = kvb_backup_job_item_get_status (item);
-
-      if (status != KVB_JOB_STATUS_PENDING && status != KVB_JOB_STATUS_RUNNING)
-        n_finished++;
-    }
-  /* Translators: two counts; the second grows while the vault is still being listed */
-  g_printerr (_("%u of %u objects finished so far…\n"), n_finished, n);
-  return G_SOURCE_CONTINUE;
+  return kvb_backup_job_item_get_status (item);
 }
 
 static JsonObject *
@@ -186,7 +171,7 @@ backup_vault (KvbCli     *cli,
   g_autofree char *display = NULL;
   KvbJobSummary summary = { 0, };
   GPtrArray *changed;
-  guint progress = 0;
+  g_autoptr(KvbCliProgress) progress = NULL;
   gboolean ok;
 
   /* Said before anything is asked of the vault: a mistake costs nothing. */
@@ -245,11 +230,14 @@ backup_vault (KvbCli     *cli,
       g_clear_error (&error);
     }
 
-  if (isatty (STDERR_FILENO))
-    progress = g_timeout_add_seconds (PROGRESS_SECONDS, progress_cb, job);
+  /* A large vault takes minutes: a bar on a terminal, a line per tenth in a log. */
+  progress = kvb_cli_progress_new (_("Backing up"));
+  kvb_cli_progress_add (progress, kvb_keyvault_client_get_vault_name (client), G_LIST_MODEL (job),
+                        item_status);
+  kvb_cli_progress_start (progress);
   kvb_vault_backup_run_async (job, cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
-  g_clear_handle_id (&progress, g_source_remove);
+  g_clear_pointer (&progress, kvb_cli_progress_free);
   ok = kvb_vault_backup_run_finish (job, result, &summary, &error);
 
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (job)); i++)

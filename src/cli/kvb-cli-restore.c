@@ -11,6 +11,7 @@
 
 #include "kvb-backup-file.h"
 #include "kvb-cli.h"
+#include "kvb-cli-progress.h"
 #include "kvb-error.h"
 #include "kvb-history.h"
 #include "kvb-keyvault-client.h"
@@ -291,6 +292,12 @@ plan_word (KvbRestorePlanEntry *entry)
     }
 }
 
+static KvbJobStatus
+plan_entry_status (gpointer entry)
+{
+  return kvb_restore_plan_entry_get_status (entry);
+}
+
 static int
 restore_folder (KvbCli            *cli,
                 KvbKeyVaultClient *client,
@@ -305,6 +312,7 @@ restore_folder (KvbCli            *cli,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   const char *vault_name = kvb_keyvault_client_get_vault_name (client);
+  g_autoptr(KvbCliProgress) progress = NULL;
   KvbJobSummary summary = { 0, };
   KvbRestorePlan *plan;
   GPtrArray *problems;
@@ -395,8 +403,12 @@ restore_folder (KvbCli            *cli,
       return n_left_out + n_invalid > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
     }
 
+  progress = kvb_cli_progress_new (_("Restoring"));
+  kvb_cli_progress_add (progress, vault_name, G_LIST_MODEL (plan), plan_entry_status);
+  kvb_cli_progress_start (progress);
   kvb_vault_restore_run_async (restore, cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
+  g_clear_pointer (&progress, kvb_cli_progress_free);
   if (!kvb_vault_restore_run_finish (restore, result, &summary, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))

@@ -569,6 +569,47 @@ def test_json_documents():
           "a folder with a backup, --json", res)
 
 
+@tap.test
+def test_progress():
+    # In a pipe (cron, a log): plain lines, one per tenth at most, the last at 100 %.
+    folder = os.path.join(work, "progress-lines")
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder)
+    check(res.status == 0, "backup in a pipe", res)
+    n_done = len([o for o in manifest(folder)["objects"] if o["status"] == "done"])
+    n_all = len(manifest(folder)["objects"])
+    lines = [x for x in res.stderr.splitlines() if x.startswith("kvbackup: Backing up: ")]
+    check(1 <= len(lines) <= 12, "progress lines: %r" % lines)
+    check(lines[-1] == "kvbackup: Backing up: %d of %d objects finished (100 %%), 0 failed"
+          % (n_all, n_all), "the last line: %r" % lines[-1])
+    check("\r" not in res.stderr and "\033" not in res.stderr, "terminal codes in a pipe", res)
+    del n_done
+
+    # On a terminal: a bar redrawn in place, cleared before the summary.
+    import pty
+    folder = os.path.join(work, "progress-bar")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
+                             folder], env=env(), stdout=subprocess.DEVNULL, stderr=slave,
+                            stdin=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    proc.wait(timeout=180)
+    os.close(master)
+    text = out.decode("utf-8", "replace")
+    check(proc.returncode == 0, "backup on a terminal: %d %s" % (proc.returncode, text[-2000:]))
+    check("\rBacking up [" in text and "#" in text and "/s" in text, "no bar: %r" % text[-2000:])
+    check("\r\033[K" in text.split("Backed up")[0][-200:], "the bar was not cleared: %r" % text[-500:])
+    check("objects finished" not in text, "plain lines on a terminal: %r" % text[-2000:])
+
+
 def main():
     global emu, work
     if not kvbtest.have_kvbackup():
