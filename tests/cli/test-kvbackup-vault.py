@@ -610,6 +610,52 @@ def test_progress():
     check("objects finished" not in text, "plain lines on a terminal: %r" % text[-2000:])
 
 
+@tap.test
+def test_several_vaults():
+    # Two vaults at once, each into its own sub-folder, in parallel (their backups overlap in
+    # time at the stand-in), each folder whole; one document with both.
+    out = os.path.join(work, "multi")
+    before = len(emu.requests())
+    res = run("backup", "--all", "--vault", "wv-kv", "--vault", "wv-empty-kv", "--output", out,
+              "--json", timeout=240)
+    check(res.status == 0, "backup of two vaults", res)
+    doc = res.json()
+    check(doc["exitStatus"] == 0 and [d["vault"] for d in doc["vaults"]] == ["wv-kv", "wv-empty-kv"] and
+          all(d["result"] == "succeeded" for d in doc["vaults"]), "document", res)
+    spans = {}
+    for r in emu.requests()[before:]:
+        if r.get("method") == "POST" and r.get("path", "").endswith("/backup"):
+            vault = r.get("host", "").split(".")[0]
+            spans.setdefault(vault, []).append(r["time"])
+    check(set(spans) == {"wv-kv", "wv-empty-kv"}, "backups sent: %r" % list(spans))
+    check(min(spans["wv-empty-kv"]) < max(spans["wv-kv"]) and
+          min(spans["wv-kv"]) < max(spans["wv-empty-kv"]), "the two vaults did not overlap")
+    print("# two vaults: %d + %d objects in %.1f s" % (len(spans["wv-kv"]), len(spans["wv-empty-kv"]),
+                                                      res.seconds), flush=True)
+    for vault in ("wv-kv", "wv-empty-kv"):
+        folder = os.path.join(out, vault)
+        m = manifest(folder)
+        check(m["vaultUri"].startswith("https://%s." % vault), "manifest of %s" % vault)
+        res = run("verify", folder)
+        check(res.status == 0, "verify %s" % vault, res)
+
+    # Incremental, from the same layout: nothing changed, nothing is backed up.
+    before = len(emu.requests())
+    res = run("backup", "--all", "--vault", "wv-kv", "--vault", "wv-empty-kv", "--output",
+              os.path.join(work, "multi-next"), "--incremental", out)
+    check(res.status == 0 and res.stderr.count("0 copied") == 2, "incremental of two vaults", res)
+    check(not [r for r in emu.requests()[before:] if r.get("path", "").endswith("/backup")],
+          "an unchanged object was backed up")
+
+    # A vault named twice is a wrong command line.
+    res = run("backup", "--all", "--vault", "wv-kv", "--vault", "WV-KV", "--output",
+              os.path.join(work, "multi-twice"))
+    check(res.status == 2 and "twice" in res.stderr, "a vault named twice", res)
+    res = run("backup", "--vault", "wv-kv", "--vault", "wv-empty-kv", "--kind", "secret",
+              "--name", "app-01")
+    check(res.status == 2, "two vaults for one object", res)
+
+
 def main():
     global emu, work
     if not kvbtest.have_kvbackup():
