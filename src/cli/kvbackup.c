@@ -27,7 +27,7 @@
 /* The subcommands: a new command is a new row. */
 static const KvbCliCommand commands[] = {
   { "list",    N_("List the secrets, keys and certificates of a vault"), kvb_cli_list },
-  { "backup",  N_("Back up one secret, key or certificate to a file"),   kvb_cli_backup },
+  { "backup",  N_("Back up one object to a file, or whole vaults to folders"), kvb_cli_backup },
   { "restore", N_("Restore backup files into a vault"),                  kvb_cli_restore },
   { "verify",  N_("Check a vault backup folder against its manifest"),   kvb_cli_verify },
   { "compare", N_("Compare a vault backup folder with the vault"),       kvb_cli_compare },
