@@ -227,6 +227,16 @@ finish_vault (KvbCli      *cli,
   return summary.n_failed > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
 }
 
+/* The vault's name in "NAME" or "https://NAME.vault.…/", as the client will have it. */
+static char *
+vault_name_of (const char *vault)
+{
+  const char *start = strstr (vault, "://");
+
+  start = start != NULL ? start + 3 : vault;
+  return g_ascii_strdown (start, strcspn (start, "./:"));
+}
+
 /* kvbackup backup --all: each vault into a folder, through the core's engine.  One vault goes
  * into --output itself; several each into --output/VAULT (and --incremental PREVIOUS_DIR then
  * means PREVIOUS_DIR/VAULT), all at once: every vault has its own pacer in the pipeline, so they
@@ -248,6 +258,23 @@ backup_vaults (KvbCli      *cli,
   gboolean several = n_vaults > 1;
   int status = KVB_CLI_EXIT_OK;
 
+  /* The earlier backups first, before the sign-in is even looked at: a mistake costs nothing. */
+  for (guint i = 0; incremental != NULL && i < n_vaults; i++)
+    {
+      g_autoptr(GFile) previous_base = g_file_new_for_commandline_arg (incremental);
+      g_autoptr(GFile) previous = NULL;
+      g_autoptr(KvbVaultManifest) earlier = NULL;
+      g_autofree char *name = vault_name_of (vaults[i]);
+
+      previous = several ? g_file_get_child (previous_base, name) : g_object_ref (previous_base);
+      earlier = kvb_vault_manifest_load (previous, &error);
+      if (earlier == NULL)
+        {
+          kvb_cli_print_error ("%s", error->message);
+          return KVB_CLI_EXIT_USAGE;
+        }
+    }
+
   if (!kvb_cli_prepare (cli, vaults[0], &error))
     {
       kvb_cli_print_error ("%s", error->message);
@@ -260,6 +287,7 @@ backup_vaults (KvbCli      *cli,
     {
       VaultRun *run = g_new0 (VaultRun, 1);
       g_autoptr(GFile) base = g_file_new_for_commandline_arg (output);
+      g_autofree char *folder_name = NULL;
       const char *name;
 
       g_ptr_array_add (runs, run);
@@ -276,11 +304,13 @@ backup_vaults (KvbCli      *cli,
       if (!g_hash_table_add (names, g_ascii_strdown (name, -1)))
         return kvb_cli_usage_error ("backup", _("The vault %s is named twice."), name);
 
-      run->folder = several ? g_file_get_child (base, name) : g_object_ref (base);
+      /* Key Vault names are case-insensitive: the sub-folder's is in lower case. */
+      folder_name = g_ascii_strdown (name, -1);
+      run->folder = several ? g_file_get_child (base, folder_name) : g_object_ref (base);
       if (incremental != NULL)
         {
           g_autoptr(GFile) previous_base = g_file_new_for_commandline_arg (incremental);
-          g_autoptr(GFile) previous = several ? g_file_get_child (previous_base, name)
+          g_autoptr(GFile) previous = several ? g_file_get_child (previous_base, folder_name)
                                               : g_object_ref (previous_base);
           g_autoptr(KvbVaultManifest) earlier = kvb_vault_manifest_load (previous, &error);
 
