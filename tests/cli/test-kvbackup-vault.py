@@ -631,8 +631,7 @@ def test_several_vaults():
     check(min(spans["wv-empty-kv"]) < max(spans["wv-kv"]) and
           min(spans["wv-kv"]) < max(spans["wv-empty-kv"]), "the two vaults did not overlap")
     print("# two vaults at once: %d + %d backup requests (with retried 503s) in %.1f s" % (
-        len(spans["wv-kv"]), len(spans["wv-empty-kv"]),
-                                                      res.seconds), flush=True)
+        len(spans["wv-kv"]), len(spans["wv-empty-kv"]), res.seconds), flush=True)
     for vault in ("wv-kv", "wv-empty-kv"):
         folder = os.path.join(out, vault)
         m = manifest(folder)
