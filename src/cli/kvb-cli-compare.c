@@ -119,12 +119,9 @@ kvb_cli_compare (KvbCli  *cli,
                  char   **argv)
 {
   g_autofree char *vault = NULL;
-  gboolean as_json = FALSE;
   const GOptionEntry entries[] = {
     { "vault", 'v', 0, G_OPTION_ARG_STRING, &vault,
       N_("The vault: its name or its URL"), N_("VAULT") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &as_json,
-      N_("Print the differences as JSON"), NULL },
     { NULL }
   };
   g_autoptr(KvbVaultManifest) manifest = NULL;
@@ -219,23 +216,19 @@ kvb_cli_compare (KvbCli  *cli,
   n_differences = json_array_get_length (only_in_vault) + json_array_get_length (only_in_backup) +
                   json_array_get_length (changed);
 
-  if (as_json)
+  if (cli->json)
     {
       g_autoptr(JsonObject) root = json_object_new ();
-      g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
-      g_autofree char *text = NULL;
 
+      json_object_set_string_member (root, "command", "compare");
+      json_object_set_string_member (root, "folder", display);
+      json_object_set_boolean_member (root, "matches", n_differences == 0);
       json_object_set_string_member (root, "vault", kvb_keyvault_client_get_vault_url (client));
       json_object_set_string_member (root, "backupOf", kvb_vault_manifest_get_vault_uri (manifest));
       json_object_set_array_member (root, "onlyInVault", json_array_ref (only_in_vault));
       json_object_set_array_member (root, "onlyInBackup", json_array_ref (only_in_backup));
       json_object_set_array_member (root, "changed", json_array_ref (changed));
-      json_node_set_object (node, root);
-      json_generator_set_root (generator, node);
-      json_generator_set_pretty (generator, TRUE);
-      text = json_generator_to_data (generator, NULL);
-      g_print ("%s\n", text);
+      kvb_cli_set_document (cli, root);
     }
   else if (n_differences == 0)
     /* Translators: the vault's name, then the folder */

@@ -207,7 +207,6 @@ kvb_cli_list (KvbCli  *cli,
   g_autofree char *vault = NULL;
   g_autofree char *kind_text = NULL;
   gboolean deleted = FALSE;
-  gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "vault", 'v', 0, G_OPTION_ARG_STRING, &vault,
       N_("The vault: its name or its URL"), N_("VAULT") },
@@ -215,8 +214,6 @@ kvb_cli_list (KvbCli  *cli,
       N_("What to list: secret, key, certificate or all (default: all)"), N_("KIND") },
     { "deleted", 0, 0, G_OPTION_ARG_NONE, &deleted,
       N_("List the deleted objects that can be recovered or purged"), NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
-      N_("Print one JSON document instead of a table"), NULL },
     { NULL }
   };
   g_autoptr(KvbKeyVaultClient) client = NULL;
@@ -248,7 +245,7 @@ kvb_cli_list (KvbCli  *cli,
   if (client == NULL)
     return kvb_cli_usage_error ("list", "%s", error->message);
 
-  state.json = json;
+  state.json = cli->json;
   state.deleted = deleted;
   state.array = array;
 
@@ -284,21 +281,15 @@ kvb_cli_list (KvbCli  *cli,
         }
     }
 
-  if (json)
+  if (cli->json)
     {
-      g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
-      g_autofree char *text = NULL;
-      JsonObject *obj = json_object_new ();
+      g_autoptr(JsonObject) obj = json_object_new ();
 
+      json_object_set_string_member (obj, "command", "list");
       json_object_set_string_member (obj, "vault", kvb_keyvault_client_get_vault_url (client));
       json_object_set_boolean_member (obj, "deleted", deleted);
       json_object_set_array_member (obj, "objects", json_array_ref (array));
-      json_node_take_object (root, obj);
-      json_generator_set_root (generator, root);
-      json_generator_set_pretty (generator, TRUE);
-      text = json_generator_to_data (generator, NULL);
-      g_print ("%s\n", text);
+      kvb_cli_set_document (cli, obj);
     }
   else if (state.n_objects == 0 && status == KVB_CLI_EXIT_OK)
     {

@@ -177,6 +177,62 @@ check_credential (KvbCli         *cli,
   return token != NULL;
 }
 
+/* What the person must read to sign in: on stdout, or with --json on stderr (stdout then holds
+ * only the document). */
+static void G_GNUC_PRINTF (2, 3)
+say (KvbCli     *cli,
+     const char *format,
+     ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (cli->json)
+    g_printerr ("%s", text);
+  else
+    {
+      g_print ("%s", text);
+      fflush (stdout);
+    }
+}
+
+static const char * const account_kinds[] = { "user", "service-principal", "azure-cli" };
+
+/* An account for --json: what `kvbackup accounts` shows, nothing secret. */
+static JsonObject *
+account_json (KvbAccount *a)
+{
+  JsonObject *obj = json_object_new ();
+  const char *tenant = kvb_account_get_home_tenant (a) != NULL ? kvb_account_get_home_tenant (a)
+                                                               : kvb_account_get_tenant (a);
+
+  json_object_set_string_member (obj, "id", kvb_account_get_id (a));
+  json_object_set_string_member (obj, "kind", account_kinds[kvb_account_get_kind (a)]);
+  json_object_set_string_member (obj, "user", kvb_account_get_username (a));
+  json_object_set_string_member (obj, "cloud", kvb_account_get_cloud (a));
+  if (tenant != NULL)
+    json_object_set_string_member (obj, "tenant", tenant);
+  json_object_set_boolean_member (obj, "needsSignIn", kvb_account_get_needs_sign_in (a));
+  return obj;
+}
+
+static void
+set_account_document (KvbCli     *cli,
+                      const char *command,
+                      KvbAccount *account)
+{
+  g_autoptr(JsonObject) doc = json_object_new ();
+
+  json_object_set_string_member (doc, "command", command);
+  if (account != NULL)
+    json_object_set_object_member (doc, "account", account_json (account));
+  kvb_cli_set_document (cli, doc);
+}
+
 static KvbAccountCredential *
 login_browser (KvbCli      *cli,
                Login       *l,
@@ -194,8 +250,7 @@ login_browser (KvbCli      *cli,
     return NULL;
 
   g_printerr ("%s\n", _("Open this address in a web browser to sign in:"));
-  g_print ("%s\n", url);
-  fflush (stdout);
+  say (cli, "%s\n", url);
 
   if (launch)
     {
@@ -228,12 +283,11 @@ login_device_code (KvbCli      *cli,
   if (!kvb_device_code_flow_start_finish (flow, started, error))
     return NULL;
 
-  g_print ("%s\n", kvb_device_code_flow_get_message (flow));
+  say (cli, "%s\n", kvb_device_code_flow_get_message (flow));
   /* Translators: a label, then the address to open */
-  g_print ("%s %s\n", _("Address:"), kvb_device_code_flow_get_verification_uri (flow));
+  say (cli, "%s %s\n", _("Address:"), kvb_device_code_flow_get_verification_uri (flow));
   /* Translators: a label, then the code to type there */
-  g_print ("%s %s\n", _("Code:"), kvb_device_code_flow_get_user_code (flow));
-  fflush (stdout);
+  say (cli, "%s %s\n", _("Code:"), kvb_device_code_flow_get_user_code (flow));
 
   kvb_device_code_flow_wait_async (flow, cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
@@ -400,6 +454,7 @@ kvb_cli_login (KvbCli  *cli,
   name = kvb_account_dup_display_name (account);
   /* Translators: %s is an account, e.g. "user@contoso.com (public)" */
   g_printerr (_("Signed in: %s\n"), name);
+  set_account_document (cli, "login", account);
   return KVB_CLI_EXIT_OK;
 }
 
@@ -455,6 +510,7 @@ kvb_cli_logout (KvbCli  *cli,
   name = kvb_account_dup_display_name (account);
   /* Translators: %s is an account */
   g_printerr (_("Signed out: %s\n"), name);
+  set_account_document (cli, "logout", account);
   return KVB_CLI_EXIT_OK;
 }
 
@@ -463,8 +519,8 @@ kvb_cli_accounts (KvbCli  *cli,
                   int      argc,
                   char   **argv)
 {
-  static const char * const kinds[] = { "user", "service-principal", "azure-cli" };
   g_auto(Login) l = { 0 };
+  g_autoptr(JsonArray) array = json_array_new ();
   g_autoptr(GError) error = NULL;
   guint n;
 
@@ -478,22 +534,29 @@ kvb_cli_accounts (KvbCli  *cli,
     return fail (error);
 
   n = g_list_model_get_n_items (G_LIST_MODEL (l.store));
-  if (n == 0)
-    {
-      kvb_cli_print_error ("%s", _("Nobody is signed in: run “kvbackup login”."));
-      return KVB_CLI_EXIT_OK;
-    }
-
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(KvbAccount) a = g_list_model_get_item (G_LIST_MODEL (l.store), i);
 
+      json_array_add_object_element (array, account_json (a));
       /* One line per account, tab-separated for scripts: id, kind, user, cloud, tenant. */
-      g_print ("%s\t%s\t%s\t%s\t%s\n", kvb_account_get_id (a), kinds[kvb_account_get_kind (a)],
-               kvb_account_get_username (a), kvb_account_get_cloud (a),
-               kvb_account_get_home_tenant (a) != NULL ? kvb_account_get_home_tenant (a)
-                                                       : kvb_account_get_tenant (a));
+      if (!cli->json)
+        g_print ("%s\t%s\t%s\t%s\t%s\n", kvb_account_get_id (a),
+                 account_kinds[kvb_account_get_kind (a)],
+                 kvb_account_get_username (a), kvb_account_get_cloud (a),
+                 kvb_account_get_home_tenant (a) != NULL ? kvb_account_get_home_tenant (a)
+                                                         : kvb_account_get_tenant (a));
     }
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) doc = json_object_new ();
+
+      json_object_set_string_member (doc, "command", "accounts");
+      json_object_set_array_member (doc, "accounts", json_array_ref (array));
+      kvb_cli_set_document (cli, doc);
+    }
+  if (n == 0)
+    kvb_cli_print_error ("%s", _("Nobody is signed in: run “kvbackup login”."));
 
   return KVB_CLI_EXIT_OK;
 }

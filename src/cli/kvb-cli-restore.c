@@ -11,17 +11,43 @@
 
 #include "kvb-backup-file.h"
 #include "kvb-cli.h"
+#include "kvb-cli-progress.h"
 #include "kvb-error.h"
+#include "kvb-history.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-vault-restore.h"
 
 /* Restores one file; the exit status: after saying why, KVB_CLI_EXIT_USAGE for a path that
  * names no readable file (a folder, a named pipe, a device…), KVB_CLI_EXIT_FAILED otherwise. */
+static void
+file_row (JsonArray   *rows,
+          const char  *path,
+          const char  *kind,
+          const char  *name,
+          const char  *result,
+          const char  *message)
+{
+  g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+  g_autofree char *full = g_file_get_path (file);
+  JsonObject *row = json_object_new ();
+
+  json_object_set_string_member (row, "file", full ? full : path);
+  if (kind != NULL)
+    json_object_set_string_member (row, "kind", kind);
+  if (name != NULL)
+    json_object_set_string_member (row, "name", name);
+  json_object_set_string_member (row, "result", result);
+  if (message != NULL)
+    json_object_set_string_member (row, "message", message);
+  json_array_add_object_element (rows, row);
+}
+
 static int
 restore_one (KvbCli              *cli,
              KvbKeyVaultClient   *client,
              const char          *path,
-             const KvbObjectKind *given_kind)
+             const KvbObjectKind *given_kind,
+             JsonArray           *rows)
 {
   g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
   g_autoptr(KvbBackupFile) backup = NULL;
@@ -39,6 +65,7 @@ restore_one (KvbCli              *cli,
   if (backup == NULL || !kvb_backup_file_resolve_kind (backup, given_kind, &kind, &error))
     {
       /* An interruption is reported once, by the caller. */
+      file_row (rows, path, NULL, NULL, kvb_cli_result_word (error, 0), error->message);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return KVB_CLI_EXIT_FAILED;
       kvb_cli_print_error ("%s", error->message);
@@ -55,6 +82,8 @@ restore_one (KvbCli              *cli,
   info = kvb_keyvault_client_restore_finish (client, result, &error);
   if (info == NULL)
     {
+      file_row (rows, path, kvb_object_kind_to_string (kind), name, kvb_cli_result_word (error, 0),
+                error->message);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return KVB_CLI_EXIT_FAILED;
       /* Translators: "FILE: what went wrong" */
@@ -67,11 +96,178 @@ restore_one (KvbCli              *cli,
               kind == KVB_OBJECT_KIND_KEY ? _("Restored key “%s” into %s from “%s”.\n") :
               _("Restored certificate “%s” into %s from “%s”.\n"),
               kvb_object_info_get_name (info), kvb_keyvault_client_get_vault_name (client), path);
+  file_row (rows, path, kvb_object_kind_to_string (kind), kvb_object_info_get_name (info),
+            KVB_HISTORY_SUCCEEDED, NULL);
 
   return KVB_CLI_EXIT_OK;
 }
 
+/* The history line of a restore of files, and with --json the document (with each file). */
+static void
+record_files (KvbCli            *cli,
+              KvbKeyVaultClient *client,
+              JsonArray         *rows,
+              guint              n_files,
+              guint              n_failed)
+{
+  g_autoptr(JsonObject) entry = kvb_cli_history_entry (cli, KVB_HISTORY_RESTORE,
+                                                       kvb_keyvault_client_get_vault_name (client));
+  JsonArray *files = json_array_new ();
+  JsonObject *counts = json_object_new ();
+  guint n_done = 0;
+  gboolean cancelled = g_cancellable_is_cancelled (cli->cancellable);
+
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+
+      json_array_add_string_element (files, json_object_get_string_member (row, "file"));
+      if (g_str_equal (json_object_get_string_member (row, "result"), KVB_HISTORY_SUCCEEDED))
+        n_done++;
+    }
+  json_object_set_string_member (entry, "vaultUrl", kvb_keyvault_client_get_vault_url (client));
+  json_object_set_array_member (entry, "files", files);
+  json_object_set_int_member (entry, "objects", n_files);
+  json_object_set_string_member (entry, "result",
+                                 cancelled ? KVB_HISTORY_CANCELLED :
+                                 n_done == 0 && n_failed > 0 ? KVB_HISTORY_FAILED :
+                                 kvb_cli_result_word (NULL, n_failed));
+  json_object_set_int_member (counts, "done", n_done);
+  json_object_set_int_member (counts, "failed", n_failed);
+  json_object_set_object_member (entry, "counts", counts);
+  kvb_cli_history_append (cli, entry);
+
+  if (cli->json)
+    {
+      json_object_set_string_member (entry, "command", "restore");
+      json_object_set_array_member (entry, "results", json_array_ref (rows));
+      kvb_cli_set_document (cli, entry);
+    }
+}
+
 /* ---- a whole-vault backup folder ---- */
+
+static const char *
+status_word (KvbJobStatus status)
+{
+  switch (status)
+    {
+    case KVB_JOB_STATUS_DONE:
+      return "done";
+    case KVB_JOB_STATUS_SKIPPED:
+      return "skipped";
+    case KVB_JOB_STATUS_FAILED:
+      return "failed";
+    case KVB_JOB_STATUS_RUNNING:
+      return "running";
+    case KVB_JOB_STATUS_PENDING:
+    default:
+      return "pending";
+    }
+}
+
+/* The history of a folder restore: the restore, and the recoveries and purges it did, each a
+ * line of its own (with the names: they say what came back or was lost for good).  With --json
+ * the document is the restore's, with every file of the plan. */
+static void
+record_folder (KvbCli              *cli,
+               KvbKeyVaultClient   *client,
+               GFile               *folder,
+               KvbRestorePlan      *plan,
+               const KvbJobSummary *summary,
+               guint                n_left_out,
+               gboolean             dry_run,
+               const GError        *error)
+{
+  const char *vault_name = kvb_keyvault_client_get_vault_name (client);
+  g_autoptr(JsonObject) entry = kvb_cli_history_entry (cli, KVB_HISTORY_RESTORE, vault_name);
+  g_autofree char *path = g_file_get_path (folder);
+  g_autoptr(JsonArray) recovered = json_array_new ();
+  g_autoptr(JsonArray) purged = json_array_new ();
+  g_autoptr(JsonArray) rows = json_array_new ();
+  guint n_entries = plan != NULL ? g_list_model_get_n_items (G_LIST_MODEL (plan)) : 0;
+  JsonObject *counts = json_object_new ();
+
+  for (guint i = 0; i < n_entries; i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) plan_entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
+      KvbRestoreAction action = kvb_restore_plan_entry_get_action (plan_entry);
+      KvbJobStatus status = kvb_restore_plan_entry_get_status (plan_entry);
+      const char *name = kvb_restore_plan_entry_get_name (plan_entry);
+      g_autofree char *file = g_file_get_path (kvb_restore_plan_entry_get_file (plan_entry));
+      JsonObject *row = json_object_new ();
+
+      json_object_set_string_member (row, "kind",
+                                     kvb_object_kind_to_string (kvb_restore_plan_entry_get_kind (plan_entry)));
+      if (name != NULL)
+        json_object_set_string_member (row, "name", name);
+      json_object_set_string_member (row, "file", file);
+      json_object_set_string_member (row, "action",
+                                     action == KVB_RESTORE_ACTION_RESTORE ? "restore" :
+                                     action == KVB_RESTORE_ACTION_RECOVER ? "recover" :
+                                     action == KVB_RESTORE_ACTION_PURGE_AND_RESTORE ? "purge-and-restore" :
+                                     action == KVB_RESTORE_ACTION_SKIP ? "skip" : "stop");
+      json_object_set_string_member (row, "status", status_word (status));
+      if (kvb_restore_plan_entry_get_message (plan_entry) != NULL)
+        json_object_set_string_member (row, "message", kvb_restore_plan_entry_get_message (plan_entry));
+      json_array_add_object_element (rows, row);
+
+      if (status == KVB_JOB_STATUS_DONE && name != NULL && action == KVB_RESTORE_ACTION_RECOVER)
+        json_array_add_string_element (recovered, name);
+      if (status == KVB_JOB_STATUS_DONE && name != NULL &&
+          action == KVB_RESTORE_ACTION_PURGE_AND_RESTORE)
+        json_array_add_string_element (purged, name);
+    }
+
+  json_object_set_string_member (entry, "vaultUrl", kvb_keyvault_client_get_vault_url (client));
+  json_object_set_string_member (entry, "folder", path);
+  json_object_set_int_member (entry, "objects", n_entries);
+  if (dry_run)
+    json_object_set_boolean_member (entry, "dryRun", TRUE);
+  json_object_set_string_member (entry, "result",
+                                 kvb_cli_result_word (error, summary->n_failed + n_left_out));
+  json_object_set_int_member (counts, "done", summary->n_done);
+  json_object_set_int_member (counts, "recovered", json_array_get_length (recovered));
+  json_object_set_int_member (counts, "purged", json_array_get_length (purged));
+  json_object_set_int_member (counts, "skipped", summary->n_skipped);
+  json_object_set_int_member (counts, "failed", summary->n_failed + n_left_out);
+  json_object_set_object_member (entry, "counts", counts);
+  if (error != NULL)
+    json_object_set_string_member (entry, "message", error->message);
+
+  /* A dry run sends nothing: it is not an operation on the vault. */
+  if (!dry_run)
+    {
+      kvb_cli_history_append (cli, entry);
+      for (guint k = 0; k < 2; k++)
+        {
+          JsonArray *names = k == 0 ? recovered : purged;
+          g_autoptr(JsonObject) line = NULL;
+          JsonObject *line_counts;
+
+          if (json_array_get_length (names) == 0)
+            continue;
+          line = kvb_cli_history_entry (cli, k == 0 ? KVB_HISTORY_RECOVER : KVB_HISTORY_PURGE,
+                                        vault_name);
+          line_counts = json_object_new ();
+          json_object_set_string_member (line, "vaultUrl", kvb_keyvault_client_get_vault_url (client));
+          json_object_set_string_member (line, "folder", path);
+          json_object_set_int_member (line, "objects", json_array_get_length (names));
+          json_object_set_string_member (line, "result", KVB_HISTORY_SUCCEEDED);
+          json_object_set_int_member (line_counts, "done", json_array_get_length (names));
+          json_object_set_object_member (line, "counts", line_counts);
+          json_object_set_array_member (line, "names", json_array_ref (names));
+          kvb_cli_history_append (cli, line);
+        }
+    }
+
+  if (cli->json)
+    {
+      json_object_set_string_member (entry, "command", "restore");
+      json_object_set_array_member (entry, "plan", json_array_ref (rows));
+      kvb_cli_set_document (cli, entry);
+    }
+}
 
 static const char *
 plan_word (KvbRestorePlanEntry *entry)
@@ -96,6 +292,12 @@ plan_word (KvbRestorePlanEntry *entry)
     }
 }
 
+static KvbJobStatus
+plan_entry_status (gpointer entry)
+{
+  return kvb_restore_plan_entry_get_status (entry);
+}
+
 static int
 restore_folder (KvbCli            *cli,
                 KvbKeyVaultClient *client,
@@ -110,6 +312,7 @@ restore_folder (KvbCli            *cli,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   const char *vault_name = kvb_keyvault_client_get_vault_name (client);
+  g_autoptr(KvbCliProgress) progress = NULL;
   KvbJobSummary summary = { 0, };
   KvbRestorePlan *plan;
   GPtrArray *problems;
@@ -131,6 +334,7 @@ restore_folder (KvbCli            *cli,
   if (!kvb_vault_restore_load (restore, target, &error))
     {
       kvb_cli_print_error ("%s", error->message);
+      record_folder (cli, client, folder, NULL, &summary, 0, FALSE, error);
       return g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND) ||
              g_error_matches (error, KVB_ERROR, KVB_ERROR_WRONG_SCOPE) ? KVB_CLI_EXIT_USAGE
                                                                        : KVB_CLI_EXIT_FAILED;
@@ -147,6 +351,7 @@ restore_folder (KvbCli            *cli,
         kvb_cli_print_error (_("Interrupted."));
       else
         kvb_cli_print_error ("%s", error->message);
+      record_folder (cli, client, folder, NULL, &summary, 0, FALSE, error);
       return KVB_CLI_EXIT_FAILED;
     }
   g_clear_object (&result);
@@ -169,7 +374,8 @@ restore_folder (KvbCli            *cli,
         n_invalid++;
       if (conflict && stop_on_conflict)
         n_conflicts++;
-      if (dry_run || (conflict && stop_on_conflict))
+      /* With --json the plan is in the document. */
+      if ((dry_run || (conflict && stop_on_conflict)) && !cli->json)
         g_print ("%-12s %-40s %s\n",
                  kvb_object_kind_to_string (kvb_restore_plan_entry_get_kind (entry)),
                  kvb_restore_plan_entry_get_name (entry) ? kvb_restore_plan_entry_get_name (entry) : display,
@@ -178,30 +384,41 @@ restore_folder (KvbCli            *cli,
 
   if (n_conflicts > 0)
     {
-      kvb_cli_print_error (g_dngettext (GETTEXT_PACKAGE,
-                                        "%u name is in use in %s, so nothing was restored. Choose "
-                                        "what to do with --on-conflict skip, recover or purge.",
-                                        "%u names are in use in %s, so nothing was restored. Choose "
-                                        "what to do with --on-conflict skip, recover or purge.",
-                                        n_conflicts), n_conflicts, vault_name);
-      return KVB_CLI_EXIT_FAILED;
+      g_set_error (&error, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE,
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "%u name is in use in %s, so nothing was restored. Choose "
+                                "what to do with --on-conflict skip, recover or purge.",
+                                "%u names are in use in %s, so nothing was restored. Choose "
+                                "what to do with --on-conflict skip, recover or purge.",
+                                n_conflicts), n_conflicts, vault_name);
+      kvb_cli_print_error ("%s", error->message);
+      record_folder (cli, client, folder, plan, &summary, n_left_out, FALSE, error);
+      /* Stopped before anything was sent: a refusal. */
+      return KVB_CLI_EXIT_USAGE;
     }
   if (dry_run)
     {
+      record_folder (cli, client, folder, plan, &summary, n_left_out + n_invalid, TRUE, NULL);
       g_printerr (_("Dry run: nothing was sent to %s.\n"), vault_name);
       return n_left_out + n_invalid > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
     }
 
+  progress = kvb_cli_progress_new (_("Restoring"));
+  kvb_cli_progress_add (progress, vault_name, G_LIST_MODEL (plan), plan_entry_status);
+  kvb_cli_progress_start (progress);
   kvb_vault_restore_run_async (restore, cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
+  g_clear_pointer (&progress, kvb_cli_progress_free);
   if (!kvb_vault_restore_run_finish (restore, result, &summary, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         kvb_cli_print_error (_("Interrupted."));
       else
         kvb_cli_print_error ("%s", error->message);
+      record_folder (cli, client, folder, plan, &summary, problems->len, FALSE, error);
       return KVB_CLI_EXIT_FAILED;
     }
+  record_folder (cli, client, folder, plan, &summary, problems->len, FALSE, NULL);
   for (guint i = 0; i < n_entries; i++)
     {
       g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
@@ -253,6 +470,7 @@ kvb_cli_restore (KvbCli  *cli,
   };
   g_autoptr(KvbKeyVaultClient) client = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) rows = NULL;
   KvbObjectKind kind;
   guint n_failed = 0;
   int status = KVB_CLI_EXIT_OK;
@@ -312,20 +530,19 @@ kvb_cli_restore (KvbCli  *cli,
     }
 
   /* Each file on its own: one that fails does not stop the others. */
+  rows = json_array_new ();
   for (int i = 1; i < argc; i++)
     {
       if (g_cancellable_is_cancelled (cli->cancellable))
-        {
-          kvb_cli_print_error (_("Interrupted."));
-          return KVB_CLI_EXIT_FAILED;
-        }
-      int one = restore_one (cli, client, argv[i], kind_text != NULL ? &kind : NULL);
+        break;
+      int one = restore_one (cli, client, argv[i], kind_text != NULL ? &kind : NULL, rows);
 
       if (one != KVB_CLI_EXIT_OK)
         n_failed++;
       /* A path that names no file is a wrong command line, and says so over other failures. */
       status = MAX (status, one);
     }
+  record_files (cli, client, rows, argc - 1, n_failed);
 
   if (g_cancellable_is_cancelled (cli->cancellable))
     {

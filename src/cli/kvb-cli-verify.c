@@ -52,6 +52,24 @@ kvb_cli_verify (KvbCli  *cli,
     }
 
   problems = kvb_vault_manifest_verify (manifest, folder, &n_checked);
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) doc = json_object_new ();
+      g_autofree char *path = g_file_get_path (folder);
+      JsonArray *array = json_array_new ();
+
+      for (guint i = 0; i < problems->len; i++)
+        json_array_add_string_element (array, g_ptr_array_index (problems, i));
+      json_object_set_string_member (doc, "command", "verify");
+      json_object_set_string_member (doc, "folder", path);
+      json_object_set_string_member (doc, "vaultUri", kvb_vault_manifest_get_vault_uri (manifest));
+      json_object_set_int_member (doc, "checked", n_checked);
+      json_object_set_boolean_member (doc, "whole", problems->len == 0);
+      json_object_set_array_member (doc, "problems", array);
+      kvb_cli_set_document (cli, doc);
+      return problems->len > 0 ? KVB_CLI_EXIT_FAILED : KVB_CLI_EXIT_OK;
+    }
+
   for (guint i = 0; i < problems->len; i++)
     g_print ("%s\n", (const char *) g_ptr_array_index (problems, i));
 

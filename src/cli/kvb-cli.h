@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "kvb-cloud.h"
 #include "kvb-credential.h"
@@ -26,6 +27,11 @@ typedef struct
 {
   /* Options every command has. */
   char *cloud_name;           /* --cloud */
+  gboolean json;              /* --json: one JSON document on stdout, nothing else there */
+
+  /* --json: what the command reports; main() prints it once, with the exit status and the
+   * error messages, whatever the outcome. */
+  JsonObject *doc;
 
   /* Made on demand by kvb_cli_prepare(). */
   KvbCloud *cloud;
@@ -55,6 +61,8 @@ int  kvb_cli_backup  (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_restore (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_verify  (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_compare (KvbCli *cli, int argc, char **argv);
+int  kvb_cli_history (KvbCli *cli, int argc, char **argv);
+int  kvb_cli_vaults  (KvbCli *cli, int argc, char **argv);
 /* Sign-in commands (src/cli/kvb-cli-login.c) go here. */
 int  kvb_cli_login    (KvbCli *cli, int argc, char **argv);
 int  kvb_cli_logout   (KvbCli *cli, int argc, char **argv);
@@ -113,8 +121,33 @@ KvbVaultInfo *kvb_cli_find_vault  (KvbCli              *cli,
                                    const char          *vault_name,
                                    GError             **error);
 
-/* "kvbackup: MESSAGE" on stderr. */
+/* "kvbackup: MESSAGE" on stderr (with --json also kept for the document's "errors"). */
 void      kvb_cli_print_error     (const char          *format,
                                    ...) G_GNUC_PRINTF (1, 2);
+
+/* --json: the command's document (a reference is taken); replaces an earlier one. */
+void      kvb_cli_set_document    (KvbCli              *cli,
+                                   JsonObject          *doc);
+/* --json, from main(): prints the one document: the command's (or {"command": …}) with
+ * "exitStatus" and, when there were any, "errors" (the messages that went to stderr).  Without
+ * --json it does nothing.  Also called from kvb_cli_usage_error()'s callers' exits. */
+void      kvb_cli_print_document  (KvbCli              *cli,
+                                   const char          *command,
+                                   int                  status);
+/* Starts collecting error messages for the document (main() calls it when --json is given). */
+void      kvb_cli_collect_errors  (void);
+
+/* The history (kvb-history.h): an entry for @operation on @vault with who signed in (never a
+ * secret) and the cloud; kvb_cli_history_append() sets "finished" and writes it.  A history
+ * that cannot be written is a warning on stderr, not a failure of the command. */
+JsonObject *kvb_cli_history_entry (KvbCli              *cli,
+                                   const char          *operation,
+                                   const char          *vault);
+void      kvb_cli_history_append  (KvbCli              *cli,
+                                   JsonObject          *entry);
+/* The "result" of an operation: cancelled, failed (the run as a whole), partial (some objects
+ * failed) or succeeded. */
+const char *kvb_cli_result_word   (const GError        *error,
+                                   guint                n_failed);
 
 G_END_DECLS

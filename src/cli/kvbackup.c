@@ -27,13 +27,15 @@
 /* The subcommands: a new command is a new row. */
 static const KvbCliCommand commands[] = {
   { "list",    N_("List the secrets, keys and certificates of a vault"), kvb_cli_list },
-  { "backup",  N_("Back up one secret, key or certificate to a file"),   kvb_cli_backup },
+  { "backup",  N_("Back up one object to a file, or whole vaults to folders"), kvb_cli_backup },
   { "restore", N_("Restore backup files into a vault"),                  kvb_cli_restore },
   { "verify",  N_("Check a vault backup folder against its manifest"),   kvb_cli_verify },
   { "compare", N_("Compare a vault backup folder with the vault"),       kvb_cli_compare },
   { "login",   N_("Sign in and remember the sign-in in the keyring"),    kvb_cli_login },
   { "logout",  N_("Sign out and remove the account’s secrets"),          kvb_cli_logout },
   { "accounts", N_("List the accounts that are signed in"),              kvb_cli_accounts },
+  { "vaults",  N_("List the subscriptions and vaults the sign-in can see"), kvb_cli_vaults },
+  { "history", N_("Show the backups and restores done on this computer"), kvb_cli_history },
 };
 
 static void
@@ -217,6 +219,15 @@ main (int   argc,
   cli.cancellable = g_cancellable_new ();
   install_signal_handling (&cli);
 
+  /* --json is known before the options are parsed, so that a wrong command line gets its
+   * document too. */
+  for (int i = 2; i < argc && strcmp (argv[i], "--") != 0; i++)
+    if (strcmp (argv[i], "--json") == 0)
+      {
+        cli.json = TRUE;
+        kvb_cli_collect_errors ();
+      }
+
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       if (strcmp (commands[i].name, name) == 0)
@@ -236,6 +247,8 @@ out:
   /* An interrupted run ends as the shell reports a process ended by the signal. */
   if (g_atomic_int_get (&cli.stop_signal) != 0)
     status = 128 + g_atomic_int_get (&cli.stop_signal);
+  kvb_cli_print_document (&cli, name, status);
+  g_clear_pointer (&cli.doc, json_object_unref);
 
   g_clear_object (&cli.credential);
   g_clear_object (&cli.pipeline);

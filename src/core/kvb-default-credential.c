@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
+#include "kvb-account-credential.h"
 #include "kvb-azure-cli-credential.h"
 #include "kvb-error.h"
 #include "kvb-file-util.h"
@@ -158,4 +159,36 @@ kvb_default_credential_new (KvbPipeline  *pipeline,
   return kvb_default_credential_new_full (pipeline, cloud,
                                           kvb_cloud_is_sample (cloud) ? "sample" : NULL,
                                           store, error);
+}
+
+char *
+kvb_default_credential_dup_identity (KvbCredential *credential)
+{
+  g_return_val_if_fail (KVB_IS_CREDENTIAL (credential), NULL);
+
+  if (KVB_IS_SERVICE_PRINCIPAL_CREDENTIAL (credential))
+    return g_strdup_printf ("service principal %s",
+                            kvb_service_principal_credential_get_client_id (
+                                KVB_SERVICE_PRINCIPAL_CREDENTIAL (credential)));
+  if (KVB_IS_ACCOUNT_CREDENTIAL (credential))
+    {
+      KvbAccount *account = kvb_account_credential_get_account (KVB_ACCOUNT_CREDENTIAL (credential));
+      const char *username = kvb_account_get_username (account);
+
+      /* Untranslated: the history is read by scripts too, in any language. */
+      switch (kvb_account_get_kind (account))
+        {
+        case KVB_ACCOUNT_KIND_SERVICE_PRINCIPAL:
+          return g_strdup_printf ("service principal %s", username);
+        case KVB_ACCOUNT_KIND_AZURE_CLI:
+          return *username != '\0' ? g_strdup_printf ("%s via Azure CLI", username)
+                                    : g_strdup ("Azure CLI");
+        case KVB_ACCOUNT_KIND_USER:
+        default:
+          return g_strdup (username);
+        }
+    }
+  if (KVB_IS_AZURE_CLI_CREDENTIAL (credential))
+    return g_strdup ("Azure CLI");
+  return g_strdup (G_OBJECT_TYPE_NAME (credential));
 }

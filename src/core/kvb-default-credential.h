@@ -30,4 +30,8 @@ KvbCredential *kvb_default_credential_new_full (KvbPipeline      *pipeline,
                                                 KvbAccountStore  *store,
                                                 GError          **error);
 
+/* Who @credential signs in as, in words fit for the history and the messages: the account's user
+ * name, "service principal CLIENT_ID", or "Azure CLI".  Never a secret.  Returns: (transfer full). */
+char          *kvb_default_credential_dup_identity (KvbCredential *credential);
+
 G_END_DECLS

@@ -9,11 +9,13 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <glib/gi18n-lib.h>
 
 #include "kvb-backup-file.h"
 #include "kvb-error.h"
+#include "kvb-file-util.h"
 #include "kvb-vault-backup.h"
 
 /* The manifest is rewritten at most this often while objects finish (and always at the end):
@@ -36,8 +38,12 @@ struct _KvbVaultBackup
   char *location;
   char *tenant;
   char *cloud;
+  GFile *previous;
 
   gboolean started;
+  KvbVaultManifest *previous_manifest;
+  guint n_linked;
+  guint n_copied;
   KvbVaultManifest *manifest;
   GPtrArray *items;
   GPtrArray *changed;
@@ -89,6 +95,8 @@ kvb_vault_backup_dispose (GObject *object)
   g_clear_object (&self->client);
   g_clear_object (&self->folder);
   g_clear_object (&self->manifest);
+  g_clear_object (&self->previous);
+  g_clear_object (&self->previous_manifest);
 
   G_OBJECT_CLASS (kvb_vault_backup_parent_class)->dispose (object);
 }
@@ -175,6 +183,30 @@ kvb_vault_backup_set_origin (KvbVaultBackup *self,
   self->tenant = g_strdup (tenant);
   g_free (self->cloud);
   self->cloud = g_strdup (cloud);
+}
+
+void
+kvb_vault_backup_set_previous (KvbVaultBackup *self,
+                               GFile          *previous)
+{
+  g_return_if_fail (KVB_IS_VAULT_BACKUP (self));
+  g_return_if_fail (previous == NULL || G_IS_FILE (previous));
+
+  g_set_object (&self->previous, previous);
+}
+
+guint
+kvb_vault_backup_get_n_linked (KvbVaultBackup *self)
+{
+  g_return_val_if_fail (KVB_IS_VAULT_BACKUP (self), 0);
+  return self->n_linked;
+}
+
+guint
+kvb_vault_backup_get_n_copied (KvbVaultBackup *self)
+{
+  g_return_val_if_fail (KVB_IS_VAULT_BACKUP (self), 0);
+  return self->n_copied;
 }
 
 KvbVaultManifest *
@@ -311,6 +343,9 @@ typedef struct
   GTask *task;              /* the run's */
   KvbBackupJobItem *item;
   guint versions;
+  GPtrArray *version_lines; /* "VERSION UPDATED ENABLED" of each version, for the digest */
+  char *versions_digest;
+  JsonObject *reuse_from;   /* (nullable): the earlier backup's entry, when it may be reused */
 } ObjectOp;
 
 static void
@@ -318,6 +353,9 @@ object_op_free (ObjectOp *op)
 {
   g_clear_object (&op->task);
   g_clear_object (&op->item);
+  g_clear_pointer (&op->version_lines, g_ptr_array_unref);
+  g_clear_pointer (&op->versions_digest, g_free);
+  g_clear_pointer (&op->reuse_from, json_object_unref);
   g_free (op);
 }
 
@@ -408,6 +446,9 @@ object_backup_cb (GObject      *source,
   json_object_set_int_member (entry, "size", g_bytes_get_size (blob));
   json_object_set_string_member (entry, "sha256", digest);
   json_object_set_int_member (entry, "versions", op->versions);
+  if (op->versions_digest != NULL)
+    json_object_set_string_member (entry, "versionsDigest", op->versions_digest);
+  json_object_remove_member (entry, "reused");
 
   kvb_backup_file_write_async (kvb_backup_job_item_get_file (op->item), blob, TRUE,
                                g_task_get_cancellable (op->task), object_write_cb, op);
@@ -420,7 +461,42 @@ count_versions (GPtrArray *objects,
   ObjectOp *op = user_data;
 
   op->versions += objects->len;
+  for (guint i = 0; i < objects->len; i++)
+    {
+      KvbObjectInfo *info = g_ptr_array_index (objects, i);
+
+      g_ptr_array_add (op->version_lines,
+                       g_strdup_printf ("%s %" G_GINT64_FORMAT " %d",
+                                        kvb_object_info_get_version (info),
+                                        kvb_object_info_get_updated (info),
+                                        kvb_object_info_get_enabled (info)));
+    }
 }
+
+static int
+compare_lines (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* A digest of the version list: a version added, disabled or changed moves it even when the
+ * object's own "updated" (its current version's) stays. */
+static char *
+digest_versions (GPtrArray *lines)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  g_ptr_array_sort (lines, compare_lines);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_checksum_update (checksum, g_ptr_array_index (lines, i), -1);
+      g_checksum_update (checksum, (const guchar *) "\n", 1);
+    }
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+static void object_reuse (ObjectOp *op);
 
 static void
 object_versions_cb (GObject      *source,
@@ -437,6 +513,24 @@ object_versions_cb (GObject      *source,
       object_op_end (op);
       return;
     }
+  op->versions_digest = digest_versions (op->version_lines);
+
+  /* Unchanged since the earlier backup: same "updated" (checked before) and the same versions.
+   * An earlier manifest without a digest only has the number of versions to go by. */
+  if (op->reuse_from != NULL)
+    {
+      const char *digest = json_object_get_string_member_with_default (op->reuse_from,
+                                                                       "versionsDigest", NULL);
+
+      if (digest != NULL ? g_strcmp0 (digest, op->versions_digest) == 0 :
+          json_object_get_int_member_with_default (op->reuse_from, "versions", -1) == op->versions)
+        {
+          object_reuse (op);
+          return;
+        }
+      g_debug ("%s: its versions changed since the earlier backup",
+               kvb_backup_job_item_get_name (op->item));
+    }
 
   kvb_keyvault_client_backup_async (self->client, kvb_backup_job_item_get_kind (op->item),
                                     kvb_backup_job_item_get_name (op->item),
@@ -449,11 +543,197 @@ object_start_backup (ObjectOp *op)
   KvbVaultBackup *self = g_task_get_source_object (op->task);
 
   op->versions = 0;
+  g_clear_pointer (&op->versions_digest, g_free);
+  g_clear_pointer (&op->version_lines, g_ptr_array_unref);
+  op->version_lines = g_ptr_array_new_with_free_func (g_free);
   kvb_keyvault_client_list_versions_async (self->client, kvb_backup_job_item_get_kind (op->item),
                                            kvb_backup_job_item_get_name (op->item),
                                            count_versions, op,
                                            g_task_get_cancellable (op->task),
                                            object_versions_cb, op);
+}
+
+/* An object unchanged since the earlier backup (--incremental) gets that backup's file without a
+ * request: a hard link when both folders are on one file system, else a copy.  Done off the main
+ * thread, from copies of the entries. */
+typedef enum
+{
+  REUSE_LINK = 1,
+  REUSE_COPY,
+} ReuseMode;
+
+typedef struct
+{
+  JsonObject *from;         /* the earlier entry */
+  GFile *from_folder;
+  JsonObject *to;           /* the same, with the file as it is named in the new folder */
+  GFile *to_folder;
+} Reuse;
+
+static void
+reuse_free (Reuse *reuse)
+{
+  g_clear_pointer (&reuse->from, json_object_unref);
+  g_clear_pointer (&reuse->to, json_object_unref);
+  g_clear_object (&reuse->from_folder);
+  g_clear_object (&reuse->to_folder);
+  g_free (reuse);
+}
+
+static JsonObject *
+copy_entry (JsonObject *entry,
+            const char *file)
+{
+  JsonObject *copy = json_object_new ();
+  const char *members[] = { "kind", "name", "sha256", "versionsDigest" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      const char *value = json_object_get_string_member_with_default (entry, members[i], NULL);
+
+      if (value != NULL)
+        json_object_set_string_member (copy, members[i], value);
+    }
+  json_object_set_string_member (copy, "file",
+                                 file ? file : json_object_get_string_member_with_default (entry, "file", ""));
+  json_object_set_int_member (copy, "size", json_object_get_int_member_with_default (entry, "size", -1));
+  json_object_set_int_member (copy, "versions",
+                              json_object_get_int_member_with_default (entry, "versions", -1));
+  return copy;
+}
+
+/* A hard link under a temporary name renamed over the final one, so that the final name only
+ * ever holds a whole file (the temporary name is one a resume removes). */
+static ReuseMode
+link_or_copy (const char    *from,
+              GFile         *to,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  g_autofree char *to_path = g_file_get_path (to);
+  g_autofree char *dir = g_path_get_dirname (to_path);
+  g_autofree char *base = g_path_get_basename (to_path);
+  g_autoptr(GBytes) bytes = NULL;
+  int saved_errno = 0;
+
+  for (guint attempt = 0; attempt < 16; attempt++)
+    {
+      g_autofree char *temp = g_strdup_printf ("%s/.%s.%08x", dir, base, g_random_int ());
+
+      if (link (from, temp) == 0)
+        {
+          if (rename (temp, to_path) == 0)
+            return REUSE_LINK;
+          saved_errno = errno;
+          g_unlink (temp);
+          g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED, _("“%s” could not be written: %s."),
+                       to_path, g_strerror (saved_errno));
+          return 0;
+        }
+      saved_errno = errno;
+      if (saved_errno != EEXIST)
+        break;
+    }
+
+  /* Another file system (EXDEV), or one without hard links: a copy, written like a backup. */
+  g_debug ("no hard link for %s (%s): copied", base, g_strerror (saved_errno));
+  bytes = kvb_file_load_regular (from, KVB_FILE_PURPOSE_BACKUP, cancellable, error);
+  if (bytes == NULL || !kvb_backup_file_write (to, bytes, TRUE, cancellable, error))
+    return 0;
+  return REUSE_COPY;
+}
+
+static void
+reuse_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  Reuse *reuse = task_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) from = g_file_resolve_relative_path (
+      reuse->from_folder, json_object_get_string_member (reuse->from, "file"));
+  g_autoptr(GFile) to = g_file_resolve_relative_path (
+      reuse->to_folder, json_object_get_string_member (reuse->to, "file"));
+  g_autofree char *from_path = g_file_get_path (from);
+  ReuseMode mode;
+
+  /* The earlier file is checked before it is taken, and the new one after: the manifest records
+   * what is in the folder, not what the earlier manifest said. */
+  if (!kvb_vault_manifest_check_entry (reuse->from, reuse->from_folder, &error) ||
+      (mode = link_or_copy (from_path, to, cancellable, &error)) == 0 ||
+      !kvb_vault_manifest_check_entry (reuse->to, reuse->to_folder, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_int (task, mode);
+}
+
+static void
+reuse_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  ObjectOp *op = user_data;
+  KvbVaultBackup *self = g_task_get_source_object (op->task);
+  Run *run = g_task_get_task_data (op->task);
+  Reuse *reuse = g_task_get_task_data (G_TASK (result));
+  JsonObject *entry = entry_for_item (self, op->item);
+  g_autoptr(GError) error = NULL;
+  ReuseMode mode;
+
+  mode = g_task_propagate_int (G_TASK (result), &error);
+  if (error != NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          item_failed (op->task, op->item, error);
+          object_op_end (op);
+          return;
+        }
+      /* The earlier file is damaged or gone: the object is backed up as if it had changed. */
+      g_debug ("%s not reused: %s", kvb_backup_job_item_get_name (op->item), error->message);
+      kvb_keyvault_client_backup_async (self->client, kvb_backup_job_item_get_kind (op->item),
+                                        kvb_backup_job_item_get_name (op->item),
+                                        g_task_get_cancellable (op->task), object_backup_cb, op);
+      return;
+    }
+
+  json_object_set_string_member (entry, "file", json_object_get_string_member (reuse->to, "file"));
+  json_object_set_int_member (entry, "size", json_object_get_int_member (reuse->to, "size"));
+  json_object_set_string_member (entry, "sha256", json_object_get_string_member (reuse->to, "sha256"));
+  json_object_set_int_member (entry, "versions", op->versions);
+  json_object_set_string_member (entry, "versionsDigest", op->versions_digest);
+  json_object_set_string_member (entry, "reused", mode == REUSE_LINK ? "link" : "copy");
+  json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_DONE);
+  json_object_remove_member (entry, "reason");
+  _kvb_backup_job_item_set_status (op->item, KVB_JOB_STATUS_DONE,
+                                   mode == REUSE_LINK ?
+                                   _("Unchanged since the earlier backup: linked to its file.") :
+                                   _("Unchanged since the earlier backup: its file was copied."));
+  run->summary.n_done++;
+  if (mode == REUSE_LINK)
+    self->n_linked++;
+  else
+    self->n_copied++;
+  object_op_end (op);
+}
+
+static void
+object_reuse (ObjectOp *op)
+{
+  KvbVaultBackup *self = g_task_get_source_object (op->task);
+  g_autoptr(GTask) task = g_task_new (NULL, g_task_get_cancellable (op->task), reuse_cb, op);
+  g_autofree char *relative = relative_file (self, op->item);
+  Reuse *reuse = g_new0 (Reuse, 1);
+
+  reuse->from = json_object_ref (op->reuse_from);
+  reuse->from_folder = g_object_ref (self->previous);
+  reuse->to = copy_entry (op->reuse_from, relative);
+  reuse->to_folder = g_object_ref (self->folder);
+  g_task_set_task_data (task, reuse, (GDestroyNotify) reuse_free);
+  g_task_run_in_thread (task, reuse_thread);
 }
 
 /* The check of a file kept from the earlier run reads it off the main thread, from a copy of
@@ -562,6 +842,24 @@ object_start (GTask            *task,
       g_task_set_task_data (check_task, check, (GDestroyNotify) keep_check_free);
       g_task_run_in_thread (check_task, keep_check_thread);
       return;
+    }
+
+  /* Incremental: a candidate for reuse when the earlier backup has it done with the same
+   * "updated"; the versions decide once they are listed. */
+  if (self->previous_manifest != NULL)
+    {
+      JsonObject *earlier = kvb_vault_manifest_lookup (self->previous_manifest,
+                                                       kvb_backup_job_item_get_kind (item),
+                                                       kvb_backup_job_item_get_name (item));
+
+      if (earlier != NULL &&
+          g_strcmp0 (json_object_get_string_member_with_default (earlier, "status", NULL),
+                     KVB_VAULT_MANIFEST_DONE) == 0 &&
+          !json_object_get_boolean_member_with_default (earlier, "changedDuringBackup", FALSE) &&
+          json_object_get_string_member_with_default (earlier, "updated", NULL) != NULL &&
+          g_strcmp0 (json_object_get_string_member_with_default (earlier, "updated", NULL),
+                     json_object_get_string_member_with_default (entry, "updated", NULL)) == 0)
+        op->reuse_from = copy_entry (earlier, NULL);
     }
 
   object_start_backup (op);
@@ -886,6 +1184,31 @@ prepare_folder (KvbVaultBackup  *self,
   g_autoptr(GError) local_error = NULL;
   const char *vault_url = kvb_keyvault_client_get_vault_url (self->client);
 
+  if (self->previous != NULL)
+    {
+      g_autofree char *display = g_file_get_parse_name (self->previous);
+
+      if (g_file_equal (self->previous, self->folder))
+        {
+          g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                       _("The earlier backup “%s” is the folder of this backup. Choose a new "
+                         "folder for the incremental backup."), display);
+          return FALSE;
+        }
+      self->previous_manifest = kvb_vault_manifest_load (self->previous, error);
+      if (self->previous_manifest == NULL)
+        return FALSE;
+      if (g_ascii_strcasecmp (kvb_vault_manifest_get_vault_uri (self->previous_manifest),
+                              vault_url) != 0)
+        {
+          g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                       _("“%s” holds the backup of another vault (%s): an incremental backup "
+                         "builds on a backup of the same vault."),
+                       display, kvb_vault_manifest_get_vault_uri (self->previous_manifest));
+          return FALSE;
+        }
+    }
+
   if (!make_private_folder (self->folder, error))
     return FALSE;
 
@@ -948,6 +1271,12 @@ prepare_folder (KvbVaultBackup  *self,
     }
   kvb_vault_manifest_set_origin (self->manifest, self->subscription, self->location, self->tenant,
                                  self->cloud);
+  if (self->previous != NULL)
+    {
+      g_autofree char *previous_path = g_file_get_path (self->previous);
+
+      kvb_vault_manifest_set_previous (self->manifest, previous_path);
+    }
   kvb_vault_manifest_set_times (self->manifest, kvb_vault_manifest_get_started (self->manifest), 0);
 
   /* Written at once, so that a run killed before its first object can be resumed. */

@@ -41,6 +41,14 @@ void              kvb_vault_backup_set_max_parallel (KvbVaultBackup      *self,
  * (KVB_ERROR_FILE_EXISTS). */
 void              kvb_vault_backup_set_resume       (KvbVaultBackup      *self,
                                                      gboolean             resume);
+/* Incremental: an earlier backup of the same vault in @previous (another folder).  An object
+ * whose "updated" and version list are those the earlier manifest records, and whose earlier file
+ * still has its SHA-256, is not backed up again: its file becomes a hard link to the earlier one
+ * (a copy when the folders are on different file systems), recorded in the manifest as "reused":
+ * "link" or "copy".  The new folder is a whole backup on its own; the earlier one is not changed.
+ * A @previous without a manifest, or of another vault, fails the run before any request. */
+void              kvb_vault_backup_set_previous     (KvbVaultBackup      *self,
+                                                     GFile               *previous);
 /* What Resource Manager says about the vault (each nullable: unknown), for the manifest. */
 void              kvb_vault_backup_set_origin       (KvbVaultBackup      *self,
                                                      const char          *subscription,
@@ -65,6 +73,9 @@ gboolean          kvb_vault_backup_run_finish       (KvbVaultBackup      *self,
 KvbVaultManifest *kvb_vault_backup_get_manifest     (KvbVaultBackup      *self);
 /* After a run: objects kept from the earlier run without a request (--resume). */
 guint             kvb_vault_backup_get_n_kept       (KvbVaultBackup      *self);
+/* After a run: objects taken from the earlier backup by a hard link, or by a copy. */
+guint             kvb_vault_backup_get_n_linked     (KvbVaultBackup      *self);
+guint             kvb_vault_backup_get_n_copied     (KvbVaultBackup      *self);
 /* After a run: objects whose "updated" moved while the job ran (listed again at the end).
  * Returns: (transfer none) (element-type utf8): "KIND NAME" each. */
 GPtrArray        *kvb_vault_backup_get_changed      (KvbVaultBackup      *self);

@@ -28,6 +28,7 @@ struct _KvbVaultManifest
   char *location;
   char *tenant;
   char *cloud;
+  char *previous;
   gint64 started;
   gint64 finished;
 
@@ -47,6 +48,7 @@ kvb_vault_manifest_finalize (GObject *object)
   g_clear_pointer (&self->location, g_free);
   g_clear_pointer (&self->tenant, g_free);
   g_clear_pointer (&self->cloud, g_free);
+  g_clear_pointer (&self->previous, g_free);
   g_clear_pointer (&self->by_key, g_hash_table_unref);
   g_clear_pointer (&self->objects, g_ptr_array_unref);
 
@@ -215,6 +217,7 @@ kvb_vault_manifest_load (GFile   *folder,
   self->location = g_strdup (json_object_get_string_member_with_default (root, "location", NULL));
   self->tenant = g_strdup (json_object_get_string_member_with_default (root, "tenant", NULL));
   self->cloud = g_strdup (json_object_get_string_member_with_default (root, "cloud", NULL));
+  self->previous = g_strdup (json_object_get_string_member_with_default (root, "incrementalFrom", NULL));
   self->started = parse_time (root, "started");
   self->finished = parse_time (root, "finished");
 
@@ -285,6 +288,11 @@ kvb_vault_manifest_save (KvbVaultManifest  *self,
   set_string_or_null (builder, "cloud", self->cloud);
   set_string_or_null (builder, "started", started);
   set_string_or_null (builder, "finished", finished);
+  if (self->previous != NULL)
+    {
+      json_builder_set_member_name (builder, "incrementalFrom");
+      json_builder_add_string_value (builder, self->previous);
+    }
   json_builder_set_member_name (builder, "objects");
   json_builder_begin_array (builder);
   for (guint i = 0; i < self->objects->len; i++)
@@ -306,6 +314,23 @@ kvb_vault_manifest_save (KvbVaultManifest  *self,
   file = g_file_get_child (folder, KVB_VAULT_MANIFEST_FILE_NAME);
   /* The backup file writer is atomic, fsyncs and makes the file 0600: what a manifest needs. */
   return kvb_backup_file_write (file, bytes, TRUE, NULL, error);
+}
+
+void
+kvb_vault_manifest_set_previous (KvbVaultManifest *self,
+                                 const char       *folder)
+{
+  g_return_if_fail (KVB_IS_VAULT_MANIFEST (self));
+
+  g_free (self->previous);
+  self->previous = g_strdup (folder);
+}
+
+const char *
+kvb_vault_manifest_get_previous (KvbVaultManifest *self)
+{
+  g_return_val_if_fail (KVB_IS_VAULT_MANIFEST (self), NULL);
+  return self->previous;
 }
 
 const char *

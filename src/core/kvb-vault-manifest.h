@@ -31,7 +31,7 @@ G_DECLARE_FINAL_TYPE (KvbVaultManifest, kvb_vault_manifest, KVB, VAULT_MANIFEST,
 /* The manifest of a whole-vault backup.  It holds no secret: names, sizes, SHA-256 digests,
  * dates, tags and content types.  Objects keep the order in which they were added.  Each object
  * is a JsonObject with kind, name, file (relative to the folder), size, sha256, versions,
- * updated, tags, contentType, managed, status and, as the case may be, reason, coveredBy and
+ * versionsDigest (SHA-256 over the sorted "VERSION UPDATED ENABLED" lines of its versions), updated, tags, contentType, managed, status and, as the case may be, reason, coveredBy and
  * changedDuringBackup; callers set its members directly. */
 KvbVaultManifest *kvb_vault_manifest_new               (const char        *vault_uri);
 /* FOLDER/manifest.json.  KVB_ERROR_NOT_FOUND when there is none, KVB_ERROR_BAD_FILE when it is
@@ -53,6 +53,12 @@ void              kvb_vault_manifest_set_origin        (KvbVaultManifest  *self,
                                                         const char        *location,
                                                         const char        *tenant,
                                                         const char        *cloud);
+/* The folder of the earlier backup an incremental one builds on ("incrementalFrom"); (nullable):
+ * a full backup.  Objects taken from it carry "reused": "link" (a hard link to its file) or
+ * "copy" (another file system). */
+void              kvb_vault_manifest_set_previous      (KvbVaultManifest  *self,
+                                                        const char        *folder);
+const char       *kvb_vault_manifest_get_previous      (KvbVaultManifest  *self);
 /* Unix seconds; 0: not set. */
 void              kvb_vault_manifest_set_times         (KvbVaultManifest  *self,
                                                         gint64             started,

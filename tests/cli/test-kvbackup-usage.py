@@ -60,12 +60,52 @@ def test_help():
             check(option in res.stdout, "%s --help does not show %s" % (command, option), res)
         check("AZURE_CLIENT_SECRET" in res.stdout, "sign-in is not explained", res)
         # Every exit status that kvbackup uses is documented, the interrupted ones too.
-        for status in ("0 on success", "1 when", "2 for", "130 when", "143 when"):
+        for status in ("0 when", "1 when", "2 when", "130 when", "143 when"):
             check(status in " ".join(res.stdout.split()),
                   "%s --help does not document exit status “%s”" % (command, status), res)
 
     res = kvbackup(["help", "restore"], offline_env())
     check(res.status == 0 and "--vault" in res.stdout, "help restore", res)
+
+
+# Every command, with --json: one document on stdout (nothing else there), its "exitStatus" the
+# process's, the messages of stderr in "errors".
+@tap.test
+def test_json_everywhere():
+    with tempfile.TemporaryDirectory() as folder:
+        env = offline_env()
+        env["XDG_DATA_HOME"] = os.path.join(folder, "data")
+        cases = [
+            (["backup", "--vault", "contoso-kv", "--json"], 2),
+            (["backup", "--vault", "contoso-kv", "--all", "--json"], 2),
+            (["backup", "--vault", "contoso-kv", "--all", "--output", folder, "--incremental",
+              folder, "--json"], 2),
+            (["restore", "--json"], 2),
+            (["verify", folder, "--json"], 2),
+            (["compare", folder, "--json"], 2),
+            (["list", "--json", "--no-such-option"], 2),
+            (["list", "--vault", "contoso-kv", "--json"], 1),
+            (["vaults", "--json"], 1),
+            (["history", "--json"], 0),
+            (["history", "--vault", "contoso-kv", "--json"], 0),
+            (["accounts", "--json"], 0),
+            (["frobnicate", "--json"], 2),
+        ]
+        for args, status in cases:
+            res = kvbackup(args, env)
+            check(res.status == status, "exit status of %r" % args, res)
+            try:
+                doc = res.json()
+            except ValueError:
+                raise AssertionError("stdout is not one JSON document: %r" % res)
+            check(isinstance(doc, dict) and doc.get("exitStatus") == status,
+                  "exitStatus of %r" % args, res)
+            if status != 0:
+                check(res.stderr.strip() and doc.get("errors") and
+                      all(e in res.stderr for e in doc["errors"]), "errors of %r" % args, res)
+        res = kvbackup(["history", "--vault", "contoso-kv", "--json"], env)
+        check(res.json()["entries"] == [] and res.json()["lastSuccessfulBackup"] is None,
+              "an empty history", res)
 
 
 @tap.test
@@ -265,7 +305,7 @@ def test_backup_refuses_existing_file_before_any_request():
         for output in (existing, folder):
             res = kvbackup(["backup", "--cloud", "public", "--vault", "contoso-kv", "--kind",
                             "secret", "--name", "db", "--output", output], server.proxy_env())
-            check(res.status == 1, "exit status", res)
+            check(res.status == 2, "exit status", res)
             check("--force" in res.stderr, "the message does not say how to replace it", res)
         with open(existing, "rb") as f:
             check(f.read() == b"precious", "the existing file was changed")

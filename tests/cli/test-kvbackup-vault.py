@@ -45,8 +45,15 @@ emu = None
 work = None
 
 
+def env():
+    """The stand-in's sample cloud, with a data folder of this test's own (for the history)."""
+    e = emu.direct_env()
+    e["XDG_DATA_HOME"] = os.path.join(work, "data")
+    return e
+
+
 def run(*args, timeout=180):
-    return kvbackup(list(args), emu.direct_env(), timeout=timeout)
+    return kvbackup(list(args), env(), timeout=timeout)
 
 
 def backup_requests(since=0):
@@ -163,7 +170,7 @@ def test_backup_whole_vault():
           "a managed key or secret was backed up alone")
     # A second run into the same folder is refused: nothing is overwritten by mistake.
     res = run("backup", "--vault", "wv-kv", "--all", "--output", folder)
-    check(res.status == 1 and "--resume" in res.stderr, "second run refused", res)
+    check(res.status == 2 and "--resume" in res.stderr, "second run refused", res)
 
 
 @tap.test
@@ -171,7 +178,7 @@ def test_resume_after_sigkill():
     folder = os.path.join(work, "killed")
     start = len(emu.requests())
     proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
-                             folder, "--concurrency", "2"], env=emu.direct_env(),
+                             folder, "--concurrency", "2"], env=env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     done = []
@@ -294,7 +301,7 @@ def test_restore_folder():
     # Again: every name is in use, so the default stops with nothing sent; skip skips them all.
     again = len(emu.requests())
     res = run("restore", "--vault", "wv-empty-kv", folder)
-    check(res.status == 1 and "--on-conflict" in res.stderr, "names in use", res)
+    check(res.status == 2 and "--on-conflict" in res.stderr, "names in use", res)
     res = run("restore", "--vault", "wv-empty-kv", folder, "--on-conflict", "skip")
     check(res.status == 0 and "Restored 0 objects" in res.stderr, "--on-conflict skip", res)
     check(not restore_requests("wv-empty-kv", again), "a restore was sent onto names in use")
@@ -337,7 +344,7 @@ def test_compare_names_changes():
 def test_changed_during_backup():
     folder = os.path.join(work, "moving")
     proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
-                             folder], env=emu.direct_env(), stdout=subprocess.DEVNULL,
+                             folder], env=env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     moved = None
     deadline = time.monotonic() + 60
@@ -359,6 +366,294 @@ def test_changed_during_backup():
     entry = [o for o in manifest(folder)["objects"] if o["name"] == moved and o["kind"] == "secret"]
     check(entry and entry[0].get("changedDuringBackup") is True, "not marked: %r" % entry)
     check("secret %s" % moved in err, "not named on the terminal: %s" % err)
+
+
+def other_file_system(folder):
+    """A folder on another file system than @folder (for the copy that replaces a hard link),
+    or None."""
+    for candidate in ("/dev/shm", os.environ.get("XDG_RUNTIME_DIR") or ""):
+        try:
+            if candidate and os.stat(candidate).st_dev != os.stat(folder).st_dev and \
+                    os.access(candidate, os.W_OK):
+                return tempfile.mkdtemp(prefix="kvbtest-inc-", dir=candidate)
+        except OSError:
+            pass
+    return None
+
+
+@tap.test
+def test_incremental():
+    base = os.path.join(work, "inc-base")
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", base)
+    check(res.status == 0, "the full backup", res)
+    m0 = manifest(base)
+    check(all(o.get("versionsDigest") for o in m0["objects"] if o["status"] == "done"),
+          "a done object without versionsDigest")
+
+    # Three objects change (a new version, new tags, an older version disabled: only the version
+    # list shows that one), one is added, one is deleted.
+    ok, status, data = vault_call("GET", "wv-kv", "/secrets/db-password/versions")
+    check(ok, "versions of db-password: %d" % status)
+    versions = sorted(json.loads(data)["value"], key=lambda v: v["attributes"]["created"])
+    oldest = versions[0]["id"].rsplit("/", 1)[1]
+    for call in (("PUT", "/secrets/app-20", {"value": "changed"}),
+                 ("PATCH", "/keys/ec-05", {"tags": {"rotated": "yes"}}),
+                 ("PATCH", "/secrets/db-password/" + oldest, {"attributes": {"enabled": False}}),
+                 ("PUT", "/secrets/inc-added", {"value": "added"}),
+                 ("DELETE", "/secrets/app-21")):
+        done, status, data = vault_call(call[0], "wv-kv", *call[1:])
+        check(done, "%s %s: %d %r" % (call[0], call[1], status, data[:200]))
+    want = {"/secrets/app-20/backup", "/keys/ec-05/backup", "/secrets/db-password/backup",
+            "/secrets/inc-added/backup"}
+
+    folder = os.path.join(work, "inc-next")
+    before = len(emu.requests())
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder, "--incremental", base)
+    check(res.status == 0, "the incremental backup", res)
+    sent = backup_requests(before)
+    print("# incremental: %d backup requests (%d answered 200, with the injected faults) in %.1f s"
+          % (len(set(sent)), len(sent), res.seconds), flush=True)
+    check(set(sent) == want, "backed up %r, not %r" % (sorted(set(sent)), sorted(want)))
+
+    check("%d linked, 0 copied" % (len([o for o in manifest(base)["objects"]
+                                         if o["status"] == "done"]) - 4) in res.stderr,
+          "the counts", res)
+    res = run("verify", folder)
+    check(res.status == 0, "verify of the incremental folder", res)
+    m = manifest(folder)
+    check(m["incrementalFrom"] == os.path.abspath(base), "incrementalFrom: %r" % m.get("incrementalFrom"))
+    earlier = {(o["kind"], o["name"]): o for o in m0["objects"]}
+    objs = {(o["kind"], o["name"]): o for o in m["objects"]}
+    check(("secret", "app-21") not in objs and ("secret", "inc-added") in objs,
+          "added and deleted objects")
+    changed = {("secret", "app-20"), ("key", "ec-05"), ("secret", "db-password"),
+               ("secret", "inc-added")}
+    n_linked = 0
+    for key, o in objs.items():
+        if o["status"] != "done":
+            continue
+        same = os.stat(os.path.join(base, earlier[key]["file"])).st_ino == \
+            os.stat(os.path.join(folder, o["file"])).st_ino if key in earlier else False
+        if key in changed:
+            check(not same and "reused" not in o, "%s %s was reused" % key)
+        else:
+            check(same and o["reused"] == "link" and o["sha256"] == earlier[key]["sha256"],
+                  "%s %s is not a hard link: %r" % (key + (o,)))
+            n_linked += 1
+    n_base = len([o for o in m0["objects"] if o["status"] == "done"])
+    check(n_linked == n_base - 4, "%d linked of %d" % (n_linked, n_base))
+    check(objs[("secret", "db-password")]["versionsDigest"] !=
+          earlier[("secret", "db-password")]["versionsDigest"], "the version list's digest")
+
+    # Without a change, on another file system: nothing is backed up, every file is a copy.
+    other = other_file_system(work)
+    if other is None:
+        print("# no other file system: the copy instead of a hard link is not tested", flush=True)
+        return
+    try:
+        target = os.path.join(other, "inc-copy")
+        before = len(emu.requests())
+        res = run("backup", "--vault", "wv-kv", "--all", "--output", target, "--incremental", folder)
+        check(res.status == 0 and "0 linked, %d copied" % len([o for o in m["objects"] if o["status"] == "done"])
+        in res.stderr,
+              "incremental onto another file system", res)
+        check(not backup_requests(before), "an unchanged object was backed up")
+        mc = manifest(target)
+        check(all(o.get("reused") == "copy" for o in mc["objects"] if o["status"] == "done"),
+              "not all copies")
+        res = run("verify", target)
+        check(res.status == 0, "verify of the copied folder", res)
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
+def history_lines():
+    path = os.path.join(work, "data", "key-vault-backup", "history.jsonl")
+    check(stat.S_IMODE(os.stat(path).st_mode) == 0o600, "history mode")
+    check(stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700, "history folder mode")
+    with open(path) as f:
+        text = f.read()
+    for secret in (emu["client_secret"], "Bearer", "access_token", "eyJ", "hunter"):
+        check(secret not in text, "the history holds %r" % secret)
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@tap.test
+def test_history():
+    # A recovery and a purge done by folder restores, each its own line with the names.
+    for name, choice in (("app-30", "recover"), ("app-31", "purge")):
+        done, status, data = vault_call("DELETE", "wv-empty-kv", "/secrets/" + name)
+        check(done, "delete %s: %d" % (name, status))
+        for _ in range(100):
+            done, status, _data = vault_call("GET", "wv-empty-kv", "/deletedsecrets/" + name)
+            if done:
+                break
+            time.sleep(0.1)
+        res = run("restore", "--vault", "wv-empty-kv", os.path.join(work, "full"),
+                  "--on-conflict", choice, timeout=240)
+        check(res.status == 0, "restore --on-conflict %s" % choice, res)
+
+    lines = history_lines()
+    ops = [(e["operation"], e["vault"], e["result"]) for e in lines]
+    # Every backup and restore of this file's tests, in order (a dry run sends nothing and is
+    # not one); the geography refusal is there as failed.
+    check(ops[0] == ("backup", "wv-kv", "succeeded"), "first line: %r" % (ops[:3],))
+    check(("restore", "wv-far-kv", "failed") in ops, "the refused restore: %r" % ops)
+    check(ops.count(("restore", "wv-empty-kv", "succeeded")) == 4, "restores: %r" % ops)
+    check(("recover", "wv-empty-kv", "succeeded") in ops and
+          ("purge", "wv-empty-kv", "succeeded") in ops, "recover and purge: %r" % ops)
+    rec = [e for e in lines if e["operation"] == "recover"][0]
+    pur = [e for e in lines if e["operation"] == "purge"][0]
+    check(rec["names"] == ["app-30"] and rec["counts"]["done"] == 1, "recover line: %r" % rec)
+    check(pur["names"] == ["app-31"], "purge line: %r" % pur)
+    inc = [e for e in lines if e.get("incrementalFrom")][0]
+    check(inc["counts"]["linked"] > 0 and inc["folder"].endswith("/inc-next"), "incremental: %r" % inc)
+    for e in lines:
+        check(e["account"] == "service principal " + emu["client_id"] and e["cloud"] and
+              e["time"].endswith("Z") and e["finished"] >= e["time"], "line: %r" % e)
+        check(e["operation"] != "restore" or e.get("folder") or e.get("files"), "where: %r" % e)
+
+    # kvbackup history: newest first, by vault, with the last successful backup.
+    res = run("history", "--vault", "wv-kv", "--json")
+    check(res.status == 0, "history --json", res)
+    doc = res.json()
+    backups = [e for e in lines if e["vault"] == "wv-kv"]
+    check(len(doc["entries"]) == len(backups) and doc["entries"][0] == backups[-1],
+          "newest first", res)
+    last = [e for e in backups if e["operation"] == "backup" and e["result"] == "succeeded"][-1]
+    check(doc["lastSuccessfulBackup"] == last["finished"], "last successful backup", res)
+    res = run("history", "--vault", "wv-empty-kv", "--limit", "2")
+    check(res.status == 0 and len(res.stdout.splitlines()) == 2 and
+          "purge" in res.stdout.splitlines()[0], "history as text", res)
+    check("has no backup" in res.stderr, "no backup of wv-empty-kv", res)
+
+
+@tap.test
+def test_json_documents():
+    # backup, verify, compare, restore (dry run) and list with --json: stdout is one document
+    # whose exitStatus is the process's; the human lines stay on stderr.
+    base = os.path.join(work, "inc-next")
+    folder = os.path.join(work, "json-inc")
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder, "--incremental", base,
+              "--json")
+    check(res.status == 0, "backup --json", res)
+    doc = res.json()
+    m = manifest(folder)
+    n_done = len([o for o in m["objects"] if o["status"] == "done"])
+    check(doc["command"] == "backup" and doc["exitStatus"] == 0 and doc["result"] == "succeeded" and
+          doc["counts"]["done"] == n_done and doc["counts"]["linked"] == n_done and
+          doc["counts"]["failed"] == 0 and doc["failed"] == [] and
+          doc["folder"] == os.path.abspath(folder) and doc["incrementalFrom"] == os.path.abspath(base),
+          "backup document", res)
+    check("Backed up" in res.stderr, "the summary left stderr", res)
+
+    res = run("verify", folder, "--json")
+    check(res.status == 0 and res.json()["whole"] and res.json()["checked"] == n_done and
+          res.json()["problems"] == [], "verify --json", res)
+    res = run("compare", folder, "--vault", "wv-kv", "--json")
+    check(res.status == 0 and res.json()["matches"] and res.json()["exitStatus"] == 0,
+          "compare --json", res)
+    res = run("restore", "--vault", "wv-empty-kv", folder, "--dry-run", "--on-conflict", "skip",
+              "--json")
+    doc = res.json()
+    check(res.status == 0 and doc["dryRun"] and len(doc["plan"]) == n_done and
+          {p["action"] for p in doc["plan"]} == {"skip", "restore"} and
+          {p["name"] for p in doc["plan"] if p["action"] == "restore"} == {"added-since", "inc-added"},
+          "restore --dry-run --json", res)
+    res = run("restore", "--vault", "wv-empty-kv", folder, "--json")
+    doc = res.json()
+    check(res.status == 2 and doc["exitStatus"] == 2 and doc["result"] == "failed" and
+          "--on-conflict" in doc["errors"][0], "names in use, --json", res)
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder, "--json")
+    check(res.status == 2 and res.json()["exitStatus"] == 2 and "--resume" in res.json()["errors"][0],
+          "a folder with a backup, --json", res)
+
+
+@tap.test
+def test_progress():
+    # In a pipe (cron, a log): plain lines, one per tenth at most, the last at 100 %.
+    folder = os.path.join(work, "progress-lines")
+    res = run("backup", "--vault", "wv-kv", "--all", "--output", folder)
+    check(res.status == 0, "backup in a pipe", res)
+    n_done = len([o for o in manifest(folder)["objects"] if o["status"] == "done"])
+    n_all = len(manifest(folder)["objects"])
+    lines = [x for x in res.stderr.splitlines() if x.startswith("kvbackup: Backing up: ")]
+    check(1 <= len(lines) <= 12, "progress lines: %r" % lines)
+    check(lines[-1] == "kvbackup: Backing up: %d of %d objects finished (100 %%), 0 failed"
+          % (n_all, n_all), "the last line: %r" % lines[-1])
+    check("\r" not in res.stderr and "\033" not in res.stderr, "terminal codes in a pipe", res)
+    del n_done
+
+    # On a terminal: a bar redrawn in place, cleared before the summary.
+    import pty
+    folder = os.path.join(work, "progress-bar")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output",
+                             folder], env=env(), stdout=subprocess.DEVNULL, stderr=slave,
+                            stdin=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    proc.wait(timeout=180)
+    os.close(master)
+    text = out.decode("utf-8", "replace")
+    check(proc.returncode == 0, "backup on a terminal: %d %s" % (proc.returncode, text[-2000:]))
+    check("\rBacking up [" in text and "#" in text and "/s" in text, "no bar: %r" % text[-2000:])
+    check("\r\033[K" in text.split("Backed up")[0][-200:], "the bar was not cleared: %r" % text[-500:])
+    check("objects finished" not in text, "plain lines on a terminal: %r" % text[-2000:])
+
+
+@tap.test
+def test_several_vaults():
+    # Two vaults at once, each into its own sub-folder, in parallel (their backups overlap in
+    # time at the stand-in), each folder whole; one document with both.
+    out = os.path.join(work, "multi")
+    before = len(emu.requests())
+    res = run("backup", "--all", "--vault", "wv-kv", "--vault", "wv-empty-kv", "--output", out,
+              "--json", timeout=240)
+    check(res.status == 0, "backup of two vaults", res)
+    doc = res.json()
+    check(doc["exitStatus"] == 0 and [d["vault"] for d in doc["vaults"]] == ["wv-kv", "wv-empty-kv"] and
+          all(d["result"] == "succeeded" for d in doc["vaults"]), "document", res)
+    spans = {}
+    for r in emu.requests()[before:]:
+        if r.get("method") == "POST" and r.get("path", "").endswith("/backup"):
+            vault = r.get("host", "").split(".")[0]
+            spans.setdefault(vault, []).append(r["time"])
+    check(set(spans) == {"wv-kv", "wv-empty-kv"}, "backups sent: %r" % list(spans))
+    check(min(spans["wv-empty-kv"]) < max(spans["wv-kv"]) and
+          min(spans["wv-kv"]) < max(spans["wv-empty-kv"]), "the two vaults did not overlap")
+    print("# two vaults at once: %d + %d backup requests (with retried 503s) in %.1f s" % (
+        len(spans["wv-kv"]), len(spans["wv-empty-kv"]), res.seconds), flush=True)
+    for vault in ("wv-kv", "wv-empty-kv"):
+        folder = os.path.join(out, vault)
+        m = manifest(folder)
+        check(m["vaultUri"].startswith("https://%s." % vault), "manifest of %s" % vault)
+        res = run("verify", folder)
+        check(res.status == 0, "verify %s" % vault, res)
+
+    # Incremental, from the same layout: nothing changed, nothing is backed up.
+    before = len(emu.requests())
+    res = run("backup", "--all", "--vault", "wv-kv", "--vault", "wv-empty-kv", "--output",
+              os.path.join(work, "multi-next"), "--incremental", out)
+    check(res.status == 0 and res.stderr.count("0 copied") == 2, "incremental of two vaults", res)
+    check(not [r for r in emu.requests()[before:] if r.get("path", "").endswith("/backup")],
+          "an unchanged object was backed up")
+
+    # A vault named twice is a wrong command line.
+    res = run("backup", "--all", "--vault", "wv-kv", "--vault", "WV-KV", "--output",
+              os.path.join(work, "multi-twice"))
+    check(res.status == 2 and "twice" in res.stderr, "a vault named twice", res)
+    res = run("backup", "--vault", "wv-kv", "--vault", "wv-empty-kv", "--kind", "secret",
+              "--name", "app-01")
+    check(res.status == 2, "two vaults for one object", res)
 
 
 def main():

@@ -161,7 +161,7 @@ def test_backup_default_name_and_force():
             first = f.read()
 
         res = DIRECT.run("backup", "cli-kv", "--kind", "secret", "--name", "api-token", cwd=cwd)
-        check(res.status == 1 and "--force" in res.stderr, "overwrote without --force", res)
+        check(res.status == 2 and "--force" in res.stderr, "overwrote without --force", res)
         res = DIRECT.run("backup", "cli-kv", "--kind", "secret", "--name", "api-token", "--force",
                          "--output", path, cwd=cwd)
         check(res.status == 0, "--force", res)
@@ -199,6 +199,41 @@ def test_restore_other_subscription():
         res = DIRECT.run("restore", "cli-far-kv", path)
         check(res.status == 1, "restore into another subscription did not fail", res)
         check("subscription" in res.stderr.lower(), "the message does not say why", res)
+
+
+@tap.test
+def test_vaults():
+    # Every subscription of the sign-in with its vaults, in both modes; as a table and as JSON.
+    for mode in MODES:
+        cloud = [] if mode.name == "direct" else ["--cloud", "public"]
+        res = kvbackup(["vaults", "--json"] + cloud, mode.env())
+        check(res.status == 0, "vaults --json (%s)" % mode.name, res)
+        doc = res.json()
+        subs = {s["subscription"]: s for s in doc["subscriptions"]}
+        check(set(subs) == {"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                            "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"}, "subscriptions", res)
+        main = subs["0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"]
+        check(main["displayName"] == "Fabrikam Backup Tests" and
+              main["tenant"] == emu["tenant"], "subscription fields", res)
+        names = [v["name"] for v in main["vaults"]]
+        check(names == sorted(names) and "cli-kv" in names and "cli-target-kv" in names and
+              "cli-far-kv" not in names, "vaults of the subscription: %r" % names)
+        kv = [v for v in main["vaults"] if v["name"] == "cli-kv"][0]
+        check(kv["location"] == "westeurope" and kv["resourceGroup"] == "rg-keyvaults" and
+              kv["vaultUri"].startswith("https://cli-kv.") and
+              "/resourceGroups/rg-keyvaults/" in kv["id"], "vault fields: %r" % kv)
+        far = subs["9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"]
+        check([v["name"] for v in far["vaults"]] == ["cli-far-kv"], "other subscription", res)
+        check(doc["exitStatus"] == 0 and res.stdout.count("{") >= 1 and res.stdout.strip()[-1] == "}",
+              "one document", res)
+
+        res = kvbackup(["vaults"] + cloud, mode.env())
+        check(res.status == 0, "vaults (%s)" % mode.name, res)
+        line = [x for x in res.stdout.splitlines() if x.strip().startswith("cli-target-kv")]
+        check(len(line) == 1 and "northeurope" in line[0] and "rg-keyvaults" in line[0],
+              "the table", res)
+        check("Fabrikam Other" in res.stdout and "vaults in 2 subscriptions" in res.stderr,
+              "subscription lines", res)
 
 
 @tap.test

@@ -1,6 +1,6 @@
 /* test-vault-backup.c: the whole-vault engine against the stand-in: the folder and its manifest,
  * covered keys and secrets, a second run refused, resume after a cancellation and after damage,
- * verification of the folder, the restore of the folder with its pre-flight, and the geography
+ * verification of the folder, incremental backups (hard links), the restore of the folder with its pre-flight, and the geography
  * table.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -393,6 +393,112 @@ test_cancel_then_resume (Env           *env,
   g_assert_cmpuint (kvb_vault_backup_get_n_kept (resumed), ==, n_done);
 }
 
+static ino_t
+file_inode (GFile      *folder,
+            const char *relative)
+{
+  g_autoptr(GFile) file = g_file_resolve_relative_path (folder, relative);
+  g_autofree char *path = g_file_get_path (file);
+  struct stat st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_ino;
+}
+
+/* Incremental: an unchanged vault costs no backup; every file is a hard link to the earlier one,
+ * except one whose earlier file was damaged, which is backed up again.  The same folder as the
+ * earlier one, and a folder without a backup, are refused before any request. */
+static void
+test_incremental (Env           *env,
+                  gconstpointer  data)
+{
+  g_autoptr(KvbVaultBackup) full = NULL;
+  g_autoptr(KvbVaultBackup) next = NULL;
+  g_autoptr(KvbVaultBackup) refused = NULL;
+  g_autoptr(KvbVaultManifest) loaded = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GFile) folder = NULL;
+  g_autoptr(GFile) empty = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *damaged = NULL;
+  KvbJobSummary summary = { 0, };
+  JsonObject *entry;
+
+  if (env->emu == NULL)
+    return;
+
+  full = kvb_vault_backup_new (env->client, env->folder);
+  g_assert_true (run_job (full, NULL, &summary, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.n_done, ==, N_DONE);
+
+  /* The earlier file of db-password no longer has its SHA-256. */
+  entry = kvb_vault_manifest_lookup (kvb_vault_backup_get_manifest (full), KVB_OBJECT_KIND_SECRET,
+                                     "db-password");
+  g_assert_nonnull (entry);
+  g_assert_nonnull (json_object_get_string_member (entry, "versionsDigest"));
+  damaged = g_build_filename (env->tmp, "backup", json_object_get_string_member (entry, "file"), NULL);
+  g_assert_true (g_file_set_contents (damaged, "damaged", -1, &error));
+
+  path = g_build_filename (env->tmp, "next", NULL);
+  folder = g_file_new_for_path (path);
+  next = kvb_vault_backup_new (env->client, folder);
+  kvb_vault_backup_set_previous (next, env->folder);
+  g_assert_true (run_job (next, NULL, &summary, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.n_done, ==, N_DONE);
+  g_assert_cmpuint (summary.n_failed, ==, 0);
+  g_assert_cmpuint (kvb_vault_backup_get_n_linked (next), ==, N_DONE - 1);
+  g_assert_cmpuint (kvb_vault_backup_get_n_copied (next), ==, 0);
+
+  loaded = kvb_vault_manifest_load (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kvb_vault_manifest_get_previous (loaded), ==, g_file_peek_path (env->folder));
+  for (guint i = 0; i < kvb_vault_manifest_get_n_objects (loaded); i++)
+    {
+      JsonObject *o = kvb_vault_manifest_get_object (loaded, i);
+      const char *file;
+
+      if (!g_str_equal (json_object_get_string_member (o, "status"), KVB_VAULT_MANIFEST_DONE))
+        continue;
+      file = json_object_get_string_member (o, "file");
+      if (g_str_equal (json_object_get_string_member (o, "name"), "db-password") &&
+          g_str_equal (json_object_get_string_member (o, "kind"), "secret"))
+        {
+          g_assert_false (json_object_has_member (o, "reused"));
+          g_assert_cmpuint (file_inode (folder, file), !=, file_inode (env->folder, file));
+        }
+      else
+        {
+          g_assert_cmpstr (json_object_get_string_member (o, "reused"), ==, "link");
+          g_assert_cmpuint (file_inode (folder, file), ==, file_inode (env->folder, file));
+          g_assert_cmpuint (file_mode (folder, file), ==, 0600);
+        }
+    }
+  problems = kvb_vault_manifest_verify (loaded, folder, NULL);
+  g_assert_cmpuint (problems->len, ==, 0);
+
+  /* Refused: the earlier folder itself, and a folder that holds no backup. */
+  refused = kvb_vault_backup_new (env->client, folder);
+  kvb_vault_backup_set_previous (refused, folder);
+  g_assert_false (run_job (refused, NULL, &summary, &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_clear_object (&refused);
+
+  g_free (path);
+  path = g_build_filename (env->tmp, "third", NULL);
+  g_clear_object (&folder);
+  folder = g_file_new_for_path (path);
+  empty = g_file_new_for_path (env->tmp);
+  refused = kvb_vault_backup_new (env->client, folder);
+  kvb_vault_backup_set_previous (refused, empty);
+  g_assert_false (run_job (refused, NULL, &summary, &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_NOT_FOUND);
+  g_assert_false (g_file_query_exists (folder, NULL));
+}
+
 static void
 test_geography (void)
 {
@@ -499,6 +605,7 @@ main (int   argc,
   g_test_add ("/vault-backup/whole-vault", Env, NULL, env_setup, test_whole_vault, env_teardown);
   g_test_add ("/vault-backup/cancel-then-resume", Env, NULL, env_setup, test_cancel_then_resume,
               env_teardown);
+  g_test_add ("/vault-backup/incremental", Env, NULL, env_setup, test_incremental, env_teardown);
   g_test_add ("/vault-backup/restore-folder", Env, NULL, env_setup, test_restore_folder,
               env_teardown);
 
