@@ -223,6 +223,7 @@ main (int   argc,
   double sort_cpu;
   double rss_listed, peak_listed;
   double t_type, t_narrow, t_widen, t_clear, t_tag, t_sort;
+  double key_worst = 0;
   guint n_type, n_narrow, n_tag;
 
   gtk_init ();
@@ -289,18 +290,48 @@ main (int   argc,
       time_filter (list, "");
     }
 
-  /* A person typing "s01-123" one key at a time, then deleting back, then a tag. */
-  t_type = time_filter (list, "s");
-  n_type = n_shown (list);
-  time_filter (list, "s01");
-  time_filter (list, "s01-12");
-  t_narrow = time_filter (list, "s01-123");
-  n_narrow = n_shown (list);
-  t_widen = time_filter (list, "s01");
-  t_clear = time_filter (list, "");
-  t_tag = time_filter (list, "payments");
-  n_tag = n_shown (list);
-  time_filter (list, "");
+  /* A person typing "s01-123" one key at a time, deleting back to "s01" one key at a time,
+   * clearing the field, then typing a tag, one key at a time.  Every step is one keystroke;
+   * the worst of them is the figure. */
+  {
+    const char *typed = "s01-123";
+    const char *tag = "payments";
+    char text[16];
+
+    for (gsize i = 1; i <= strlen (typed); i++)
+      {
+        double t;
+
+        g_strlcpy (text, typed, i + 1);
+        t = time_filter (list, text);
+        key_worst = MAX (key_worst, t);
+        if (i == 1)
+          {
+            t_type = t;
+            n_type = n_shown (list);
+          }
+      }
+    t_narrow = key_worst;
+    n_narrow = n_shown (list);
+    t_widen = 0;
+    for (gsize i = strlen (typed) - 1; i >= 3; i--)
+      {
+        g_strlcpy (text, typed, i + 1);
+        t_widen = MAX (t_widen, time_filter (list, text));
+      }
+    key_worst = MAX (key_worst, t_widen);
+    t_clear = time_filter (list, "");
+    key_worst = MAX (key_worst, t_clear);
+    t_tag = 0;
+    for (gsize i = 1; i <= strlen (tag); i++)
+      {
+        g_strlcpy (text, tag, i + 1);
+        t_tag = MAX (t_tag, time_filter (list, text));
+      }
+    key_worst = MAX (key_worst, t_tag);
+    n_tag = n_shown (list);
+    time_filter (list, "");
+  }
 
   {
     /* The column view is the only one in the list. */
@@ -333,7 +364,7 @@ main (int   argc,
   g_print ("{\"latency_ms\":%s,\"first_page_ms\":%.0f,\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f,"
            "\"objects\":%u,\"pages\":%u,\"first_rows_ms\":%.0f,\"all_rows_ms\":%.0f,"
            "\"view_ms_per_page_mean\":%.2f,\"view_ms_per_page_worst\":%.1f,\"worst_stall_ms\":%.1f,\"stalls_over_50ms\":%u,\"stalls_over_100ms\":%u,"
-           "\"filter_first_key_ms\":%.1f,\"filter_first_key_rows\":%u,"
+           "\"keystroke_worst_ms\":%.1f,\"filter_first_key_ms\":%.1f,\"filter_first_key_rows\":%u,"
            "\"filter_narrow_ms\":%.1f,\"filter_narrow_rows\":%u,\"filter_widen_ms\":%.1f,"
            "\"filter_clear_ms\":%.1f,\"filter_tag_ms\":%.1f,\"filter_tag_rows\":%u,"
            "\"filter_call_worst_ms\":%.1f,\"filter_call_worst_cpu_ms\":%.1f,"
@@ -345,7 +376,7 @@ main (int   argc,
            (end - list_start) / 1000.0,
            work.total / 1000.0 / MAX (1, kvb_object_listing_get_n_pages (listing)), work.worst / 1000.0,
            stalls.worst / 1000.0, stalls.over_50ms, stalls.over_100ms,
-           t_type, n_type, t_narrow, n_narrow, t_widen, t_clear, t_tag, n_tag, filter_sync_worst, filter_cpu_worst, work.worst_cpu / 1000.0, t_sort, sort_cpu);
+           key_worst, t_type, n_type, t_narrow, n_narrow, t_widen, t_clear, t_tag, n_tag, filter_sync_worst, filter_cpu_worst, work.worst_cpu / 1000.0, t_sort, sort_cpu);
 
   gtk_window_destroy (window);
   g_unlink (seed);

@@ -230,11 +230,21 @@ static gboolean
 ascii_contains (const char *haystack,
                 const char *needle)
 {
-  gsize n = strlen (needle);
+  char first = g_ascii_tolower (needle[0]);
 
+  if (first == '\0')
+    return TRUE;
+  /* The first character is compared inline; the rest only where it matched. */
   for (const char *p = haystack; *p != '\0'; p++)
-    if (g_ascii_strncasecmp (p, needle, n) == 0)
-      return TRUE;
+    if (g_ascii_tolower (*p) == first)
+      {
+        const char *h = p + 1, *n = needle + 1;
+
+        while (*n != '\0' && g_ascii_tolower (*h) == g_ascii_tolower (*n))
+          h++, n++;
+        if (*n == '\0')
+          return TRUE;
+      }
   return FALSE;
 }
 
