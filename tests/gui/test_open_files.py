@@ -11,8 +11,8 @@
 # for that file.
 
 import base64
-import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,7 +109,6 @@ try:
     tap.check("the sample cloud signs in", sample_cloud)
     tap.check("picking a vault opens Restore Backup for the file opened last", pick_vault_restores_pending)
 finally:
-    rc = app.stop()
-    import shutil
+    app.stop()
     shutil.rmtree(work, ignore_errors=True)
 sys.exit(tap.finish())
