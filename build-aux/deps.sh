@@ -16,6 +16,8 @@ PKGS=(
   # real pointer input for drag and drop (XTEST), as a person drags a file onto the window
   xdotool
   fonts-dejavu-core adwaita-icon-theme gsettings-desktop-schemas librsvg2-common shared-mime-info
+  # the Japanese test: its locale is generated with localedef, its text needs a CJK font
+  locales fonts-ipafont-gothic
   # Microsoft's own clients, used to check the local Azure stand-in
   python3-azure azure-cli
   # the replay server of the recorded Key Vault answers makes its own test certificate

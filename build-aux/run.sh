@@ -17,5 +17,7 @@ BUILD=$(cd "$BUILD" && pwd)
 
 # Run from the build tree: the schema compiled there, the icon from the source tree.
 export GSETTINGS_SCHEMA_DIR=$BUILD/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}
+# The translations compiled in the build tree (LANGUAGE=ja shows Japanese).
+export KVB_LOCALEDIR=$BUILD/po
 export XDG_DATA_DIRS=$PWD/data:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}
 exec "$BUILD/src/gui/key-vault-backup" "$@"

@@ -177,9 +177,12 @@ main (int   argc,
   static KvbCli cli = { 0 };
   const char *name;
   int status = KVB_CLI_EXIT_USAGE;
+  const char *localedir = g_getenv ("KVB_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* KVB_LOCALEDIR: the translations compiled in a build tree, for a run before installing
+   * (build-aux/run.sh and the tests set it). */
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

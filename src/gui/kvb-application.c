@@ -29,7 +29,7 @@ kvb_application_new (void)
 {
   return g_object_new (KVB_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", APP_PATH,
                        NULL);
 }
@@ -52,6 +52,26 @@ kvb_application_activate (GApplication *app)
     window = GTK_WINDOW (kvb_window_new (ADW_APPLICATION (app)));
 
   gtk_window_present (window);
+}
+
+/* Files opened from the file manager (the desktop file's MimeType) or given on the command line,
+ * also to a second start that hands them to the running one: the Restore Backup flow for them. */
+static void
+kvb_application_open (GApplication  *app,
+                      GFile        **files,
+                      int            n_files,
+                      const char    *hint)
+{
+  g_autoptr(GListStore) store = g_list_store_new (G_TYPE_FILE);
+  GtkWindow *window;
+
+  for (int i = 0; i < n_files; i++)
+    g_list_store_append (store, files[i]);
+
+  g_application_activate (app);
+  window = main_window (KVB_APPLICATION (app));
+  g_return_if_fail (window != NULL);
+  kvb_window_open_files (KVB_WINDOW (window), G_LIST_MODEL (store));
 }
 
 static void
@@ -270,6 +290,7 @@ kvb_application_class_init (KvbApplicationClass *klass)
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
   app_class->activate = kvb_application_activate;
+  app_class->open = kvb_application_open;
   app_class->startup = kvb_application_startup;
   app_class->shutdown = kvb_application_shutdown;
 }

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "kvb-account-store.h"
 #include "kvb-keyring.h"
 #include "kvb-pipeline.h"
@@ -33,6 +35,7 @@ struct _KvbWindow
   GCancellable         *cancellable;   /* cancelled when the window goes */
   KvbPipeline          *pipeline;
   KvbAccountStore      *store;
+  GListModel           *pending_files; /* opened before any vault was, restored into the next */
   gboolean              disposed;
 };
 
@@ -77,6 +80,13 @@ vault_selected_cb (KvbWindow         *self,
                             kvb_account_session_get_cloud (session),
                             kvb_account_session_get_credential (session));
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->vault_page));
+
+  if (self->pending_files != NULL)
+    {
+      g_autoptr(GListModel) files = g_steal_pointer (&self->pending_files);
+
+      kvb_vault_page_restore_files (self->vault_page, files);
+    }
 }
 
 static void
@@ -217,6 +227,7 @@ kvb_window_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
+  g_clear_object (&self->pending_files);
   g_clear_object (&self->pipeline);
   g_clear_object (&self->settings);
 
@@ -300,4 +311,58 @@ kvb_window_new (AdwApplication *application)
   return g_object_new (KVB_TYPE_WINDOW,
                        "application", application,
                        NULL);
+}
+
+/**
+ * kvb_window_open_files:
+ * @files: a #GListModel of #GFile, opened from the file manager or the command line
+ *
+ * Starts the Restore Backup flow for @files into the vault shown.  Without a vault, a sentence
+ * asks to choose one and the files wait for it: the flow starts when a vault is chosen.
+ */
+void
+kvb_window_open_files (KvbWindow  *self,
+                       GListModel *files)
+{
+  guint n;
+
+  g_return_if_fail (KVB_IS_WINDOW (self));
+  g_return_if_fail (G_IS_LIST_MODEL (files));
+
+  n = g_list_model_get_n_items (files);
+  if (n == 0)
+    return;
+
+  /* As for a drop: only the type, without following a link; the restore flow's reader refuses
+   * whatever else is not a backup before any request. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GFile) file = g_list_model_get_item (files, i);
+
+      if (g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) ==
+          G_FILE_TYPE_DIRECTORY)
+        {
+          kvb_window_add_toast (self, _("A folder cannot be opened: open the backup files in it "
+                                        "instead."));
+          return;
+        }
+    }
+
+  if (kvb_vault_page_get_vault (self->vault_page) != NULL)
+    {
+      g_clear_object (&self->pending_files);
+      kvb_vault_page_restore_files (self->vault_page, files);
+      return;
+    }
+
+  g_set_object (&self->pending_files, files);
+  {
+    g_autofree char *text = g_strdup_printf (ngettext ("Choose a vault in the sidebar to restore "
+                                                       "the backup file you opened into it.",
+                                                       "Choose a vault in the sidebar to restore "
+                                                       "the %u backup files you opened into it.",
+                                                       n), n);
+
+    kvb_window_add_toast (self, text);
+  }
 }

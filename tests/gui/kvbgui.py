@@ -283,7 +283,7 @@ class Standin:
 
 
 class App:
-    def __init__(self, name, extra_env=None, prepare=None, cores=False):
+    def __init__(self, name, extra_env=None, prepare=None, cores=False, args=()):
         build = os.environ.get("KVB_BUILD_ROOT", os.getcwd())
         self.outdir = os.path.join(build, "tests", "gui", "out")
         os.makedirs(self.outdir, exist_ok=True)
@@ -310,6 +310,8 @@ class App:
             env.update(extra_env)
         if prepare:
             prepare(self.home)
+        # Kept for a second start, which hands its arguments to this instance over the bus.
+        self.env = env
         self.log_path = os.path.join(self.outdir, f"{name}.log")
         self.log = open(self.log_path, "w")
         # With @cores the application may dump core, into a folder of its own (when the system
@@ -322,7 +324,7 @@ class App:
             os.makedirs(self.core_dir, exist_ok=True)
             hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
             preexec = lambda: resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))  # noqa: E731
-        self.proc = subprocess.Popen([os.environ["KVB_GUI_EXE"]], env=env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([os.environ["KVB_GUI_EXE"], *args], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT, cwd=self.core_dir,
                                      preexec_fn=preexec)
         self.started = time.monotonic()
