@@ -316,8 +316,11 @@ main (int   argc,
     t_widen = 0;
     for (gsize i = strlen (typed) - 1; i >= 3; i--)
       {
+        double t;
+
         g_strlcpy (text, typed, i + 1);
-        t_widen = MAX (t_widen, time_filter (list, text));
+        t = time_filter (list, text);
+        t_widen = MAX (t_widen, t);
       }
     key_worst = MAX (key_worst, t_widen);
     t_clear = time_filter (list, "");
@@ -325,8 +328,11 @@ main (int   argc,
     t_tag = 0;
     for (gsize i = 1; i <= strlen (tag); i++)
       {
+        double t;
+
         g_strlcpy (text, tag, i + 1);
-        t_tag = MAX (t_tag, time_filter (list, text));
+        t = time_filter (list, text);
+        t_tag = MAX (t_tag, t);
       }
     key_worst = MAX (key_worst, t_tag);
     n_tag = n_shown (list);

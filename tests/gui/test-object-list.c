@@ -475,8 +475,12 @@ label_shown (GtkWidget  *root,
   for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
+      /* Cells are inscriptions, other text is in labels. */
       if (GTK_IS_LABEL (child) && gtk_widget_get_visible (child) &&
           g_strcmp0 (gtk_label_get_label (GTK_LABEL (child)), text) == 0)
+        return TRUE;
+      if (GTK_IS_INSCRIPTION (child) && gtk_widget_get_visible (child) &&
+          g_strcmp0 (gtk_inscription_get_text (GTK_INSCRIPTION (child)), text) == 0)
         return TRUE;
       if (gtk_widget_get_visible (child) && label_shown (child, text))
         return TRUE;
