@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kvb-restore-dialog.h"
+#include "kvb-error.h"
 #include "kvb-restore-plan.h"
 #include "kvb-restore-row.h"
 
@@ -25,6 +26,8 @@ struct _KvbRestoreDialog
   AdwStatusPage     *error_page;
   GtkLabel          *target_label;
   GtkListBox        *list_box;
+  GtkWidget         *stop_row;
+  GtkSwitch         *stop_switch;
   GtkProgressBar    *progress_bar;
   GtkLabel          *summary_label;
   GtkWidget         *cancel_button;
@@ -76,6 +79,7 @@ update_actions (KvbRestoreDialog *self)
   gtk_widget_set_visible (self->close_button, !self->running);
   gtk_widget_set_visible (self->restore_button, !self->ran && !self->running);
   gtk_widget_set_sensitive (self->close_button, !self->running);
+  gtk_widget_set_sensitive (self->stop_row, editable (self));
 
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->list_box)); child != NULL;
        child = gtk_widget_get_next_sibling (child))
@@ -181,6 +185,7 @@ start_prepare (KvbRestoreDialog *self,
   self->plan = kvb_restore_plan_new (self->client,
                                      self->vault != NULL &&
                                      kvb_vault_info_get_purge_protection (self->vault));
+  kvb_restore_plan_set_stop_at_name_in_use (self->plan, gtk_switch_get_active (self->stop_switch));
   self->preparing = TRUE;
   self->ran = FALSE;
   self->n_failed = 0;
@@ -230,11 +235,16 @@ run_cb (GObject      *source,
   cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   self->running = FALSE;
-  self->ran = TRUE;
+  /* Refused before any request (a name in use while the restore stops at one): nothing ran,
+   * and the user may skip those files and press Restore again. */
+  self->ran = !g_error_matches (error, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE);
   self->n_failed = summary.n_failed;
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
 
+  update_progress (self);
+  /* Before the summary: while the plan is still open to choices, this clears the line. */
+  update_actions (self);
   if (error != NULL && !cancelled)
     gtk_label_set_label (self->summary_label, error->message);
   else
@@ -242,12 +252,20 @@ run_cb (GObject      *source,
       text = summary_text (&summary, cancelled);
       gtk_label_set_label (self->summary_label, text);
     }
-  update_progress (self);
-  update_actions (self);
-  gtk_widget_grab_focus (self->n_failed > 0 ? self->retry_button : self->close_button);
+  if (!self->ran)
+    gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+  gtk_widget_grab_focus (!self->ran ? GTK_WIDGET (self->stop_switch)
+                         : self->n_failed > 0 ? self->retry_button : self->close_button);
 
   g_signal_emit (self, signals[FINISHED], 0, summary.n_done, summary.n_skipped, summary.n_failed,
                  cancelled);
+}
+
+static void
+stop_switch_changed_cb (KvbRestoreDialog *self)
+{
+  if (self->plan != NULL)
+    kvb_restore_plan_set_stop_at_name_in_use (self->plan, gtk_switch_get_active (self->stop_switch));
 }
 
 static void
@@ -356,6 +374,9 @@ kvb_restore_dialog_class_init (KvbRestoreDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, error_page);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, target_label);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, list_box);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, stop_row);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, stop_switch);
+  gtk_widget_class_bind_template_callback (widget_class, stop_switch_changed_cb);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, summary_label);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, cancel_button);

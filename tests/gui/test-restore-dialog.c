@@ -620,6 +620,71 @@ test_restore_states (Env           *env,
   spin_for (100);
 }
 
+/* A switch flips at the end of its animation. */
+static gboolean
+switch_on (gpointer data)
+{
+  return gtk_switch_get_active (data);
+}
+
+static gboolean
+switch_off (gpointer data)
+{
+  return !gtk_switch_get_active (data);
+}
+
+/* "Stop at a Name in Use": with a name taken, Restore sends nothing and says so; the dialog
+ * stays open to the choice, and without the switch the same files restore what they can. */
+static void
+test_restore_stop (Env           *env,
+                   gconstpointer  data)
+{
+  g_autofree char *free_file = NULL, *live_file = NULL;
+  Finished f = { FALSE, };
+  GtkWidget *dialog, *stop;
+  guint since;
+
+  if (env->emu == NULL)
+    return;
+
+  free_file = back_up (env, KVB_OBJECT_KIND_SECRET, "app-config");
+  live_file = back_up (env, KVB_OBJECT_KIND_SECRET, "in-use");
+  delete_object (env, KVB_OBJECT_KIND_SECRET, "app-config", TRUE);
+  add_file (env, free_file);
+  add_file (env, live_file);
+
+  dialog = open_dialog (env, &f);
+  stop = find_widget (dialog, GTK_TYPE_SWITCH, NULL);
+  g_assert_nonnull (stop);
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (stop)));
+  gtk_widget_activate (stop);
+  spin_until (switch_on, stop, 5);
+
+  since = log_length (env);
+  press (dialog, GTK_TYPE_BUTTON, "_Restore");
+  spin_until (finished, &f, 120);
+  g_assert_true (has_label_containing (dialog, "nothing was restored"));
+  g_assert_true (has_label_containing (dialog, "“in-use” already exists"));
+  g_assert_cmpuint (count_requests (env, since, "POST", "/secrets/restore", 200), ==, 0);
+  g_assert_cmpuint (count_versions (env, KVB_OBJECT_KIND_SECRET, "in-use"), ==, 1);
+  /* Nothing ran: the choice is still open. */
+  g_assert_true (gtk_widget_is_sensitive (find_widget (dialog, GTK_TYPE_BUTTON, "_Restore")));
+
+  f.finished = FALSE;
+  gtk_widget_activate (stop);
+  spin_until (switch_off, stop, 5);
+  press (dialog, GTK_TYPE_BUTTON, "_Restore");
+  spin_until (finished, &f, 120);
+  g_assert_cmpuint (f.n_done, ==, 1);
+  g_assert_cmpuint (f.n_skipped, ==, 1);
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "1 restored, 1 skipped, 0 failed"));
+  g_assert_cmpuint (count_requests (env, since, "POST", "/secrets/restore", 200), ==, 1);
+  g_assert_cmpuint (count_versions (env, KVB_OBJECT_KIND_SECRET, "app-config"), ==, 3);
+
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin_for (100);
+}
+
 /* Purge and Restore asks first, in destructive words, and does nothing when not confirmed. */
 static void
 test_restore_purge (Env           *env,
@@ -1000,6 +1065,8 @@ main (int   argc,
   g_test_add_func ("/restore-dialog/choose-files", test_choose_files);
   g_test_add ("/restore-dialog/states", Env, GINT_TO_POINTER (FALSE), env_setup,
               test_restore_states, env_teardown);
+  g_test_add ("/restore-dialog/stop-at-name-in-use", Env, GINT_TO_POINTER (FALSE), env_setup,
+              test_restore_stop, env_teardown);
   g_test_add ("/restore-dialog/purge", Env, GINT_TO_POINTER (FALSE), env_setup,
               test_restore_purge, env_teardown);
   g_test_add ("/restore-dialog/retry-failed", Env, GINT_TO_POINTER (FALSE), env_setup,
