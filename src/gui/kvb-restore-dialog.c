@@ -26,6 +26,7 @@ struct _KvbRestoreDialog
   GtkSpinner        *checking_spinner;
   AdwStatusPage     *error_page;
   GtkLabel          *target_label;
+  GtkLabel          *plan_label;
   GtkListBox        *list_box;
   GtkProgressBar    *progress_bar;
   GtkLabel          *summary_label;
@@ -41,6 +42,7 @@ struct _KvbRestoreDialog
   /* Restore Folder: the whole-vault backup, its pre-flight, plan and check afterwards. */
   GFile             *folder;
   KvbVaultRestore   *vault_restore;
+  GtkFilter         *needs_row;      /* the entries a folder's plan lists one by one */
   guint              n_problems_before_run;
   gboolean           preparing;
   gboolean           running;
@@ -198,7 +200,10 @@ start_prepare (KvbRestoreDialog *self,
   self->ran = FALSE;
   self->n_failed = 0;
 
+  g_clear_object (&self->needs_row);
   gtk_list_box_bind_model (self->list_box, G_LIST_MODEL (self->plan), create_row, self, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->list_box), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->plan_label), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
   gtk_label_set_label (self->summary_label, "");
   gtk_spinner_start (self->checking_spinner);
@@ -225,6 +230,79 @@ show_refusal (KvbRestoreDialog *self,
   update_actions (self);
 }
 
+/* A folder holds hundreds of objects: those whose name is free (restored) or in use (skipped,
+ * a restore never overwrites) are counted; those that need a choice or say something of their
+ * own (soft-deleted, a file that does not say its name or kind, a file that cannot be read) are
+ * listed one by one, and so is each one that failed. */
+static gboolean
+needs_row (gpointer item,
+           gpointer user_data)
+{
+  KvbRestorePlanEntry *entry = item;
+  KvbRestoreState state = kvb_restore_plan_entry_get_state (entry);
+
+  return (state != KVB_RESTORE_STATE_FREE && state != KVB_RESTORE_STATE_EXISTS) ||
+         kvb_restore_plan_entry_get_status (entry) == KVB_JOB_STATUS_FAILED;
+}
+
+static void
+folder_rows_changed (KvbRestoreDialog *self)
+{
+  if (self->needs_row != NULL)
+    gtk_filter_changed (self->needs_row, GTK_FILTER_CHANGE_DIFFERENT);
+}
+
+static void
+update_listed (KvbRestoreDialog *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->list_box),
+                          gtk_widget_get_first_child (GTK_WIDGET (self->list_box)) != NULL);
+}
+
+static void
+show_folder_plan (KvbRestoreDialog *self)
+{
+  g_autoptr(GtkFilterListModel) listed = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->plan)), n_free = 0, n_exists = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
+
+      if (kvb_restore_plan_entry_get_state (entry) == KVB_RESTORE_STATE_FREE)
+        n_free++;
+      else if (kvb_restore_plan_entry_get_state (entry) == KVB_RESTORE_STATE_EXISTS)
+        n_exists++;
+      g_signal_connect_object (entry, "notify::status", G_CALLBACK (folder_rows_changed), self,
+                               G_CONNECT_SWAPPED);
+    }
+
+  if (n_free > 0)
+    g_string_append_printf (text, ngettext ("%u object has a free name in the vault and is restored.",
+                                            "%u objects have free names in the vault and are restored.",
+                                            n_free), n_free);
+  if (n_exists > 0)
+    {
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      g_string_append_printf (text, ngettext ("%u name is in use and is skipped: a restore never overwrites.",
+                                              "%u names are in use and are skipped: a restore never overwrites.",
+                                              n_exists), n_exists);
+    }
+  gtk_label_set_label (self->plan_label, text->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->plan_label), text->len > 0);
+
+  g_clear_object (&self->needs_row);
+  self->needs_row = GTK_FILTER (gtk_custom_filter_new (needs_row, NULL, NULL));
+  listed = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (self->plan)),
+                                      g_object_ref (self->needs_row));
+  gtk_list_box_bind_model (self->list_box, G_LIST_MODEL (listed), create_row, self, NULL);
+  g_signal_connect_object (listed, "items-changed", G_CALLBACK (update_listed), self,
+                           G_CONNECT_SWAPPED);
+  update_listed (self);
+}
+
 static void
 folder_prepared_cb (GObject      *source,
                     GAsyncResult *result,
@@ -249,7 +327,7 @@ folder_prepared_cb (GObject      *source,
   self->preparing = FALSE;
   gtk_spinner_stop (self->checking_spinner);
   g_set_object (&self->plan, kvb_vault_restore_get_plan (vault_restore));
-  gtk_list_box_bind_model (self->list_box, G_LIST_MODEL (self->plan), create_row, self, NULL);
+  show_folder_plan (self);
   show_plan (self);
 
   /* Files that do not match the manifest are left out before anything is sent. */
@@ -502,6 +580,7 @@ kvb_restore_dialog_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->plan);
   g_clear_object (&self->vault_restore);
+  g_clear_object (&self->needs_row);
   g_clear_object (&self->folder);
   g_clear_object (&self->client);
   g_clear_object (&self->vault);
@@ -531,6 +610,7 @@ kvb_restore_dialog_class_init (KvbRestoreDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, checking_spinner);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, error_page);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, target_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, plan_label);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, list_box);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, summary_label);

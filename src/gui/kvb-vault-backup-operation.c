@@ -75,20 +75,25 @@ update_detail_cb (gpointer user_data)
 {
   KvbVaultBackupOperation *self = user_data;
   GListModel *items = G_LIST_MODEL (self->job);
-  guint n = g_list_model_get_n_items (items), n_failed = 0;
+  guint n = g_list_model_get_n_items (items), n_failed = 0, n_finished = 0;
   g_autofree char *detail = NULL;
 
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (items, i);
+      KvbJobStatus status = kvb_backup_job_item_get_status (item);
 
-      if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_FAILED)
+      if (status == KVB_JOB_STATUS_FAILED)
         n_failed++;
+      if (status != KVB_JOB_STATUS_PENDING && status != KVB_JOB_STATUS_RUNNING)
+        n_finished++;
     }
 
-  /* translators: while a whole vault is backed up; the second number is of answers "429 Too
-   * Many Requests", each waited out and sent again */
-  detail = g_strdup_printf (_("%u failed, throttled %u times"), n_failed, throttled_during_run (self));
+  /* translators: while a whole vault is backed up: objects finished of those listed so far (the
+   * second number grows while the vault is listed), failed, and answers "429 Too Many Requests",
+   * each waited out and sent again */
+  detail = g_strdup_printf (_("%u of %u objects finished, %u failed, throttled %u times"),
+                            n_finished, n, n_failed, throttled_during_run (self));
   kvb_operation_card_set_detail (self->card, detail);
   return G_SOURCE_CONTINUE;
 }
