@@ -45,6 +45,8 @@ DROP = "fabrikam-drop-kv"         # westeurope, empty: where a folder is dropped
 TOKYO = "fabrikam-tokyo-kv"       # japaneast: another geography
 DRAG_SOURCE = os.path.join(os.environ.get("KVB_BUILD_ROOT", ""), "tests", "gui", "kvb-test-drag-source")
 KEY_s, KEY_o, KEY_c = 0x73, 0x6f, 0x63
+# Under AddressSanitizer every answer on the accessibility bus takes many times longer.
+SLOW = 4 if "ASAN_OPTIONS" in os.environ else 1
 
 # The pacer keeps under 90 % of the real limit; a tighter throttle makes the vault push back.
 standin = kvbgui.Standin("test-whole-vault", ["--seed", SEED, "--throttle", "25/1"], proxy=True)
@@ -247,9 +249,9 @@ try:
     def progress_label():
         """The line under the card's progress bar; found once, then only its name is read, so that
         the test does not keep the application busy answering the bus."""
-        c = wait_for(card, 20, interval=0.5, what="the card of the backup")
+        c = wait_for(card, 20 * SLOW, interval=0.5, what="the card of the backup")
         return wait_for(lambda: find(c, lambda a: a.getRoleName() == "label" and "objects finished" in a.name),
-                        20, interval=0.3, what="the progress line")
+                        20 * SLOW, interval=0.3, what="the progress line")
 
     def progress(detail):
         """(finished, total) from the progress line."""
@@ -269,10 +271,10 @@ try:
                 seen["detail"] = detail.name
             return p is not None and p[0] >= 60
 
-        wait_for(half_way, 120, interval=0.1, what="the backup to be a fifth of the way")
-        c = wait_for(card, 10, what="the card")
+        wait_for(half_way, 120 * SLOW, interval=0.1, what="the backup to be a fifth of the way")
+        c = wait_for(card, 10 * SLOW, what="the card")
         click(button("_Cancel Cancel", c))
-        summary = wait_for(lambda: label(lambda n: n.startswith("Cancelled:") and "backed up" in n, c), 60,
+        summary = wait_for(lambda: label(lambda n: n.startswith("Cancelled:") and "backed up" in n, c), 60 * SLOW,
                            interval=0.5, what="the summary of the cancelled backup")
         state["cancel_summary"] = summary.name
         m = load_manifest()
@@ -288,10 +290,10 @@ try:
               "with a summary that offers Resume", backup_and_cancel)
 
     def resume():
-        c = wait_for(card, 10, what="the card")
+        c = wait_for(card, 10 * SLOW, what="the card")
         click(button("_Resume Resume", c))
         summary = wait_for(lambda: label(lambda n: "backed up" in n and "Checked afterwards" in n
-                                         and not n.startswith("Cancelled"), c), 150, interval=0.5,
+                                         and not n.startswith("Cancelled"), c), 150 * SLOW, interval=0.5,
                            what="the summary of the resumed backup")
         state["summary"] = summary.name
         standin.control("/_emulator/faults", {"fail_5xx": 0.0, "drop": 0.0})
@@ -393,7 +395,7 @@ try:
         run = wait_for(lambda: enabled(find(dlg, by("push button", "_Restore Restore", "click"))), 30,
                        what="an enabled Restore button")
         click(run)
-        summary = wait_for(lambda: text(lambda n: "Checked afterwards" in n, restore_dialog()), 150,
+        summary = wait_for(lambda: text(lambda n: "Checked afterwards" in n, restore_dialog()), 150 * SLOW,
                            what="the summary of the restore", interval=0.5)
         app.screenshot("whole-vault-restore.png")
         press_button("C_lose Close", restore_dialog())
