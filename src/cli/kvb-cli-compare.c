@@ -13,86 +13,8 @@
 #include "kvb-cli.h"
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
+#include "kvb-vault-compare.h"
 #include "kvb-vault-manifest.h"
-
-typedef struct
-{
-  KvbVaultManifest *manifest;
-  GHashTable *listed;       /* JsonObject entries of the manifest that the vault lists */
-  GHashTable *deleted;      /* "kind/name" of the vault's soft-deleted objects */
-  JsonArray *only_in_vault;
-  JsonArray *changed;
-} Compare;
-
-static void
-deleted_page_cb (GPtrArray *objects,
-                 gpointer   user_data)
-{
-  Compare *cmp = user_data;
-
-  for (guint i = 0; i < objects->len; i++)
-    {
-      KvbObjectInfo *info = g_ptr_array_index (objects, i);
-
-      g_hash_table_add (cmp->deleted,
-                        g_strconcat (kvb_object_kind_to_string (kvb_object_info_get_kind (info)), "/",
-                                     kvb_object_info_get_name (info), NULL));
-    }
-}
-
-static gboolean
-entry_in_backup (JsonObject *entry)
-{
-  const char *status = json_object_get_string_member_with_default (entry, "status", NULL);
-
-  return g_strcmp0 (status, KVB_VAULT_MANIFEST_DONE) == 0 ||
-         g_strcmp0 (status, KVB_VAULT_MANIFEST_COVERED) == 0;
-}
-
-static JsonObject *
-new_row (KvbObjectKind  kind,
-         const char    *name)
-{
-  JsonObject *row = json_object_new ();
-
-  json_object_set_string_member (row, "kind", kvb_object_kind_to_string (kind));
-  json_object_set_string_member (row, "name", name);
-  return row;
-}
-
-/* The listing is compared page by page: nothing is downloaded but names and dates. */
-static void
-page_cb (GPtrArray *objects,
-         gpointer   user_data)
-{
-  Compare *cmp = user_data;
-
-  for (guint i = 0; i < objects->len; i++)
-    {
-      KvbObjectInfo *info = g_ptr_array_index (objects, i);
-      KvbObjectKind kind = kvb_object_info_get_kind (info);
-      const char *name = kvb_object_info_get_name (info);
-      JsonObject *entry = kvb_vault_manifest_lookup (cmp->manifest, kind, name);
-      g_autofree char *updated = kvb_vault_manifest_format_time (kvb_object_info_get_updated (info));
-      const char *backed_up;
-
-      if (entry == NULL || !entry_in_backup (entry))
-        {
-          json_array_add_object_element (cmp->only_in_vault, new_row (kind, name));
-          continue;
-        }
-      g_hash_table_add (cmp->listed, entry);
-      backed_up = json_object_get_string_member_with_default (entry, "updated", NULL);
-      if (g_strcmp0 (backed_up, updated) != 0)
-        {
-          JsonObject *row = new_row (kind, name);
-
-          json_object_set_string_member (row, "backupUpdated", backed_up);
-          json_object_set_string_member (row, "vaultUpdated", updated);
-          json_array_add_object_element (cmp->changed, row);
-        }
-    }
-}
 
 static void
 print_rows (const char *title,
@@ -108,8 +30,8 @@ print_rows (const char *title,
 
       g_print ("  %-12s %s%s\n", json_object_get_string_member (row, "kind"),
                json_object_get_string_member (row, "name"),
-               g_strcmp0 (state, "deleted") == 0 ? _(" (deleted, can be recovered)") :
-               g_strcmp0 (state, "purged") == 0 ? _(" (purged, or never in this vault)") : "");
+               g_strcmp0 (state, KVB_VAULT_COMPARE_DELETED) == 0 ? _(" (deleted, can be recovered)") :
+               g_strcmp0 (state, KVB_VAULT_COMPARE_PURGED) == 0 ? _(" (purged, or never in this vault)") : "");
     }
 }
 
@@ -126,15 +48,12 @@ kvb_cli_compare (KvbCli  *cli,
   };
   g_autoptr(KvbVaultManifest) manifest = NULL;
   g_autoptr(KvbKeyVaultClient) client = NULL;
-  g_autoptr(GHashTable) listed = NULL;
-  g_autoptr(GHashTable) deleted = NULL;
-  g_autoptr(JsonArray) only_in_vault = json_array_new ();
-  g_autoptr(JsonArray) only_in_backup = json_array_new ();
-  g_autoptr(JsonArray) changed = json_array_new ();
+  g_autoptr(KvbVaultCompare) compare = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GFile) folder = NULL;
   g_autofree char *display = NULL;
-  Compare cmp;
+  JsonArray *only_in_vault, *only_in_backup, *changed;
   guint n_differences;
 
   if (!kvb_cli_parse_options (cli, "compare",
@@ -171,50 +90,23 @@ kvb_cli_compare (KvbCli  *cli,
   if (client == NULL)
     return kvb_cli_usage_error ("compare", "%s", error->message);
 
-  listed = g_hash_table_new (NULL, NULL);
-  deleted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  cmp = (Compare) { manifest, listed, deleted, only_in_vault, changed };
-  /* Live objects, then the soft-deleted ones: these tell deleted from purged. */
-  for (guint pass = 0; pass < 2 * KVB_OBJECT_KIND_N_KINDS; pass++)
+  /* The work is the core's, shared with the window's Compare with Vault. */
+  compare = kvb_vault_compare_new (client, manifest);
+  kvb_vault_compare_run_async (compare, cli->cancellable, kvb_cli_wait_cb, &result);
+  kvb_cli_wait (cli, &result);
+  if (!kvb_vault_compare_run_finish (compare, result, &error))
     {
-      g_autoptr(GAsyncResult) result = NULL;
-      KvbObjectKind kind = pass % KVB_OBJECT_KIND_N_KINDS;
-      gboolean list_deleted = pass >= KVB_OBJECT_KIND_N_KINDS;
-
-      kvb_keyvault_client_list_async (client, kind, list_deleted,
-                                      list_deleted ? deleted_page_cb : page_cb, &cmp,
-                                      cli->cancellable, kvb_cli_wait_cb, &result);
-      kvb_cli_wait (cli, &result);
-      if (!kvb_keyvault_client_list_finish (client, result, &error))
-        {
-          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            kvb_cli_print_error (_("Interrupted."));
-          else
-            kvb_cli_print_error ("%s", error->message);
-          return KVB_CLI_EXIT_FAILED;
-        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kvb_cli_print_error (_("Interrupted."));
+      else
+        kvb_cli_print_error ("%s", error->message);
+      return KVB_CLI_EXIT_FAILED;
     }
 
-  for (guint i = 0; i < kvb_vault_manifest_get_n_objects (manifest); i++)
-    {
-      JsonObject *entry = kvb_vault_manifest_get_object (manifest, i);
-      KvbObjectKind kind;
-
-      if (entry_in_backup (entry) && !g_hash_table_contains (listed, entry) &&
-          kvb_vault_manifest_entry_get_kind (entry, &kind))
-        {
-          const char *name = json_object_get_string_member (entry, "name");
-          g_autofree char *key = g_strconcat (kvb_object_kind_to_string (kind), "/", name, NULL);
-          JsonObject *row = new_row (kind, name);
-
-          json_object_set_string_member (row, "state", g_hash_table_contains (deleted, key)
-                                                       ? "deleted" : "purged");
-          json_array_add_object_element (only_in_backup, row);
-        }
-    }
-
-  n_differences = json_array_get_length (only_in_vault) + json_array_get_length (only_in_backup) +
-                  json_array_get_length (changed);
+  only_in_vault = kvb_vault_compare_get_only_in_vault (compare);
+  only_in_backup = kvb_vault_compare_get_only_in_backup (compare);
+  changed = kvb_vault_compare_get_changed (compare);
+  n_differences = kvb_vault_compare_get_n_differences (compare);
 
   if (cli->json)
     {

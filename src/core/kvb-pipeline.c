@@ -100,6 +100,7 @@ struct _KvbPipeline
   guint retry_budget_ms;
   guint n_requests;
   guint n_retries;
+  guint n_throttled;
 };
 
 G_DEFINE_FINAL_TYPE (KvbPipeline, kvb_pipeline, G_TYPE_OBJECT)
@@ -285,6 +286,13 @@ kvb_pipeline_get_n_retries (KvbPipeline *self)
 {
   g_return_val_if_fail (KVB_IS_PIPELINE (self), 0);
   return self->n_retries;
+}
+
+guint
+kvb_pipeline_get_n_throttled (KvbPipeline *self)
+{
+  g_return_val_if_fail (KVB_IS_PIPELINE (self), 0);
+  return self->n_throttled;
 }
 
 
@@ -832,6 +840,8 @@ send_cb (GObject      *source,
     }
 
   /* 429 means the request was not processed: always safe to send again.  5xx may have been. */
+  if (status == 429)
+    self->n_throttled++;
   if (status == 429 && schedule_retry (task, retry_after_ms (r->msg)))
     return;
 

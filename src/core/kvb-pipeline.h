@@ -134,5 +134,8 @@ JsonNode    *kvb_pipeline_send_finish        (KvbPipeline         *self,
 /* Counters for tests and the debug log. */
 guint        kvb_pipeline_get_n_requests     (KvbPipeline         *self);
 guint        kvb_pipeline_get_n_retries      (KvbPipeline         *self);
+/* 429 answers received (each waited out and sent again while the retry budget lasts): what a
+ * long job shows as "throttled". */
+guint        kvb_pipeline_get_n_throttled    (KvbPipeline         *self);
 
 G_END_DECLS

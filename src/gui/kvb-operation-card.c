@@ -20,6 +20,8 @@ struct _KvbOperationCard
   GtkLabel *title_label;
   GtkProgressBar *progress_bar;
   GtkListView *list_view;
+  GtkWidget *list_window;
+  GtkLabel *detail_label;
   GtkLabel *summary_label;
   GtkButton *cancel_button;
   GtkButton *retry_button;
@@ -102,11 +104,19 @@ kvb_operation_format_summary (KvbOperation operation,
       if (operation == KVB_OPERATION_RESTORE)
         g_ptr_array_add (parts, g_strdup_printf (ngettext ("%u restored", "%u restored", n_done),
                                                  n_done));
+      else if (operation == KVB_OPERATION_VAULT_BACKUP)
+        g_ptr_array_add (parts, g_strdup_printf (ngettext ("%u backed up", "%u backed up", n_done),
+                                                 n_done));
       else
         g_ptr_array_add (parts, g_strdup_printf (ngettext ("%u saved", "%u saved", n_done),
                                                  n_done));
     }
-  if (n_skipped > 0)
+  if (n_skipped > 0 && operation == KVB_OPERATION_VAULT_BACKUP)
+    /* A certificate's key and secret are backed up only with it: not skipped, but covered. */
+    g_ptr_array_add (parts, g_strdup_printf (ngettext ("%u covered by their certificate",
+                                                       "%u covered by their certificate", n_skipped),
+                                             n_skipped));
+  else if (n_skipped > 0)
     g_ptr_array_add (parts, g_strdup_printf (ngettext ("%u skipped", "%u skipped", n_skipped),
                                              n_skipped));
   if (n_failed > 0)
@@ -412,6 +422,8 @@ kvb_operation_card_class_init (KvbOperationCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbOperationCard, title_label);
   gtk_widget_class_bind_template_child (widget_class, KvbOperationCard, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, KvbOperationCard, list_view);
+  gtk_widget_class_bind_template_child (widget_class, KvbOperationCard, list_window);
+  gtk_widget_class_bind_template_child (widget_class, KvbOperationCard, detail_label);
   gtk_widget_class_bind_template_child (widget_class, KvbOperationCard, summary_label);
   gtk_widget_class_bind_template_child (widget_class, KvbOperationCard, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, KvbOperationCard, retry_button);
@@ -466,6 +478,8 @@ kvb_operation_card_set_job (KvbOperationCard *self,
   selection = gtk_no_selection_new (g_object_ref (items));
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (selection));
 
+  gtk_widget_set_visible (self->list_window, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->detail_label), FALSE);
   gtk_label_set_label (self->title_label, title);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
   gtk_widget_set_visible (GTK_WIDGET (self->summary_label), FALSE);
@@ -476,9 +490,18 @@ kvb_operation_card_set_job (KvbOperationCard *self,
   update_progress (self);
 }
 
+static gboolean
+item_failed (gpointer item,
+             gpointer user_data)
+{
+  return item_status (item) == KVB_JOB_STATUS_FAILED;
+}
+
 void
-kvb_operation_card_finish (KvbOperationCard *self,
-                           const GError     *error)
+kvb_operation_card_finish_with_note (KvbOperationCard *self,
+                                     const GError     *error,
+                                     const char       *note,
+                                     gboolean          offer_retry)
 {
   Counts counts;
 
@@ -497,13 +520,62 @@ kvb_operation_card_finish (KvbOperationCard *self,
   else
     /* The core's sentence (the folder could not be made…); never an HTTP body. */
     self->summary = g_strdup (error->message);
+  if (note != NULL && *note != '\0')
+    {
+      /* translators: a summary, then a sentence about it, e.g. "3 saved. The folder is whole." */
+      char *with_note = g_strdup_printf (_("%s. %s"), self->summary, note);
+
+      g_free (self->summary);
+      self->summary = with_note;
+    }
+
+  /* Hundreds of objects done are no news: what is left to read is what failed, and why. */
+  if (self->operation == KVB_OPERATION_VAULT_BACKUP)
+    {
+      g_autoptr(GtkFilterListModel) failed =
+        gtk_filter_list_model_new (g_object_ref (self->items),
+                                   GTK_FILTER (gtk_custom_filter_new (item_failed, NULL, NULL)));
+      g_autoptr(GtkNoSelection) selection = gtk_no_selection_new (G_LIST_MODEL (g_steal_pointer (&failed)));
+
+      gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (selection));
+      gtk_widget_set_visible (self->list_window, counts.n_failed > 0);
+    }
 
   update_progress (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->detail_label), FALSE);
   gtk_label_set_label (self->summary_label, self->summary);
   gtk_widget_set_visible (GTK_WIDGET (self->summary_label), TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->retry_button), counts.n_failed > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->retry_button), offer_retry);
   gtk_widget_set_visible (GTK_WIDGET (self->dismiss_button), TRUE);
+}
+
+void
+kvb_operation_card_finish (KvbOperationCard *self,
+                           const GError     *error)
+{
+  g_return_if_fail (KVB_IS_OPERATION_CARD (self));
+  g_return_if_fail (self->items != NULL);
+
+  kvb_operation_card_finish_with_note (self, error, NULL, count_items (self).n_failed > 0);
+}
+
+void
+kvb_operation_card_set_detail (KvbOperationCard *self,
+                               const char       *detail)
+{
+  g_return_if_fail (KVB_IS_OPERATION_CARD (self));
+
+  gtk_label_set_label (self->detail_label, detail != NULL ? detail : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->detail_label), detail != NULL && self->running);
+}
+
+void
+kvb_operation_card_set_retry_label (KvbOperationCard *self,
+                                    const char       *label)
+{
+  g_return_if_fail (KVB_IS_OPERATION_CARD (self));
+  gtk_button_set_label (self->retry_button, label);
 }
 
 gboolean

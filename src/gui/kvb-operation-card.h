@@ -13,6 +13,8 @@ G_BEGIN_DECLS
  * KvbOperation:
  * @KVB_OPERATION_DOWNLOAD: backups are downloaded into files ("10 saved")
  * @KVB_OPERATION_RESTORE: files are restored into a vault ("10 restored")
+ * @KVB_OPERATION_VAULT_BACKUP: a whole vault is backed up into a folder ("291 backed up, 3
+ *   covered by their certificate"); at the end only the failed objects stay listed
  *
  * What a card's job does, for the words of its summary.
  */
@@ -20,6 +22,7 @@ typedef enum
 {
   KVB_OPERATION_DOWNLOAD,
   KVB_OPERATION_RESTORE,
+  KVB_OPERATION_VAULT_BACKUP,
 } KvbOperation;
 
 #define KVB_TYPE_OPERATION_CARD (kvb_operation_card_get_type ())
@@ -47,6 +50,18 @@ void         kvb_operation_card_set_job      (KvbOperationCard *self,
  * cancelled, or the core's error when it could not run at all. */
 void         kvb_operation_card_finish       (KvbOperationCard *self,
                                               const GError     *error);
+/* The same, with @note (nullable) after the summary (what a check afterwards found) and "Retry
+ * Failed" offered when @offer_retry, whatever failed. */
+void         kvb_operation_card_finish_with_note (KvbOperationCard *self,
+                                              const GError     *error,
+                                              const char       *note,
+                                              gboolean          offer_retry);
+/* (nullable): a line under the progress bar while the job runs ("1 failed, 4 throttled"). */
+void         kvb_operation_card_set_detail   (KvbOperationCard *self,
+                                              const char       *detail);
+/* The label of the button that emits "retry" (default "_Retry Failed"), e.g. "_Resume". */
+void         kvb_operation_card_set_retry_label (KvbOperationCard *self,
+                                              const char       *label);
 gboolean     kvb_operation_card_get_running  (KvbOperationCard *self);
 /* (nullable): the summary shown once the job has ended. */
 const char  *kvb_operation_card_get_summary  (KvbOperationCard *self);

@@ -83,6 +83,22 @@ cancelled_cb (GCancellable *cancellable,
   g_idle_add_full (G_PRIORITY_DEFAULT, cancel_idle_cb, g_object_ref (task), g_object_unref);
 }
 
+/* Shows @native for @task: the task is held by the response handler, the dialog by the task. */
+static void
+show_chooser (GTask                *task,
+              GtkFileChooserNative *native)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  gulong handler = 0;
+
+  g_task_set_task_data (task, g_object_ref (native), g_object_unref);
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), task, NULL);
+  g_object_set_data (G_OBJECT (native), "kvb-cancelled-id", GSIZE_TO_POINTER (handler));
+  g_signal_connect (native, "response", G_CALLBACK (response_cb), g_object_ref (task));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
 void
 kvb_restore_choose_files_async (GtkWindow           *parent,
                                 GCancellable        *cancellable,
@@ -93,7 +109,6 @@ kvb_restore_choose_files_async (GtkWindow           *parent,
   g_autoptr(GtkFileChooserNative) native = NULL;
   g_autoptr(GtkFileFilter) backups = gtk_file_filter_new ();
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
-  gulong handler = 0;
 
   g_return_if_fail (parent == NULL || GTK_IS_WINDOW (parent));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
@@ -121,13 +136,47 @@ kvb_restore_choose_files_async (GtkWindow           *parent,
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
   gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (native), backups);
 
-  /* The task is held by the response handler; the dialog by the task. */
-  g_task_set_task_data (task, g_object_ref (native), g_object_unref);
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), task, NULL);
-  g_object_set_data (G_OBJECT (native), "kvb-cancelled-id", GSIZE_TO_POINTER (handler));
-  g_signal_connect (native, "response", G_CALLBACK (response_cb), g_object_ref (task));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+  show_chooser (task, native);
+}
+
+void
+kvb_restore_choose_folder_async (GtkWindow           *parent,
+                                 const char          *title,
+                                 const char          *accept_label,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GtkFileChooserNative) native = NULL;
+
+  g_return_if_fail (parent == NULL || GTK_IS_WINDOW (parent));
+  g_return_if_fail (title != NULL && accept_label != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kvb_restore_choose_folder_async);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  native = gtk_file_chooser_native_new (title, parent, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                        accept_label, _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  show_chooser (task, native);
+}
+
+GFile *
+kvb_restore_choose_folder_finish (GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_autoptr(GListModel) files = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == kvb_restore_choose_folder_async,
+                        NULL);
+
+  files = g_task_propagate_pointer (G_TASK (result), error);
+  return files != NULL ? g_list_model_get_item (files, 0) : NULL;
 }
 
 GListModel *

@@ -19,4 +19,16 @@ void        kvb_restore_choose_files_async  (GtkWindow            *parent,
 GListModel *kvb_restore_choose_files_finish (GAsyncResult         *result,
                                              GError              **error);
 
+/* Asks for a folder (SELECT_FOLDER) with @title on the dialog and @accept_label on its button:
+ * where a whole-vault backup goes, or the backup folder to restore or compare.  The finish gives
+ * the folder, or G_IO_ERROR_CANCELLED. */
+void        kvb_restore_choose_folder_async  (GtkWindow            *parent,
+                                              const char           *title,
+                                              const char           *accept_label,
+                                              GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data);
+GFile      *kvb_restore_choose_folder_finish (GAsyncResult         *result,
+                                              GError              **error);
+
 G_END_DECLS

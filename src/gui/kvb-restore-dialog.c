@@ -10,10 +10,12 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "kvb-error.h"
 #include "kvb-restore-dialog.h"
 #include "kvb-error.h"
 #include "kvb-restore-plan.h"
 #include "kvb-restore-row.h"
+#include "kvb-vault-restore.h"
 
 struct _KvbRestoreDialog
 {
@@ -25,6 +27,7 @@ struct _KvbRestoreDialog
   GtkSpinner        *checking_spinner;
   AdwStatusPage     *error_page;
   GtkLabel          *target_label;
+  GtkLabel          *plan_label;
   GtkListBox        *list_box;
   GtkWidget         *stop_row;
   GtkSwitch         *stop_switch;
@@ -39,6 +42,11 @@ struct _KvbRestoreDialog
   KvbVaultInfo      *vault;
   KvbRestorePlan    *plan;
   GCancellable      *cancellable;
+  /* Restore Folder: the whole-vault backup, its pre-flight, plan and check afterwards. */
+  GFile             *folder;
+  KvbVaultRestore   *vault_restore;
+  GtkFilter         *needs_row;      /* the entries a folder's plan lists one by one */
+  guint              n_problems_before_run;
   gboolean           preparing;
   gboolean           running;
   /* The plan ran (a plan runs once). */
@@ -134,6 +142,25 @@ create_row (gpointer item,
   return kvb_restore_row_new (self->plan, KVB_RESTORE_PLAN_ENTRY (item));
 }
 
+/* The plan is ready: follow its entries, and show it. */
+static void
+show_plan (KvbRestoreDialog *self)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->plan)); i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
+
+      g_signal_connect_object (entry, "notify::action", G_CALLBACK (update_actions), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (entry, "notify::state", G_CALLBACK (update_actions), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (entry, "notify::status", G_CALLBACK (update_progress), self,
+                               G_CONNECT_SWAPPED);
+    }
+  gtk_stack_set_visible_child_name (self->stack, "plan");
+  update_actions (self);
+}
+
 static void
 prepare_cb (GObject      *source,
             GAsyncResult *result,
@@ -160,19 +187,7 @@ prepare_cb (GObject      *source,
 
   self->preparing = FALSE;
   gtk_spinner_stop (self->checking_spinner);
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (plan)); i++)
-    {
-      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
-
-      g_signal_connect_object (entry, "notify::action", G_CALLBACK (update_actions), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (entry, "notify::state", G_CALLBACK (update_actions), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (entry, "notify::status", G_CALLBACK (update_progress), self,
-                               G_CONNECT_SWAPPED);
-    }
-  gtk_stack_set_visible_child_name (self->stack, "plan");
-  update_actions (self);
+  show_plan (self);
 }
 
 static void
@@ -190,7 +205,10 @@ start_prepare (KvbRestoreDialog *self,
   self->ran = FALSE;
   self->n_failed = 0;
 
+  g_clear_object (&self->needs_row);
   gtk_list_box_bind_model (self->list_box, G_LIST_MODEL (self->plan), create_row, self, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->list_box), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->plan_label), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
   gtk_label_set_label (self->summary_label, "");
   gtk_spinner_start (self->checking_spinner);
@@ -199,6 +217,176 @@ start_prepare (KvbRestoreDialog *self,
 
   kvb_restore_plan_prepare_async (self->plan, files, self->cancellable, prepare_cb,
                                   g_object_ref (self));
+}
+
+/* ---- Restore Folder ---- */
+
+static void
+show_refusal (KvbRestoreDialog *self,
+              const char       *title,
+              const char       *sentence)
+{
+  self->preparing = FALSE;
+  gtk_spinner_stop (self->checking_spinner);
+  adw_status_page_set_title (self->error_page, title);
+  /* The core's messages are sentences for people, never a raw answer. */
+  adw_status_page_set_description (self->error_page, sentence);
+  gtk_stack_set_visible_child_name (self->stack, "error");
+  update_actions (self);
+}
+
+/* A folder holds hundreds of objects: those whose name is free (restored) or in use (skipped,
+ * a restore never overwrites) are counted; those that need a choice or say something of their
+ * own (soft-deleted, a file that does not say its name or kind, a file that cannot be read) are
+ * listed one by one, and so is each one that failed. */
+static gboolean
+needs_row (gpointer item,
+           gpointer user_data)
+{
+  KvbRestorePlanEntry *entry = item;
+  KvbRestoreState state = kvb_restore_plan_entry_get_state (entry);
+
+  return (state != KVB_RESTORE_STATE_FREE && state != KVB_RESTORE_STATE_EXISTS) ||
+         kvb_restore_plan_entry_get_status (entry) == KVB_JOB_STATUS_FAILED;
+}
+
+static void
+folder_rows_changed (KvbRestoreDialog *self)
+{
+  if (self->needs_row != NULL)
+    gtk_filter_changed (self->needs_row, GTK_FILTER_CHANGE_DIFFERENT);
+}
+
+static void
+update_listed (KvbRestoreDialog *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->list_box),
+                          gtk_widget_get_first_child (GTK_WIDGET (self->list_box)) != NULL);
+}
+
+static void
+show_folder_plan (KvbRestoreDialog *self)
+{
+  g_autoptr(GtkFilterListModel) listed = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->plan)), n_free = 0, n_exists = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
+
+      if (kvb_restore_plan_entry_get_state (entry) == KVB_RESTORE_STATE_FREE)
+        n_free++;
+      else if (kvb_restore_plan_entry_get_state (entry) == KVB_RESTORE_STATE_EXISTS)
+        n_exists++;
+      g_signal_connect_object (entry, "notify::status", G_CALLBACK (folder_rows_changed), self,
+                               G_CONNECT_SWAPPED);
+    }
+
+  if (n_free > 0)
+    g_string_append_printf (text, ngettext ("%u object has a free name in the vault and is restored.",
+                                            "%u objects have free names in the vault and are restored.",
+                                            n_free), n_free);
+  if (n_exists > 0)
+    {
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      g_string_append_printf (text, ngettext ("%u name is in use and is skipped: a restore never overwrites.",
+                                              "%u names are in use and are skipped: a restore never overwrites.",
+                                              n_exists), n_exists);
+    }
+  gtk_label_set_label (self->plan_label, text->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->plan_label), text->len > 0);
+
+  g_clear_object (&self->needs_row);
+  self->needs_row = GTK_FILTER (gtk_custom_filter_new (needs_row, NULL, NULL));
+  listed = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (self->plan)),
+                                      g_object_ref (self->needs_row));
+  gtk_list_box_bind_model (self->list_box, G_LIST_MODEL (listed), create_row, self, NULL);
+  g_signal_connect_object (listed, "items-changed", G_CALLBACK (update_listed), self,
+                           G_CONNECT_SWAPPED);
+  update_listed (self);
+}
+
+static void
+folder_prepared_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(KvbRestoreDialog) self = user_data;
+  KvbVaultRestore *vault_restore = KVB_VAULT_RESTORE (source);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *problems;
+
+  if (!kvb_vault_restore_prepare_finish (vault_restore, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+          vault_restore != self->vault_restore)
+        return;
+      show_refusal (self, _("The Vault Cannot Be Checked"), error->message);
+      return;
+    }
+  if (vault_restore != self->vault_restore)
+    return;
+
+  self->preparing = FALSE;
+  gtk_spinner_stop (self->checking_spinner);
+  g_set_object (&self->plan, kvb_vault_restore_get_plan (vault_restore));
+  kvb_restore_plan_set_stop_at_name_in_use (self->plan, gtk_switch_get_active (self->stop_switch));
+  show_folder_plan (self);
+  show_plan (self);
+
+  /* Files that do not match the manifest are left out before anything is sent. */
+  problems = kvb_vault_restore_get_problems (vault_restore);
+  if (problems->len > 0)
+    {
+      g_autofree char *text =
+        g_strdup_printf (ngettext ("%u file does not match the manifest and is left out: %s",
+                                   "%u files do not match the manifest and are left out: %s",
+                                   problems->len),
+                         problems->len, (const char *) g_ptr_array_index (problems, 0));
+
+      gtk_label_set_label (self->summary_label, text);
+    }
+}
+
+static void
+start_folder (KvbRestoreDialog *self)
+{
+  g_autoptr(GError) error = NULL;
+  const char *notice;
+
+  self->preparing = TRUE;
+  gtk_list_box_bind_model (self->list_box, NULL, NULL, NULL, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+  gtk_spinner_start (self->checking_spinner);
+  gtk_stack_set_visible_child_name (self->stack, "checking");
+  update_actions (self);
+
+  self->vault_restore = kvb_vault_restore_new (self->client, self->folder);
+  /* The pre-flight reads only manifest.json, and sends nothing: another subscription or
+   * geography, or a folder that is no vault backup, is refused here. */
+  if (!kvb_vault_restore_load (self->vault_restore, self->vault, &error))
+    {
+      show_refusal (self,
+                    g_error_matches (error, KVB_ERROR, KVB_ERROR_WRONG_SCOPE)
+                      ? _("This Backup Cannot Be Restored Here")
+                      : _("This Folder Cannot Be Restored"),
+                    error->message);
+      return;
+    }
+
+  notice = kvb_vault_restore_get_notice (self->vault_restore);
+  if (notice != NULL)
+    {
+      g_autofree char *target = g_strdup_printf ("%s\n%s", gtk_label_get_label (self->target_label),
+                                                 notice);
+
+      gtk_label_set_label (self->target_label, target);
+    }
+
+  kvb_vault_restore_prepare_async (self->vault_restore, KVB_RESTORE_ACTION_NONE, self->cancellable,
+                                   folder_prepared_cb, g_object_ref (self));
 }
 
 static char *
@@ -269,6 +457,63 @@ stop_switch_changed_cb (KvbRestoreDialog *self)
 }
 
 static void
+folder_run_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(KvbRestoreDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *check = NULL;
+  KvbJobSummary summary = { 0, };
+  GPtrArray *problems;
+  gboolean ok, cancelled;
+
+  ok = kvb_vault_restore_run_finish (KVB_VAULT_RESTORE (source), result, &summary, &error);
+  cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  if (self->client == NULL)
+    return;
+
+  self->running = FALSE;
+  /* As run_cb: a refusal before any request leaves the plan open to choices. */
+  self->ran = !g_error_matches (error, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE);
+  self->n_failed = summary.n_failed;
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  problems = kvb_vault_restore_get_problems (KVB_VAULT_RESTORE (source));
+  if (ok && problems->len <= self->n_problems_before_run)
+    check = g_strdup (_("Checked afterwards: every object of the backup is in the vault, each "
+                        "restored one with its versions."));
+  else if (ok)
+    {
+      guint n = problems->len - self->n_problems_before_run;
+
+      /* translators: a count, then the first problem the check found (a sentence) */
+      check = g_strdup_printf (ngettext ("Checked afterwards: %u problem. %s",
+                                         "Checked afterwards: %u problems. %s", n),
+                               n, (const char *) g_ptr_array_index (problems, self->n_problems_before_run));
+    }
+
+  if (error != NULL && !cancelled)
+    text = g_strdup (error->message);
+  else
+    {
+      g_autofree char *counts = summary_text (&summary, cancelled);
+
+      /* translators: the counts of a restore, then the sentence of the check afterwards */
+      text = check != NULL ? g_strdup_printf (_("%s. %s"), counts, check) : g_steal_pointer (&counts);
+    }
+  gtk_label_set_label (self->summary_label, text);
+  update_progress (self);
+  update_actions (self);
+  gtk_widget_grab_focus (self->n_failed > 0 ? self->retry_button : self->close_button);
+
+  g_signal_emit (self, signals[FINISHED], 0, summary.n_done, summary.n_skipped, summary.n_failed,
+                 cancelled);
+}
+
+static void
 run_action (GtkWidget  *widget,
             const char *action_name,
             GVariant   *parameter)
@@ -285,7 +530,16 @@ run_action (GtkWidget  *widget,
   update_actions (self);
   gtk_widget_grab_focus (self->cancel_button);
 
-  kvb_restore_plan_run_async (self->plan, self->cancellable, run_cb, g_object_ref (self));
+  /* A folder's plan is run by its KvbVaultRestore, which checks the vault afterwards; a retry
+   * of its failed files is a plan of files like any other. */
+  if (self->vault_restore != NULL && self->plan == kvb_vault_restore_get_plan (self->vault_restore))
+    {
+      self->n_problems_before_run = kvb_vault_restore_get_problems (self->vault_restore)->len;
+      kvb_vault_restore_run_async (self->vault_restore, self->cancellable, folder_run_cb,
+                                   g_object_ref (self));
+    }
+  else
+    kvb_restore_plan_run_async (self->plan, self->cancellable, run_cb, g_object_ref (self));
 }
 
 static void
@@ -345,6 +599,9 @@ kvb_restore_dialog_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_RESTORE_DIALOG);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->plan);
+  g_clear_object (&self->vault_restore);
+  g_clear_object (&self->needs_row);
+  g_clear_object (&self->folder);
   g_clear_object (&self->client);
   g_clear_object (&self->vault);
 
@@ -373,6 +630,7 @@ kvb_restore_dialog_class_init (KvbRestoreDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, checking_spinner);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, error_page);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, target_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, plan_label);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, list_box);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, stop_row);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, stop_switch);
@@ -399,21 +657,15 @@ kvb_restore_dialog_init (KvbRestoreDialog *self)
   self->cancellable = g_cancellable_new ();
 }
 
-GtkWidget *
-kvb_restore_dialog_new (GtkWindow         *parent,
-                        KvbKeyVaultClient *client,
-                        KvbVaultInfo      *vault,
-                        GListModel        *files)
+static KvbRestoreDialog *
+dialog_new (GtkWindow         *parent,
+            KvbKeyVaultClient *client,
+            KvbVaultInfo      *vault)
 {
   KvbRestoreDialog *self;
   const char *name, *location;
   g_autofree char *target = NULL;
   g_autofree char *fallback_name = NULL;
-
-  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
-  g_return_val_if_fail (KVB_IS_KEYVAULT_CLIENT (client), NULL);
-  g_return_val_if_fail (vault == NULL || KVB_IS_VAULT_INFO (vault), NULL);
-  g_return_val_if_fail (G_IS_LIST_MODEL (files), NULL);
 
   self = g_object_new (KVB_TYPE_RESTORE_DIALOG, "transient-for", parent, NULL);
   self->client = g_object_ref (client);
@@ -439,7 +691,53 @@ kvb_restore_dialog_new (GtkWindow         *parent,
   gtk_label_set_label (self->target_label, target);
   adw_window_title_set_subtitle (self->window_title, name);
 
+  return self;
+}
+
+GtkWidget *
+kvb_restore_dialog_new (GtkWindow         *parent,
+                        KvbKeyVaultClient *client,
+                        KvbVaultInfo      *vault,
+                        GListModel        *files)
+{
+  KvbRestoreDialog *self;
+
+  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (KVB_IS_KEYVAULT_CLIENT (client), NULL);
+  g_return_val_if_fail (vault == NULL || KVB_IS_VAULT_INFO (vault), NULL);
+  g_return_val_if_fail (G_IS_LIST_MODEL (files), NULL);
+
+  self = dialog_new (parent, client, vault);
   start_prepare (self, files);
+
+  return GTK_WIDGET (self);
+}
+
+GtkWidget *
+kvb_restore_dialog_new_for_folder (GtkWindow         *parent,
+                                   KvbKeyVaultClient *client,
+                                   KvbVaultInfo      *vault,
+                                   GFile             *folder)
+{
+  KvbRestoreDialog *self;
+  g_autofree char *display = NULL;
+  g_autofree char *source = NULL;
+
+  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (KVB_IS_KEYVAULT_CLIENT (client), NULL);
+  g_return_val_if_fail (vault == NULL || KVB_IS_VAULT_INFO (vault), NULL);
+  g_return_val_if_fail (G_IS_FILE (folder), NULL);
+
+  self = dialog_new (parent, client, vault);
+  self->folder = g_object_ref (folder);
+  gtk_window_set_title (GTK_WINDOW (self), _("Restore Folder"));
+  adw_window_title_set_title (self->window_title, _("Restore Folder"));
+  display = g_file_get_parse_name (folder);
+  /* translators: where the restore comes from, then "Into the key vault “NAME” (LOCATION)" */
+  source = g_strdup_printf (_("From the vault backup in “%s”\n%s"), display,
+                            gtk_label_get_label (self->target_label));
+  gtk_label_set_label (self->target_label, source);
+  start_folder (self);
 
   return GTK_WIDGET (self);
 }

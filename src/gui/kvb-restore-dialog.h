@@ -27,4 +27,15 @@ GtkWidget *kvb_restore_dialog_new (GtkWindow         *parent,
                                    KvbVaultInfo      *vault,
                                    GListModel        *files);
 
+/* "Restore Folder": the whole-vault backup in @folder (a folder with manifest.json) into the vault
+ * of @client.  First the core's pre-flight, with nothing sent: a folder that is no vault backup,
+ * or a backup of another subscription or geography than @vault's, is refused with the core's
+ * sentence.  Then the plan over the files that match the manifest (certificates first), with a
+ * choice per soft-deleted name, the restore, and the check afterwards (every object of the
+ * backup in the vault, each restored one with its versions), in the summary.  Same signal. */
+GtkWidget *kvb_restore_dialog_new_for_folder (GtkWindow         *parent,
+                                              KvbKeyVaultClient *client,
+                                              KvbVaultInfo      *vault,
+                                              GFile             *folder);
+
 G_END_DECLS

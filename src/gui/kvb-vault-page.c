@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kvb-compare-dialog.h"
 #include "kvb-download-backup.h"
 #include "kvb-error.h"
 #include "kvb-object-list.h"
@@ -18,6 +19,8 @@
 #include "kvb-operation-card.h"
 #include "kvb-restore-chooser.h"
 #include "kvb-restore-dialog.h"
+#include "kvb-vault-backup-operation.h"
+#include "kvb-vault-manifest.h"
 #include "kvb-vault-page.h"
 
 struct _KvbVaultPage
@@ -44,10 +47,13 @@ struct _KvbVaultPage
   KvbVaultInfo         *vault;
   KvbKeyVaultClient    *client;
   KvbCredential        *credential;
+  KvbPipeline          *pipeline;
+  char                 *cloud_id;
   GCancellable         *cancellable;   /* the work for the vault shown; cancelled when it changes */
   GMenuModel           *menu_model;
   gboolean              folded;
   GPtrArray            *downloads;     /* Download: running, or finished with a card shown */
+  GPtrArray            *vault_backups; /* KvbVaultBackupOperation, each with its card shown */
   gboolean              disposed;
 };
 
@@ -187,6 +193,9 @@ update_actions (KvbVaultPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.recover", have_client);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.purge", have_client);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.reload", have_client);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.backup-vault", have_client);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.restore-folder", have_client);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.compare", have_client);
 }
 
 static void
@@ -257,6 +266,13 @@ kvb_vault_page_set_vault (KvbVaultPage  *self,
   g_clear_object (&self->credential);
   if (vault != NULL && credential != NULL)
     self->credential = g_object_ref (credential);
+  g_clear_object (&self->pipeline);
+  g_clear_pointer (&self->cloud_id, g_free);
+  if (vault != NULL)
+    {
+      self->pipeline = g_object_ref (pipeline);
+      self->cloud_id = g_strdup (kvb_cloud_get_id (cloud));
+    }
 
   if (vault != NULL)
     {
@@ -774,6 +790,175 @@ reload_action (GtkWidget  *widget,
   reload_lists (KVB_VAULT_PAGE (widget));
 }
 
+/* ---- Whole vault: Back Up Vault, Restore Folder, Compare with Vault ---- */
+
+static GtkWindow *
+parent_window (KvbVaultPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
+}
+
+static void
+vault_backup_dismissed_cb (KvbOperationCard *card,
+                           KvbVaultPage     *self)
+{
+  for (guint i = 0; i < self->vault_backups->len; i++)
+    {
+      KvbVaultBackupOperation *op = g_ptr_array_index (self->vault_backups, i);
+
+      if (kvb_vault_backup_operation_get_card (op) == card && !kvb_vault_backup_operation_get_running (op))
+        {
+          gtk_box_remove (self->operations_box, GTK_WIDGET (card));
+          g_object_run_dispose (G_OBJECT (op));
+          g_ptr_array_remove_index (self->vault_backups, i);
+          return;
+        }
+    }
+}
+
+static void
+vault_backup_finished_cb (KvbVaultBackupOperation *op,
+                          const char              *summary,
+                          gboolean                 cancelled,
+                          KvbVaultPage            *self)
+{
+  if (!cancelled)
+    notify_if_unfocused (self, "vault-backup", _("Vault Backup Finished"), summary);
+}
+
+static void
+backup_folder_chosen_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GFile) parent = NULL;
+  g_autoptr(GFile) folder = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *name = NULL;
+  KvbVaultBackupOperation *op;
+  GtkWidget *card;
+
+  parent = kvb_restore_choose_folder_finish (result, &error);
+  if (parent == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
+        toast_text (self, error->message);
+      return;
+    }
+  if (self->switcher_title == NULL || self->client == NULL)
+    return;
+
+  /* Always a new folder inside the one chosen, named for the vault and the time: backups of
+   * several days sit side by side, and none is ever written over. */
+  now = g_date_time_new_now_local ();
+  name = kvb_vault_backup_operation_folder_name (kvb_vault_info_get_name (self->vault), now);
+  folder = g_file_get_child (parent, name);
+
+  card = kvb_operation_card_new ();
+  gtk_box_append (self->operations_box, card);
+  op = kvb_vault_backup_operation_new (self->client, self->vault, self->pipeline, self->cloud_id,
+                                       folder, KVB_OPERATION_CARD (card));
+  g_ptr_array_add (self->vault_backups, op);
+  g_signal_connect_object (card, "dismissed", G_CALLBACK (vault_backup_dismissed_cb), self, 0);
+  g_signal_connect_object (op, "finished", G_CALLBACK (vault_backup_finished_cb), self, 0);
+  kvb_vault_backup_operation_start (op, FALSE);
+}
+
+static void
+backup_vault_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+
+  if (self->client == NULL)
+    return;
+  kvb_restore_choose_folder_async (parent_window (self), _("Back Up Vault"), _("_Back Up"),
+                                   self->cancellable, backup_folder_chosen_cb, g_object_ref (self));
+}
+
+static void
+restore_folder (KvbVaultPage *self,
+                GFile        *folder)
+{
+  GtkWidget *dialog;
+
+  dialog = kvb_restore_dialog_new_for_folder (parent_window (self), self->client, self->vault, folder);
+  g_signal_connect_object (dialog, "finished", G_CALLBACK (restore_finished_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+restore_folder_chosen_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GFile) folder = NULL;
+  g_autoptr(GError) error = NULL;
+
+  folder = kvb_restore_choose_folder_finish (result, &error);
+  if (folder == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
+        toast_text (self, error->message);
+      return;
+    }
+  if (self->switcher_title != NULL && self->client != NULL)
+    restore_folder (self, folder);
+}
+
+static void
+restore_folder_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+
+  if (self->client == NULL)
+    return;
+  kvb_restore_choose_folder_async (parent_window (self), _("Restore Folder"), _("_Restore"),
+                                   self->cancellable, restore_folder_chosen_cb, g_object_ref (self));
+}
+
+static void
+compare_folder_chosen_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GFile) folder = NULL;
+  g_autoptr(GError) error = NULL;
+
+  folder = kvb_restore_choose_folder_finish (result, &error);
+  if (folder == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
+        toast_text (self, error->message);
+      return;
+    }
+  if (self->switcher_title != NULL && self->client != NULL)
+    gtk_window_present (GTK_WINDOW (kvb_compare_dialog_new (parent_window (self), self->client,
+                                                            folder)));
+}
+
+static void
+compare_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+
+  if (self->client == NULL)
+    return;
+  kvb_restore_choose_folder_async (parent_window (self), _("Compare with Vault"), _("_Compare"),
+                                   self->cancellable, compare_folder_chosen_cb, g_object_ref (self));
+}
+
 /* ---- Drag and drop ---- */
 
 static GdkDragAction
@@ -793,7 +978,7 @@ drop_enter_cb (GtkDropTarget *target,
     }
   else
     {
-      where = g_strdup_printf (_("The backup files will be restored into vault “%s”."),
+      where = g_strdup_printf (_("The backup files or folder will be restored into vault “%s”."),
                                kvb_vault_info_get_name (self->vault));
       adw_status_page_set_title (self->drop_status, _("Drop to Restore"));
       adw_status_page_set_description (self->drop_status, where);
@@ -819,7 +1004,8 @@ drop_cb (GtkDropTarget *target,
 {
   GSList *files;
   g_autoptr(GListStore) store = g_list_store_new (G_TYPE_FILE);
-  gboolean folder = FALSE;
+  g_autoptr(GFile) folder = NULL;
+  guint n_folders = 0;
 
   gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
 
@@ -829,26 +1015,49 @@ drop_cb (GtkDropTarget *target,
   files = gdk_file_list_get_files (g_value_get_boxed (value));
   for (GSList *l = files; l != NULL; l = l->next)
     {
-      /* Only the type, and without following a link: a folder is refused, anything else goes
-       * to the reader, which refuses what is not a backup file before any request. */
+      /* Only the type, and without following a link: a folder is a whole-vault backup or
+       * nothing, anything else goes to the reader, which refuses what is not a backup file
+       * before any request. */
       if (g_file_query_file_type (l->data, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) ==
           G_FILE_TYPE_DIRECTORY)
-        folder = TRUE;
+        {
+          n_folders++;
+          g_set_object (&folder, l->data);
+        }
       g_list_store_append (store, l->data);
     }
   g_slist_free (files);
 
-  if (self->vault == NULL)
+  if (self->vault == NULL || self->client == NULL)
     {
       toast_text (self, _("Choose a vault in the sidebar first, then drop the backup files on it."));
       return FALSE;
     }
 
-  if (folder)
+  if (n_folders > 0 && g_list_model_get_n_items (G_LIST_MODEL (store)) > 1)
     {
-      toast_text (self, _("A folder cannot be restored yet: restoring a whole backup folder comes "
-                          "with whole-vault restore. Drop the backup files themselves."));
+      toast_text (self, _("Drop one backup folder at a time, or backup files without a folder."));
       return FALSE;
+    }
+
+  if (folder != NULL)
+    {
+      g_autoptr(GFile) manifest = g_file_get_child (folder, KVB_VAULT_MANIFEST_FILE_NAME);
+      g_autofree char *name = g_file_get_basename (folder);
+
+      if (g_file_query_file_type (manifest, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) !=
+          G_FILE_TYPE_REGULAR)
+        {
+          g_autofree char *why =
+            g_strdup_printf (_("“%s” has no manifest.json, so it is not a whole-vault backup. Drop "
+                               "a folder made by Back Up Vault, or the backup files themselves."),
+                             name);
+
+          toast_text (self, why);
+          return FALSE;
+        }
+      restore_folder (self, folder);
+      return TRUE;
     }
 
   kvb_vault_page_restore_files (self, G_LIST_MODEL (store));
@@ -873,10 +1082,15 @@ kvb_vault_page_dispose (GObject *object)
       if (!d->running)
         download_free (d);
     }
+  /* Each whole-vault backup stops, and lets go of its card, before the cards go. */
+  for (guint i = 0; i < self->vault_backups->len; i++)
+    g_object_run_dispose (g_ptr_array_index (self->vault_backups, i));
+  g_ptr_array_set_size (self->vault_backups, 0);
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_VAULT_PAGE);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   g_clear_object (&self->credential);
+  g_clear_object (&self->pipeline);
   g_clear_object (&self->vault);
   g_clear_object (&self->menu_model);
 
@@ -889,6 +1103,8 @@ kvb_vault_page_finalize (GObject *object)
   KvbVaultPage *self = (KvbVaultPage *)object;
 
   g_ptr_array_unref (self->downloads);
+  g_ptr_array_unref (self->vault_backups);
+  g_free (self->cloud_id);
 
   G_OBJECT_CLASS (kvb_vault_page_parent_class)->finalize (object);
 }
@@ -989,6 +1205,9 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
   gtk_widget_class_install_action (widget_class, "vault.recover", NULL, recover_action);
   gtk_widget_class_install_action (widget_class, "vault.purge", NULL, purge_action);
   gtk_widget_class_install_action (widget_class, "vault.reload", NULL, reload_action);
+  gtk_widget_class_install_action (widget_class, "vault.backup-vault", NULL, backup_vault_action);
+  gtk_widget_class_install_action (widget_class, "vault.restore-folder", NULL, restore_folder_action);
+  gtk_widget_class_install_action (widget_class, "vault.compare", NULL, compare_action);
 }
 
 static void
@@ -1000,6 +1219,7 @@ kvb_vault_page_init (KvbVaultPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   self->downloads = g_ptr_array_new ();
+  self->vault_backups = g_ptr_array_new_with_free_func (g_object_unref);
 
   /* Ctrl+S and Ctrl+O work wherever the focus is in the window (the sidebar included), as the
    * buttons they stand for are always in view. */
@@ -1011,6 +1231,16 @@ kvb_vault_page_init (KvbVaultPage *self)
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
                                         gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_o, GDK_CONTROL_MASK),
                                                           gtk_named_action_new ("vault.restore-backup")));
+  /* The whole vault: the same letters with Shift. */
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_s, GDK_CONTROL_MASK | GDK_SHIFT_MASK),
+                                                          gtk_named_action_new ("vault.backup-vault")));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK),
+                                                          gtk_named_action_new ("vault.restore-folder")));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK),
+                                                          gtk_named_action_new ("vault.compare")));
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);

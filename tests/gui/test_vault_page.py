@@ -400,14 +400,16 @@ try:
     tap.check("a backup file dragged from another program and dropped on the vault restores it", drag_and_drop)
 
     def drop_folder():
-        """A folder dropped on the page is refused with a sentence; nothing is sent."""
+        """A folder without manifest.json dropped on the page is refused with a sentence; nothing
+        is sent.  (A whole-vault backup folder is restored: see test_whole_vault.py.)"""
         before = len(restore_posts())
         real_drag(work)
         toast = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and
-                                      "folder cannot be restored yet" in a.name), 10, what="the refusal")
+                                      "has no manifest.json" in a.name), 10, what="the refusal")
         return toast is not None and restore_dialog() is None and len(restore_posts()) == before
 
-    tap.check("a dropped folder is refused with a sentence, and nothing is restored", drop_folder)
+    tap.check("a dropped folder that is no vault backup is refused with a sentence, and nothing is restored",
+              drop_folder)
 
     # ---- the Deleted page --------------------------------------------------------------------
 
