@@ -346,7 +346,10 @@ poll_timeout_cb (gpointer user_data)
 static void
 schedule_poll (KvbDeviceCodeFlow *self)
 {
-  self->poll_id = g_timeout_add_seconds (self->interval, poll_timeout_cb, self);
+  /* Not g_timeout_add_seconds(): it rounds to a whole second and may fire up to a quarter of a
+   * second early, and RFC 8628 asks for at least @interval between polls (a poll that comes
+   * early earns another slow_down). */
+  self->poll_id = g_timeout_add (self->interval * 1000, poll_timeout_cb, self);
 }
 
 static gboolean
