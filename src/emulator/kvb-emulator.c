@@ -44,6 +44,7 @@ struct _KvbEmulator
   guint latency_ms;
   guint throttle_requests, throttle_window;
   double fault_5xx, fault_drop;
+  guint fault_5xx_next;     /* the next N Key Vault / Resource Manager requests answer 503 */
   double fault_drop_after;  /* Key Vault requests carried out, then the connection closed */
   int fault_retry_after;     /* seconds in the 503s' Retry-After; < 0: none */
   guint token_lifetime;
@@ -446,11 +447,13 @@ process_request (KvbEmulator *self, SoupServerMessage *msg)
         g_io_stream_close (stream, NULL, NULL);
       return;
     }
-  if (self->fault_5xx > 0 && g_random_double () < self->fault_5xx)
+  if ((self->fault_5xx_next > 0 || (self->fault_5xx > 0 && g_random_double () < self->fault_5xx)))
     {
       if (kvb_emu_arm_owns_path (path) || g_str_has_suffix (hostname, "vault.localhost")
           || strstr (hostname, ".vault.") != NULL)
         {
+          if (self->fault_5xx_next > 0)
+            self->fault_5xx_next--;
           kvb_emu_reply_error (msg, 503, "ServiceUnavailable",
                                "The service is temporarily unavailable. Please try again later.", NULL);
           if (self->fault_retry_after >= 0)
@@ -647,6 +650,10 @@ handle_control (KvbEmulator *self, SoupServerMessage *msg, const char *method, c
                                                                                  self->fault_drop_after), 0.0, 1.0);
       self->fault_retry_after = (int) CLAMP (json_object_get_int_member_with_default (obj, "retry_after",
                                                                                       self->fault_retry_after), -1, 3600);
+      /* "fail_next": N makes the next N service requests answer 503, whatever the rate: a
+       * test that must see a 503 does not depend on chance. */
+      self->fault_5xx_next = (guint) CLAMP (json_object_get_int_member_with_default (obj, "fail_next",
+                                                                                     self->fault_5xx_next), 0, 1000);
       /* "throttle": "N/SECONDS" or "off", as the command line's --throttle. */
       if (json_object_has_member (obj, "throttle"))
         {

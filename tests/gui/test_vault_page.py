@@ -448,9 +448,13 @@ try:
                        what="the Secrets tab"))
         wait_for(lambda: "db-password" in rows_text(table()), 30, what="the secrets again")
         wait_for(lambda: select_rows(["api-token", "db-password", "page-01", "page-02"]) == 4, what="4 selected")
-        # A 503 storm and the vault's throttle at 3 requests a second: the window's pacer runs at
-        # the real service's limit, so the stand-in answers 429 and the job must sit them out.
-        standin.control("/_emulator/faults", {"fail_5xx": 0.3, "retry_after": 0, "throttle": "3/1"})
+        # A 503 storm and a tight vault throttle: the window's pacer runs at the real service's
+        # limit, so the stand-in answers 429 and the job must sit them out.  The first two
+        # requests of the download answer 503 for sure, a third of the rest by chance, and the
+        # vault takes one request in 5 s: the downloads start together, so the others are
+        # answered 429 and must sit out the Retry-After.
+        standin.control("/_emulator/faults", {"fail_5xx": 0.3, "fail_next": 2, "retry_after": 0,
+                                              "throttle": "1/5"})
         folder = os.path.join(work, "several")
         os.makedirs(folder)
         click(button("Download Backup"))
@@ -470,7 +474,7 @@ try:
                            what="_Download"))
         summary = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and a.name.startswith("4 saved")),
                            120, what="the summary of the download")
-        standin.control("/_emulator/faults", {"fail_5xx": 0.0, "throttle": "4000/10"})
+        standin.control("/_emulator/faults", {"fail_5xx": 0.0, "fail_next": 0, "throttle": "4000/10"})
         files = sorted(os.listdir(folder))
         n503 = sum(1 for r in standin.requests() if r.get("status") == 503)
         n429 = sum(1 for r in standin.requests() if r.get("status") == 429)
