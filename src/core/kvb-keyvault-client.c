@@ -782,6 +782,45 @@ deleted_after_drop_cb (GObject      *source,
                            self->vault_name, kind_noun (call->kind), call->name);
 }
 
+/* How long a recovery that an interrupted attempt may have started gets to show its object. */
+#define RECOVERED_AFTER_DROP_SECONDS 120
+
+static void object_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+recovered_after_drop_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KvbKeyVaultClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!kvb_keyvault_client_wait_until_usable_finish (self, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_OUTCOME_UNKNOWN,
+                                 _("The connection to vault “%s” broke while the deleted %s “%s” "
+                                   "was being recovered, and now it is neither deleted nor in "
+                                   "the vault. It may still be recovering, or it was purged; "
+                                   "look at the vault again in a few minutes."),
+                                 self->vault_name, kind_noun (call->kind), call->name);
+      return;
+    }
+
+  /* It answers: its properties are the answer of the recovery. */
+  call->ambiguous = FALSE;
+  {
+    g_autofree char *url = build_url (self, kvb_object_kind_get_collection (call->kind),
+                                      call->name, NULL, NULL);
+    send (self, g_steal_pointer (&task), "GET", url, NULL, KVB_REQUEST_RETRY_SAFE,
+          KVB_TIMEOUT_SHORT, object_cb);
+  }
+}
+
 static void
 object_cb (GObject      *source,
            GAsyncResult *result,
@@ -807,6 +846,21 @@ object_cb (GObject      *source,
       kvb_keyvault_client_get_deleted_async (self, call->kind, call->name,
                                              g_task_get_cancellable (task), deleted_after_drop_cb,
                                              g_object_ref (task));
+      return;
+    }
+  if (!ok && (status == 404 || status == 409) && call->ambiguous && call->name != NULL &&
+      g_task_get_source_tag (task) == kvb_keyvault_client_recover_async)
+    {
+      /* An earlier try may have started the recovery before its answer was lost; the re-send
+       * then finds no deleted object (or one being recovered).  The live object, once it
+       * answers, is the proof. */
+      g_debug ("Recovery of %s: not deleted any more after an interrupted attempt; waiting for "
+               "the live object", call->name);
+      kvb_keyvault_client_wait_until_usable_async (self, call->kind, call->name,
+                                                   KVB_USABLE_AFTER_RECOVER,
+                                                   RECOVERED_AFTER_DROP_SECONDS,
+                                                   g_task_get_cancellable (task),
+                                                   recovered_after_drop_cb, g_object_ref (task));
       return;
     }
   if (!ok)
@@ -922,9 +976,9 @@ kvb_keyvault_client_get_deleted_finish (KvbKeyVaultClient  *self,
   return object_finish (self, result, error);
 }
 
-/* Recovering twice is not harmless to report (the second one answers 404 or 409), so a recover
- * is not re-sent after a dropped connection or 5xx; only after 429, which the service answers
- * before acting. */
+/* Not idempotent: a second recover answers 404 (or 409 while the first one runs).  Re-sent
+ * after drops and 5xx all the same, and such an answer is then decided in object_cb() by
+ * whether the live object appears. */
 void
 kvb_keyvault_client_recover_async (KvbKeyVaultClient   *self,
                                    KvbObjectKind        kind,
@@ -949,8 +1003,8 @@ kvb_keyvault_client_recover_async (KvbKeyVaultClient   *self,
     }
 
   url = build_url (self, collection, name, "recover", NULL);
-  send (self, g_steal_pointer (&task), "POST", url, NULL, KVB_REQUEST_NONE, KVB_TIMEOUT_SHORT,
-        object_cb);
+  send (self, g_steal_pointer (&task), "POST", url, NULL, KVB_REQUEST_RETRY_AMBIGUOUS,
+        KVB_TIMEOUT_SHORT, object_cb);
 }
 
 KvbObjectInfo *
@@ -961,7 +1015,8 @@ kvb_keyvault_client_recover_finish (KvbKeyVaultClient  *self,
   return object_finish (self, result, error);
 }
 
-/* Like recover, a delete is only re-sent after 429. */
+/* Like recover, re-sent after drops and 5xx; a 404 after that is decided in object_cb() by
+ * the deleted object the vault shows. */
 void
 kvb_keyvault_client_delete_async (KvbKeyVaultClient   *self,
                                   KvbObjectKind        kind,
@@ -985,8 +1040,8 @@ kvb_keyvault_client_delete_async (KvbKeyVaultClient   *self,
     }
 
   url = build_url (self, kvb_object_kind_get_collection (kind), name, NULL, NULL);
-  send (self, g_steal_pointer (&task), "DELETE", url, NULL, KVB_REQUEST_NONE, KVB_TIMEOUT_SHORT,
-        object_cb);
+  send (self, g_steal_pointer (&task), "DELETE", url, NULL, KVB_REQUEST_RETRY_AMBIGUOUS,
+        KVB_TIMEOUT_SHORT, object_cb);
 }
 
 KvbObjectInfo *

@@ -111,8 +111,9 @@ fixture_stop (Fixture *f)
   g_clear_pointer (&f->emu, kvb_test_emulator_stop);
 }
 
-/* A delete is not repeated by the pipeline after a 503 or a drop: do it again, as a user would;
- * a "not found" then means that an earlier attempt went through. */
+/* A delete whose outcome the client could not tell (the deleted object not shown yet after an
+ * interrupted attempt) is done again, as a user would; a "not found" then means that an earlier
+ * attempt went through. */
 static void
 delete_for_sure (Fixture       *f,
                  KvbObjectKind  kind,
@@ -315,6 +316,49 @@ test_restore_honest (void)
   fixture_stop (&f);
 }
 
+/* Recoveries through 503s and connections dropped before and after the vault acted: each one
+ * that the vault carried out is reported recovered, never "not found" because the re-send of
+ * an interrupted recovery found the deleted object gone. */
+static void
+test_recover_honest (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  Faults faults;
+
+  if (!fixture_start (&f, "0.15", "0.15"))
+    return;
+
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("honest-%02u", i + 1);
+
+      delete_for_sure (&f, KVB_OBJECT_KIND_SECRET, name);
+    }
+
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("honest-%02u", i + 1);
+      g_autoptr(KvbObjectInfo) info = NULL;
+      g_autoptr(KvbObjectInfo) there = NULL;
+
+      info = kvb_test_recover (f.client, KVB_OBJECT_KIND_SECRET, name, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (kvb_object_info_get_name (info), ==, name);
+      g_assert_true (kvb_test_wait_usable (f.client, KVB_OBJECT_KIND_SECRET, name,
+                                           KVB_USABLE_AFTER_RECOVER, &error));
+      g_assert_no_error (error);
+      there = kvb_test_get (f.client, KVB_OBJECT_KIND_SECRET, name, &error);
+      g_assert_no_error (error);
+    }
+
+  count_faults (f.emu, &faults);
+  g_test_message ("12 recovered; %u answered 503, %u dropped before, %u after the vault acted",
+                  faults.n_503, faults.n_dropped, faults.n_dropped_after);
+  g_assert_cmpuint (faults.n_503 + faults.n_dropped + faults.n_dropped_after, >, 0);
+  fixture_stop (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -331,7 +375,10 @@ main (int   argc,
 
       g_test_add_data_func (drop5, "0.05", run_sequence);
       g_test_add_data_func (drop15, "0.15", run_sequence);
+      g_autofree char *recover = g_strdup_printf ("/pipeline/faults/recover-honest/%u", round);
+
       g_test_add_func (honest, test_restore_honest);
+      g_test_add_func (recover, test_recover_honest);
     }
 
   return g_test_run ();
