@@ -374,6 +374,9 @@ capture_writer (GLogLevelFlags   level,
     if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
       g_string_append_printf (captured_log, "%s\n", (const char *)fields[i].value);
 
+  /* Debug messages are only captured: GLib prints them on stdout, which is the TAP stream. */
+  if (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO))
+    return G_LOG_WRITER_HANDLED;
   return g_log_writer_default (level, fields, n_fields, user_data);
 }
 
