@@ -10,6 +10,9 @@ PKGS=(
   libgnutls28-dev
   # data validation
   appstream desktop-file-utils flatpak-builder
+  # the Flatpak test: flatpak-builder runs appstream-compose (appstream-util) inside the SDK
+  # and eu-strip (elfutils) on the host
+  flatpak appstream-util elfutils
   # headless session: display, private bus, keyring, accessibility bus
   xvfb xauth dbus gnome-keyring libsecret-tools at-spi2-core
   python3-pyatspi python3-dogtail python3-gi
