@@ -14,6 +14,9 @@
 #include "kvb-compare-dialog.h"
 #include "kvb-download-backup.h"
 #include "kvb-error.h"
+#include "kvb-history.h"
+#include "kvb-history-dialog.h"
+#include "kvb-history-item.h"
 #include "kvb-object-list.h"
 #include "kvb-object-listing.h"
 #include "kvb-operation-card.h"
@@ -32,6 +35,7 @@ struct _KvbVaultPage
   AdwViewStack         *view_stack;
   GtkStack             *content_stack;
   GtkLabel             *details_label;
+  GtkLabel             *last_backup_label;
   KvbObjectList        *secrets_list;
   KvbObjectList        *keys_list;
   KvbObjectList        *certificates_list;
@@ -54,6 +58,7 @@ struct _KvbVaultPage
   gboolean              folded;
   GPtrArray            *downloads;     /* Download: running, or finished with a card shown */
   GPtrArray            *vault_backups; /* KvbVaultBackupOperation, each with its card shown */
+  KvbHistory           *history;       /* the user's history of operations */
   gboolean              disposed;
 };
 
@@ -68,6 +73,13 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_HISTORY_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static KvbObjectList *
 list_for (KvbVaultPage  *self,
@@ -196,6 +208,57 @@ update_actions (KvbVaultPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.backup-vault", have_client);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.restore-folder", have_client);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.compare", have_client);
+  /* The history is on this computer: no sign-in needed to read it. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.history", self->vault != NULL);
+}
+
+/* ---- When the vault was last backed up, from the history ---- */
+
+static void
+last_backup_read_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  KvbVaultPage *self = user_data;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) last = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *text = NULL;
+
+  /* The page is not held: it cancels the reading when its vault changes and when it goes, and
+   * a cancelled reading ends here before @self is looked at. */
+  entries = kvb_history_read_finish (KVB_HISTORY (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (self->switcher_title == NULL || self->vault == NULL)
+    return;
+  if (entries == NULL)
+    {
+      /* Not worth more than a note: the page works without it. */
+      g_debug ("history: %s", error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), FALSE);
+      return;
+    }
+
+  now = g_date_time_new_now_utc ();
+  last = kvb_history_find_last_backup (entries, kvb_vault_info_get_name (self->vault));
+  text = kvb_history_format_last_backup (last, now);
+  gtk_label_set_text (self->last_backup_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), TRUE);
+}
+
+static void
+update_last_backup (KvbVaultPage *self)
+{
+  if (self->vault == NULL)
+    {
+      gtk_label_set_text (self->last_backup_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), FALSE);
+      return;
+    }
+  kvb_history_read_async (self->history, kvb_vault_info_get_name (self->vault), 0,
+                          self->cancellable, last_backup_read_cb, self);
 }
 
 static void
@@ -241,6 +304,9 @@ update_page (KvbVaultPage *self)
     }
   else
     gtk_stack_set_visible_child_name (self->content_stack, "none");
+  /* Until the history is read, nothing rather than a guess. */
+  gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), FALSE);
+  update_last_backup (self);
 
   adw_view_switcher_title_set_subtitle (self->switcher_title, vault_name);
   update_actions (self);
@@ -826,6 +892,10 @@ vault_backup_finished_cb (KvbVaultBackupOperation *op,
 {
   if (!cancelled)
     notify_if_unfocused (self, "vault-backup", _("Vault Backup Finished"), summary);
+  /* The run has its line in the history by now. */
+  if (self->switcher_title != NULL)
+    update_last_backup (self);
+  g_signal_emit (self, signals[SIGNAL_HISTORY_CHANGED], 0);
 }
 
 static void
@@ -957,6 +1027,21 @@ compare_action (GtkWidget  *widget,
     return;
   kvb_restore_choose_folder_async (parent_window (self), _("Compare with Vault"), _("_Compare"),
                                    self->cancellable, compare_folder_chosen_cb, g_object_ref (self));
+}
+
+/* ---- History ---- */
+
+static void
+history_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+
+  if (self->vault == NULL)
+    return;
+  gtk_window_present (GTK_WINDOW (kvb_history_dialog_new (parent_window (self), self->history,
+                                                          kvb_vault_info_get_name (self->vault))));
 }
 
 /* ---- Drag and drop ---- */
@@ -1093,6 +1178,7 @@ kvb_vault_page_dispose (GObject *object)
   g_clear_object (&self->pipeline);
   g_clear_object (&self->vault);
   g_clear_object (&self->menu_model);
+  g_clear_object (&self->history);
 
   G_OBJECT_CLASS (kvb_vault_page_parent_class)->dispose (object);
 }
@@ -1183,12 +1269,18 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  /* A whole-vault backup in this page added a line to the history. */
+  signals[SIGNAL_HISTORY_CHANGED] =
+    g_signal_new ("history-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
+
   g_type_ensure (KVB_TYPE_OBJECT_LIST);
   gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/kvb-vault-page.ui");
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, view_stack);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, content_stack);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, details_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, last_backup_label);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, secrets_list);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, keys_list);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, certificates_list);
@@ -1208,6 +1300,7 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
   gtk_widget_class_install_action (widget_class, "vault.backup-vault", NULL, backup_vault_action);
   gtk_widget_class_install_action (widget_class, "vault.restore-folder", NULL, restore_folder_action);
   gtk_widget_class_install_action (widget_class, "vault.compare", NULL, compare_action);
+  gtk_widget_class_install_action (widget_class, "vault.history", NULL, history_action);
 }
 
 static void
@@ -1218,6 +1311,7 @@ kvb_vault_page_init (KvbVaultPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  self->history = kvb_history_new_default ();
   self->downloads = g_ptr_array_new ();
   self->vault_backups = g_ptr_array_new_with_free_func (g_object_unref);
 
@@ -1241,6 +1335,9 @@ kvb_vault_page_init (KvbVaultPage *self)
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
                                         gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK),
                                                           gtk_named_action_new ("vault.compare")));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_h, GDK_CONTROL_MASK),
+                                                          gtk_named_action_new ("vault.history")));
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
