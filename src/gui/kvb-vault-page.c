@@ -22,6 +22,7 @@
 #include "kvb-operation-card.h"
 #include "kvb-restore-chooser.h"
 #include "kvb-restore-dialog.h"
+#include "kvb-schedule.h"
 #include "kvb-vault-backup-operation.h"
 #include "kvb-vault-manifest.h"
 #include "kvb-vault-page.h"
@@ -210,6 +211,7 @@ update_actions (KvbVaultPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.compare", have_client);
   /* The history is on this computer: no sign-in needed to read it. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.history", self->vault != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.schedule", self->vault != NULL);
 }
 
 /* ---- When the vault was last backed up, from the history ---- */
@@ -1044,6 +1046,198 @@ history_action (GtkWidget  *widget,
                                                           kvb_vault_info_get_name (self->vault))));
 }
 
+/* ---- Schedule Nightly Backups ---- */
+
+static void
+timer_enabled_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  const char *unit = g_object_get_data (source, "kvb-unit");
+  g_autofree char *text = NULL;
+
+  if (!g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->switcher_title == NULL)
+        return;
+      /* translators: the timer's name, then why systemctl failed */
+      text = g_strdup_printf (_("The timer %s.timer could not be turned on: %s"), unit, error->message);
+    }
+  else
+    /* translators: the timer's name */
+    text = g_strdup_printf (_("The timer %s.timer is on: the vault is backed up every night."), unit);
+  if (self->switcher_title != NULL)
+    toast_text (self, text);
+}
+
+static GSubprocess *
+systemctl (const char         *unit,
+           const char * const *argv,
+           GError            **error)
+{
+  GSubprocess *process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, error);
+
+  if (process != NULL)
+    g_object_set_data_full (G_OBJECT (process), "kvb-unit", g_strdup (unit), g_free);
+  return process;
+}
+
+static void
+daemon_reloaded_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) enable = NULL;
+  const char *unit = g_object_get_data (source, "kvb-unit");
+  g_autofree char *timer = g_strconcat (unit, ".timer", NULL);
+
+  if (!g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error))
+    {
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->switcher_title == NULL)
+        return;
+      text = g_strdup_printf (_("The timer %s.timer could not be turned on: %s"), unit, error->message);
+      toast_text (self, text);
+      return;
+    }
+  if (self->switcher_title == NULL)
+    return;
+  enable = systemctl (unit, (const char * const[]) { "systemctl", "--user", "enable", "--now", timer, NULL },
+                      &error);
+  if (enable == NULL)
+    {
+      toast_text (self, error->message);
+      return;
+    }
+  g_subprocess_wait_check_async (enable, self->cancellable, timer_enabled_cb, g_object_ref (self));
+}
+
+static void
+schedule_response_cb (AdwMessageDialog *dialog,
+                      const char       *response,
+                      KvbVaultPage     *self)
+{
+  const char *unit = g_object_get_data (G_OBJECT (dialog), "kvb-unit");
+  g_autoptr(GSubprocess) reload = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "enable") != 0 || self->switcher_title == NULL)
+    return;
+  reload = systemctl (unit, (const char * const[]) { "systemctl", "--user", "daemon-reload", NULL }, &error);
+  if (reload == NULL)
+    {
+      toast_text (self, error->message);
+      return;
+    }
+  g_subprocess_wait_check_async (reload, self->cancellable, daemon_reloaded_cb, g_object_ref (self));
+}
+
+static void
+schedule_written_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  KvbSchedule *schedule = KVB_SCHEDULE (source);
+  const char *unit = kvb_schedule_get_unit_name (schedule);
+  const char *folder = g_object_get_data (source, "kvb-folder");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *systemctl_path = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  if (!kvb_schedule_write_finish (schedule, result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
+        toast_text (self, error->message);
+      return;
+    }
+  if (self->switcher_title == NULL)
+    return;
+
+  /* translators: the vault, the folder, then the timer's name three times */
+  body = g_strdup_printf (_("Every night at 02:30 kvbackup backs up vault “%s” into a folder of the "
+                            "day in “%s”, only what changed since the last complete backup. It "
+                            "signs in with the service principal in ~/.config/kvbackup/env, else "
+                            "the account of “kvbackup login”, else the Azure CLI.\n\n"
+                            "The timer %s.timer is written but not on yet. Turn it on with:\n"
+                            "systemctl --user daemon-reload\n"
+                            "systemctl --user enable --now %s.timer\n"
+                            "and, for it to run when nobody is logged in: loginctl enable-linger. "
+                            "“kvbackup history --vault” and this window's History show how the "
+                            "nights went; systemctl --user disable --now %s.timer stops them."),
+                          kvb_vault_info_get_name (self->vault), folder, unit, unit, unit);
+  dialog = adw_message_dialog_new (parent_window (self), _("Nightly Backups Scheduled"), body);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  systemctl_path = g_find_program_in_path ("systemctl");
+  if (systemctl_path != NULL)
+    {
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "enable", _("_Turn On Now"));
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "enable",
+                                                  ADW_RESPONSE_SUGGESTED);
+    }
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  g_object_set_data_full (G_OBJECT (dialog), "kvb-unit", g_strdup (unit), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (schedule_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+schedule_folder_chosen_cb (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GFile) folder = NULL;
+  g_autoptr(GFile) units = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbSchedule) schedule = NULL;
+  g_autofree char *kvbackup = NULL;
+
+  folder = kvb_restore_choose_folder_finish (result, &error);
+  if (folder == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
+        toast_text (self, error->message);
+      return;
+    }
+  if (self->switcher_title == NULL || self->vault == NULL)
+    return;
+
+  /* The program the service runs: the one installed next to this window, where there is one. */
+  kvbackup = g_find_program_in_path ("kvbackup");
+  if (kvbackup != NULL && !g_path_is_absolute (kvbackup))
+    g_clear_pointer (&kvbackup, g_free);
+  schedule = kvb_schedule_new (kvb_vault_info_get_name (self->vault), folder, kvbackup, &error);
+  if (schedule == NULL)
+    {
+      toast_text (self, error->message);
+      return;
+    }
+  g_object_set_data_full (G_OBJECT (schedule), "kvb-folder", g_file_get_parse_name (folder), g_free);
+  units = kvb_schedule_dup_default_unit_folder ();
+  kvb_schedule_write_async (schedule, units, self->cancellable, schedule_written_cb, g_object_ref (self));
+}
+
+static void
+schedule_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+
+  if (self->vault == NULL)
+    return;
+  kvb_restore_choose_folder_async (parent_window (self), _("Schedule Nightly Backups"), _("_Schedule"),
+                                   self->cancellable, schedule_folder_chosen_cb, g_object_ref (self));
+}
+
 /* ---- Drag and drop ---- */
 
 static GdkDragAction
@@ -1301,6 +1495,7 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
   gtk_widget_class_install_action (widget_class, "vault.restore-folder", NULL, restore_folder_action);
   gtk_widget_class_install_action (widget_class, "vault.compare", NULL, compare_action);
   gtk_widget_class_install_action (widget_class, "vault.history", NULL, history_action);
+  gtk_widget_class_install_action (widget_class, "vault.schedule", NULL, schedule_action);
 }
 
 static void

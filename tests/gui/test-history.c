@@ -1,8 +1,8 @@
 /* test-history.c: the history in the window, in-process: the words of an entry and of "last
  * backed up", the History dialog (newest first, result, counts, folder, the button that opens
  * it, the empty state), the vault page's "Last backed up …" line and its History action, and a
- * whole-vault backup through the page against the stand-in that lands in the history and in
- * that line.
+ * whole-vault backup through the page against the stand-in that lands in the history, in that
+ * line and in the sidebar's; Schedule Nightly Backups writing its systemd user units.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
@@ -545,6 +546,59 @@ test_window_backup (void)
   g_remove (g_file_peek_path (kvb_history_get_file (history)));
 }
 
+/* ---- Schedule Nightly Backups ---- */
+
+static void
+test_schedule (void)
+{
+  g_autoptr(KvbVaultInfo) vault = vault_info ("contoso-prod");
+  g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+  g_autoptr(KvbCloud) cloud = kvb_cloud_new_public ();
+  g_autofree char *backups = g_build_filename (tmp, "nightly", NULL);
+  g_autofree char *units = g_build_filename (g_get_user_config_dir (), "systemd", "user", NULL);
+  g_autofree char *service_path = g_build_filename (units, "kvbackup-contoso-prod.service", NULL);
+  g_autofree char *timer_path = g_build_filename (units, "kvbackup-contoso-prod.timer", NULL);
+  g_autofree char *service = NULL;
+  g_autofree char *expected = NULL;
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *page = g_object_new (KVB_TYPE_VAULT_PAGE, NULL);
+  GtkWindow *dialog;
+  GStatBuf st;
+
+  g_assert_true (g_str_has_prefix (units, tmp));
+  g_assert_cmpint (g_mkdir_with_parents (backups, 0700), ==, 0);
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  gtk_window_present (GTK_WINDOW (window));
+  /* No sign-in needed: kvbackup signs in by itself at night. */
+  kvb_vault_page_set_vault (KVB_VAULT_PAGE (page), vault, pipeline, cloud, NULL);
+
+  g_assert_true (gtk_widget_activate_action (page, "vault.schedule", NULL));
+  accept_chooser (backups);
+  dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
+                   "Nightly Backups Scheduled");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                            "systemctl --user enable --now kvbackup-contoso-prod.timer"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), backups));
+
+  /* Both units, private, the service naming the vault's folder inside the one chosen. */
+  g_assert_cmpint (g_stat (timer_path, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (g_stat (service_path, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (g_file_get_contents (service_path, &service, NULL, NULL));
+  expected = g_strdup_printf ("\"%s/contoso-prod\" \"contoso-prod\"", backups);
+  g_assert_nonnull (strstr (service, expected));
+
+  /* Closed without turning the timer on: nothing is run. */
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  if (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }))
+    gtk_window_destroy (dialog);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_remove (service_path);
+  g_remove (timer_path);
+}
+
 static void
 remove_tree (GFile *file)
 {
@@ -573,6 +627,7 @@ main (int   argc,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *data = NULL;
+  g_autofree char *config = NULL;
   int rc;
 
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
@@ -586,6 +641,9 @@ main (int   argc,
   g_assert_no_error (error);
   data = g_build_filename (tmp, "data", NULL);
   g_setenv ("XDG_DATA_HOME", data, TRUE);
+  /* And a unit folder of its own for Schedule Nightly Backups. */
+  config = g_build_filename (tmp, "config", NULL);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
@@ -595,6 +653,7 @@ main (int   argc,
   g_test_add_func ("/gui/history/dialog", test_dialog);
   g_test_add_func ("/gui/history/vault-page", test_vault_page);
   g_test_add_func ("/gui/history/window-backup", test_window_backup);
+  g_test_add_func ("/gui/history/schedule", test_schedule);
 
   rc = g_test_run ();
   {
