@@ -186,6 +186,57 @@ kvb_history_append (KvbHistory  *self,
   return TRUE;
 }
 
+static void
+append_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (kvb_history_append (source_object, task_data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+kvb_history_append_async (KvbHistory          *self,
+                          JsonObject          *entry,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (KVB_IS_HISTORY (self));
+  g_return_if_fail (entry != NULL);
+
+  /* The time is set here, not in the thread: the entry is only read there. */
+  if (!json_object_has_member (entry, "time"))
+    {
+      g_autofree char *now = now_text ();
+
+      json_object_set_string_member (entry, "time", now);
+    }
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kvb_history_append_async);
+  g_task_set_task_data (task, json_object_ref (entry), (GDestroyNotify) json_object_unref);
+  /* A line half decided is never left out: the write goes on even when @cancellable fires. */
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, append_thread);
+}
+
+gboolean
+kvb_history_append_finish (KvbHistory    *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 GPtrArray *
 kvb_history_read (KvbHistory  *self,
                   const char  *vault,

@@ -54,6 +54,15 @@ JsonObject  *kvb_history_entry_new        (const char     *operation,
 gboolean     kvb_history_append           (KvbHistory     *self,
                                            JsonObject     *entry,
                                            GError        **error);
+/* The same off the calling thread, for the window: @entry is not to be changed meanwhile. */
+void         kvb_history_append_async     (KvbHistory          *self,
+                                           JsonObject          *entry,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean     kvb_history_append_finish    (KvbHistory          *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
 
 /* The entries, newest first; only those of @vault (a name, any case) when not %NULL; at most
  * @max (0: all).  Lines that are not entries (a line cut short by a full disk) are skipped.  No

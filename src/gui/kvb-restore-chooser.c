@@ -33,6 +33,9 @@ finish (GTask      *task,
   if (cancellable != NULL && handler != 0)
     g_cancellable_disconnect (cancellable, handler);
   g_object_set_data (G_OBJECT (native), "kvb-cancelled-id", NULL);
+  /* The task's callback may run only later: a cancellation queued meanwhile must not return it
+   * a second time. */
+  g_object_set_data (G_OBJECT (native), "kvb-finished", GINT_TO_POINTER (TRUE));
   gtk_native_dialog_hide (native);
   /* GTK's own dialog still has work queued for the main loop after it answers; it is let go only
    * once that has run. */
@@ -66,7 +69,7 @@ cancel_idle_cb (gpointer user_data)
   GTask *task = user_data;
   GtkNativeDialog *native = g_task_get_task_data (task);
 
-  if (g_task_get_completed (task))
+  if (g_task_get_completed (task) || g_object_get_data (G_OBJECT (native), "kvb-finished") != NULL)
     return G_SOURCE_REMOVE;
   /* The dialog will not answer any more: its handler's reference to the task is dropped here. */
   if (g_signal_handlers_disconnect_by_func (native, response_cb, task) > 0)

@@ -10,6 +10,8 @@
 #include <glib/gi18n.h>
 
 #include "kvb-error.h"
+#include "kvb-history.h"
+#include "kvb-history-item.h"
 #include "kvb-sidebar.h"
 #include "kvb-vault-finder.h"
 
@@ -30,6 +32,9 @@ struct _KvbSidebar
   GCancellable    *cancellable;   /* sign-outs; cancelled when the sidebar goes */
   GMenuModel      *menu_model;
   gboolean         folded;
+  KvbHistory      *history;
+  GPtrArray       *history_entries;  /* (nullable): as last read, newest first */
+  GCancellable    *history_cancellable;
 };
 
 G_DEFINE_FINAL_TYPE (KvbSidebar, kvb_sidebar, ADW_TYPE_BIN)
@@ -51,6 +56,7 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void rebuild (KvbSidebar *self);
+static void update_history_labels (KvbSidebar *self);
 
 static void
 toast (KvbSidebar *self,
@@ -423,6 +429,12 @@ append_session (KvbSidebar        *self,
           place = sidebar_label (location ? location : "", "caption", FALSE);
           gtk_widget_add_css_class (place, "dim-label");
           gtk_box_append (GTK_BOX (vbox), place);
+          /* When it was last backed up: filled in from the history. */
+          place = sidebar_label ("", "caption", FALSE);
+          gtk_widget_add_css_class (place, "dim-label");
+          gtk_widget_set_visible (place, FALSE);
+          gtk_box_append (GTK_BOX (vbox), place);
+          g_object_set_data (G_OBJECT (row), "last-backup-label", place);
           gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), vbox);
           g_object_set_data_full (G_OBJECT (row), "vault", g_object_ref (vault), g_object_unref);
           g_object_set_data_full (G_OBJECT (row), "session", g_object_ref (session), g_object_unref);
@@ -450,6 +462,75 @@ rebuild (KvbSidebar *self)
     }
 
   gtk_stack_set_visible_child_name (self->sidebar_stack, "list");
+  update_history_labels (self);
+}
+
+/* Last backed up */
+
+static void
+update_history_labels (KvbSidebar *self)
+{
+  g_autoptr(GDateTime) now = NULL;
+
+  if (self->history_entries == NULL || self->sidebar_list == NULL)
+    return;
+
+  now = g_date_time_new_now_utc ();
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list)); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    {
+      KvbVaultInfo *vault = g_object_get_data (G_OBJECT (row), "vault");
+      GtkWidget *label = g_object_get_data (G_OBJECT (row), "last-backup-label");
+      g_autoptr(GDateTime) last = NULL;
+      g_autofree char *text = NULL;
+
+      if (vault == NULL || label == NULL)
+        continue;
+      last = kvb_history_find_last_backup (self->history_entries, kvb_vault_info_get_name (vault));
+      text = kvb_history_format_last_backup (last, now);
+      gtk_label_set_text (GTK_LABEL (label), text);
+      gtk_widget_set_tooltip_text (label, text);
+      gtk_widget_set_visible (label, TRUE);
+    }
+}
+
+static void
+history_read_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  KvbSidebar *self = user_data;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* The sidebar is not held: a newer reading and its dispose cancel this one, which then ends
+   * here before @self is looked at. */
+  entries = kvb_history_read_finish (KVB_HISTORY (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (entries == NULL)
+    {
+      /* The vaults are listed all the same, without the line. */
+      g_debug ("history: %s", error->message);
+      return;
+    }
+  g_clear_pointer (&self->history_entries, g_ptr_array_unref);
+  self->history_entries = g_steal_pointer (&entries);
+  update_history_labels (self);
+}
+
+void
+kvb_sidebar_refresh_history (KvbSidebar *self)
+{
+  g_return_if_fail (KVB_IS_SIDEBAR (self));
+
+  if (self->history == NULL)
+    return;   /* torn down */
+  /* Only the newest reading counts. */
+  g_cancellable_cancel (self->history_cancellable);
+  g_clear_object (&self->history_cancellable);
+  self->history_cancellable = g_cancellable_new ();
+  kvb_history_read_async (self->history, NULL, 0, self->history_cancellable, history_read_cb, self);
 }
 
 static void
@@ -638,6 +719,7 @@ kvb_sidebar_dispose (GObject *object)
   KvbSidebar *self = (KvbSidebar *)object;
 
   g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->history_cancellable);
   if (self->sessions != NULL)
     {
       while (g_list_model_get_n_items (G_LIST_MODEL (self->sessions)) > 0)
@@ -654,6 +736,8 @@ kvb_sidebar_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->pipeline);
   g_clear_object (&self->menu_model);
+  g_clear_object (&self->history);
+  g_clear_pointer (&self->history_entries, g_ptr_array_unref);
 
   G_OBJECT_CLASS (kvb_sidebar_parent_class)->dispose (object);
 }
@@ -664,6 +748,7 @@ kvb_sidebar_finalize (GObject *object)
   KvbSidebar *self = (KvbSidebar *)object;
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->history_cancellable);
 
   G_OBJECT_CLASS (kvb_sidebar_parent_class)->finalize (object);
 }
@@ -760,6 +845,7 @@ kvb_sidebar_init (KvbSidebar *self)
 
   self->sessions = g_list_store_new (KVB_TYPE_ACCOUNT_SESSION);
   self->cancellable = g_cancellable_new ();
+  self->history = kvb_history_new_default ();
   g_signal_connect_object (self->sidebar_list, "row-selected", G_CALLBACK (row_selected_cb), self,
                            G_CONNECT_SWAPPED);
   /* The account menu follows the set of accounts, not their listings. */
@@ -767,4 +853,5 @@ kvb_sidebar_init (KvbSidebar *self)
   g_signal_connect_object (self->sessions, "items-changed", G_CALLBACK (update_accounts_button), self,
                            G_CONNECT_SWAPPED);
   update_accounts_button (self);
+  kvb_sidebar_refresh_history (self);
 }

@@ -39,5 +39,8 @@ KvbAccountSession *kvb_sidebar_add_session       (KvbSidebar        *self,
                                                   KvbAccountSession *session);
 /* Lists the vaults of every account afresh. */
 void               kvb_sidebar_reload            (KvbSidebar        *self);
+/* Reads the history again (off the main thread) for the line under each vault that says when
+ * it was last backed up with every object done. */
+void               kvb_sidebar_refresh_history   (KvbSidebar        *self);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kvb-history.h"
 #include "kvb-vault-backup.h"
 #include "kvb-vault-backup-operation.h"
 #include "kvb-vault-manifest.h"
@@ -26,12 +27,14 @@ struct _KvbVaultBackupOperation
   char *cloud_id;
   GFile *folder;
   KvbOperationCard *card;
+  KvbHistory *history;
 
   KvbVaultBackup *job;          /* the current or last run */
   GCancellable *cancellable;    /* the current run's */
   guint detail_source;
   guint throttled_at_start;
   gboolean running;
+  gboolean resumed;             /* the current or last run continued an earlier one */
 };
 
 G_DEFINE_FINAL_TYPE (KvbVaultBackupOperation, kvb_vault_backup_operation, G_TYPE_OBJECT)
@@ -142,6 +145,87 @@ typedef struct
   GError *error;               /* of the run; NULL when it ran to the end */
 } RunEnd;
 
+/* ---- the line in the history, written before "finished" is emitted ---- */
+
+typedef struct
+{
+  KvbVaultBackupOperation *self;
+  char *summary;
+  gboolean cancelled;
+} Recorded;
+
+static void
+recorded_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Recorded *recorded = user_data;
+  g_autoptr(KvbVaultBackupOperation) self = recorded->self;
+  g_autofree char *summary = recorded->summary;
+  gboolean cancelled = recorded->cancelled;
+  g_autoptr(GError) error = NULL;
+
+  g_free (recorded);
+  /* The backup is on disk whatever happens to its line: a failure is only worth a warning. */
+  if (!kvb_history_append_finish (KVB_HISTORY (source), result, &error))
+    g_warning ("%s", error->message);
+  if (self->card == NULL)
+    return;   /* disposed meanwhile */
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, summary, cancelled);
+}
+
+/* The same line as "kvbackup backup --all" writes, so that the window and kvbackup history
+ * tell of each other's backups. */
+static void
+record (KvbVaultBackupOperation *self,
+        const KvbJobSummary     *summary,
+        const GError            *error)
+{
+  g_autoptr(JsonObject) entry = kvb_history_entry_new (KVB_HISTORY_BACKUP,
+                                                       kvb_keyvault_client_get_vault_name (self->client));
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *finished = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree char *path = g_file_get_path (self->folder);
+  JsonObject *counts = json_object_new ();
+  const char *result;
+  Recorded *recorded;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    result = KVB_HISTORY_CANCELLED;
+  else if (error != NULL)
+    result = KVB_HISTORY_FAILED;
+  else
+    result = summary->n_failed > 0 ? KVB_HISTORY_PARTIAL : KVB_HISTORY_SUCCEEDED;
+
+  json_object_set_string_member (entry, "vaultUrl", kvb_keyvault_client_get_vault_url (self->client));
+  if (self->cloud_id != NULL)
+    json_object_set_string_member (entry, "cloud", self->cloud_id);
+  if (path != NULL)
+    json_object_set_string_member (entry, "folder", path);
+  if (self->resumed)
+    json_object_set_boolean_member (entry, "resumed", TRUE);
+  json_object_set_int_member (entry, "objects", g_list_model_get_n_items (G_LIST_MODEL (self->job)));
+  json_object_set_string_member (entry, "result", result);
+  json_object_set_int_member (counts, "done", summary->n_done);
+  json_object_set_int_member (counts, "kept", kvb_vault_backup_get_n_kept (self->job));
+  json_object_set_int_member (counts, "linked", kvb_vault_backup_get_n_linked (self->job));
+  json_object_set_int_member (counts, "copied", kvb_vault_backup_get_n_copied (self->job));
+  json_object_set_int_member (counts, "covered", summary->n_skipped);
+  json_object_set_int_member (counts, "failed", summary->n_failed);
+  json_object_set_int_member (counts, "changedDuringBackup", kvb_vault_backup_get_changed (self->job)->len);
+  json_object_set_object_member (entry, "counts", counts);
+  if (error != NULL)
+    json_object_set_string_member (entry, "message", error->message);
+  json_object_set_string_member (entry, "finished", finished);
+
+  recorded = g_new0 (Recorded, 1);
+  recorded->self = g_object_ref (self);
+  recorded->summary = g_strdup (kvb_operation_card_get_summary (self->card));
+  recorded->cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* Not cancellable: a backup that ran is recorded even when the window closes meanwhile. */
+  kvb_history_append_async (self->history, entry, NULL, recorded_cb, recorded);
+}
+
 static void
 finish_card (KvbVaultBackupOperation *self,
              const KvbJobSummary     *summary,
@@ -193,8 +277,7 @@ finish_card (KvbVaultBackupOperation *self,
     }
 
   kvb_operation_card_finish_with_note (self->card, error, note->str, offer_resume);
-  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, kvb_operation_card_get_summary (self->card),
-                 cancelled);
+  record (self, summary, error);
 }
 
 static void
@@ -296,6 +379,7 @@ kvb_vault_backup_operation_start (KvbVaultBackupOperation *self,
   g_clear_object (&self->job);
   self->job = kvb_vault_backup_new (self->client, self->folder);
   kvb_vault_backup_set_resume (self->job, resume);
+  self->resumed = resume;
   /* A restore checks subscription and geography against these; only Resource Manager has them. */
   if (self->vault != NULL)
     kvb_vault_backup_set_origin (self->job, kvb_vault_info_get_subscription_id (self->vault),
@@ -369,6 +453,7 @@ kvb_vault_backup_operation_dispose (GObject *object)
   g_clear_object (&self->vault);
   g_clear_object (&self->pipeline);
   g_clear_object (&self->folder);
+  g_clear_object (&self->history);
 
   G_OBJECT_CLASS (kvb_vault_backup_operation_parent_class)->dispose (object);
 }
@@ -399,6 +484,7 @@ kvb_vault_backup_operation_class_init (KvbVaultBackupOperationClass *klass)
 static void
 kvb_vault_backup_operation_init (KvbVaultBackupOperation *self)
 {
+  self->history = kvb_history_new_default ();
 }
 
 KvbVaultBackupOperation *

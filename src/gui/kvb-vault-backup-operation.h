@@ -29,8 +29,11 @@ G_DECLARE_FINAL_TYPE (KvbVaultBackupOperation, kvb_vault_backup_operation, KVB,
  * @pipeline (nullable) is asked how often the vault throttled the job; @cloud_id (nullable) is
  * recorded in the manifest.
  *
- * Signal "finished" (const char *summary, gboolean cancelled): after each run, with the words
- * the card shows. */
+ * Each run ends with a line in the user's history (kvb_history_new_default()), as "kvbackup
+ * backup --all" writes it: result, counts, folder, why it failed.
+ *
+ * Signal "finished" (const char *summary, gboolean cancelled): after each run, once its line is
+ * in the history, with the words the card shows. */
 KvbVaultBackupOperation *kvb_vault_backup_operation_new         (KvbKeyVaultClient       *client,
                                                                  KvbVaultInfo            *vault,
                                                                  KvbPipeline             *pipeline,

@@ -14,11 +14,15 @@
 #include "kvb-compare-dialog.h"
 #include "kvb-download-backup.h"
 #include "kvb-error.h"
+#include "kvb-history.h"
+#include "kvb-history-dialog.h"
+#include "kvb-history-item.h"
 #include "kvb-object-list.h"
 #include "kvb-object-listing.h"
 #include "kvb-operation-card.h"
 #include "kvb-restore-chooser.h"
 #include "kvb-restore-dialog.h"
+#include "kvb-schedule.h"
 #include "kvb-vault-backup-operation.h"
 #include "kvb-vault-manifest.h"
 #include "kvb-vault-page.h"
@@ -32,6 +36,7 @@ struct _KvbVaultPage
   AdwViewStack         *view_stack;
   GtkStack             *content_stack;
   GtkLabel             *details_label;
+  GtkLabel             *last_backup_label;
   KvbObjectList        *secrets_list;
   KvbObjectList        *keys_list;
   KvbObjectList        *certificates_list;
@@ -54,6 +59,7 @@ struct _KvbVaultPage
   gboolean              folded;
   GPtrArray            *downloads;     /* Download: running, or finished with a card shown */
   GPtrArray            *vault_backups; /* KvbVaultBackupOperation, each with its card shown */
+  KvbHistory           *history;       /* the user's history of operations */
   gboolean              disposed;
 };
 
@@ -68,6 +74,13 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_HISTORY_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static KvbObjectList *
 list_for (KvbVaultPage  *self,
@@ -196,6 +209,58 @@ update_actions (KvbVaultPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.backup-vault", have_client);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.restore-folder", have_client);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.compare", have_client);
+  /* The history is on this computer: no sign-in needed to read it. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.history", self->vault != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.schedule", self->vault != NULL);
+}
+
+/* ---- When the vault was last backed up, from the history ---- */
+
+static void
+last_backup_read_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  KvbVaultPage *self = user_data;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) last = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *text = NULL;
+
+  /* The page is not held: it cancels the reading when its vault changes and when it goes, and
+   * a cancelled reading ends here before @self is looked at. */
+  entries = kvb_history_read_finish (KVB_HISTORY (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (self->switcher_title == NULL || self->vault == NULL)
+    return;
+  if (entries == NULL)
+    {
+      /* Not worth more than a note: the page works without it. */
+      g_debug ("history: %s", error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), FALSE);
+      return;
+    }
+
+  now = g_date_time_new_now_utc ();
+  last = kvb_history_find_last_backup (entries, kvb_vault_info_get_name (self->vault));
+  text = kvb_history_format_last_backup (last, now);
+  gtk_label_set_text (self->last_backup_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), TRUE);
+}
+
+static void
+update_last_backup (KvbVaultPage *self)
+{
+  if (self->vault == NULL)
+    {
+      gtk_label_set_text (self->last_backup_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), FALSE);
+      return;
+    }
+  kvb_history_read_async (self->history, kvb_vault_info_get_name (self->vault), 0,
+                          self->cancellable, last_backup_read_cb, self);
 }
 
 static void
@@ -241,6 +306,9 @@ update_page (KvbVaultPage *self)
     }
   else
     gtk_stack_set_visible_child_name (self->content_stack, "none");
+  /* Until the history is read, nothing rather than a guess. */
+  gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), FALSE);
+  update_last_backup (self);
 
   adw_view_switcher_title_set_subtitle (self->switcher_title, vault_name);
   update_actions (self);
@@ -826,6 +894,10 @@ vault_backup_finished_cb (KvbVaultBackupOperation *op,
 {
   if (!cancelled)
     notify_if_unfocused (self, "vault-backup", _("Vault Backup Finished"), summary);
+  /* The run has its line in the history by now. */
+  if (self->switcher_title != NULL)
+    update_last_backup (self);
+  g_signal_emit (self, signals[SIGNAL_HISTORY_CHANGED], 0);
 }
 
 static void
@@ -957,6 +1029,213 @@ compare_action (GtkWidget  *widget,
     return;
   kvb_restore_choose_folder_async (parent_window (self), _("Compare with Vault"), _("_Compare"),
                                    self->cancellable, compare_folder_chosen_cb, g_object_ref (self));
+}
+
+/* ---- History ---- */
+
+static void
+history_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+
+  if (self->vault == NULL)
+    return;
+  gtk_window_present (GTK_WINDOW (kvb_history_dialog_new (parent_window (self), self->history,
+                                                          kvb_vault_info_get_name (self->vault))));
+}
+
+/* ---- Schedule Nightly Backups ---- */
+
+static void
+timer_enabled_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  const char *unit = g_object_get_data (source, "kvb-unit");
+  g_autofree char *text = NULL;
+
+  if (!g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->switcher_title == NULL)
+        return;
+      /* translators: the timer's name, then why systemctl failed */
+      text = g_strdup_printf (_("The timer %s.timer could not be turned on: %s"), unit, error->message);
+    }
+  else
+    /* translators: the timer's name */
+    text = g_strdup_printf (_("The timer %s.timer is on: the vault is backed up every night."), unit);
+  if (self->switcher_title != NULL)
+    toast_text (self, text);
+}
+
+static GSubprocess *
+systemctl (const char         *unit,
+           const char * const *argv,
+           GError            **error)
+{
+  GSubprocess *process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, error);
+
+  if (process != NULL)
+    g_object_set_data_full (G_OBJECT (process), "kvb-unit", g_strdup (unit), g_free);
+  return process;
+}
+
+static void
+daemon_reloaded_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) enable = NULL;
+  const char *unit = g_object_get_data (source, "kvb-unit");
+  g_autofree char *timer = g_strconcat (unit, ".timer", NULL);
+
+  if (!g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error))
+    {
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->switcher_title == NULL)
+        return;
+      text = g_strdup_printf (_("The timer %s.timer could not be turned on: %s"), unit, error->message);
+      toast_text (self, text);
+      return;
+    }
+  if (self->switcher_title == NULL)
+    return;
+  enable = systemctl (unit, (const char * const[]) { "systemctl", "--user", "enable", "--now", timer, NULL },
+                      &error);
+  if (enable == NULL)
+    {
+      toast_text (self, error->message);
+      return;
+    }
+  g_subprocess_wait_check_async (enable, self->cancellable, timer_enabled_cb, g_object_ref (self));
+}
+
+static void
+schedule_response_cb (AdwMessageDialog *dialog,
+                      const char       *response,
+                      KvbVaultPage     *self)
+{
+  const char *unit = g_object_get_data (G_OBJECT (dialog), "kvb-unit");
+  g_autoptr(GSubprocess) reload = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "enable") != 0 || self->switcher_title == NULL)
+    return;
+  reload = systemctl (unit, (const char * const[]) { "systemctl", "--user", "daemon-reload", NULL }, &error);
+  if (reload == NULL)
+    {
+      toast_text (self, error->message);
+      return;
+    }
+  g_subprocess_wait_check_async (reload, self->cancellable, daemon_reloaded_cb, g_object_ref (self));
+}
+
+static void
+schedule_written_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  KvbSchedule *schedule = KVB_SCHEDULE (source);
+  const char *unit = kvb_schedule_get_unit_name (schedule);
+  const char *folder = g_object_get_data (source, "kvb-folder");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *systemctl_path = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  if (!kvb_schedule_write_finish (schedule, result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
+        toast_text (self, error->message);
+      return;
+    }
+  if (self->switcher_title == NULL)
+    return;
+
+  /* translators: the vault, the folder, then the timer's name three times */
+  body = g_strdup_printf (_("Every night at 02:30 kvbackup backs up vault “%s” into a folder of the "
+                            "day in “%s”, only what changed since the last complete backup. It "
+                            "signs in with the service principal in ~/.config/kvbackup/env, else "
+                            "the account of “kvbackup login”, else the Azure CLI.\n\n"
+                            "The timer %s.timer is written but not on yet. Turn it on with:\n"
+                            "systemctl --user daemon-reload\n"
+                            "systemctl --user enable --now %s.timer\n"
+                            "and, for it to run when nobody is logged in: loginctl enable-linger. "
+                            "“kvbackup history --vault” and this window's History show how the "
+                            "nights went; systemctl --user disable --now %s.timer stops them."),
+                          kvb_vault_info_get_name (self->vault), folder, unit, unit, unit);
+  dialog = adw_message_dialog_new (parent_window (self), _("Nightly Backups Scheduled"), body);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  systemctl_path = g_find_program_in_path ("systemctl");
+  if (systemctl_path != NULL)
+    {
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "enable", _("_Turn On Now"));
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "enable",
+                                                  ADW_RESPONSE_SUGGESTED);
+    }
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  g_object_set_data_full (G_OBJECT (dialog), "kvb-unit", g_strdup (unit), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (schedule_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+schedule_folder_chosen_cb (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GFile) folder = NULL;
+  g_autoptr(GFile) units = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbSchedule) schedule = NULL;
+  g_autofree char *kvbackup = NULL;
+
+  folder = kvb_restore_choose_folder_finish (result, &error);
+  if (folder == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
+        toast_text (self, error->message);
+      return;
+    }
+  if (self->switcher_title == NULL || self->vault == NULL)
+    return;
+
+  /* The program the service runs: the one installed next to this window, where there is one. */
+  kvbackup = g_find_program_in_path ("kvbackup");
+  if (kvbackup != NULL && !g_path_is_absolute (kvbackup))
+    g_clear_pointer (&kvbackup, g_free);
+  schedule = kvb_schedule_new (kvb_vault_info_get_name (self->vault), folder, kvbackup, &error);
+  if (schedule == NULL)
+    {
+      toast_text (self, error->message);
+      return;
+    }
+  g_object_set_data_full (G_OBJECT (schedule), "kvb-folder", g_file_get_parse_name (folder), g_free);
+  units = kvb_schedule_dup_default_unit_folder ();
+  kvb_schedule_write_async (schedule, units, self->cancellable, schedule_written_cb, g_object_ref (self));
+}
+
+static void
+schedule_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+
+  if (self->vault == NULL)
+    return;
+  kvb_restore_choose_folder_async (parent_window (self), _("Schedule Nightly Backups"), _("_Schedule"),
+                                   self->cancellable, schedule_folder_chosen_cb, g_object_ref (self));
 }
 
 /* ---- Drag and drop ---- */
@@ -1093,6 +1372,7 @@ kvb_vault_page_dispose (GObject *object)
   g_clear_object (&self->pipeline);
   g_clear_object (&self->vault);
   g_clear_object (&self->menu_model);
+  g_clear_object (&self->history);
 
   G_OBJECT_CLASS (kvb_vault_page_parent_class)->dispose (object);
 }
@@ -1183,12 +1463,18 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  /* A whole-vault backup in this page added a line to the history. */
+  signals[SIGNAL_HISTORY_CHANGED] =
+    g_signal_new ("history-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
+
   g_type_ensure (KVB_TYPE_OBJECT_LIST);
   gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/kvb-vault-page.ui");
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, view_stack);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, content_stack);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, details_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, last_backup_label);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, secrets_list);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, keys_list);
   gtk_widget_class_bind_template_child (widget_class, KvbVaultPage, certificates_list);
@@ -1208,6 +1494,8 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
   gtk_widget_class_install_action (widget_class, "vault.backup-vault", NULL, backup_vault_action);
   gtk_widget_class_install_action (widget_class, "vault.restore-folder", NULL, restore_folder_action);
   gtk_widget_class_install_action (widget_class, "vault.compare", NULL, compare_action);
+  gtk_widget_class_install_action (widget_class, "vault.history", NULL, history_action);
+  gtk_widget_class_install_action (widget_class, "vault.schedule", NULL, schedule_action);
 }
 
 static void
@@ -1218,6 +1506,7 @@ kvb_vault_page_init (KvbVaultPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  self->history = kvb_history_new_default ();
   self->downloads = g_ptr_array_new ();
   self->vault_backups = g_ptr_array_new_with_free_func (g_object_unref);
 
@@ -1241,6 +1530,9 @@ kvb_vault_page_init (KvbVaultPage *self)
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
                                         gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK),
                                                           gtk_named_action_new ("vault.compare")));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_h, GDK_CONTROL_MASK),
+                                                          gtk_named_action_new ("vault.history")));
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);

@@ -287,6 +287,8 @@ kvb_window_init (KvbWindow *self)
   self->store = kvb_account_store_new (self->pipeline, self->settings, kvb_keyring_new ());
   g_signal_connect_object (self->store, "notify::keyring-available", G_CALLBACK (update_keyring_bar), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->vault_page, "history-changed",
+                           G_CALLBACK (kvb_sidebar_refresh_history), self->sidebar, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sidebar, "vault-selected", G_CALLBACK (vault_selected_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (kvb_sidebar_get_sessions (self->sidebar), "items-changed",

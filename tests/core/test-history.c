@@ -223,6 +223,48 @@ test_read_async (Env           *env,
   g_assert_null (kvb_history_find_last_backup (entries, "y-kv"));
 }
 
+/* The window appends off its thread: the line is there, with its time, once the task says so;
+ * a folder that cannot be made is an error, not a crash. */
+static void
+test_append_async (Env           *env,
+                   gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(JsonObject) entry = kvb_history_entry_new (KVB_HISTORY_BACKUP, "z-kv");
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbHistory) blocked = NULL;
+  g_autoptr(GFile) blocked_file = NULL;
+  g_autofree char *plain = g_build_filename (env->tmp, "plain", NULL);
+  g_autofree char *under = g_build_filename (plain, "history.jsonl", NULL);
+
+  json_object_remove_member (entry, "time");
+  json_object_set_string_member (entry, "result", KVB_HISTORY_SUCCEEDED);
+  kvb_history_append_async (env->history, entry, NULL, read_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (kvb_history_append_finish (env->history, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  entries = kvb_history_read (env->history, "z-kv", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 1);
+  g_assert_nonnull (json_object_get_string_member_with_default (g_ptr_array_index (entries, 0),
+                                                                "time", NULL));
+
+  /* A plain file where the folder should be. */
+  g_assert_true (g_file_set_contents (plain, "", 0, NULL));
+  blocked_file = g_file_new_for_path (under);
+  blocked = kvb_history_new (blocked_file);
+  kvb_history_append_async (blocked, entry, NULL, read_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (kvb_history_append_finish (blocked, result, &error));
+  g_assert_nonnull (error);
+  g_remove (plain);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -231,5 +273,6 @@ main (int   argc,
   g_test_add ("/history/append-read", Env, NULL, env_setup, test_append_read, env_teardown);
   g_test_add ("/history/concurrent", Env, NULL, env_setup, test_concurrent, env_teardown);
   g_test_add ("/history/read-async", Env, NULL, env_setup, test_read_async, env_teardown);
+  g_test_add ("/history/append-async", Env, NULL, env_setup, test_append_async, env_teardown);
   return g_test_run ();
 }

@@ -10,11 +10,11 @@
 # 503s and dropped connections.  A service principal signs in through the CONNECT proxy at the
 # real host names.  Back Up Vault goes through the real folder dialog; it is cancelled half-way and
 # resumed; progress and summary are read back over AT-SPI and the folder is checked on disk
-# (manifest, 0600 files, SHA-256).  Restore Folder brings everything back into an empty vault
-# (checked with Microsoft's Python SDK at the stand-in); a dropped folder starts the same flow, a
-# dropped folder without manifest.json is refused; a restore into another geography is refused
-# with nothing sent (the stand-in's request log); Compare with Vault names a deleted, an added and
-# a changed object.
+# (manifest, 0600 files, SHA-256); the History (Ctrl+H) lists both runs, newest first.  Restore
+# Folder brings everything back into an empty vault (checked with Microsoft's Python SDK at the
+# stand-in); a dropped folder starts the same flow, a dropped folder without manifest.json is
+# refused; a restore into another geography is refused with nothing sent (the stand-in's request
+# log); Compare with Vault names a deleted, an added and a changed object.
 
 import hashlib
 import json
@@ -73,7 +73,7 @@ work = tempfile.mkdtemp(prefix="test-whole-vault-", dir=os.path.join(os.environ.
 backups = os.path.join(work, "backups")
 os.makedirs(backups)
 
-tap = kvbgui.Tap(13)
+tap = kvbgui.Tap(14)
 app = kvbgui.App("test-whole-vault", {"SSL_CERT_FILE": info["ca"]})
 drag = None
 state = {}
@@ -283,8 +283,9 @@ try:
         app.screenshot("whole-vault-cancelled.png")
         tap.ok("detail" in seen, "the progress line says objects finished of those listed, failed and "
                "throttled while the backup runs", seen.get("detail"))
-        return resume is not None and "done" in statuses and "pending" in statuses and \
+        ok = resume is not None and "done" in statuses and "pending" in statuses and \
             "Resume continues" in summary.name
+        return ok or print(f"# {summary.name!r} resume={resume is not None} statuses={sorted(set(statuses))}")
 
     tap.check("Back Up Vault through the folder dialog shows its progress, and Cancel stops it half-way "
               "with a summary that offers Resume", backup_and_cancel)
@@ -312,6 +313,27 @@ try:
     tap.check("Resume finishes the backup through 503s, drops and throttling: the summary counts backed "
               "up, covered and failed objects and the check of the folder, and names the failed one "
               "with its reason", resume)
+
+    def history():
+        # One object failed: that backup is not one "with every object done".
+        never = wait_for(lambda: label(lambda n: n == "Never backed up"), 10, what="the last backup line")
+        app.refocus()
+        kvbgui.key_combo(0x68, ctrl=True)   # Ctrl+H
+        dlg = wait_for(lambda: toplevel("History", ("frame", "dialog")), 20, what="the History window")
+        lst = wait_for(lambda: find(dlg, by("list", "Operations, newest first")), 20, what="the list")
+        names = [a.name for a in find_all(lst, by("label"))]
+        app.screenshot("whole-vault-history.png")
+        kvbgui.key_combo(0xff1b)   # Escape closes it
+        wait_for(lambda: toplevel("History", ("frame", "dialog")) is None, 10, what="the History to close")
+        ok = (never is not None and "Some Failed" in names and "Interrupted" in names and
+              names.index("Some Failed") < names.index("Interrupted") and
+              names.count("Backup") == 2 and
+              any(", 1 failed" in n and backups in n for n in names))
+        return ok or print(f"# {names!r}")
+
+    tap.check("the History (Ctrl+H) lists the resumed backup with some failed first, then the "
+              "interrupted one, with counts and folder; the vault is not yet backed up with every "
+              "object done", history)
 
     def on_disk():
         m = load_manifest()

@@ -1,0 +1,51 @@
+/* kvb-schedule.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define KVB_TYPE_SCHEDULE (kvb_schedule_get_type ())
+
+G_DECLARE_FINAL_TYPE (KvbSchedule, kvb_schedule, KVB, SCHEDULE, GObject)
+
+/* Nightly backups of one vault by kvbackup, as a systemd user timer and service (the README's
+ * "systemd user timer", for one vault): every night at 02:30 (plus up to 15 minutes) the vault
+ * is backed up into FOLDER/VAULT/YYYY-MM-DD, incrementally from FOLDER/VAULT/latest, which then
+ * points at it; a second run the same day resumes.  The service reads the sign-in from
+ * ~/.config/kvbackup/env when it exists (AZURE_TENANT_ID…), else kvbackup uses "kvbackup
+ * login" or the Azure CLI.
+ *
+ * @vault is the vault's name (letters, digits and hyphens), @folder an absolute local folder,
+ * @kvbackup the program's absolute path (NULL: "kvbackup" from the service's PATH).  Returns
+ * %NULL with @error for a name or folder that cannot go into a unit. */
+KvbSchedule *kvb_schedule_new                (const char    *vault,
+                                              GFile         *folder,
+                                              const char    *kvbackup,
+                                              GError       **error);
+/* "kvbackup-VAULT" (in lower case): the timer is UNIT.timer, the service UNIT.service. */
+const char  *kvb_schedule_get_unit_name      (KvbSchedule   *self);
+char        *kvb_schedule_dup_service_text   (KvbSchedule   *self);
+char        *kvb_schedule_dup_timer_text     (KvbSchedule   *self);
+/* The user's systemd unit folder: CONFIG/systemd/user (g_get_user_config_dir()). */
+GFile       *kvb_schedule_dup_default_unit_folder (void);
+
+/* Writes UNIT.service and UNIT.timer into @unit_folder (made 0700 when missing), each 0600 and
+ * atomically (a new file renamed over the old one), off the calling thread. */
+void         kvb_schedule_write_async        (KvbSchedule          *self,
+                                              GFile                *unit_folder,
+                                              GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data);
+gboolean     kvb_schedule_write_finish       (KvbSchedule          *self,
+                                              GAsyncResult         *result,
+                                              GError              **error);
+gboolean     kvb_schedule_write              (KvbSchedule          *self,
+                                              GFile                *unit_folder,
+                                              GError              **error);
+
+G_END_DECLS

@@ -1,0 +1,243 @@
+/* test-schedule.c: the systemd user timer and service of nightly backups: their text, what
+ * systemd would expand escaped, the files 0600 and written whole, and the night's script run
+ * with a stand-in for kvbackup: resume the first night, incremental from "latest" after.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+#include "kvb-schedule.h"
+
+static char *tmp;
+
+static void
+assert_mode (const char *path,
+             guint       mode)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, mode);
+}
+
+static void
+test_names (void)
+{
+  g_autoptr(GFile) folder = g_file_new_for_path ("/backups");
+  g_autoptr(GFile) relative = g_file_new_for_path ("/back\nups");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbSchedule) schedule = NULL;
+
+  g_assert_null (kvb_schedule_new ("bad name", folder, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_null (kvb_schedule_new ("../etc", folder, NULL, &error));
+  g_clear_error (&error);
+  g_assert_null (kvb_schedule_new ("contoso-kv", relative, NULL, &error));
+  g_clear_error (&error);
+  g_assert_null (kvb_schedule_new ("contoso-kv", folder, "kvbackup", &error));
+  g_clear_error (&error);
+
+  schedule = kvb_schedule_new ("Contoso-KV", folder, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kvb_schedule_get_unit_name (schedule), ==, "kvbackup-contoso-kv");
+}
+
+/* The script and its words as /bin/sh gets them: systemd turns "$$" and "%%" back. */
+static char **
+exec_words (const char *service)
+{
+  const char *line = strstr (service, "\nExecStart=/bin/sh -c '");
+  const char *script, *end;
+  g_autofree char *script_text = NULL;
+  g_autofree char *rest = NULL;
+  g_autoptr(GStrvBuilder) words = g_strv_builder_new ();
+
+  g_assert_nonnull (line);
+  script = line + strlen ("\nExecStart=/bin/sh -c '");
+  end = strchr (script, '\'');
+  g_assert_nonnull (end);
+  script_text = g_strndup (script, end - script);
+  rest = g_strndup (end + 2, strchr (end, '\n') - end - 2);
+
+  g_strv_builder_add (words, "/bin/sh");
+  g_strv_builder_add (words, "-c");
+  {
+    g_autoptr(GString) s = g_string_new (script_text);
+
+    g_string_replace (s, "$$", "$", 0);
+    g_string_replace (s, "%%", "%", 0);
+    g_strv_builder_add (words, s->str);
+  }
+  /* The words after it: the unit's name, then double-quoted ones with backslash escapes. */
+  for (const char *p = rest; *p != '\0'; )
+    {
+      g_autoptr(GString) word = g_string_new (NULL);
+
+      while (*p == ' ')
+        p++;
+      if (*p == '\0')
+        break;
+      if (*p == '"')
+        {
+          for (p++; *p != '\0' && *p != '"'; p++)
+            {
+              if (*p == '\\' && p[1] != '\0')
+                p++;
+              g_string_append_c (word, *p);
+            }
+          g_assert_cmpint (*p, ==, '"');
+          p++;
+        }
+      else
+        while (*p != '\0' && *p != ' ')
+          g_string_append_c (word, *p++);
+      g_string_replace (word, "$$", "$", 0);
+      g_string_replace (word, "%%", "%", 0);
+      g_strv_builder_add (words, word->str);
+    }
+  return g_strv_builder_end (words);
+}
+
+static char *
+run_night (char **argv)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("%s: %s %s", error->message, out, err);
+  return g_steal_pointer (&out);
+}
+
+static void
+test_write_and_run (void)
+{
+  g_autofree char *backups = g_build_filename (tmp, "my \"backups\" %h $HOME", NULL);
+  g_autofree char *fake = g_build_filename (tmp, "fake-kvbackup", NULL);
+  g_autofree char *units_path = g_build_filename (tmp, "config", "systemd", "user", NULL);
+  g_autofree char *service_path = g_build_filename (units_path, "kvbackup-contoso-kv.service", NULL);
+  g_autofree char *timer_path = g_build_filename (units_path, "kvbackup-contoso-kv.timer", NULL);
+  g_autofree char *service = NULL;
+  g_autofree char *timer = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *latest = NULL;
+  g_autofree char *target = NULL;
+  g_autoptr(GFile) folder = g_file_new_for_path (backups);
+  g_autoptr(GFile) units = g_file_new_for_path (units_path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbSchedule) schedule = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char *today_path = NULL;
+  g_autofree char *old_path = NULL;
+
+  /* A kvbackup that says how it was called and makes the folder, as the real one does. */
+  g_assert_true (g_file_set_contents (fake,
+                                      "#!/bin/sh\n"
+                                      "echo \"$@\"\n"
+                                      "while [ $# -gt 0 ]; do [ \"$1\" = --output ] && mkdir -p \"$2\"; shift; done\n",
+                                      -1, NULL));
+  g_assert_cmpint (g_chmod (fake, 0700), ==, 0);
+
+  schedule = kvb_schedule_new ("contoso-kv", folder, fake, &error);
+  g_assert_no_error (error);
+  g_assert_true (kvb_schedule_write (schedule, units, &error));
+  g_assert_no_error (error);
+  assert_mode (units_path, 0700);
+  assert_mode (service_path, 0600);
+  assert_mode (timer_path, 0600);
+
+  g_assert_true (g_file_get_contents (service_path, &service, NULL, NULL));
+  g_assert_true (g_file_get_contents (timer_path, &timer, NULL, NULL));
+  g_assert_nonnull (strstr (timer, "\nOnCalendar=*-*-* 02:30:00\n"));
+  g_assert_nonnull (strstr (timer, "\nPersistent=true\n"));
+  g_assert_nonnull (strstr (timer, "\nWantedBy=timers.target\n"));
+  g_assert_nonnull (strstr (service, "\nType=oneshot\n"));
+  g_assert_nonnull (strstr (service, "\nEnvironmentFile=-%h/.config/kvbackup/env\n"));
+  /* What systemd would expand in the folder's name is escaped. */
+  g_assert_nonnull (strstr (service, "my \\\"backups\\\" %%h $$HOME/contoso-kv\""));
+  g_assert_null (strstr (service, "AZURE_CLIENT_SECRET"));
+
+  /* The first night: a new dated folder, resumed, and "latest" points at it. */
+  argv = exec_words (service);
+  out = run_night (argv);
+  today_path = g_build_filename (backups, "contoso-kv", today, NULL);
+  g_assert_nonnull (strstr (out, "backup --all --vault contoso-kv --output "));
+  g_assert_nonnull (strstr (out, "--resume"));
+  g_assert_true (g_file_test (today_path, G_FILE_TEST_IS_DIR));
+  latest = g_build_filename (backups, "contoso-kv", "latest", NULL);
+  target = g_file_read_link (latest, NULL);
+  g_assert_cmpstr (target, ==, today_path);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&target, g_free);
+
+  /* A later night: incremental from the one "latest" points at. */
+  old_path = g_build_filename (backups, "contoso-kv", "2026-01-01", NULL);
+  g_assert_cmpint (g_rename (today_path, old_path), ==, 0);
+  g_assert_cmpint (g_unlink (latest), ==, 0);
+  g_assert_cmpint (symlink (old_path, latest), ==, 0);
+  out = run_night (argv);
+  g_assert_nonnull (strstr (out, "--incremental"));
+  g_assert_nonnull (strstr (out, "/contoso-kv/latest"));
+  target = g_file_read_link (latest, NULL);
+  g_assert_cmpstr (target, ==, today_path);
+
+  /* Written again, the files are replaced whole and stay private. */
+  g_assert_true (kvb_schedule_write (schedule, units, &error));
+  assert_mode (service_path, 0600);
+}
+
+static void
+remove_tree (GFile *file)
+{
+  g_autoptr(GFileEnumerator) children =
+    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                               NULL, NULL);
+
+  if (children != NULL)
+    {
+      GFileInfo *info;
+
+      while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+        {
+          g_autoptr(GFileInfo) owned = info;
+          g_autoptr(GFile) child = g_file_get_child (file, g_file_info_get_name (info));
+
+          remove_tree (child);
+        }
+    }
+  g_file_delete (file, NULL, NULL);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) top = NULL;
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp = g_dir_make_tmp ("kvb-schedule-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_test_add_func ("/schedule/names", test_names);
+  g_test_add_func ("/schedule/write-and-run", test_write_and_run);
+  rc = g_test_run ();
+  top = g_file_new_for_path (tmp);
+  remove_tree (top);
+  g_free (tmp);
+  return rc;
+}
