@@ -250,6 +250,7 @@ typedef struct
   GHashTable *present;      /* "kind/name" listed after the run */
   GPtrArray *restored;      /* JsonObject (borrowed from the manifest) of what was restored */
   guint lists_pending;
+  gboolean compared;        /* the manifest was compared with the lists */
   guint next_restored;
   guint in_flight;
   GError *error;            /* the first failure; returned once nothing is in flight */
@@ -354,11 +355,11 @@ list_cb (GObject      *source,
   check_next (g_steal_pointer (&task));
 }
 
+/* What the manifest has and the vault does not, once the lists are in. */
 static void
-collect_restored (KvbVaultRestore *self,
-                  Run             *run)
+find_missing (KvbVaultRestore *self,
+              Run             *run)
 {
-  run->restored = g_ptr_array_new ();
   for (guint i = 0; i < kvb_vault_manifest_get_n_objects (self->manifest); i++)
     {
       JsonObject *entry = kvb_vault_manifest_get_object (self->manifest, i);
@@ -378,7 +379,14 @@ collect_restored (KvbVaultRestore *self,
             _("%s “%s” is not in the vault after the restore."),
             kvb_object_kind_to_string (kind), name));
     }
+}
 
+/* The manifest entries of the files the run restored: their versions are counted. */
+static void
+collect_restored (KvbVaultRestore *self,
+                  Run             *run)
+{
+  run->restored = g_ptr_array_new ();
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->plan)); i++)
     {
       g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
@@ -397,8 +405,9 @@ collect_restored (KvbVaultRestore *self,
     }
 }
 
-/* Lists the three kinds at once, then compares the manifest with them, then counts the
- * versions of each restored object, several at a time.  Takes @task. */
+/* Counts the versions of each restored object, several at a time, while the three kinds are
+ * listed (a chain of pages each); once the lists are in, compares the manifest with them.
+ * Takes @task. */
 static void
 check_next (GTask *task)
 {
@@ -406,14 +415,11 @@ check_next (GTask *task)
   Run *run = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
 
-  if (run->lists_pending > 0)
+  if (run->lists_pending == 0 && !run->compared && run->error == NULL)
     {
-      g_object_unref (task);
-      return;
+      run->compared = TRUE;
+      find_missing (self, run);
     }
-
-  if (run->restored == NULL && run->error == NULL)
-    collect_restored (self, run);
 
   while (run->error == NULL && run->next_restored < run->restored->len &&
          run->in_flight < CHECK_PARALLEL)
@@ -431,7 +437,7 @@ check_next (GTask *task)
                                                count);
     }
 
-  if (run->in_flight > 0)
+  if (run->in_flight > 0 || run->lists_pending > 0)
     {
       g_object_unref (task);
       return;
@@ -450,6 +456,7 @@ start_check (GTask *task)
   KvbVaultRestore *self = g_task_get_source_object (task);
   Run *run = g_task_get_task_data (task);
 
+  collect_restored (self, run);
   for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
     {
       run->lists_pending++;
@@ -457,7 +464,7 @@ start_check (GTask *task)
                                       g_task_get_cancellable (task), list_cb,
                                       g_object_ref (task));
     }
-  g_object_unref (task);
+  check_next (task);
 }
 
 static void
