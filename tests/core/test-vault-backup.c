@@ -1,7 +1,8 @@
 /* test-vault-backup.c: the whole-vault engine against the stand-in: the folder and its manifest,
  * covered keys and secrets, a second run refused, resume after a cancellation and after damage,
  * verification of the folder, incremental backups (hard links), the restore of the folder with its pre-flight, and the geography
- * table.
+ * table; kept-alive connections for the backups, and a restore of several files at once whose
+ * outcomes stay honest when answers are lost.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
