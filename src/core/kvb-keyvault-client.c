@@ -438,6 +438,14 @@ typedef enum
   NAME_STATE_FREE,       /* neither a live nor a deleted object */
 } NameState;
 
+/* What one look-up of a name answered. */
+typedef enum
+{
+  NAME_CHECK_UNKNOWN,    /* the vault did not say (permission, no soft delete, …) */
+  NAME_CHECK_FREE,       /* not found */
+  NAME_CHECK_TAKEN,
+} NameCheck;
+
 typedef struct
 {
   KvbObjectKind kind;
@@ -451,6 +459,9 @@ typedef struct
   GBytes *request_body;
   gboolean ambiguous;
   NameState before;      /* restore: what the vault had under the name before the blob went */
+  guint checks_pending;  /* restore: the look-ups of the name not answered yet */
+  NameCheck live_check;
+  NameCheck deleted_check;
 } Call;
 
 static void
@@ -1344,39 +1355,83 @@ restore_send (GTask *task)
         KVB_TIMEOUT_LONG, restore_cb);
 }
 
+/* Both look-ups answered: a name in use stops the restore before the blob goes; only "no live
+ * and no deleted object" is a fact to decide a broken connection by.  Takes @task. */
 static void
-restore_deleted_checked_cb (GObject      *source,
-                            GAsyncResult *result,
-                            gpointer      user_data)
+restore_names_checked (GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
   KvbKeyVaultClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KvbObjectInfo) info = NULL;
 
-  info = kvb_keyvault_client_get_deleted_finish (self, result, &error);
   if (g_task_return_error_if_cancelled (task))
-    return;
+    {
+      g_object_unref (task);
+      return;
+    }
 
-  if (info != NULL)
+  if (call->live_check == NAME_CHECK_TAKEN)
+    {
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE,
+                               _("A %s named “%s” already exists in vault “%s”, and a restore "
+                                 "never overwrites. Delete and purge it first, or restore into "
+                                 "another vault. Nothing was restored."),
+                               kind_noun (call->kind), call->name, self->vault_name);
+      g_object_unref (task);
+      return;
+    }
+
+  /* A refusal to look at the live objects leaves the state unknown, whatever the deleted ones
+   * say, and the restore goes on all the same. */
+  if (call->live_check == NAME_CHECK_FREE && call->deleted_check == NAME_CHECK_TAKEN)
     {
       g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CONFLICT_DELETED,
                                _("The name “%s” in vault “%s” belongs to a deleted %s that can "
                                  "still be recovered. Recover it, or purge it for good, and then "
                                  "try again. Nothing was restored."),
                                call->name, self->vault_name, kind_noun (call->kind));
+      g_object_unref (task);
       return;
     }
 
-  /* Only "no such object" is a fact; a refusal to look (permission, vault without soft delete)
-   * leaves the state unknown, and the restore goes on all the same. */
-  if (g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND))
+  if (call->live_check == NAME_CHECK_FREE && call->deleted_check == NAME_CHECK_FREE)
     call->before = NAME_STATE_FREE;
-  else
+
+  restore_send (task);
+}
+
+static NameCheck
+name_check_of (KvbObjectInfo *info,
+               const GError  *error)
+{
+  if (info != NULL)
+    return NAME_CHECK_TAKEN;
+  if (g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND))
+    return NAME_CHECK_FREE;
+  return NAME_CHECK_UNKNOWN;
+}
+
+static void
+restore_deleted_checked_cb (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  GTask *task = user_data;
+  KvbKeyVaultClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) info = NULL;
+
+  info = kvb_keyvault_client_get_deleted_finish (self, result, &error);
+  call->deleted_check = name_check_of (info, error);
+  if (call->deleted_check == NAME_CHECK_UNKNOWN)
     g_debug ("Restore of %s: deleted objects not known (%s)", call->name, error->message);
 
-  restore_send (g_steal_pointer (&task));
+  if (--call->checks_pending > 0)
+    {
+      g_object_unref (task);
+      return;
+    }
+  restore_names_checked (task);
 }
 
 static void
@@ -1384,37 +1439,23 @@ restore_live_checked_cb (GObject      *source,
                          GAsyncResult *result,
                          gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   KvbKeyVaultClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(KvbObjectInfo) info = NULL;
-  GCancellable *cancellable;
 
   info = kvb_keyvault_client_get_properties_finish (self, result, &error);
-  if (g_task_return_error_if_cancelled (task))
-    return;
+  call->live_check = name_check_of (info, error);
+  if (call->live_check == NAME_CHECK_UNKNOWN)
+    g_debug ("Restore of %s: live objects not known (%s)", call->name, error->message);
 
-  if (info != NULL)
+  if (--call->checks_pending > 0)
     {
-      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE,
-                               _("A %s named “%s” already exists in vault “%s”, and a restore "
-                                 "never overwrites. Delete and purge it first, or restore into "
-                                 "another vault. Nothing was restored."),
-                               kind_noun (call->kind), call->name, self->vault_name);
+      g_object_unref (task);
       return;
     }
-
-  if (!g_error_matches (error, KVB_ERROR, KVB_ERROR_NOT_FOUND))
-    {
-      g_debug ("Restore of %s: live objects not known (%s)", call->name, error->message);
-      restore_send (g_steal_pointer (&task));
-      return;
-    }
-
-  cancellable = g_task_get_cancellable (task);
-  kvb_keyvault_client_get_deleted_async (self, call->kind, call->name, cancellable,
-                                         restore_deleted_checked_cb, g_steal_pointer (&task));
+  restore_names_checked (task);
 }
 
 void
@@ -1471,11 +1512,15 @@ kvb_keyvault_client_restore_named_async (KvbKeyVaultClient   *self,
   call->request_body = json_body (root);
 
   /* With a name, look first: a name in use is reported without sending the blob, and what the
-   * vault had decides the result if the connection breaks during the restore. */
+   * vault had decides the result if the connection breaks during the restore.  The live and
+   * the deleted objects are asked at once: one round trip, not two. */
   if (call->name != NULL)
     {
+      call->checks_pending = 2;
       kvb_keyvault_client_get_properties_async (self, kind, call->name, NULL, cancellable,
-                                                restore_live_checked_cb, task);
+                                                restore_live_checked_cb, g_object_ref (task));
+      kvb_keyvault_client_get_deleted_async (self, kind, call->name, cancellable,
+                                             restore_deleted_checked_cb, task);
       return;
     }
 

@@ -608,20 +608,41 @@ typedef enum
   STEP_RESTORE_AFTER_PURGE,
 } Step;
 
+/* Files restored at once.  Each costs about three serial round trips (the name checks, then
+ * the restore), so at 40 ms a round trip this many keep the per-vault pacer busy. */
+#define RESTORE_PARALLEL 24
+
 typedef struct
 {
   GPtrArray *order;    /* KvbRestorePlanEntry, certificates first */
-  guint index;
-  Step step;
+  guint index;         /* the next entry to start */
+  guint in_flight;
+  guint limit;
+  guint rank;          /* kind_rank() of the entries in flight */
+  gboolean exclusive;  /* the one in flight has no name to tell it apart */
+  GHashTable *names;   /* folded names of the entries in flight */
+  GError *error;       /* cancelled: returned once nothing is in flight */
+  gboolean returned;
   KvbJobSummary summary;
+} Run;
+
+/* One entry on its way. */
+typedef struct
+{
+  GTask *task;         /* the run's */
+  KvbRestorePlanEntry *entry;
+  char *folded;        /* (nullable): its key in Run.names */
+  Step step;
   gint64 deadline;
   guint delay_ms;
-} Run;
+} Op;
 
 static void
 run_free (Run *run)
 {
   g_clear_pointer (&run->order, g_ptr_array_unref);
+  g_clear_pointer (&run->names, g_hash_table_unref);
+  g_clear_error (&run->error);
   g_free (run);
 }
 
@@ -644,14 +665,8 @@ kind_rank (KvbRestorePlanEntry *entry)
     }
 }
 
-static KvbRestorePlanEntry *
-current_entry (Run *run)
-{
-  return g_ptr_array_index (run->order, run->index);
-}
-
 static void run_next (GTask *task);
-static void run_restore (GTask *task);
+static void run_restore (Op *op);
 
 static const char *
 entry_label (KvbRestorePlanEntry *entry)
@@ -671,25 +686,41 @@ recovered_message (KvbRestorePlanEntry *entry)
                             "the backup file was not needed."), entry_label (entry));
 }
 
-/* The end of the current entry; moves to the next. */
+/* The end of an entry: frees @op and starts what may start now. */
 static void
-entry_failed (GTask  *task,
-              GError *error)
+op_end (Op *op)
 {
+  g_autoptr(GTask) task = g_steal_pointer (&op->task);
   Run *run = g_task_get_task_data (task);
-  KvbRestorePlanEntry *entry = current_entry (run);
+
+  if (op->folded != NULL)
+    g_hash_table_remove (run->names, op->folded);
+  run->exclusive = FALSE;
+  run->in_flight--;
+  g_clear_object (&op->entry);
+  g_free (op->folded);
+  g_free (op);
+  run_next (task);
+}
+
+static void
+op_failed (Op     *op,
+           GError *error)
+{
+  Run *run = g_task_get_task_data (op->task);
+  KvbRestorePlanEntry *entry = op->entry;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       /* Stopped: say so only where something was already done that the user must know. */
-      if (run->step == STEP_WAIT_RECOVERED)
+      if (op->step == STEP_WAIT_RECOVERED)
         {
           /* The recovery was accepted and completes in the background. */
           g_autofree char *message = recovered_message (entry);
           _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_DONE, message);
           run->summary.n_done++;
         }
-      else if (run->step == STEP_WAIT_PURGED || run->step == STEP_RESTORE_AFTER_PURGE)
+      else if (op->step == STEP_WAIT_PURGED || op->step == STEP_RESTORE_AFTER_PURGE)
         {
           g_autofree char *message = g_strdup_printf (
               _("Stopped after the deleted object “%s” was purged: the backup was not restored. "
@@ -700,55 +731,77 @@ entry_failed (GTask  *task,
       else
         _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_PENDING, NULL);
 
-      g_task_return_error (task, g_error_copy (error));
-      g_object_unref (task);
+      if (run->error == NULL)
+        run->error = g_error_copy (error);
+      op_end (op);
       return;
     }
 
   g_debug ("%s: %s", entry_label (entry), error->message);
   _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_FAILED, error->message);
   run->summary.n_failed++;
-  run->index++;
 
   /* The name was taken after the plan was made, and the user asked for all or nothing of what
    * is left: the files not started are not restored. */
   if (g_error_matches (error, KVB_ERROR, KVB_ERROR_CONFLICT_LIVE) &&
-      kvb_restore_plan_get_stop_at_name_in_use (g_task_get_source_object (task)))
+      kvb_restore_plan_get_stop_at_name_in_use (g_task_get_source_object (op->task)))
     {
       g_autofree char *message = g_strdup_printf (
           _("Not restored: the restore stopped at “%s”, which is in use."), entry_label (entry));
 
       for (; run->index < run->order->len; run->index++)
         {
-          _kvb_restore_plan_entry_set_status (current_entry (run), KVB_JOB_STATUS_SKIPPED, message);
+          _kvb_restore_plan_entry_set_status (g_ptr_array_index (run->order, run->index),
+                                              KVB_JOB_STATUS_SKIPPED, message);
           run->summary.n_skipped++;
         }
     }
-  run_next (task);
+  op_end (op);
 }
 
 static void
-entry_done (GTask      *task,
-            const char *message)
+op_done (Op         *op,
+         const char *message)
 {
-  Run *run = g_task_get_task_data (task);
+  Run *run = g_task_get_task_data (op->task);
 
-  _kvb_restore_plan_entry_set_status (current_entry (run), KVB_JOB_STATUS_DONE, message);
+  _kvb_restore_plan_entry_set_status (op->entry, KVB_JOB_STATUS_DONE, message);
   run->summary.n_done++;
-  run->index++;
-  run_next (task);
+  op_end (op);
+}
+
+/* As kvb_task_call_later(), for one entry: a cancelled run does not sit out the wait. */
+static void
+op_call_later (Op          *op,
+               guint        delay_ms,
+               GSourceFunc  func)
+{
+  GSource *source = g_timeout_source_new (delay_ms);
+  GCancellable *cancellable = g_task_get_cancellable (op->task);
+
+  g_source_set_callback (source, func, op, NULL);
+  if (cancellable != NULL)
+    {
+      GSource *cancel_source = g_cancellable_source_new (cancellable);
+
+      g_source_set_dummy_callback (cancel_source);
+      g_source_add_child_source (source, cancel_source);
+      g_source_unref (cancel_source);
+    }
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_source_unref (source);
 }
 
 static gboolean
 restore_again_cb (gpointer user_data)
 {
-  GTask *task = user_data;
+  Op *op = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
-    entry_failed (task, error);
+  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (op->task), &error))
+    op_failed (op, error);
   else
-    run_restore (task);
+    run_restore (op);
 
   return G_SOURCE_REMOVE;
 }
@@ -758,10 +811,9 @@ restore_cb (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  GTask *task = user_data;
-  KvbRestorePlan *self = g_task_get_source_object (task);
-  Run *run = g_task_get_task_data (task);
-  KvbRestorePlanEntry *entry = current_entry (run);
+  Op *op = user_data;
+  KvbRestorePlan *self = g_task_get_source_object (op->task);
+  KvbRestorePlanEntry *entry = op->entry;
   g_autoptr(KvbObjectInfo) info = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
@@ -771,38 +823,36 @@ restore_cb (GObject      *source,
     {
       /* Just purged: the service may still call the name deleted or being deleted for a while
        * (eventually consistent); the restore has not happened, so it is safe to try again. */
-      if (run->step == STEP_RESTORE_AFTER_PURGE &&
+      if (op->step == STEP_RESTORE_AFTER_PURGE &&
           (g_error_matches (error, KVB_ERROR, KVB_ERROR_CONFLICT_BEING_DELETED) ||
            g_error_matches (error, KVB_ERROR, KVB_ERROR_CONFLICT_DELETED)) &&
-          g_get_monotonic_time () < run->deadline)
+          g_get_monotonic_time () < op->deadline)
         {
-          run->delay_ms = MIN (MAX (run->delay_ms * 2, 1000), 8000);
+          op->delay_ms = MIN (MAX (op->delay_ms * 2, 1000), 8000);
           g_debug ("%s: the purged name is still busy, again in %u ms", entry_label (entry),
-                   run->delay_ms);
-          kvb_task_call_later (task, run->delay_ms, restore_again_cb);
+                   op->delay_ms);
+          op_call_later (op, op->delay_ms, restore_again_cb);
           return;
         }
-      entry_failed (task, error);
+      op_failed (op, error);
       return;
     }
 
   _kvb_restore_plan_entry_set_name (entry, kvb_object_info_get_name (info));
-  if (run->step == STEP_RESTORE_AFTER_PURGE)
+  if (op->step == STEP_RESTORE_AFTER_PURGE)
     message = g_strdup_printf (_("The deleted object was purged, and “%s” was restored with all "
                                  "its versions."), kvb_object_info_get_name (info));
   else
     message = g_strdup_printf (_("“%s” was restored with all its versions."),
                                kvb_object_info_get_name (info));
-  entry_done (task, message);
+  op_done (op, message);
 }
 
 static void
-run_restore (GTask *task)
+run_restore (Op *op)
 {
-  KvbRestorePlan *self = g_task_get_source_object (task);
-  Run *run = g_task_get_task_data (task);
-  KvbRestorePlanEntry *entry = current_entry (run);
-
+  KvbRestorePlan *self = g_task_get_source_object (op->task);
+  KvbRestorePlanEntry *entry = op->entry;
   KvbBackupFile *backup = kvb_restore_plan_entry_get_backup (entry);
 
   /* With the name, the client checks it right before sending (it may have been taken since the
@@ -810,7 +860,7 @@ run_restore (GTask *task)
   kvb_keyvault_client_restore_named_async (self->client, kvb_restore_plan_entry_get_kind (entry),
                                            kvb_backup_file_get_blob (backup),
                                            kvb_restore_plan_entry_get_name (entry),
-                                           g_task_get_cancellable (task), restore_cb, task);
+                                           g_task_get_cancellable (op->task), restore_cb, op);
 }
 
 static void
@@ -818,29 +868,27 @@ wait_cb (GObject      *source,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  GTask *task = user_data;
-  KvbRestorePlan *self = g_task_get_source_object (task);
-  Run *run = g_task_get_task_data (task);
-  KvbRestorePlanEntry *entry = current_entry (run);
+  Op *op = user_data;
+  KvbRestorePlan *self = g_task_get_source_object (op->task);
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
 
   if (!kvb_keyvault_client_wait_until_usable_finish (self->client, result, &error))
     {
-      entry_failed (task, error);
+      op_failed (op, error);
       return;
     }
 
-  if (run->step == STEP_WAIT_RECOVERED)
+  if (op->step == STEP_WAIT_RECOVERED)
     {
-      message = recovered_message (entry);
-      entry_done (task, message);
+      message = recovered_message (op->entry);
+      op_done (op, message);
       return;
     }
 
-  run->step = STEP_RESTORE_AFTER_PURGE;
-  _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_RUNNING, _("Restoring…"));
-  run_restore (task);
+  op->step = STEP_RESTORE_AFTER_PURGE;
+  _kvb_restore_plan_entry_set_status (op->entry, KVB_JOB_STATUS_RUNNING, _("Restoring…"));
+  run_restore (op);
 }
 
 static void
@@ -848,27 +896,25 @@ recover_cb (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  GTask *task = user_data;
-  KvbRestorePlan *self = g_task_get_source_object (task);
-  Run *run = g_task_get_task_data (task);
-  KvbRestorePlanEntry *entry = current_entry (run);
+  Op *op = user_data;
+  KvbRestorePlan *self = g_task_get_source_object (op->task);
   g_autoptr(KvbObjectInfo) info = NULL;
   g_autoptr(GError) error = NULL;
 
   info = kvb_keyvault_client_recover_finish (self->client, result, &error);
   if (info == NULL)
     {
-      entry_failed (task, error);
+      op_failed (op, error);
       return;
     }
 
   /* Recovery completes in the background; done means usable. */
-  run->step = STEP_WAIT_RECOVERED;
+  op->step = STEP_WAIT_RECOVERED;
   kvb_keyvault_client_wait_until_usable_async (self->client,
-                                               kvb_restore_plan_entry_get_kind (entry),
-                                               kvb_restore_plan_entry_get_name (entry),
+                                               kvb_restore_plan_entry_get_kind (op->entry),
+                                               kvb_restore_plan_entry_get_name (op->entry),
                                                KVB_USABLE_AFTER_RECOVER, 0,
-                                               g_task_get_cancellable (task), wait_cb, task);
+                                               g_task_get_cancellable (op->task), wait_cb, op);
 }
 
 static void
@@ -876,28 +922,26 @@ purge_cb (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
 {
-  GTask *task = user_data;
-  KvbRestorePlan *self = g_task_get_source_object (task);
-  Run *run = g_task_get_task_data (task);
-  KvbRestorePlanEntry *entry = current_entry (run);
+  Op *op = user_data;
+  KvbRestorePlan *self = g_task_get_source_object (op->task);
   g_autoptr(GError) error = NULL;
 
   if (!kvb_keyvault_client_purge_finish (self->client, result, &error))
     {
-      entry_failed (task, error);
+      op_failed (op, error);
       return;
     }
 
-  run->step = STEP_WAIT_PURGED;
-  run->deadline = g_get_monotonic_time () + PURGED_NAME_RETRY_SECONDS * G_USEC_PER_SEC;
-  run->delay_ms = 0;
-  _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_RUNNING,
+  op->step = STEP_WAIT_PURGED;
+  op->deadline = g_get_monotonic_time () + PURGED_NAME_RETRY_SECONDS * G_USEC_PER_SEC;
+  op->delay_ms = 0;
+  _kvb_restore_plan_entry_set_status (op->entry, KVB_JOB_STATUS_RUNNING,
                                       _("Waiting until the purged name is free…"));
   kvb_keyvault_client_wait_until_usable_async (self->client,
-                                               kvb_restore_plan_entry_get_kind (entry),
-                                               kvb_restore_plan_entry_get_name (entry),
+                                               kvb_restore_plan_entry_get_kind (op->entry),
+                                               kvb_restore_plan_entry_get_name (op->entry),
                                                KVB_USABLE_AFTER_PURGE, 0,
-                                               g_task_get_cancellable (task), wait_cb, task);
+                                               g_task_get_cancellable (op->task), wait_cb, op);
 }
 
 static const char *
@@ -919,67 +963,130 @@ skip_message (KvbRestorePlanEntry *entry)
     }
 }
 
+/* Whether @entry may start beside those in flight: one kind rank at a time (certificates before
+ * the keys and secrets they bring back), never two files of one name at once (each one's
+ * before-and-after check of the name must see only itself), and a file without a name alone. */
+static gboolean
+may_start (Run                 *run,
+           KvbRestorePlanEntry *entry,
+           char               **folded)
+{
+  const char *name = kvb_restore_plan_entry_get_name (entry);
+
+  *folded = name != NULL ? g_utf8_casefold (name, -1) : NULL;
+  if (run->in_flight == 0)
+    return TRUE;
+  if (run->exclusive || name == NULL || kind_rank (entry) != run->rank ||
+      g_hash_table_contains (run->names, *folded))
+    {
+      g_clear_pointer (folded, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+op_start (GTask               *task,
+          KvbRestorePlanEntry *entry,
+          KvbRestoreAction     action,
+          char                *folded)
+{
+  KvbRestorePlan *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  Op *op = g_new0 (Op, 1);
+
+  op->task = g_object_ref (task);
+  op->entry = g_object_ref (entry);
+  op->folded = folded;
+  if (folded != NULL)
+    g_hash_table_add (run->names, g_strdup (folded));
+  else
+    run->exclusive = TRUE;
+  run->rank = kind_rank (entry);
+  run->in_flight++;
+
+  switch (action)
+    {
+    case KVB_RESTORE_ACTION_RECOVER:
+      op->step = STEP_RECOVER;
+      _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_RUNNING,
+                                          _("Recovering the deleted object…"));
+      kvb_keyvault_client_recover_async (self->client, kvb_restore_plan_entry_get_kind (entry),
+                                         kvb_restore_plan_entry_get_name (entry),
+                                         cancellable, recover_cb, op);
+      break;
+
+    case KVB_RESTORE_ACTION_PURGE_AND_RESTORE:
+      op->step = STEP_PURGE;
+      _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_RUNNING,
+                                          _("Purging the deleted object…"));
+      kvb_keyvault_client_purge_async (self->client, kvb_restore_plan_entry_get_kind (entry),
+                                       kvb_restore_plan_entry_get_name (entry),
+                                       cancellable, purge_cb, op);
+      break;
+
+    case KVB_RESTORE_ACTION_RESTORE:
+    default:
+      op->step = STEP_RESTORE;
+      _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_RUNNING, _("Restoring…"));
+      run_restore (op);
+      break;
+    }
+}
+
+/* Starts the entries that may start, in order, up to the limit; once nothing is left and
+ * nothing is in flight, ends the run.  Borrows @task. */
 static void
 run_next (GTask *task)
 {
   KvbRestorePlan *self = g_task_get_source_object (task);
   Run *run = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
-  for (; run->index < run->order->len; run->index++)
+  if (run->returned)
+    return;
+
+  if (run->error == NULL)
+    g_cancellable_set_error_if_cancelled (cancellable, &run->error);
+
+  while (run->error == NULL && run->index < run->order->len && run->in_flight < run->limit)
     {
-      KvbRestorePlanEntry *entry = current_entry (run);
+      KvbRestorePlanEntry *entry = g_ptr_array_index (run->order, run->index);
       KvbRestoreAction action = kvb_restore_plan_entry_get_action (entry);
-      GCancellable *cancellable = g_task_get_cancellable (task);
+      char *folded = NULL;
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+      if (action != KVB_RESTORE_ACTION_RESTORE && action != KVB_RESTORE_ACTION_RECOVER &&
+          action != KVB_RESTORE_ACTION_PURGE_AND_RESTORE)
         {
-          g_task_return_error (task, g_steal_pointer (&error));
-          g_object_unref (task);
-          return;
-        }
-
-      switch (action)
-        {
-        case KVB_RESTORE_ACTION_RESTORE:
-          run->step = STEP_RESTORE;
-          _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_RUNNING, _("Restoring…"));
-          run_restore (task);
-          return;
-
-        case KVB_RESTORE_ACTION_RECOVER:
-          run->step = STEP_RECOVER;
-          _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_RUNNING,
-                                              _("Recovering the deleted object…"));
-          kvb_keyvault_client_recover_async (self->client, kvb_restore_plan_entry_get_kind (entry),
-                                             kvb_restore_plan_entry_get_name (entry),
-                                             cancellable, recover_cb, task);
-          return;
-
-        case KVB_RESTORE_ACTION_PURGE_AND_RESTORE:
-          run->step = STEP_PURGE;
-          _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_RUNNING,
-                                              _("Purging the deleted object…"));
-          kvb_keyvault_client_purge_async (self->client, kvb_restore_plan_entry_get_kind (entry),
-                                           kvb_restore_plan_entry_get_name (entry),
-                                           cancellable, purge_cb, task);
-          return;
-
-        case KVB_RESTORE_ACTION_SKIP:
-        case KVB_RESTORE_ACTION_NONE:
-        default:
           _kvb_restore_plan_entry_set_status (entry, KVB_JOB_STATUS_SKIPPED,
                                               skip_message (entry));
           run->summary.n_skipped++;
-          break;
+          run->index++;
+          continue;
         }
+
+      /* In order: a file that must wait holds back the ones after it. */
+      if (!may_start (run, entry, &folded))
+        break;
+      run->index++;
+      op_start (task, entry, action, folded);
+    }
+
+  if (run->in_flight > 0)
+    return;
+
+  run->returned = TRUE;
+  if (run->error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&run->error));
+      return;
     }
 
   g_debug ("Restore plan into %s: %u done, %u skipped, %u failed",
            kvb_keyvault_client_get_vault_name (self->client),
            run->summary.n_done, run->summary.n_skipped, run->summary.n_failed);
   g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
 }
 
 static int
@@ -1048,6 +1155,10 @@ kvb_restore_plan_run_async (KvbRestorePlan      *self,
       }
 
   self->started = TRUE;
+  run->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* "All or nothing of what is left" needs a strict order: with it, a file starts only once
+   * the one before it is done, so that a name found in use stops every file after it. */
+  run->limit = self->stop_at_name_in_use ? 1 : RESTORE_PARALLEL;
   run->order = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->entries->len; i++)
     {
@@ -1068,7 +1179,7 @@ kvb_restore_plan_run_async (KvbRestorePlan      *self,
         run->order->pdata[j - 1] = tmp;
       }
 
-  run_next (g_steal_pointer (&task));
+  run_next (task);
 }
 
 gboolean

@@ -346,6 +346,9 @@ typedef struct
   GPtrArray *version_lines; /* "VERSION UPDATED ENABLED" of each version, for the digest */
   char *versions_digest;
   JsonObject *reuse_from;   /* (nullable): the earlier backup's entry, when it may be reused */
+  guint pending;            /* requests of this object still out */
+  GBytes *blob;             /* the backup, once answered, until the versions are in too */
+  GError *error;            /* the failure to report; the versions' wins, as when serial */
 } ObjectOp;
 
 static void
@@ -356,6 +359,8 @@ object_op_free (ObjectOp *op)
   g_clear_pointer (&op->version_lines, g_ptr_array_unref);
   g_clear_pointer (&op->versions_digest, g_free);
   g_clear_pointer (&op->reuse_from, json_object_unref);
+  g_clear_pointer (&op->blob, g_bytes_unref);
+  g_clear_error (&op->error);
   g_free (op);
 }
 
@@ -417,23 +422,19 @@ object_write_cb (GObject      *source,
   object_op_end (op);
 }
 
+/* Both requests of the object are answered: report the failure, or write the file. */
 static void
-object_backup_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+object_save (ObjectOp *op)
 {
-  ObjectOp *op = user_data;
   KvbVaultBackup *self = g_task_get_source_object (op->task);
   JsonObject *entry = entry_for_item (self, op->item);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) blob = NULL;
+  g_autoptr(GBytes) blob = g_steal_pointer (&op->blob);
   g_autofree char *digest = NULL;
   g_autofree char *relative = NULL;
 
-  blob = kvb_keyvault_client_backup_finish (self->client, result, &error);
-  if (blob == NULL)
+  if (op->error != NULL)
     {
-      item_failed (op->task, op->item, error);
+      item_failed (op->task, op->item, op->error);
       object_op_end (op);
       return;
     }
@@ -452,6 +453,23 @@ object_backup_cb (GObject      *source,
 
   kvb_backup_file_write_async (kvb_backup_job_item_get_file (op->item), blob, TRUE,
                                g_task_get_cancellable (op->task), object_write_cb, op);
+}
+
+static void
+object_backup_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ObjectOp *op = user_data;
+  KvbVaultBackup *self = g_task_get_source_object (op->task);
+  g_autoptr(GError) error = NULL;
+
+  op->blob = kvb_keyvault_client_backup_finish (self->client, result, &error);
+  if (op->blob == NULL && op->error == NULL)
+    op->error = g_steal_pointer (&error);
+  if (--op->pending > 0)
+    return;
+  object_save (op);
 }
 
 static void
@@ -506,32 +524,37 @@ object_versions_cb (GObject      *source,
   ObjectOp *op = user_data;
   KvbVaultBackup *self = g_task_get_source_object (op->task);
   g_autoptr(GError) error = NULL;
+  const char *digest;
 
   if (!kvb_keyvault_client_list_versions_finish (self->client, result, &error))
     {
-      item_failed (op->task, op->item, error);
-      object_op_end (op);
+      g_clear_error (&op->error);
+      op->error = g_steal_pointer (&error);
+    }
+  else
+    op->versions_digest = digest_versions (op->version_lines);
+
+  if (--op->pending > 0)
+    return;
+  if (op->error != NULL || op->reuse_from == NULL)
+    {
+      object_save (op);
       return;
     }
-  op->versions_digest = digest_versions (op->version_lines);
 
   /* Unchanged since the earlier backup: same "updated" (checked before) and the same versions.
    * An earlier manifest without a digest only has the number of versions to go by. */
-  if (op->reuse_from != NULL)
+  digest = json_object_get_string_member_with_default (op->reuse_from, "versionsDigest", NULL);
+  if (digest != NULL ? g_strcmp0 (digest, op->versions_digest) == 0 :
+      json_object_get_int_member_with_default (op->reuse_from, "versions", -1) == op->versions)
     {
-      const char *digest = json_object_get_string_member_with_default (op->reuse_from,
-                                                                       "versionsDigest", NULL);
-
-      if (digest != NULL ? g_strcmp0 (digest, op->versions_digest) == 0 :
-          json_object_get_int_member_with_default (op->reuse_from, "versions", -1) == op->versions)
-        {
-          object_reuse (op);
-          return;
-        }
-      g_debug ("%s: its versions changed since the earlier backup",
-               kvb_backup_job_item_get_name (op->item));
+      object_reuse (op);
+      return;
     }
+  g_debug ("%s: its versions changed since the earlier backup",
+           kvb_backup_job_item_get_name (op->item));
 
+  op->pending = 1;
   kvb_keyvault_client_backup_async (self->client, kvb_backup_job_item_get_kind (op->item),
                                     kvb_backup_job_item_get_name (op->item),
                                     g_task_get_cancellable (op->task), object_backup_cb, op);
@@ -546,11 +569,22 @@ object_start_backup (ObjectOp *op)
   g_clear_pointer (&op->versions_digest, g_free);
   g_clear_pointer (&op->version_lines, g_ptr_array_unref);
   op->version_lines = g_ptr_array_new_with_free_func (g_free);
+  op->pending = 1;
   kvb_keyvault_client_list_versions_async (self->client, kvb_backup_job_item_get_kind (op->item),
                                            kvb_backup_job_item_get_name (op->item),
                                            count_versions, op,
                                            g_task_get_cancellable (op->task),
                                            object_versions_cb, op);
+
+  /* The versions decide a reuse before any backup is asked for; otherwise they are only
+   * recorded, and both requests go at once: one round trip an object instead of two. */
+  if (op->reuse_from == NULL)
+    {
+      op->pending++;
+      kvb_keyvault_client_backup_async (self->client, kvb_backup_job_item_get_kind (op->item),
+                                        kvb_backup_job_item_get_name (op->item),
+                                        g_task_get_cancellable (op->task), object_backup_cb, op);
+    }
 }
 
 /* An object unchanged since the earlier backup (--incremental) gets that backup's file without a
@@ -694,6 +728,7 @@ reuse_cb (GObject      *source,
         }
       /* The earlier file is damaged or gone: the object is backed up as if it had changed. */
       g_debug ("%s not reused: %s", kvb_backup_job_item_get_name (op->item), error->message);
+      op->pending = 1;
       kvb_keyvault_client_backup_async (self->client, kvb_backup_job_item_get_kind (op->item),
                                         kvb_backup_job_item_get_name (op->item),
                                         g_task_get_cancellable (op->task), object_backup_cb, op);

@@ -241,14 +241,19 @@ kvb_vault_restore_prepare_finish (KvbVaultRestore  *self,
 
 /* ---- run, then check ---- */
 
+/* Version counts asked at once after the run: the per-vault pacer spaces them. */
+#define CHECK_PARALLEL 16
+
 typedef struct
 {
   KvbJobSummary summary;
   GHashTable *present;      /* "kind/name" listed after the run */
   GPtrArray *restored;      /* JsonObject (borrowed from the manifest) of what was restored */
-  guint next_kind;
+  guint lists_pending;
+  gboolean compared;        /* the manifest was compared with the lists */
   guint next_restored;
-  guint versions;
+  guint in_flight;
+  GError *error;            /* the first failure; returned once nothing is in flight */
 } Run;
 
 static void
@@ -256,6 +261,7 @@ run_free (Run *run)
 {
   g_clear_pointer (&run->present, g_hash_table_unref);
   g_clear_pointer (&run->restored, g_ptr_array_unref);
+  g_clear_error (&run->error);
   g_free (run);
 }
 
@@ -268,13 +274,21 @@ key_for (KvbObjectKind  kind,
 
 static void check_next (GTask *task);
 
+/* The versions of one restored object, counted. */
+typedef struct
+{
+  GTask *task;
+  JsonObject *entry;        /* borrowed from the manifest */
+  guint versions;
+} VersionCount;
+
 static void
 versions_page_cb (GPtrArray *objects,
                   gpointer   user_data)
 {
-  Run *run = user_data;
+  VersionCount *count = user_data;
 
-  run->versions += objects->len;
+  count->versions += objects->len;
 }
 
 static void
@@ -282,25 +296,31 @@ versions_cb (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  VersionCount *count = user_data;
+  g_autoptr(GTask) task = g_steal_pointer (&count->task);
   KvbVaultRestore *self = g_task_get_source_object (task);
   Run *run = g_task_get_task_data (task);
-  JsonObject *entry = g_ptr_array_index (run->restored, run->next_restored - 1);
+  JsonObject *entry = count->entry;
   g_autoptr(GError) error = NULL;
   gint64 want;
 
+  run->in_flight--;
   if (!kvb_keyvault_client_list_versions_finish (self->client, result, &error))
     {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      if (run->error == NULL)
+        run->error = g_steal_pointer (&error);
     }
-  want = json_object_get_int_member_with_default (entry, "versions", 0);
-  if (want > 0 && run->versions != want)
-    g_ptr_array_add (self->problems, g_strdup_printf (
-        /* Translators: the kind of object, its name, two counts */
-        _("%s “%s” has %u versions after the restore where the backup has %d."),
-        json_object_get_string_member (entry, "kind"), json_object_get_string_member (entry, "name"),
-        run->versions, (int) want));
+  else
+    {
+      want = json_object_get_int_member_with_default (entry, "versions", 0);
+      if (want > 0 && count->versions != want)
+        g_ptr_array_add (self->problems, g_strdup_printf (
+            /* Translators: the kind of object, its name, two counts */
+            _("%s “%s” has %u versions after the restore where the backup has %d."),
+            json_object_get_string_member (entry, "kind"), json_object_get_string_member (entry, "name"),
+            count->versions, (int) want));
+    }
+  g_free (count);
   check_next (g_steal_pointer (&task));
 }
 
@@ -326,18 +346,68 @@ list_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   KvbVaultRestore *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  if (!kvb_keyvault_client_list_finish (self->client, result, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  run->lists_pending--;
+  if (!kvb_keyvault_client_list_finish (self->client, result, &error) && run->error == NULL)
+    run->error = g_steal_pointer (&error);
   check_next (g_steal_pointer (&task));
 }
 
-/* Lists the three kinds, then (once) compares the manifest with them, then counts the versions
- * of each restored object, one request at a time.  Takes @task. */
+/* What the manifest has and the vault does not, once the lists are in. */
+static void
+find_missing (KvbVaultRestore *self,
+              Run             *run)
+{
+  for (guint i = 0; i < kvb_vault_manifest_get_n_objects (self->manifest); i++)
+    {
+      JsonObject *entry = kvb_vault_manifest_get_object (self->manifest, i);
+      const char *status = json_object_get_string_member_with_default (entry, "status", "");
+      const char *name = json_object_get_string_member (entry, "name");
+      g_autofree char *key = NULL;
+      KvbObjectKind kind;
+
+      if ((g_strcmp0 (status, KVB_VAULT_MANIFEST_DONE) != 0 &&
+           g_strcmp0 (status, KVB_VAULT_MANIFEST_COVERED) != 0) ||
+          !kvb_vault_manifest_entry_get_kind (entry, &kind))
+        continue;
+      key = key_for (kind, name);
+      if (!g_hash_table_contains (run->present, key))
+        g_ptr_array_add (self->problems, g_strdup_printf (
+            /* Translators: the kind of object, its name */
+            _("%s “%s” is not in the vault after the restore."),
+            kvb_object_kind_to_string (kind), name));
+    }
+}
+
+/* The manifest entries of the files the run restored: their versions are counted. */
+static void
+collect_restored (KvbVaultRestore *self,
+                  Run             *run)
+{
+  run->restored = g_ptr_array_new ();
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->plan)); i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
+      KvbRestoreAction action = kvb_restore_plan_entry_get_action (entry);
+      JsonObject *recorded;
+
+      if (kvb_restore_plan_entry_get_status (entry) != KVB_JOB_STATUS_DONE ||
+          (action != KVB_RESTORE_ACTION_RESTORE &&
+           action != KVB_RESTORE_ACTION_PURGE_AND_RESTORE))
+        continue;
+      recorded = kvb_vault_manifest_lookup (self->manifest,
+                                            kvb_restore_plan_entry_get_kind (entry),
+                                            kvb_restore_plan_entry_get_name (entry));
+      if (recorded != NULL)
+        g_ptr_array_add (run->restored, recorded);
+    }
+}
+
+/* Counts the versions of each restored object, several at a time, while the three kinds are
+ * listed (a chain of pages each); once the lists are in, compares the manifest with them.
+ * Takes @task. */
 static void
 check_next (GTask *task)
 {
@@ -345,70 +415,56 @@ check_next (GTask *task)
   Run *run = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
 
-  if (run->next_kind < KVB_OBJECT_KIND_N_KINDS)
+  if (run->lists_pending == 0 && !run->compared && run->error == NULL)
     {
-      kvb_keyvault_client_list_async (self->client, run->next_kind++, FALSE, present_page_cb, run,
-                                      cancellable, list_cb, task);
-      return;
+      run->compared = TRUE;
+      find_missing (self, run);
     }
 
-  if (run->restored == NULL)
+  while (run->error == NULL && run->next_restored < run->restored->len &&
+         run->in_flight < CHECK_PARALLEL)
     {
-      run->restored = g_ptr_array_new ();
-      for (guint i = 0; i < kvb_vault_manifest_get_n_objects (self->manifest); i++)
-        {
-          JsonObject *entry = kvb_vault_manifest_get_object (self->manifest, i);
-          const char *status = json_object_get_string_member_with_default (entry, "status", "");
-          const char *name = json_object_get_string_member (entry, "name");
-          g_autofree char *key = NULL;
-          KvbObjectKind kind;
-
-          if ((g_strcmp0 (status, KVB_VAULT_MANIFEST_DONE) != 0 &&
-               g_strcmp0 (status, KVB_VAULT_MANIFEST_COVERED) != 0) ||
-              !kvb_vault_manifest_entry_get_kind (entry, &kind))
-            continue;
-          key = key_for (kind, name);
-          if (!g_hash_table_contains (run->present, key))
-            g_ptr_array_add (self->problems, g_strdup_printf (
-                /* Translators: the kind of object, its name */
-                _("%s “%s” is not in the vault after the restore."),
-                kvb_object_kind_to_string (kind), name));
-        }
-
-      for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->plan)); i++)
-        {
-          g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
-          KvbRestoreAction action = kvb_restore_plan_entry_get_action (entry);
-          JsonObject *recorded;
-
-          if (kvb_restore_plan_entry_get_status (entry) != KVB_JOB_STATUS_DONE ||
-              (action != KVB_RESTORE_ACTION_RESTORE &&
-               action != KVB_RESTORE_ACTION_PURGE_AND_RESTORE))
-            continue;
-          recorded = kvb_vault_manifest_lookup (self->manifest,
-                                                kvb_restore_plan_entry_get_kind (entry),
-                                                kvb_restore_plan_entry_get_name (entry));
-          if (recorded != NULL)
-            g_ptr_array_add (run->restored, recorded);
-        }
-    }
-
-  if (run->next_restored < run->restored->len)
-    {
-      JsonObject *entry = g_ptr_array_index (run->restored, run->next_restored++);
+      VersionCount *count = g_new0 (VersionCount, 1);
       KvbObjectKind kind;
 
-      kvb_vault_manifest_entry_get_kind (entry, &kind);
-      run->versions = 0;
+      count->task = g_object_ref (task);
+      count->entry = g_ptr_array_index (run->restored, run->next_restored++);
+      kvb_vault_manifest_entry_get_kind (count->entry, &kind);
+      run->in_flight++;
       kvb_keyvault_client_list_versions_async (self->client, kind,
-                                               json_object_get_string_member (entry, "name"),
-                                               versions_page_cb, run, cancellable, versions_cb,
-                                               task);
+                                               json_object_get_string_member (count->entry, "name"),
+                                               versions_page_cb, count, cancellable, versions_cb,
+                                               count);
+    }
+
+  if (run->in_flight > 0 || run->lists_pending > 0)
+    {
+      g_object_unref (task);
       return;
     }
 
-  g_task_return_boolean (task, TRUE);
+  if (run->error != NULL)
+    g_task_return_error (task, g_steal_pointer (&run->error));
+  else
+    g_task_return_boolean (task, TRUE);
   g_object_unref (task);
+}
+
+static void
+start_check (GTask *task)
+{
+  KvbVaultRestore *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+
+  collect_restored (self, run);
+  for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
+    {
+      run->lists_pending++;
+      kvb_keyvault_client_list_async (self->client, kind, FALSE, present_page_cb, run,
+                                      g_task_get_cancellable (task), list_cb,
+                                      g_object_ref (task));
+    }
+  check_next (task);
 }
 
 static void
@@ -425,7 +481,7 @@ plan_run_cb (GObject      *source,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  check_next (g_steal_pointer (&task));
+  start_check (g_steal_pointer (&task));
 }
 
 void

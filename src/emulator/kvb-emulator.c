@@ -77,11 +77,20 @@ struct _KvbEmulator
   GTlsCertificate *certificate;
   guint actual_port;
   GHashTable *throttles;      /* vault name -> Throttle */
+  GHashTable *connections;    /* GSocket -> Connection, of requests served */
+  GSource *reaper;
+  guint n_connections;        /* client connections that sent a request, ever */
+  guint n_serving;            /* service requests being answered (latency included) */
+  guint max_serving;          /* the most at once since the last GET /_emulator/connections */
   int log_fd;
   GQueue *log_lines;          /* char * */
 };
 
 typedef struct { gint64 window_start_us; guint count; } Throttle;
+
+/* A client connection, for the reaper: requests being served on it, and how many sweeps in a
+ * row found it closed by the client while idle. */
+typedef struct { guint busy; guint closed_sweeps; } Connection;
 
 G_DEFINE_FINAL_TYPE (KvbEmulator, kvb_emulator, G_TYPE_OBJECT)
 
@@ -276,6 +285,127 @@ request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer data)
   log_request (data, msg, soup_server_message_get_status (msg), FALSE);
 }
 
+/* libsoup 3.2's server never lets go of a kept-alive connection that the client closes while
+ * it is idle (fixed in 3.3.0): the socket stays in CLOSE-WAIT, and a long run of clients ends
+ * at the open-file limit.  The stand-in closes such sockets itself: idle, and seen closed by
+ * the client on two sweeps in a row, by then libsoup has read the end and stopped watching. */
+#define REAP_INTERVAL_MS 1000
+
+static void
+connection_track (KvbEmulator *self, SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  Connection *c;
+
+  if (sock == NULL)
+    return;
+  c = g_hash_table_lookup (self->connections, sock);
+  if (c == NULL)
+    {
+      c = g_new0 (Connection, 1);
+      g_hash_table_insert (self->connections, g_object_ref (sock), c);
+      self->n_connections++;
+    }
+  c->busy++;
+  c->closed_sweeps = 0;
+}
+
+static void
+connection_untrack (KvbEmulator *self, SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  Connection *c = sock != NULL ? g_hash_table_lookup (self->connections, sock) : NULL;
+
+  if (c != NULL && c->busy > 0)
+    c->busy--;
+}
+
+static gboolean
+closed_by_peer (GSocket *sock)
+{
+#if defined(TCP_INFO) && defined(__linux__)
+  struct tcp_info info = { 0 };
+  socklen_t len = sizeof info;
+
+  if (getsockopt (g_socket_get_fd (sock), IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+    return FALSE;
+  return info.tcpi_state == TCP_CLOSE_WAIT || info.tcpi_state == TCP_CLOSE;
+#else
+  return FALSE;
+#endif
+}
+
+static gboolean
+reap_cb (gpointer data)
+{
+  KvbEmulator *self = data;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      GSocket *sock = key;
+      Connection *c = value;
+
+      if (g_socket_is_closed (sock))
+        {
+          g_hash_table_iter_remove (&iter);
+          continue;
+        }
+      if (c->busy > 0 || !closed_by_peer (sock))
+        {
+          c->closed_sweeps = 0;
+          continue;
+        }
+      if (++c->closed_sweeps >= 2)
+        {
+          g_socket_close (sock, NULL);
+          g_hash_table_iter_remove (&iter);
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+request_started_track_cb (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  connection_track (data, msg);
+}
+
+static void
+request_done_untrack_cb (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  KvbEmulator *self = data;
+
+  connection_untrack (self, msg);
+  if (g_object_steal_data (G_OBJECT (msg), "kvb-serving") != NULL)
+    self->n_serving--;
+}
+
+/* Closes the connection of @msg without an answer.  libsoup then says nothing more of the
+ * message (neither finished nor aborted), so its counts end here. */
+static void
+drop_connection (KvbEmulator *self, SoupServerMessage *msg)
+{
+  g_autoptr(GIOStream) stream = NULL;
+
+  request_done_untrack_cb (self->server, msg, self);
+  g_object_set_data (G_OBJECT (msg), "kvb-stolen", GINT_TO_POINTER (1));
+  stream = soup_server_message_steal_connection (msg);
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
+}
+
+/* How many service requests are answered at once, for tests of a client's concurrency. */
+static void
+serving_start (KvbEmulator *self, SoupServerMessage *msg)
+{
+  g_object_set_data (G_OBJECT (msg), "kvb-serving", GINT_TO_POINTER (1));
+  self->n_serving++;
+  self->max_serving = MAX (self->max_serving, self->n_serving);
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Routing                                                                                          */
 
@@ -440,11 +570,8 @@ process_request (KvbEmulator *self, SoupServerMessage *msg)
   /* Injected faults, for clients' retry logic. */
   if (self->fault_drop > 0 && g_random_double () < self->fault_drop)
     {
-      g_autoptr(GIOStream) stream = NULL;
       log_request (self, msg, 0, TRUE);
-      stream = soup_server_message_steal_connection (msg);
-      if (stream != NULL)
-        g_io_stream_close (stream, NULL, NULL);
+      drop_connection (self, msg);
       return;
     }
   if ((self->fault_5xx_next > 0 || (self->fault_5xx > 0 && g_random_double () < self->fault_5xx)))
@@ -483,11 +610,8 @@ process_request (KvbEmulator *self, SoupServerMessage *msg)
           /* The service acted, but its answer is lost: the ambiguous case for clients. */
           if (self->fault_drop_after > 0 && g_random_double () < self->fault_drop_after)
             {
-              g_autoptr(GIOStream) stream = NULL;
               log_request (self, msg, soup_server_message_get_status (msg), TRUE);
-              stream = soup_server_message_steal_connection (msg);
-              if (stream != NULL)
-                g_io_stream_close (stream, NULL, NULL);
+              drop_connection (self, msg);
             }
           return;
         }
@@ -546,7 +670,9 @@ delayed_cb (gpointer data)
 {
   Delayed *d = data;
   process_request (d->self, d->msg);
-  soup_server_message_unpause (d->msg);
+  /* A dropped connection took the message's I/O with it: nothing is left to resume. */
+  if (g_object_get_data (G_OBJECT (d->msg), "kvb-stolen") == NULL)
+    soup_server_message_unpause (d->msg);
   return G_SOURCE_REMOVE;
 }
 
@@ -564,6 +690,8 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
 {
   KvbEmulator *self = data;
 
+  if (!g_str_has_prefix (path, "/_emulator/"))
+    serving_start (self, msg);
   if (self->latency_ms > 0 && !g_str_has_prefix (path, "/_emulator/"))
     {
       Delayed *d = g_new0 (Delayed, 1);
@@ -617,6 +745,20 @@ handle_control (KvbEmulator *self, SoupServerMessage *msg, const char *method, c
       soup_server_message_set_response (msg, "application/json; charset=utf-8", SOUP_MEMORY_TAKE,
                                         s->str, s->len);
       g_string_free (s, FALSE);
+      return;
+    }
+  if (strcmp (path, "/_emulator/connections") == 0)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "accepted");
+      json_builder_add_int_value (b, self->n_connections);
+      json_builder_set_member_name (b, "max_in_flight");
+      json_builder_add_int_value (b, self->max_serving);
+      json_builder_end_object (b);
+      self->max_serving = self->n_serving;
+      kvb_emu_reply_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
       return;
     }
   if (strcmp (path, "/_emulator/info") == 0)
@@ -950,6 +1092,13 @@ setup (KvbEmulator *self, GError **error)
   soup_server_add_handler (self->server, NULL, server_cb, self, NULL);
   g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (self->server, "request-finished", G_CALLBACK (request_finished_cb), self);
+  g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_track_cb), self);
+  g_signal_connect (self->server, "request-finished", G_CALLBACK (request_done_untrack_cb), self);
+  g_signal_connect (self->server, "request-aborted", G_CALLBACK (request_done_untrack_cb), self);
+  self->connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref, g_free);
+  self->reaper = g_timeout_source_new (REAP_INTERVAL_MS);
+  g_source_set_callback (self->reaper, reap_cb, self, NULL);
+  g_source_attach (self->reaper, self->context);
 
   /* Our own socket, so the port is known and TCP_NODELAY is set on the listener (Linux passes it on). */
   sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
@@ -982,6 +1131,11 @@ static void
 teardown (KvbEmulator *self)
 {
   g_clear_pointer (&self->proxy, kvb_emu_proxy_free);
+  if (self->reaper != NULL)
+    {
+      g_source_destroy (self->reaper);
+      g_clear_pointer (&self->reaper, g_source_unref);
+    }
   if (self->server != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->server, self);
@@ -995,6 +1149,7 @@ teardown (KvbEmulator *self)
   g_clear_pointer (&self->arm, kvb_emu_arm_free);
   g_clear_pointer (&self->state, kvb_emu_state_free);
   g_clear_pointer (&self->throttles, g_hash_table_unref);
+  g_clear_pointer (&self->connections, g_hash_table_unref);
   if (self->log_lines)
     g_queue_free_full (g_steal_pointer (&self->log_lines), g_free);
   if (self->log_fd >= 0)

@@ -1,7 +1,8 @@
 /* test-vault-backup.c: the whole-vault engine against the stand-in: the folder and its manifest,
  * covered keys and secrets, a second run refused, resume after a cancellation and after damage,
  * verification of the folder, incremental backups (hard links), the restore of the folder with its pre-flight, and the geography
- * table.
+ * table; kept-alive connections for the backups, and a restore of several files at once whose
+ * outcomes stay honest when answers are lost.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -97,8 +98,11 @@ env_setup (Env           *env,
   env->tmp = g_dir_make_tmp ("kvb-vault-backup-XXXXXX", &error);
   g_assert_no_error (error);
   seed = write_seed (env->tmp);
+  /* With a latency, requests sent at once are answered at once: the stand-in sees them
+   * overlap whatever the load of the machine. */
   env->emu = kvb_test_emulator_start_or_skip ((const char * const[]) {
-      "--seed", seed, "--fail-5xx", "0.1", "--fail-retry-after", "0", NULL });
+      "--seed", seed, "--fail-5xx", "0.1", "--fail-retry-after", "0",
+      "--latency-ms", data != NULL ? "30" : "0", NULL });
   if (env->emu == NULL)
     return;
 
@@ -595,6 +599,133 @@ test_restore_folder (Env           *env,
   g_assert_cmpuint (kvb_vault_restore_get_problems (restore)->len, ==, 0);
 }
 
+/* What the stand-in counted: connections accepted, and the most requests in flight since the
+ * last call. */
+static void
+connections (Env   *env,
+             guint *accepted,
+             guint *max_in_flight)
+{
+  g_autoptr(JsonNode) node = kvb_test_emulator_control (env->emu, "GET", "/_emulator/connections",
+                                                        NULL, NULL);
+
+  g_assert_nonnull (node);
+  if (accepted != NULL)
+    *accepted = json_object_get_int_member (json_node_get_object (node), "accepted");
+  if (max_in_flight != NULL)
+    *max_in_flight = json_object_get_int_member (json_node_get_object (node), "max_in_flight");
+}
+
+/* Kept-alive connections carry the backups: one object at a time, the whole vault goes over a
+ * handful of connections, not one (and one TLS handshake) per object. */
+static void
+test_keep_alive (Env           *env,
+                 gconstpointer  data)
+{
+  g_autoptr(KvbVaultBackup) job = NULL;
+  g_autoptr(GError) error = NULL;
+  KvbJobSummary summary = { 0, };
+  guint before, after, backed_up;
+
+  if (env->emu == NULL)
+    return;
+
+  connections (env, &before, NULL);
+  job = kvb_vault_backup_new (env->client, env->folder);
+  kvb_vault_backup_set_max_parallel (job, 1);
+  g_assert_true (run_job (job, NULL, &summary, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.n_done, ==, N_DONE);
+  connections (env, &after, NULL);
+
+  /* Each backup is a GET of the versions and a POST of the backup; libsoup sends a POST over
+   * a new connection unless told otherwise.  The count includes the second look itself. */
+  backed_up = N_DONE - N_COVERED;
+  g_test_message ("%u connections for %u backups", after - before, backed_up);
+  g_assert_cmpuint (after - before, <, backed_up / 2);
+}
+
+/* A folder restore runs several files at once under the vault's pacer, and what it reports is
+ * still what the vault shows, also when a third of the answers are lost after the vault acted. */
+static void
+test_restore_concurrent (Env           *env,
+                         gconstpointer  data)
+{
+  g_autoptr(KvbVaultBackup) job = NULL;
+  g_autoptr(KvbKeyVaultClient) target = NULL;
+  g_autoptr(KvbVaultRestore) restore = NULL;
+  g_autoptr(KvbVaultInfo) north = vault_info ("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "northeurope");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) present = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  KvbRestorePlan *plan;
+  KvbJobSummary summary = { 0, };
+  guint max_in_flight, n_done = 0;
+
+  if (env->emu == NULL)
+    return;
+
+  job = kvb_vault_backup_new (env->client, env->folder);
+  kvb_vault_backup_set_origin (job, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "westeurope", NULL,
+                               "sample");
+  g_assert_true (run_job (job, NULL, &summary, &error));
+  g_assert_no_error (error);
+
+  target = kvb_keyvault_client_new (env->pipeline, env->cloud, env->cred, "wv-empty-kv", &error);
+  g_assert_no_error (error);
+  restore = kvb_vault_restore_new (target, env->folder);
+  g_assert_true (kvb_vault_restore_load (restore, north, &error));
+  g_assert_no_error (error);
+  kvb_vault_restore_prepare_async (restore, KVB_RESTORE_ACTION_NONE, NULL, done_cb, &result);
+  wait_result (&result);
+  g_assert_true (kvb_vault_restore_prepare_finish (restore, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  reply = kvb_test_emulator_control (env->emu, "POST", "/_emulator/faults",
+                                     "{\"fail_5xx\":0,\"drop_after\":0.3}", NULL);
+  connections (env, NULL, NULL);
+  kvb_vault_restore_run_async (restore, NULL, done_cb, &result);
+  wait_result (&result);
+  g_assert_true (kvb_vault_restore_run_finish (restore, result, &summary, &error));
+  g_assert_no_error (error);
+  connections (env, NULL, &max_in_flight);
+  g_clear_pointer (&reply, json_node_unref);
+  reply = kvb_test_emulator_control (env->emu, "POST", "/_emulator/faults",
+                                     "{\"drop_after\":0}", NULL);
+
+  /* One file at a time would be two look-ups of its name at most. */
+  g_test_message ("%u requests in flight at most", max_in_flight);
+  g_assert_cmpuint (max_in_flight, >, 2);
+
+  /* Honest: every file reported restored is in the vault; the others say the outcome is not
+   * known, never done. */
+  present = kvb_test_list (target, KVB_OBJECT_KIND_SECRET, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  plan = kvb_vault_restore_get_plan (restore);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (plan)); i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
+      const char *name = kvb_restore_plan_entry_get_name (entry);
+      gboolean found = FALSE;
+
+      if (kvb_restore_plan_entry_get_kind (entry) != KVB_OBJECT_KIND_SECRET)
+        continue;
+      for (guint j = 0; j < present->len && !found; j++)
+        found = g_str_equal (kvb_object_info_get_name (present->pdata[j]), name);
+      if (kvb_restore_plan_entry_get_status (entry) == KVB_JOB_STATUS_DONE)
+        {
+          g_assert_true (found);
+          n_done++;
+        }
+      else
+        g_assert_cmpint (kvb_restore_plan_entry_get_status (entry), ==, KVB_JOB_STATUS_FAILED);
+    }
+  g_assert_cmpuint (n_done, >, 0);
+  g_assert_cmpuint (summary.n_done + summary.n_failed, ==, N_DONE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -608,6 +739,9 @@ main (int   argc,
   g_test_add ("/vault-backup/incremental", Env, NULL, env_setup, test_incremental, env_teardown);
   g_test_add ("/vault-backup/restore-folder", Env, NULL, env_setup, test_restore_folder,
               env_teardown);
+  g_test_add ("/vault-backup/keep-alive", Env, NULL, env_setup, test_keep_alive, env_teardown);
+  g_test_add ("/vault-backup/restore-concurrent", Env, GINT_TO_POINTER (TRUE), env_setup,
+              test_restore_concurrent, env_teardown);
 
   return g_test_run ();
 }
