@@ -223,6 +223,7 @@ finish_az (KvbAzureCliCredential  *self,
 
   parser = json_parser_new ();
   if (out == NULL || !json_parser_load_from_data (parser, out, -1, NULL) ||
+      json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error_literal (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,

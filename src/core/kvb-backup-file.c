@@ -147,7 +147,8 @@ check_jwe (const char *payload,
   if (!json_parser_load_from_data (parser, header_text, -1, NULL))
     return FALSE;
   root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
+  /* White space alone parses, without a root. */
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return FALSE;
 
   enc = json_object_get_string_member_with_default (json_node_get_object (root), "enc", NULL);

@@ -213,7 +213,9 @@ kvb_cloud_new_from_file (const char  *path,
       return NULL;
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* White space alone parses, without a root. */
+  if (json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
                    _("The cloud profile “%s” is not a JSON object."), display);

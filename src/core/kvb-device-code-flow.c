@@ -156,23 +156,13 @@ member_int (JsonObject *obj,
 
 /* start */
 
-static void
-start_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
+gboolean
+_kvb_device_code_flow_read_start (KvbDeviceCodeFlow  *self,
+                                  JsonObject         *response,
+                                  GError            **error)
 {
-  g_autoptr(GTask) task = user_data;
-  KvbDeviceCodeFlow *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) response = kvb_entra_client_post_form_finish (self->pipeline, result, &error);
   const char *device_code, *user_code, *uri, *message;
   gint64 expires_in;
-
-  if (response == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
 
   device_code = json_object_get_string_member_with_default (response, "device_code", NULL);
   user_code = json_object_get_string_member_with_default (response, "user_code", NULL);
@@ -183,9 +173,9 @@ start_cb (GObject      *source,
 
   if (device_code == NULL || user_code == NULL || uri == NULL)
     {
-      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
-                               _("The sign-in service gave no device code."));
-      return;
+      g_set_error_literal (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
+                           _("The sign-in service gave no device code."));
+      return FALSE;
     }
 
   self->device_code = g_strdup (device_code);
@@ -202,6 +192,24 @@ start_cb (GObject      *source,
 
   g_debug ("Device code issued; polling every %u s for %" G_GINT64_FORMAT " s",
            self->interval, expires_in);
+  return TRUE;
+}
+
+static void
+start_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KvbDeviceCodeFlow *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) response = kvb_entra_client_post_form_finish (self->pipeline, result, &error);
+
+  if (response == NULL || !_kvb_device_code_flow_read_start (self, response, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   g_task_return_boolean (task, TRUE);
 }
 

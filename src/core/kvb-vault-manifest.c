@@ -15,6 +15,7 @@
 #include "kvb-error.h"
 #include "kvb-file-util.h"
 #include "kvb-vault-manifest.h"
+#include "kvb-vault-manifest-private.h"
 
 /* A manifest of 25,000 objects (the largest vaults seen) stays far below this. */
 #define MANIFEST_MAX_SIZE (64 * 1024 * 1024)
@@ -153,12 +154,6 @@ kvb_vault_manifest_load (GFile   *folder,
   g_autoptr(GFile) file = NULL;
   g_autofree char *path = NULL;
   g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(KvbVaultManifest) self = NULL;
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root_node;
-  JsonObject *root;
-  JsonArray *objects;
   int fd;
   goffset size = 0;
 
@@ -185,10 +180,27 @@ kvb_vault_manifest_load (GFile   *folder,
   if (g_bytes_get_size (bytes) > MANIFEST_MAX_SIZE)
     return bad_manifest (file, error), NULL;
 
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+  return _kvb_vault_manifest_new_from_bytes (bytes, file, error);
+}
+
+KvbVaultManifest *
+_kvb_vault_manifest_new_from_bytes (GBytes  *bytes,
+                                    GFile   *file,
+                                    GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(KvbVaultManifest) self = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root_node;
+  JsonObject *root;
+  JsonArray *objects;
+
+  /* An empty GBytes may have no data at all, which json-glib refuses without an error. */
+  if (g_bytes_get_size (bytes) == 0 ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                                    &local_error))
     {
-      g_debug ("manifest: %s", local_error->message);
+      g_debug ("manifest: %s", local_error != NULL ? local_error->message : "empty");
       return bad_manifest (file, error), NULL;
     }
   root_node = json_parser_get_root (parser);
