@@ -21,6 +21,7 @@
 #include "kvb-error.h"
 #include "kvb-base64url.h"
 #include "kvb-file-util.h"
+#include "kvb-json-util.h"
 
 #define SECRET_HEADER "AzureKeyVaultSecretBackupV1.microsoft.com"
 #define KEY_HEADER    "AzureKeyVaultKeyBackupV1.microsoft.com"
@@ -151,7 +152,7 @@ check_jwe (const char *payload,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return FALSE;
 
-  enc = json_object_get_string_member_with_default (json_node_get_object (root), "enc", NULL);
+  enc = kvb_json_get_string (json_node_get_object (root), "enc", NULL);
   if (enc == NULL)
     return TRUE;
 

@@ -243,7 +243,8 @@ kvb_cloud_new_from_file (const char  *path,
                     member_string (obj, "keyVaultResource"));
 
   port = json_object_get_member (obj, "keyVaultPort");
-  if (port != NULL && JSON_NODE_HOLDS_VALUE (port))
+  if (port != NULL && JSON_NODE_HOLDS_VALUE (port) &&
+      json_node_get_value_type (port) == G_TYPE_INT64)
     self->keyvault_port = CLAMP (json_node_get_int (port), 0, 65535);
 
   ca = member_string (obj, "caFile");

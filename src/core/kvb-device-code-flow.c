@@ -14,6 +14,7 @@
 #include "kvb-device-code-flow.h"
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
+#include "kvb-json-util.h"
 #include "kvb-sign-in-private.h"
 #include "kvb-secret-string.h"
 
@@ -151,6 +152,9 @@ member_int (JsonObject *obj,
         return v;
       return fallback;
     }
+  /* json-glib would cast a double to gint64 however large it is. */
+  if (json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
   return json_node_get_int (node);
 }
 
@@ -164,12 +168,12 @@ _kvb_device_code_flow_read_start (KvbDeviceCodeFlow  *self,
   const char *device_code, *user_code, *uri, *message;
   gint64 expires_in;
 
-  device_code = json_object_get_string_member_with_default (response, "device_code", NULL);
-  user_code = json_object_get_string_member_with_default (response, "user_code", NULL);
-  uri = json_object_get_string_member_with_default (response, "verification_uri", NULL);
+  device_code = kvb_json_get_string (response, "device_code", NULL);
+  user_code = kvb_json_get_string (response, "user_code", NULL);
+  uri = kvb_json_get_string (response, "verification_uri", NULL);
   if (uri == NULL)   /* the v1 endpoint's name for it */
-    uri = json_object_get_string_member_with_default (response, "verification_url", NULL);
-  message = json_object_get_string_member_with_default (response, "message", NULL);
+    uri = kvb_json_get_string (response, "verification_url", NULL);
+  message = kvb_json_get_string (response, "message", NULL);
 
   if (device_code == NULL || user_code == NULL || uri == NULL)
     {

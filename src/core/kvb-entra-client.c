@@ -380,6 +380,9 @@ kvb_entra_token_response_get_expires_in (JsonObject *response)
   /* v1-like answers give a string. */
   if (json_node_get_value_type (node) == G_TYPE_STRING)
     return g_ascii_strtoll (json_node_get_string (node), NULL, 10);
+  /* json-glib would cast a double to gint64 however large it is. */
+  if (json_node_get_value_type (node) != G_TYPE_INT64)
+    return 0;
 
   return json_node_get_int (node);
 }

@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "kvb-error.h"
+#include "kvb-json-util.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-keyvault-client-private.h"
 #include "kvb-task-util.h"
@@ -1321,9 +1322,7 @@ restore_cb (GObject      *source,
        * found the name taken.  That the first attempt restored it is a fact only when the
        * vault was asked before and had nothing under that name: then report the object that
        * is there.  Anything else is a guess, and a restore is never reported on a guess. */
-      JsonObject *error_obj = node_object (node) != NULL &&
-                              json_object_has_member (node_object (node), "error")
-                              ? json_object_get_object_member (node_object (node), "error") : NULL;
+      JsonObject *error_obj = kvb_json_get_object (node_object (node), "error");
       g_autofree char *name = name_from_message (error_obj != NULL
                                                  ? error_string (error_obj, "message") : NULL);
 

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 
 #include "kvb-cloud.h"
@@ -15,7 +17,8 @@
 #include "kvb-keyvault-client-private.h"
 #include "kvb-object-info.h"
 #include "kvb-pipeline-private.h"
-#include "kvb-vault-manifest.h"
+#include "kvb-sign-in-private.h"
+#include "kvb-vault-manifest-private.h"
 
 static JsonObject *
 parse_object (const char *text)
@@ -95,6 +98,17 @@ test_entra_blank_answer (void)
     }
 }
 
+/* An ID token whose payload decodes to white space: no claims. */
+static void
+test_id_token_blank_payload (void)
+{
+  g_autofree char *token = g_strconcat ("eyJhbGciOiJub25lIn0.",
+                                        /* " \n " */ "IAog", ".", NULL);
+
+  g_assert_null (kvb_sign_in_parse_id_token (token));
+  g_assert_null (kvb_sign_in_parse_id_token ("eGJc.|hi3."));
+}
+
 /* The scope is rebuilt from the resource's host (the network side is in test-challenge). */
 static void
 test_challenge_scope (void)
@@ -118,6 +132,69 @@ test_challenge_scope (void)
       "Bearer authorization=\"https://login.windows.net/t\", "
       "scope=\"https://vault.azure.net/.default offline_access\"", &scope, &tenant, &error));
   g_assert_error (error, KVB_ERROR, KVB_ERROR_CHALLENGE_REJECTED);
+}
+
+/* Members of the wrong type (an array where a number belongs) tripped json-glib's checks in
+ * json_object_get_*_member_with_default(); a wrong type is now as good as absent. */
+static void
+test_manifest_member_types (void)
+{
+  static const char *manifests[] = {
+    "{\"format\":\"kvbackup-vault\",\"formatVersion\":[],\"objects\":[]}",
+    "{\"format\":{},\"formatVersion\":1,\"objects\":[]}",
+    "{\"format\":\"kvbackup-vault\",\"formatVersion\":1,\"vaultUri\":[],\"started\":{},"
+    "\"objects\":[{\"kind\":\"secret\",\"name\":\"a\",\"status\":[],\"file\":{},"
+    "\"size\":\"1\",\"sha256\":[]}]}",
+    "{\"format\":\"kvbackup-vault\",\"formatVersion\":1,\"objects\":[{\"kind\":[],\"name\":\"a\"}]}",
+  };
+  g_autoptr(GFile) folder = g_file_new_for_path ("/nonexistent");
+  g_autoptr(GFile) file = g_file_get_child (folder, KVB_VAULT_MANIFEST_FILE_NAME);
+
+  for (guint i = 0; i < G_N_ELEMENTS (manifests); i++)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new_static (manifests[i], strlen (manifests[i]));
+      g_autoptr(GError) error = NULL;
+      g_autoptr(KvbVaultManifest) manifest = _kvb_vault_manifest_new_from_bytes (bytes, file,
+                                                                                 &error);
+
+      if (i == 2)
+        {
+          g_autoptr(GPtrArray) problems = NULL;
+
+          g_assert_no_error (error);
+          g_assert_cmpstr (kvb_vault_manifest_get_vault_uri (manifest), ==, "");
+          g_assert_cmpint (kvb_vault_manifest_get_started (manifest), ==, 0);
+          g_assert_false (kvb_vault_manifest_check_entry (kvb_vault_manifest_get_object (manifest, 0),
+                                                          folder, &error));
+          g_assert_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE);
+          problems = kvb_vault_manifest_verify (manifest, folder, NULL);
+          g_assert_cmpuint (problems->len, ==, 0);
+        }
+      else
+        {
+          g_assert_null (manifest);
+          g_assert_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE);
+        }
+    }
+}
+
+/* A device code answer whose numbers are doubles too large for a gint64. */
+static void
+test_device_code_large_numbers (void)
+{
+  g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+  g_autoptr(KvbCloud) cloud = kvb_cloud_new_public ();
+  g_autoptr(KvbDeviceCodeFlow) flow = kvb_device_code_flow_new (pipeline, cloud, NULL, "client",
+                                                                "organizations");
+  g_autoptr(JsonObject) response = parse_object (
+      "{\"device_code\":\"d\",\"user_code\":\"u\",\"verification_uri\":\"https://x\","
+      "\"interval\":1e300,\"expires_in\":-1e300}");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (_kvb_device_code_flow_read_start (flow, response, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (kvb_device_code_flow_get_interval (flow), ==, 5);
+  g_assert_cmpint (kvb_entra_token_response_get_expires_in (response), ==, 0);
 }
 
 /* An empty manifest.json is a bad manifest, not a crash. */
@@ -148,8 +225,11 @@ main (int    argc,
   g_test_add_func ("/parsers/object-info-dates", test_object_info_dates);
   g_test_add_func ("/parsers/next-link-without-host", test_next_link_without_host);
   g_test_add_func ("/parsers/entra-blank-answer", test_entra_blank_answer);
+  g_test_add_func ("/parsers/id-token-blank-payload", test_id_token_blank_payload);
   g_test_add_func ("/parsers/challenge-scope", test_challenge_scope);
   g_test_add_func ("/parsers/manifest-empty", test_manifest_empty);
+  g_test_add_func ("/parsers/manifest-member-types", test_manifest_member_types);
+  g_test_add_func ("/parsers/device-code-large-numbers", test_device_code_large_numbers);
 
   return g_test_run ();
 }
