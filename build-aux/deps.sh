@@ -23,7 +23,7 @@ PKGS=(
   # the replay server of the recorded Key Vault answers makes its own test certificate
   openssl
   # the fuzz targets: clang with libFuzzer and its sanitizer runtimes
-  clang libclang-rt-14-dev
+  clang libclang-rt-dev
 )
 
 missing=()
