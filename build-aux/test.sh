@@ -5,7 +5,8 @@
 # Three builds: the normal one with -Werror runs the whole suite; an AddressSanitizer +
 # UndefinedBehaviorSanitizer build runs the C tests (the Python-driven suites exercise the same
 # binaries through Microsoft's clients and the accessibility bus, and are too slow under ASan);
-# a clang build of the core alone runs each fuzz target of tests/fuzz for a few seconds.
+# a clang build of only the core, the stand-in and the fuzz targets fuzzes each target of
+# tests/fuzz for a few seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SRC=$PWD
@@ -102,7 +103,7 @@ fi
 
 if [ "${KVB_FUZZ:-1}" = 1 ]; then
   echo "== build (libFuzzer, clang)"
-  # Only the core and the fuzz targets: nothing else is instrumented for libFuzzer.
+  # Only the core, the stand-in and the fuzz targets (the alias fuzz-targets) are built here.
   CC=clang setup "$FUZZ_BUILD" --buildtype=debug -Dfuzzing=true \
     -Dfuzz_seconds="${KVB_FUZZ_SECONDS:-12}" -Db_sanitize=address,undefined -Db_lundef=false
   meson compile -C "$FUZZ_BUILD" fuzz-targets
