@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include "kvb-error.h"
 #include "kvb-fuzz.h"
 #include "kvb-vault-manifest-private.h"
 
@@ -44,9 +45,22 @@ LLVMFuzzerTestOneInput (const guint8 *data,
       JsonObject *entry = kvb_vault_manifest_get_object (manifest, i);
       KvbObjectKind kind;
 
+      g_autoptr(GError) entry_error = NULL;
+
       g_assert_true (kvb_vault_manifest_entry_get_kind (entry, &kind));
       g_assert_nonnull (kvb_vault_manifest_lookup (manifest, kind,
                                                    json_object_get_string_member (entry, "name")));
+
+      /* The folder does not exist, so a file inside it is "missing"; a file anywhere else must
+       * be refused before it is even looked for. */
+      g_assert_false (kvb_vault_manifest_check_entry (entry, folder, &entry_error));
+      if (g_error_matches (entry_error, KVB_ERROR, KVB_ERROR_NOT_FOUND))
+        {
+          g_autoptr(GFile) child = g_file_resolve_relative_path (
+              folder, json_object_get_string_member (entry, "file"));
+
+          g_assert_true (g_file_has_prefix (child, folder));
+        }
     }
 
   problems = kvb_vault_manifest_verify (manifest, folder, NULL);
