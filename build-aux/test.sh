@@ -2,9 +2,11 @@
 # The README's test command: install what is missing, build, run every test headless, and end
 # with one line "N passed, N failed, N skipped".  Exit status non-zero on any failure.
 #
-# Two builds: the normal one with -Werror runs the whole suite; an AddressSanitizer +
+# Three builds: the normal one with -Werror runs the whole suite; an AddressSanitizer +
 # UndefinedBehaviorSanitizer build runs the C tests (the Python-driven suites exercise the same
-# binaries through Microsoft's clients and the accessibility bus, and are too slow under ASan).
+# binaries through Microsoft's clients and the accessibility bus, and are too slow under ASan);
+# a clang build of only the core, the stand-in and the fuzz targets fuzzes each target of
+# tests/fuzz for a few seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SRC=$PWD
@@ -57,6 +59,7 @@ run_split() {
 
 BUILD=${KVB_BUILD_DIR:-$SRC/_build/test}
 ASAN_BUILD=${KVB_ASAN_BUILD_DIR:-$SRC/_build/asan}
+FUZZ_BUILD=${KVB_FUZZ_BUILD_DIR:-$SRC/_build/fuzz}
 
 setup() {
   local dir=$1; shift
@@ -96,6 +99,23 @@ if [ "${KVB_SANITIZE:-1}" = 1 ]; then
     "ASAN_OPTIONS=fast_unwind_on_malloc=1:$asan_common" \
     "--no-suite python --no-suite slow --no-suite gui --num-processes 2" || rc=1
   logs+=("$ASAN_BUILD/meson-logs/testlog-other.json" "$ASAN_BUILD/meson-logs/testlog-gui.json")
+fi
+
+if [ "${KVB_FUZZ:-1}" = 1 ]; then
+  echo "== build (libFuzzer, clang)"
+  # Only the core, the stand-in and the fuzz targets (the alias fuzz-targets) are built here.
+  CC=clang setup "$FUZZ_BUILD" --buildtype=debug -Dfuzzing=true \
+    -Dfuzz_seconds="${KVB_FUZZ_SECONDS:-12}" -Db_sanitize=address,undefined -Db_lundef=false
+  meson compile -C "$FUZZ_BUILD" fuzz-targets
+  echo "== fuzzing"
+  # The parsers need no display or bus; each target fuzzes for fuzz_seconds and fails on a crash,
+  # a leak or a GLib warning, leaving the input in $FUZZ_BUILD/tests/fuzz/fuzz-TARGET.out/.
+  ( export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_summary=1:detect_leaks=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
+    export LSAN_OPTIONS=suppressions=$SRC/tests/sanitizers/lsan.supp:print_suppressions=0
+    meson test -C "$FUZZ_BUILD" --no-rebuild --print-errorlogs --suite fuzz --logbase testlog-fuzz \
+      --num-processes 2 ) || rc=1
+  logs+=("$FUZZ_BUILD/meson-logs/testlog-fuzz.json")
 fi
 
 /usr/bin/python3 .ci/meson-summary.py "${logs[@]}" || rc=1

@@ -17,6 +17,7 @@
 #include "kvb-azure-cli-credential.h"
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
+#include "kvb-json-util.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-sign-in-private.h"
 #include "kvb-secret-string.h"
@@ -486,7 +487,7 @@ redeem_cb (GObject      *source,
       return;
     }
 
-  access = json_object_get_string_member_with_default (response, "access_token", NULL);
+  access = kvb_json_get_string (response, "access_token", NULL);
   if (access == NULL)
     {
       g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
@@ -503,7 +504,7 @@ redeem_cb (GObject      *source,
   token = kvb_access_token_new (access, g_get_real_time () / G_USEC_PER_SEC + expires_in);
   kvb_account_credential_cache_token (self, r->scope, r->tenant, token);
 
-  rotated = json_object_get_string_member_with_default (response, "refresh_token", NULL);
+  rotated = kvb_json_get_string (response, "refresh_token", NULL);
   if (rotated != NULL && g_strcmp0 (rotated, self->refresh_token) != 0)
     {
       StoreData *sd = g_new0 (StoreData, 1);
@@ -837,7 +838,9 @@ kvb_sign_in_parse_id_token (const char *id_token)
 
   payload = g_base64_decode (b64, &len);
   parser = json_parser_new ();
+  /* A payload of white space parses, without a root. */
   if (payload == NULL || !json_parser_load_from_data (parser, (const char *) payload, len, NULL) ||
+      json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
 
@@ -853,8 +856,8 @@ kvb_sign_in_credential_from_response (KvbPipeline  *pipeline,
                                       JsonObject   *response,
                                       GError      **error)
 {
-  const char *access = json_object_get_string_member_with_default (response, "access_token", NULL);
-  const char *refresh = json_object_get_string_member_with_default (response, "refresh_token", NULL);
+  const char *access = kvb_json_get_string (response, "access_token", NULL);
+  const char *refresh = kvb_json_get_string (response, "refresh_token", NULL);
   const char *username = NULL, *home = NULL;
   g_autoptr(JsonObject) claims = NULL;
   g_autoptr(KvbAccount) account = NULL;
@@ -870,15 +873,15 @@ kvb_sign_in_credential_from_response (KvbPipeline  *pipeline,
       return NULL;
     }
 
-  claims = kvb_sign_in_parse_id_token (json_object_get_string_member_with_default (response, "id_token", NULL));
+  claims = kvb_sign_in_parse_id_token (kvb_json_get_string (response, "id_token", NULL));
   if (claims != NULL)
     {
-      username = json_object_get_string_member_with_default (claims, "preferred_username", NULL);
+      username = kvb_json_get_string (claims, "preferred_username", NULL);
       if (username == NULL)
-        username = json_object_get_string_member_with_default (claims, "upn", NULL);
+        username = kvb_json_get_string (claims, "upn", NULL);
       if (username == NULL)
-        username = json_object_get_string_member_with_default (claims, "oid", NULL);
-      home = json_object_get_string_member_with_default (claims, "tid", NULL);
+        username = kvb_json_get_string (claims, "oid", NULL);
+      home = kvb_json_get_string (claims, "tid", NULL);
     }
 
   account = kvb_account_new (KVB_ACCOUNT_KIND_USER, cloud_name, kvb_cloud_get_authority_host (cloud),

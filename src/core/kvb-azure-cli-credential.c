@@ -15,6 +15,7 @@
 
 #include "kvb-azure-cli-credential.h"
 #include "kvb-error.h"
+#include "kvb-json-util.h"
 
 #define DEFAULT_TIMEOUT_SECONDS 30
 /* `az` hands out tokens valid for at least five more minutes; ask again a bit before the end. */
@@ -223,6 +224,7 @@ finish_az (KvbAzureCliCredential  *self,
 
   parser = json_parser_new ();
   if (out == NULL || !json_parser_load_from_data (parser, out, -1, NULL) ||
+      json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error_literal (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
@@ -254,11 +256,11 @@ parse_expiry (JsonObject *obj)
           if (g_ascii_string_to_signed (json_node_get_string (node), 10, 0, G_MAXINT64, &v, NULL))
             return v;
         }
-      else
+      else if (json_node_get_value_type (node) == G_TYPE_INT64)
         return json_node_get_int (node);
     }
 
-  s = json_object_get_string_member_with_default (obj, "expiresOn", NULL);
+  s = kvb_json_get_string (obj, "expiresOn", NULL);
   if (s != NULL)
     {
       int y, mo, d, h, mi;
@@ -298,7 +300,7 @@ token_cb (GObject      *source,
     }
 
   obj = json_node_get_object (node);
-  access = json_object_get_string_member_with_default (obj, "accessToken", NULL);
+  access = kvb_json_get_string (obj, "accessToken", NULL);
   expires_on = parse_expiry (obj);
   if (access == NULL || expires_on == 0)
     {
@@ -425,8 +427,8 @@ show_cb (GObject      *source,
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (obj, "user")))
     user = json_object_get_object_member (obj, "user");
   if (user != NULL)
-    username = json_object_get_string_member_with_default (user, "name", NULL);
-  tenant = json_object_get_string_member_with_default (obj, "tenantId", NULL);
+    username = kvb_json_get_string (user, "name", NULL);
+  tenant = kvb_json_get_string (obj, "tenantId", NULL);
 
   /* run->key holds the cloud name here. */
   account = kvb_account_new (KVB_ACCOUNT_KIND_AZURE_CLI, run->key, NULL, NULL, tenant, username);

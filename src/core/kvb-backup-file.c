@@ -21,6 +21,7 @@
 #include "kvb-error.h"
 #include "kvb-base64url.h"
 #include "kvb-file-util.h"
+#include "kvb-json-util.h"
 
 #define SECRET_HEADER "AzureKeyVaultSecretBackupV1.microsoft.com"
 #define KEY_HEADER    "AzureKeyVaultKeyBackupV1.microsoft.com"
@@ -147,10 +148,11 @@ check_jwe (const char *payload,
   if (!json_parser_load_from_data (parser, header_text, -1, NULL))
     return FALSE;
   root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
+  /* White space alone parses, without a root. */
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return FALSE;
 
-  enc = json_object_get_string_member_with_default (json_node_get_object (root), "enc", NULL);
+  enc = kvb_json_get_string (json_node_get_object (root), "enc", NULL);
   if (enc == NULL)
     return TRUE;
 

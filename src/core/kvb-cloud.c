@@ -213,7 +213,9 @@ kvb_cloud_new_from_file (const char  *path,
       return NULL;
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* White space alone parses, without a root. */
+  if (json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
                    _("The cloud profile “%s” is not a JSON object."), display);
@@ -241,7 +243,8 @@ kvb_cloud_new_from_file (const char  *path,
                     member_string (obj, "keyVaultResource"));
 
   port = json_object_get_member (obj, "keyVaultPort");
-  if (port != NULL && JSON_NODE_HOLDS_VALUE (port))
+  if (port != NULL && JSON_NODE_HOLDS_VALUE (port) &&
+      json_node_get_value_type (port) == G_TYPE_INT64)
     self->keyvault_port = CLAMP (json_node_get_int (port), 0, 65535);
 
   ca = member_string (obj, "caFile");

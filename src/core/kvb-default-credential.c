@@ -66,7 +66,8 @@ azure_cli_signed_in (void)
   if (!json_parser_load_from_data (parser, text, len, NULL))
     return FALSE;
   root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
+  /* White space alone parses, without a root. */
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return FALSE;
   subs = json_object_get_member (json_node_get_object (root), "subscriptions");
   return subs != NULL && JSON_NODE_HOLDS_ARRAY (subs) && json_array_get_length (json_node_get_array (subs)) > 0;

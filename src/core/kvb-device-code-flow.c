@@ -14,6 +14,7 @@
 #include "kvb-device-code-flow.h"
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
+#include "kvb-json-util.h"
 #include "kvb-sign-in-private.h"
 #include "kvb-secret-string.h"
 
@@ -151,41 +152,34 @@ member_int (JsonObject *obj,
         return v;
       return fallback;
     }
+  /* json-glib would cast a double to gint64 however large it is. */
+  if (json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
   return json_node_get_int (node);
 }
 
 /* start */
 
-static void
-start_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
+gboolean
+_kvb_device_code_flow_read_start (KvbDeviceCodeFlow  *self,
+                                  JsonObject         *response,
+                                  GError            **error)
 {
-  g_autoptr(GTask) task = user_data;
-  KvbDeviceCodeFlow *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) response = kvb_entra_client_post_form_finish (self->pipeline, result, &error);
   const char *device_code, *user_code, *uri, *message;
   gint64 expires_in;
 
-  if (response == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  device_code = json_object_get_string_member_with_default (response, "device_code", NULL);
-  user_code = json_object_get_string_member_with_default (response, "user_code", NULL);
-  uri = json_object_get_string_member_with_default (response, "verification_uri", NULL);
+  device_code = kvb_json_get_string (response, "device_code", NULL);
+  user_code = kvb_json_get_string (response, "user_code", NULL);
+  uri = kvb_json_get_string (response, "verification_uri", NULL);
   if (uri == NULL)   /* the v1 endpoint's name for it */
-    uri = json_object_get_string_member_with_default (response, "verification_url", NULL);
-  message = json_object_get_string_member_with_default (response, "message", NULL);
+    uri = kvb_json_get_string (response, "verification_url", NULL);
+  message = kvb_json_get_string (response, "message", NULL);
 
   if (device_code == NULL || user_code == NULL || uri == NULL)
     {
-      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
-                               _("The sign-in service gave no device code."));
-      return;
+      g_set_error_literal (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
+                           _("The sign-in service gave no device code."));
+      return FALSE;
     }
 
   self->device_code = g_strdup (device_code);
@@ -202,6 +196,24 @@ start_cb (GObject      *source,
 
   g_debug ("Device code issued; polling every %u s for %" G_GINT64_FORMAT " s",
            self->interval, expires_in);
+  return TRUE;
+}
+
+static void
+start_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KvbDeviceCodeFlow *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) response = kvb_entra_client_post_form_finish (self->pipeline, result, &error);
+
+  if (response == NULL || !_kvb_device_code_flow_read_start (self, response, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   g_task_return_boolean (task, TRUE);
 }
 

@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "kvb-entra-client.h"
+#include "kvb-entra-client-private.h"
 #include "kvb-error.h"
 #include "kvb-secret-string.h"
 
@@ -144,6 +145,37 @@ map_entra_error (guint       status,
   return error;
 }
 
+JsonObject *
+_kvb_entra_client_read_answer (guint    status,
+                               GBytes  *answer,
+                               GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *obj = NULL;
+
+  /* json-glib reads a body of only white space as a document without a root. */
+  if (g_bytes_get_size (answer) > 0 &&
+      json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
+                                  g_bytes_get_size (answer), NULL) &&
+      json_parser_get_root (parser) != NULL &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    obj = json_node_get_object (json_parser_get_root (parser));
+
+  if (status >= 200 && status < 300 && obj != NULL && object_string (obj, "error") == NULL)
+    return json_object_ref (obj);
+
+  if (obj == NULL && status >= 500)
+    {
+      g_set_error (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
+                   _("The sign-in service has a problem (HTTP status %u). Try again later."),
+                   status);
+      return NULL;
+    }
+
+  g_propagate_error (error, map_entra_error (status, obj));
+  return NULL;
+}
+
 static void
 post_cb (GObject      *source,
          GAsyncResult *result,
@@ -153,8 +185,7 @@ post_cb (GObject      *source,
   PostData *d = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) answer = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *obj = NULL;
+  JsonObject *obj;
   guint status;
 
   answer = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
@@ -186,28 +217,15 @@ post_cb (GObject      *source,
   if ((status == 429 || status >= 500) && post_retry (task))
     return;
 
-  if (g_bytes_get_size (answer) > 0 &&
-      json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
-                                  g_bytes_get_size (answer), NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    obj = json_node_get_object (json_parser_get_root (parser));
-
-  if (status >= 200 && status < 300 && obj != NULL && object_string (obj, "error") == NULL)
+  obj = _kvb_entra_client_read_answer (status, answer, &error);
+  if (obj == NULL)
     {
-      g_debug ("Entra ID %s: %u", d->endpoint, status);
-      g_task_return_pointer (task, json_object_ref (obj), (GDestroyNotify)json_object_unref);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  if (obj == NULL && status >= 500)
-    {
-      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
-                               _("The sign-in service has a problem (HTTP status %u). Try again "
-                                 "later."), status);
-      return;
-    }
-
-  g_task_return_error (task, map_entra_error (status, obj));
+  g_debug ("Entra ID %s: %u", d->endpoint, status);
+  g_task_return_pointer (task, obj, (GDestroyNotify)json_object_unref);
 }
 
 static gboolean
@@ -362,6 +380,9 @@ kvb_entra_token_response_get_expires_in (JsonObject *response)
   /* v1-like answers give a string. */
   if (json_node_get_value_type (node) == G_TYPE_STRING)
     return g_ascii_strtoll (json_node_get_string (node), NULL, 10);
+  /* json-glib would cast a double to gint64 however large it is. */
+  if (json_node_get_value_type (node) != G_TYPE_INT64)
+    return 0;
 
   return json_node_get_int (node);
 }

@@ -19,6 +19,7 @@
 #include "kvb-error.h"
 #include "kvb-file-util.h"
 #include "kvb-history.h"
+#include "kvb-json-util.h"
 
 /* Years of nightly backups of many vaults stay far below this (a line is a few hundred bytes). */
 #define HISTORY_MAX_SIZE (64 * 1024 * 1024)
@@ -287,9 +288,9 @@ kvb_history_read (KvbHistory  *self,
           (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
         {
           entry = json_node_get_object (root);
-          if (json_object_get_string_member_with_default (entry, "operation", NULL) != NULL &&
+          if (kvb_json_get_string (entry, "operation", NULL) != NULL &&
               (vault == NULL ||
-               g_ascii_strcasecmp (json_object_get_string_member_with_default (entry, "vault", ""),
+               g_ascii_strcasecmp (kvb_json_get_string (entry, "vault", ""),
                                    vault) == 0))
             g_ptr_array_add (entries, json_object_ref (entry));
         }
@@ -372,17 +373,17 @@ kvb_history_find_last_backup (GPtrArray  *entries,
       JsonObject *entry = g_ptr_array_index (entries, i);
       const char *when;
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "operation", NULL),
+      if (g_strcmp0 (kvb_json_get_string (entry, "operation", NULL),
                      KVB_HISTORY_BACKUP) != 0 ||
-          g_strcmp0 (json_object_get_string_member_with_default (entry, "result", NULL),
+          g_strcmp0 (kvb_json_get_string (entry, "result", NULL),
                      KVB_HISTORY_SUCCEEDED) != 0 ||
           (vault != NULL &&
-           g_ascii_strcasecmp (json_object_get_string_member_with_default (entry, "vault", ""),
+           g_ascii_strcasecmp (kvb_json_get_string (entry, "vault", ""),
                                vault) != 0))
         continue;
-      when = json_object_get_string_member_with_default (entry, "finished", NULL);
+      when = kvb_json_get_string (entry, "finished", NULL);
       if (when == NULL)
-        when = json_object_get_string_member_with_default (entry, "time", NULL);
+        when = kvb_json_get_string (entry, "time", NULL);
       if (when != NULL)
         {
           GDateTime *dt = g_date_time_new_from_iso8601 (when, NULL);

@@ -12,7 +12,9 @@
 #include <glib/gi18n-lib.h>
 
 #include "kvb-error.h"
+#include "kvb-json-util.h"
 #include "kvb-keyvault-client.h"
+#include "kvb-keyvault-client-private.h"
 #include "kvb-task-util.h"
 #include "kvb-base64url.h"
 
@@ -570,7 +572,9 @@ next_page_url (KvbKeyVaultClient  *self,
       vault_port = g_uri_get_port (self->vault_uri) > 0 ? g_uri_get_port (self->vault_uri) : 443;
     }
 
+  /* "https:/path" parses, without a host. */
   if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 ||
+      g_uri_get_host (uri) == NULL ||
       g_ascii_strcasecmp (g_uri_get_host (uri), g_uri_get_host (self->vault_uri)) != 0 ||
       port != vault_port)
     {
@@ -598,6 +602,78 @@ next_page_url (KvbKeyVaultClient  *self,
   return g_uri_to_string (rebuilt);
 }
 
+/* One page of a list: the objects it names (an item without a valid id is skipped) and the
+ * next page's link as the vault wrote it (NULL on the last page; borrowed from @node). */
+GPtrArray *
+_kvb_keyvault_client_read_list_page (KvbKeyVaultClient  *self,
+                                     KvbObjectKind       kind,
+                                     JsonNode           *node,
+                                     const char        **next_link,
+                                     GError            **error)
+{
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func (g_object_unref);
+  JsonObject *obj;
+  JsonNode *value, *link;
+  JsonArray *items;
+
+  *next_link = NULL;
+
+  obj = node_object (node);
+  value = obj != NULL ? json_object_get_member (obj, "value") : NULL;
+  if (value == NULL || !JSON_NODE_HOLDS_ARRAY (value))
+    {
+      g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED,
+                   _("Vault “%s” answered the list with something that is not a list."),
+                   self->vault_name);
+      return NULL;
+    }
+
+  items = json_node_get_array (value);
+  for (guint i = 0; i < json_array_get_length (items); i++)
+    {
+      JsonNode *item = json_array_get_element (items, i);
+      g_autoptr(GError) item_error = NULL;
+      KvbObjectInfo *info;
+
+      if (!JSON_NODE_HOLDS_OBJECT (item))
+        continue;
+      info = kvb_object_info_new_from_json (kind, json_node_get_object (item), &item_error);
+      if (info == NULL)
+        {
+          g_debug ("Skipping a list item: %s", item_error->message);
+          continue;
+        }
+      g_ptr_array_add (page, info);
+    }
+
+  /* The end is a null, absent or empty nextLink, never a short page. */
+  link = json_object_get_member (obj, "nextLink");
+  if (link != NULL && json_node_get_value_type (link) == G_TYPE_STRING &&
+      *json_node_get_string (link) != '\0')
+    *next_link = json_node_get_string (link);
+
+  return g_steal_pointer (&page);
+}
+
+char *
+_kvb_keyvault_client_next_page_url (KvbKeyVaultClient  *self,
+                                    const char         *next_link,
+                                    GError            **error)
+{
+  return next_page_url (self, next_link, error);
+}
+
+GError *
+_kvb_keyvault_client_map_error (KvbKeyVaultClient *self,
+                                guint              status,
+                                JsonNode          *body,
+                                guint              op,
+                                KvbObjectKind      kind,
+                                const char        *name)
+{
+  return map_error (self, status, body, MIN (op, N_OPS - 1), kind, name);
+}
+
 static void list_page_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
@@ -610,46 +686,19 @@ list_page_cb (GObject      *source,
   Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) node = NULL;
-  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) page = NULL;
   g_autofree char *next = NULL;
-  JsonObject *obj;
-  JsonNode *value, *link;
+  const char *link = NULL;
   gboolean ok;
 
   node = finish (self, task, result, NULL, &ok, &error);
-  if (!ok)
+  if (ok)
+    page = _kvb_keyvault_client_read_list_page (self, call->kind, node, &link, &error);
+  if (page == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       g_object_unref (task);
       return;
-    }
-
-  obj = node_object (node);
-  value = obj != NULL ? json_object_get_member (obj, "value") : NULL;
-  if (value == NULL || !JSON_NODE_HOLDS_ARRAY (value))
-    {
-      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_FAILED,
-                               _("Vault “%s” answered the list with something that is not a "
-                                 "list."), self->vault_name);
-      g_object_unref (task);
-      return;
-    }
-
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (value)); i++)
-    {
-      JsonNode *item = json_array_get_element (json_node_get_array (value), i);
-      g_autoptr(GError) item_error = NULL;
-      KvbObjectInfo *info;
-
-      if (!JSON_NODE_HOLDS_OBJECT (item))
-        continue;
-      info = kvb_object_info_new_from_json (call->kind, json_node_get_object (item), &item_error);
-      if (info == NULL)
-        {
-          g_debug ("Skipping a list item: %s", item_error->message);
-          continue;
-        }
-      g_ptr_array_add (page, info);
     }
 
   g_debug ("Vault %s: a page of %u %s", self->vault_name, page->len,
@@ -657,12 +706,9 @@ list_page_cb (GObject      *source,
   if (call->page_func != NULL)
     call->page_func (page, call->page_data);
 
-  /* The end is a null, absent or empty nextLink, never a short page. */
-  link = json_object_get_member (obj, "nextLink");
-  if (link != NULL && json_node_get_value_type (link) == G_TYPE_STRING &&
-      *json_node_get_string (link) != '\0')
+  if (link != NULL)
     {
-      next = next_page_url (self, json_node_get_string (link), &error);
+      next = next_page_url (self, link, &error);
       if (next == NULL)
         {
           g_task_return_error (task, g_steal_pointer (&error));
@@ -1287,9 +1333,7 @@ restore_cb (GObject      *source,
        * found the name taken.  That the first attempt restored it is a fact only when the
        * vault was asked before and had nothing under that name: then report the object that
        * is there.  Anything else is a guess, and a restore is never reported on a guess. */
-      JsonObject *error_obj = node_object (node) != NULL &&
-                              json_object_has_member (node_object (node), "error")
-                              ? json_object_get_object_member (node_object (node), "error") : NULL;
+      JsonObject *error_obj = kvb_json_get_object (node_object (node), "error");
       g_autofree char *name = name_from_message (error_obj != NULL
                                                  ? error_string (error_obj, "message") : NULL);
 

@@ -15,6 +15,9 @@
 #include "kvb-error.h"
 #include "kvb-object-info.h"
 
+/* 9999-12-31T23:59:59Z */
+#define MAX_UNIX_TIME G_GINT64_CONSTANT (253402300799)
+
 struct _KvbObjectInfo
 {
   GObject parent_instance;
@@ -188,10 +191,20 @@ member_time (JsonObject *obj,
 
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
     return 0;
+  /* Past the year 9999 is no date (GDateTime refuses it); a double that large would not even
+   * fit a gint64.  Either counts as unset. */
   if (json_node_get_value_type (node) == G_TYPE_INT64)
-    return MAX (0, json_node_get_int (node));
+    {
+      gint64 t = json_node_get_int (node);
+
+      return t > 0 && t <= MAX_UNIX_TIME ? t : 0;
+    }
   if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    return MAX (0, (gint64)json_node_get_double (node));
+    {
+      double t = json_node_get_double (node);
+
+      return t > 0 && t <= (double) MAX_UNIX_TIME ? (gint64) t : 0;
+    }
   return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "kvb-error.h"
 #include "kvb-pipeline.h"
+#include "kvb-pipeline-private.h"
 #include "kvb-task-util.h"
 #include "kvb-tls-database.h"
 
@@ -403,8 +404,16 @@ check_challenge (KvbCloud    *cloud,
 
   vault_host = g_ascii_strdown (g_uri_get_host (vault_uri), -1);
 
+  /* Nothing but https://HOST[/] (or HOST/.default for a scope): the token's scope is rebuilt
+   * from the host alone, so that nothing else the vault wrote (user info, a port, a path, a
+   * space that would add a scope of another service) reaches the authority. */
   if (resource_uri == NULL || g_strcmp0 (g_uri_get_scheme (resource_uri), "https") != 0 ||
-      g_uri_get_host (resource_uri) == NULL || *g_uri_get_host (resource_uri) == '\0')
+      g_uri_get_host (resource_uri) == NULL || *g_uri_get_host (resource_uri) == '\0' ||
+      g_uri_get_userinfo (resource_uri) != NULL ||
+      (g_uri_get_port (resource_uri) != -1 && g_uri_get_port (resource_uri) != 443) ||
+      g_uri_get_query (resource_uri) != NULL || g_uri_get_fragment (resource_uri) != NULL ||
+      (*g_uri_get_path (resource_uri) != '\0' && strcmp (g_uri_get_path (resource_uri), "/") != 0 &&
+       strcmp (g_uri_get_path (resource_uri), "/.default") != 0))
     {
       g_debug ("Challenge of %s has no usable resource or scope", vault_host);
       g_set_error (error, KVB_ERROR, KVB_ERROR_CHALLENGE_REJECTED,
@@ -472,23 +481,35 @@ check_challenge (KvbCloud    *cloud,
     }
 
   c = g_new0 (Challenge, 1);
-  if (scope != NULL && *scope != '\0')
-    c->scope = g_strdup (scope);
-  else
-    {
-      g_autofree char *trimmed = g_strdup (resource);
-      gsize len = strlen (trimmed);
+  {
+    g_autofree char *resource_host = g_ascii_strdown (g_uri_get_host (resource_uri), -1);
 
-      while (len > 0 && trimmed[len - 1] == '/')
-        trimmed[--len] = '\0';
-      c->scope = g_strconcat (trimmed, "/.default", NULL);
-    }
+    c->scope = g_strconcat ("https://", resource_host, "/.default", NULL);
+  }
   c->tenant = g_strdup (tenant);
 
   g_debug ("Challenge of %s accepted: scope %s, tenant %s", vault_host, c->scope,
            c->tenant != NULL ? c->tenant : "(home)");
 
   return c;
+}
+
+gboolean
+_kvb_pipeline_check_challenge (KvbCloud    *cloud,
+                               GUri        *vault_uri,
+                               const char  *header,
+                               char       **scope,
+                               char       **tenant,
+                               GError     **error)
+{
+  Challenge *c = check_challenge (cloud, vault_uri, header, error);
+
+  if (c == NULL)
+    return FALSE;
+  *scope = g_steal_pointer (&c->scope);
+  *tenant = g_steal_pointer (&c->tenant);
+  challenge_free (c);
+  return TRUE;
 }
 
 /* ---- sending ---- */
@@ -865,8 +886,10 @@ send_cb (GObject      *source,
     }
 
   parser = json_parser_new ();
+  /* White space alone parses, without a root: no body either. */
   if (!json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
-                                   g_bytes_get_size (answer), NULL))
+                                   g_bytes_get_size (answer), NULL) ||
+      json_parser_get_root (parser) == NULL)
     {
       g_debug ("%s %s: the answer is not JSON", r->method, g_uri_get_path (r->uri));
       g_task_return_pointer (task, NULL, NULL);

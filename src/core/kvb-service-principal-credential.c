@@ -14,6 +14,7 @@
 #include "kvb-client-assertion.h"
 #include "kvb-entra-client.h"
 #include "kvb-error.h"
+#include "kvb-json-util.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-secret-string.h"
 
@@ -124,6 +125,12 @@ token_cb (GObject      *source,
   CacheEntry *e = g_hash_table_lookup (self->cache, tr->key);
 
   answer = kvb_entra_client_request_token_finish (KVB_PIPELINE (source), result, &error);
+  if (answer != NULL && kvb_json_get_string (answer, "access_token", NULL) == NULL)
+    {
+      g_clear_pointer (&answer, json_object_unref);
+      g_set_error_literal (&error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
+                           _("Microsoft Entra ID answered without an access token."));
+    }
 
   if (e == NULL)
     {
@@ -140,7 +147,7 @@ token_cb (GObject      *source,
       if (lifetime <= 0)
         lifetime = 3600;
       g_clear_pointer (&e->token, kvb_access_token_unref);
-      e->token = kvb_access_token_new (json_object_get_string_member (answer, "access_token"),
+      e->token = kvb_access_token_new (kvb_json_get_string (answer, "access_token", NULL),
                                        now + lifetime);
       e->refresh_at = now + lifetime - MIN (REFRESH_MARGIN_SECONDS, lifetime / 2);
       g_debug ("Service principal token obtained, valid for %" G_GINT64_FORMAT " s", lifetime);

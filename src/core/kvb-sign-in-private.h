@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "kvb-account-credential.h"
+#include "kvb-device-code-flow.h"
 
 G_BEGIN_DECLS
 
@@ -53,5 +54,11 @@ void                  kvb_keyring_forget_cached            (KvbKeyring          
 
 /* Wipes and frees a form table's values that may be secret. */
 GHashTable           *kvb_sign_in_form_new                 (void);
+
+/* Takes the device code, the code to show and the polling schedule from the answer of the
+ * "devicecode" endpoint. */
+gboolean              _kvb_device_code_flow_read_start     (KvbDeviceCodeFlow    *self,
+                                                            JsonObject           *response,
+                                                            GError              **error);
 
 G_END_DECLS

@@ -16,6 +16,7 @@
 #include "kvb-backup-file.h"
 #include "kvb-error.h"
 #include "kvb-file-util.h"
+#include "kvb-json-util.h"
 #include "kvb-vault-backup.h"
 
 /* The manifest is rewritten at most this often while objects finish (and always at the end):
@@ -544,9 +545,9 @@ object_versions_cb (GObject      *source,
 
   /* Unchanged since the earlier backup: same "updated" (checked before) and the same versions.
    * An earlier manifest without a digest only has the number of versions to go by. */
-  digest = json_object_get_string_member_with_default (op->reuse_from, "versionsDigest", NULL);
+  digest = kvb_json_get_string (op->reuse_from, "versionsDigest", NULL);
   if (digest != NULL ? g_strcmp0 (digest, op->versions_digest) == 0 :
-      json_object_get_int_member_with_default (op->reuse_from, "versions", -1) == op->versions)
+      kvb_json_get_int (op->reuse_from, "versions", -1) == op->versions)
     {
       object_reuse (op);
       return;
@@ -623,16 +624,16 @@ copy_entry (JsonObject *entry,
 
   for (guint i = 0; i < G_N_ELEMENTS (members); i++)
     {
-      const char *value = json_object_get_string_member_with_default (entry, members[i], NULL);
+      const char *value = kvb_json_get_string (entry, members[i], NULL);
 
       if (value != NULL)
         json_object_set_string_member (copy, members[i], value);
     }
   json_object_set_string_member (copy, "file",
-                                 file ? file : json_object_get_string_member_with_default (entry, "file", ""));
-  json_object_set_int_member (copy, "size", json_object_get_int_member_with_default (entry, "size", -1));
+                                 file ? file : kvb_json_get_string (entry, "file", ""));
+  json_object_set_int_member (copy, "size", kvb_json_get_int (entry, "size", -1));
   json_object_set_int_member (copy, "versions",
-                              json_object_get_int_member_with_default (entry, "versions", -1));
+                              kvb_json_get_int (entry, "versions", -1));
   return copy;
 }
 
@@ -860,7 +861,7 @@ object_start (GTask            *task,
   /* Kept only when done before and not updated since: the file is the object as it is. */
   if (g_hash_table_lookup_extended (run->earlier, key, NULL, (gpointer *) &earlier_updated) &&
       g_strcmp0 (earlier_updated,
-                 json_object_get_string_member_with_default (entry, "updated", NULL)) == 0)
+                 kvb_json_get_string (entry, "updated", NULL)) == 0)
     {
       g_autoptr(GTask) check_task = g_task_new (NULL, g_task_get_cancellable (task),
                                                 keep_check_cb, op);
@@ -870,9 +871,9 @@ object_start (GTask            *task,
       check->entry = json_object_new ();
       for (guint i = 0; i < G_N_ELEMENTS (members); i++)
         json_object_set_string_member (check->entry, members[i],
-                                       json_object_get_string_member_with_default (entry, members[i], ""));
+                                       kvb_json_get_string (entry, members[i], ""));
       json_object_set_int_member (check->entry, "size",
-                                  json_object_get_int_member_with_default (entry, "size", -1));
+                                  kvb_json_get_int (entry, "size", -1));
       check->folder = g_object_ref (self->folder);
       g_task_set_task_data (check_task, check, (GDestroyNotify) keep_check_free);
       g_task_run_in_thread (check_task, keep_check_thread);
@@ -888,12 +889,12 @@ object_start (GTask            *task,
                                                        kvb_backup_job_item_get_name (item));
 
       if (earlier != NULL &&
-          g_strcmp0 (json_object_get_string_member_with_default (earlier, "status", NULL),
+          g_strcmp0 (kvb_json_get_string (earlier, "status", NULL),
                      KVB_VAULT_MANIFEST_DONE) == 0 &&
-          !json_object_get_boolean_member_with_default (earlier, "changedDuringBackup", FALSE) &&
-          json_object_get_string_member_with_default (earlier, "updated", NULL) != NULL &&
-          g_strcmp0 (json_object_get_string_member_with_default (earlier, "updated", NULL),
-                     json_object_get_string_member_with_default (entry, "updated", NULL)) == 0)
+          !kvb_json_get_boolean (earlier, "changedDuringBackup", FALSE) &&
+          kvb_json_get_string (earlier, "updated", NULL) != NULL &&
+          g_strcmp0 (kvb_json_get_string (earlier, "updated", NULL),
+                     kvb_json_get_string (entry, "updated", NULL)) == 0)
         op->reuse_from = copy_entry (earlier, NULL);
     }
 
@@ -946,9 +947,9 @@ listed_for_backup (GTask         *task,
   entry = kvb_vault_manifest_ensure (self->manifest, kind, name);
   /* Done in an earlier run but updated since: the file is no longer the object, and a run
    * killed before it is backed up again must not leave it recorded as done. */
-  if (g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+  if (g_strcmp0 (kvb_json_get_string (entry, "status", NULL),
                  KVB_VAULT_MANIFEST_DONE) == 0 &&
-      g_strcmp0 (json_object_get_string_member_with_default (entry, "updated", NULL), updated) != 0)
+      g_strcmp0 (kvb_json_get_string (entry, "updated", NULL), updated) != 0)
     json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
   if (updated != NULL)
     json_object_set_string_member (entry, "updated", updated);
@@ -987,7 +988,7 @@ listed_for_backup (GTask         *task,
     }
   else
     {
-      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+      if (g_strcmp0 (kvb_json_get_string (entry, "status", NULL),
                      KVB_VAULT_MANIFEST_DONE) != 0)
         json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
       g_queue_push_tail (&run->queue, g_object_ref (item));
@@ -1009,7 +1010,7 @@ listed_again (GTask         *task,
 
   if (entry == NULL)
     return;
-  if (g_strcmp0 (updated, json_object_get_string_member_with_default (entry, "updated", NULL)) != 0)
+  if (g_strcmp0 (updated, kvb_json_get_string (entry, "updated", NULL)) != 0)
     {
       json_object_set_boolean_member (entry, "changedDuringBackup", TRUE);
       g_ptr_array_add (self->changed, g_strdup_printf ("%s %s", kvb_object_kind_to_string (kind), name));
@@ -1086,7 +1087,7 @@ run_finish_up (GTask *task)
             continue;
           key = key_for (kind, json_object_get_string_member (entry, "name"));
           if (!g_hash_table_contains (run->seen, key) &&
-              g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+              g_strcmp0 (kvb_json_get_string (entry, "status", NULL),
                          KVB_VAULT_MANIFEST_DONE) != 0)
             g_ptr_array_add (stale, g_steal_pointer (&key));
         }
@@ -1292,11 +1293,11 @@ prepare_folder (KvbVaultBackup  *self,
           KvbObjectKind kind;
 
           if (kvb_vault_manifest_entry_get_kind (entry, &kind) &&
-              g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+              g_strcmp0 (kvb_json_get_string (entry, "status", NULL),
                          KVB_VAULT_MANIFEST_DONE) == 0)
             g_hash_table_insert (run->earlier,
                                  key_for (kind, json_object_get_string_member (entry, "name")),
-                                 g_strdup (json_object_get_string_member_with_default (entry, "updated", NULL)));
+                                 g_strdup (kvb_json_get_string (entry, "updated", NULL)));
         }
     }
   else

@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "kvb-error.h"
+#include "kvb-json-util.h"
 #include "kvb-vault-compare.h"
 
 struct _KvbVaultCompare
@@ -91,7 +92,7 @@ kvb_vault_compare_new (KvbKeyVaultClient *client,
 static gboolean
 entry_in_backup (JsonObject *entry)
 {
-  const char *status = json_object_get_string_member_with_default (entry, "status", NULL);
+  const char *status = kvb_json_get_string (entry, "status", NULL);
 
   return g_strcmp0 (status, KVB_VAULT_MANIFEST_DONE) == 0 ||
          g_strcmp0 (status, KVB_VAULT_MANIFEST_COVERED) == 0;
@@ -146,7 +147,7 @@ live_page_cb (GPtrArray *objects,
           continue;
         }
       g_hash_table_add (self->listed, entry);
-      backed_up = json_object_get_string_member_with_default (entry, "updated", NULL);
+      backed_up = kvb_json_get_string (entry, "updated", NULL);
       if (g_strcmp0 (backed_up, updated) != 0)
         {
           JsonObject *row = new_row (kind, name);

@@ -14,7 +14,9 @@
 #include "kvb-backup-file.h"
 #include "kvb-error.h"
 #include "kvb-file-util.h"
+#include "kvb-json-util.h"
 #include "kvb-vault-manifest.h"
+#include "kvb-vault-manifest-private.h"
 
 /* A manifest of 25,000 objects (the largest vaults seen) stays far below this. */
 #define MANIFEST_MAX_SIZE (64 * 1024 * 1024)
@@ -97,7 +99,7 @@ gboolean
 kvb_vault_manifest_entry_get_kind (JsonObject    *entry,
                                    KvbObjectKind *kind)
 {
-  const char *text = json_object_get_string_member_with_default (entry, "kind", NULL);
+  const char *text = kvb_json_get_string (entry, "kind", NULL);
 
   return text != NULL && kvb_object_kind_from_string (text, kind);
 }
@@ -117,7 +119,7 @@ static gint64
 parse_time (JsonObject *root,
             const char *member)
 {
-  const char *text = json_object_get_string_member_with_default (root, member, NULL);
+  const char *text = kvb_json_get_string (root, member, NULL);
   g_autoptr(GDateTime) dt = NULL;
 
   if (text == NULL)
@@ -153,12 +155,6 @@ kvb_vault_manifest_load (GFile   *folder,
   g_autoptr(GFile) file = NULL;
   g_autofree char *path = NULL;
   g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(KvbVaultManifest) self = NULL;
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root_node;
-  JsonObject *root;
-  JsonArray *objects;
   int fd;
   goffset size = 0;
 
@@ -185,23 +181,40 @@ kvb_vault_manifest_load (GFile   *folder,
   if (g_bytes_get_size (bytes) > MANIFEST_MAX_SIZE)
     return bad_manifest (file, error), NULL;
 
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+  return _kvb_vault_manifest_new_from_bytes (bytes, file, error);
+}
+
+KvbVaultManifest *
+_kvb_vault_manifest_new_from_bytes (GBytes  *bytes,
+                                    GFile   *file,
+                                    GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(KvbVaultManifest) self = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root_node;
+  JsonObject *root;
+  JsonArray *objects;
+
+  /* An empty GBytes may have no data at all, which json-glib refuses without an error. */
+  if (g_bytes_get_size (bytes) == 0 ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                                    &local_error))
     {
-      g_debug ("manifest: %s", local_error->message);
+      g_debug ("manifest: %s", local_error != NULL ? local_error->message : "empty");
       return bad_manifest (file, error), NULL;
     }
   root_node = json_parser_get_root (parser);
   if (root_node == NULL || !JSON_NODE_HOLDS_OBJECT (root_node))
     return bad_manifest (file, error), NULL;
   root = json_node_get_object (root_node);
-  if (g_strcmp0 (json_object_get_string_member_with_default (root, "format", NULL),
+  if (g_strcmp0 (kvb_json_get_string (root, "format", NULL),
                  KVB_VAULT_MANIFEST_FORMAT) != 0 ||
-      json_object_get_int_member_with_default (root, "formatVersion", 0) < 1 ||
+      kvb_json_get_int (root, "formatVersion", 0) < 1 ||
       !json_object_has_member (root, "objects") ||
       !JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "objects")))
     return bad_manifest (file, error), NULL;
-  if (json_object_get_int_member_with_default (root, "formatVersion", 0) >
+  if (kvb_json_get_int (root, "formatVersion", 0) >
       KVB_VAULT_MANIFEST_FORMAT_VERSION)
     {
       g_autofree char *display = g_file_get_parse_name (file);
@@ -212,12 +225,12 @@ kvb_vault_manifest_load (GFile   *folder,
       return NULL;
     }
 
-  self = kvb_vault_manifest_new (json_object_get_string_member_with_default (root, "vaultUri", ""));
-  self->subscription = g_strdup (json_object_get_string_member_with_default (root, "subscription", NULL));
-  self->location = g_strdup (json_object_get_string_member_with_default (root, "location", NULL));
-  self->tenant = g_strdup (json_object_get_string_member_with_default (root, "tenant", NULL));
-  self->cloud = g_strdup (json_object_get_string_member_with_default (root, "cloud", NULL));
-  self->previous = g_strdup (json_object_get_string_member_with_default (root, "incrementalFrom", NULL));
+  self = kvb_vault_manifest_new (kvb_json_get_string (root, "vaultUri", ""));
+  self->subscription = g_strdup (kvb_json_get_string (root, "subscription", NULL));
+  self->location = g_strdup (kvb_json_get_string (root, "location", NULL));
+  self->tenant = g_strdup (kvb_json_get_string (root, "tenant", NULL));
+  self->cloud = g_strdup (kvb_json_get_string (root, "cloud", NULL));
+  self->previous = g_strdup (kvb_json_get_string (root, "incrementalFrom", NULL));
   self->started = parse_time (root, "started");
   self->finished = parse_time (root, "finished");
 
@@ -232,7 +245,7 @@ kvb_vault_manifest_load (GFile   *folder,
       if (!JSON_NODE_HOLDS_OBJECT (node))
         return bad_manifest (file, error), NULL;
       entry = json_node_get_object (node);
-      name = json_object_get_string_member_with_default (entry, "name", NULL);
+      name = kvb_json_get_string (entry, "name", NULL);
       if (name == NULL || !kvb_vault_manifest_entry_get_kind (entry, &kind))
         return bad_manifest (file, error), NULL;
       add_entry (self, make_key (kind, name), entry);
@@ -479,7 +492,7 @@ static GFile *
 entry_file (JsonObject *entry,
             GFile      *folder)
 {
-  const char *file = json_object_get_string_member_with_default (entry, "file", NULL);
+  const char *file = kvb_json_get_string (entry, "file", NULL);
   g_autoptr(GFile) child = NULL;
   g_autofree char *relative = NULL;
 
@@ -503,9 +516,9 @@ kvb_vault_manifest_check_entry (JsonObject  *entry,
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(KvbBackupFile) backup = NULL;
   g_autoptr(GError) local_error = NULL;
-  const char *name = json_object_get_string_member_with_default (entry, "name", "");
-  const char *sha256 = json_object_get_string_member_with_default (entry, "sha256", "");
-  gint64 size = json_object_get_int_member_with_default (entry, "size", -1);
+  const char *name = kvb_json_get_string (entry, "name", "");
+  const char *sha256 = kvb_json_get_string (entry, "sha256", "");
+  gint64 size = kvb_json_get_int (entry, "size", -1);
   KvbObjectKind kind;
 
   if (file == NULL || !kvb_vault_manifest_entry_get_kind (entry, &kind))
@@ -582,7 +595,7 @@ kvb_vault_manifest_verify (KvbVaultManifest *self,
       g_autoptr(GError) error = NULL;
       g_autoptr(GFile) file = NULL;
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+      if (g_strcmp0 (kvb_json_get_string (entry, "status", NULL),
                      KVB_VAULT_MANIFEST_DONE) != 0)
         continue;
       checked++;

@@ -11,6 +11,7 @@
 
 #include "kvb-error.h"
 #include "kvb-geography.h"
+#include "kvb-json-util.h"
 #include "kvb-vault-restore.h"
 
 struct _KvbVaultRestore
@@ -211,7 +212,7 @@ kvb_vault_restore_prepare_async (KvbVaultRestore     *self,
       g_autoptr(GError) error = NULL;
       g_autoptr(GFile) file = NULL;
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "status", NULL),
+      if (g_strcmp0 (kvb_json_get_string (entry, "status", NULL),
                      KVB_VAULT_MANIFEST_DONE) != 0)
         continue;
       if (!kvb_vault_manifest_check_entry (entry, self->folder, &error))
@@ -312,7 +313,7 @@ versions_cb (GObject      *source,
     }
   else
     {
-      want = json_object_get_int_member_with_default (entry, "versions", 0);
+      want = kvb_json_get_int (entry, "versions", 0);
       if (want > 0 && count->versions != want)
         g_ptr_array_add (self->problems, g_strdup_printf (
             /* Translators: the kind of object, its name, two counts */
@@ -363,7 +364,7 @@ find_missing (KvbVaultRestore *self,
   for (guint i = 0; i < kvb_vault_manifest_get_n_objects (self->manifest); i++)
     {
       JsonObject *entry = kvb_vault_manifest_get_object (self->manifest, i);
-      const char *status = json_object_get_string_member_with_default (entry, "status", "");
+      const char *status = kvb_json_get_string (entry, "status", "");
       const char *name = json_object_get_string_member (entry, "name");
       g_autofree char *key = NULL;
       KvbObjectKind kind;

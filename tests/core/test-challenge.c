@@ -202,6 +202,34 @@ test_challenge_scope (void)
   result_clear (&r);
 }
 
+/* The scope is rebuilt from the resource's host: a scheme in capitals (found by the fuzz target
+ * of the challenge) or a trailing slash give the same scope. */
+static void
+test_challenge_scope_canonical (void)
+{
+  static const char * const resources[] = {
+    "resource=\"Https://VAULT.localhost\"",
+    "resource=\"https://vault.localhost/\"",
+    "resource=\"https://vault.localhost:443\"",
+    "scope=\"HTTPS://vault.localhost/.default\"",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (resources); i++)
+    {
+      g_autoptr(KvbTestServer) server = NULL;
+      g_autoptr(KvbTestCredential) cred = NULL;
+      g_autofree char *challenge = g_strconcat ("Bearer authorization=\"https://127.0.0.1:PORT/t\", ",
+                                                resources[i], NULL);
+      Result r = { 0 };
+
+      run_list (challenge, FALSE, &server, &cred, &r);
+      g_assert_no_error (r.error);
+      g_assert_cmpstr (kvb_test_credential_get_last_scope (cred), ==,
+                       "https://vault.localhost/.default");
+      result_clear (&r);
+    }
+}
+
 static void
 assert_rejected (const char *challenge)
 {
@@ -233,6 +261,17 @@ test_challenge_other_resource (void)
   assert_rejected ("Bearer authorization=\"https://127.0.0.1:PORT/tenant\", "
                    "resource=\"http://vault.localhost\"");
   assert_rejected ("Bearer authorization=\"https://127.0.0.1:PORT/tenant\"");
+  /* Anything besides the host would have gone to the authority verbatim in the scope. */
+  assert_rejected ("Bearer authorization=\"https://127.0.0.1:PORT/tenant\", "
+                   "resource=\"https://user@vault.localhost\"");
+  assert_rejected ("Bearer authorization=\"https://127.0.0.1:PORT/tenant\", "
+                   "resource=\"https://vault.localhost:8443\"");
+  assert_rejected ("Bearer authorization=\"https://127.0.0.1:PORT/tenant\", "
+                   "resource=\"https://vault.localhost/other\"");
+  assert_rejected ("Bearer authorization=\"https://127.0.0.1:PORT/tenant\", "
+                   "resource=\"https://vault.localhost?x=1\"");
+  assert_rejected ("Bearer authorization=\"https://127.0.0.1:PORT/tenant\", "
+                   "scope=\"https://vault.localhost/.default https://management.localhost/.default\"");
 }
 
 static void
@@ -411,6 +450,7 @@ main (int   argc,
 
   g_test_add_func ("/challenge/accepted", test_challenge_accepted);
   g_test_add_func ("/challenge/scope", test_challenge_scope);
+  g_test_add_func ("/challenge/scope-canonical", test_challenge_scope_canonical);
   g_test_add_func ("/challenge/other-resource", test_challenge_other_resource);
   g_test_add_func ("/challenge/other-authority", test_challenge_other_authority);
   g_test_add_func ("/challenge/not-a-vault", test_challenge_not_a_vault);
