@@ -834,8 +834,9 @@ set_write_error (GError     **error,
 {
   g_autofree char *display = g_filename_display_name (path);
 
-  g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED, _("The backup could not be written to “%s”: %s"),
-               display, g_strerror (saved_errno));
+  /* In GIO's domain, so that a caller can tell a full disk from a bad file name. */
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               _("The backup could not be written to “%s”: %s"), display, g_strerror (saved_errno));
 }
 
 /* The temporary names of the writes under way, for kvb_backup_file_discard_partial(). */

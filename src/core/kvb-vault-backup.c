@@ -249,6 +249,7 @@ typedef struct
   GHashTable *earlier;      /* "kind/name" -> the earlier run's "updated" of objects done */
   GError *list_error;       /* the first kind that could not be listed */
   GError *save_error;
+  GError *dest_error;       /* the folder takes no more files (disk full, read-only): stop */
   gint64 last_save;
   gint64 save_interval;
   guint limit;              /* backups in flight at most, now */
@@ -264,6 +265,7 @@ run_free (Run *run)
   g_clear_pointer (&run->earlier, g_hash_table_unref);
   g_clear_error (&run->list_error);
   g_clear_error (&run->save_error);
+  g_clear_error (&run->dest_error);
   g_free (run);
 }
 
@@ -275,6 +277,28 @@ key_for (KvbObjectKind  kind,
 }
 
 static void run_next (GTask *task);
+
+/* A write that no other object's write would escape: the disk is full, the folder is on a
+ * read-only file system or its quota is used.  Going on would only fetch secrets from the
+ * vault to throw them away. */
+static gboolean
+is_destination_error (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+}
+
+static void
+note_destination_error (Run          *run,
+                        const GError *error)
+{
+  if (run->dest_error == NULL && is_destination_error (error))
+    {
+      g_debug ("The backup folder takes no more files: %s", error->message);
+      run->dest_error = g_error_copy (error);
+    }
+}
 
 static void
 save_manifest (GTask    *task,
@@ -290,6 +314,7 @@ save_manifest (GTask    *task,
   if (!kvb_vault_manifest_save (self->manifest, self->folder, &error))
     {
       g_debug ("manifest: %s", error->message);
+      note_destination_error (run, error);
       if (run->save_error == NULL)
         run->save_error = g_steal_pointer (&error);
     }
@@ -403,6 +428,7 @@ object_write_cb (GObject      *source,
     {
       json_object_remove_member (entry, "sha256");
       json_object_remove_member (entry, "size");
+      note_destination_error (run, error);
       item_failed (op->task, op->item, error);
     }
   else
@@ -1113,6 +1139,22 @@ run_finish_up (GTask *task)
       g_cancellable_set_error_if_cancelled (cancellable, &error);
       g_task_return_error (task, g_steal_pointer (&error));
     }
+  else if (run->dest_error != NULL)
+    {
+      g_autofree char *folder = g_file_get_parse_name (self->folder);
+      guint n_left = run->summary.n_failed + g_queue_get_length (&run->queue);
+      const char *why = run->dest_error->code == G_IO_ERROR_NO_SPACE ? _("its disk is full")
+                        : run->dest_error->code == G_IO_ERROR_READ_ONLY
+                          ? _("its file system is read-only")
+                          : _("it may not be written to");
+
+      g_task_return_new_error (task, G_IO_ERROR, run->dest_error->code,
+                               _("The backup stopped because the folder “%s” takes no more "
+                                 "files: %s. %u objects were saved, %u were not. Free some "
+                                 "space or choose a folder on another disk, then resume the "
+                                 "backup."),
+                               folder, why, run->summary.n_done, n_left);
+    }
   else if (run->list_error != NULL)
     g_task_return_error (task, g_steal_pointer (&run->list_error));
   else if (run->save_error != NULL)
@@ -1136,7 +1178,7 @@ run_next (GTask *task)
   if (run->phase == PHASE_BACKUP)
     {
       while (!g_queue_is_empty (&run->queue) && run->in_flight < run->limit &&
-             !g_cancellable_is_cancelled (cancellable))
+             run->dest_error == NULL && !g_cancellable_is_cancelled (cancellable))
         {
           g_autoptr(KvbBackupJobItem) item = g_queue_pop_head (&run->queue);
 
@@ -1149,7 +1191,8 @@ run_next (GTask *task)
           return;
         }
 
-      if (!g_cancellable_is_cancelled (cancellable) && run->list_error == NULL)
+      if (!g_cancellable_is_cancelled (cancellable) && run->list_error == NULL &&
+          run->dest_error == NULL)
         {
           save_manifest (task, TRUE);
           run->phase = PHASE_RECHECK;

@@ -771,7 +771,7 @@ test_write_errors (void)
   g_autoptr(GError) error = NULL;
 
   g_assert_false (kvb_backup_file_write (missing_file, blob, FALSE, NULL, &error));
-  g_assert_error (error, KVB_ERROR, KVB_ERROR_FAILED);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "x.kvbackup"));
   g_clear_error (&error);
 
