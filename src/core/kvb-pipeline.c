@@ -654,6 +654,16 @@ retry_after_ms (SoupMessage *msg)
   return -1;
 }
 
+/* A TLS connection that ended before or during its handshake (the server went away, a
+ * proxy cut it) is a broken connection like any other; every other TLS error is about whom we
+ * talk to (an untrusted or wrong certificate, a protocol we refuse) and is never retried. */
+static gboolean
+is_tls_broken_connection (const GError *error)
+{
+  return g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS) ||
+         g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_EOF);
+}
+
 static GError *
 transport_error (Request *r,
                  GError  *error)
@@ -665,7 +675,7 @@ transport_error (Request *r,
                         _("%s did not answer within %u seconds. Check your network, or try "
                           "again later."), host, r->timeout_seconds);
 
-  if (error->domain == G_TLS_ERROR)
+  if (error->domain == G_TLS_ERROR && !is_tls_broken_connection (error))
     return g_error_new (KVB_ERROR, KVB_ERROR_NETWORK,
                         _("A secure connection to %s could not be established: its certificate "
                           "is not trusted or does not match (%s)."), host, error->message);
@@ -802,12 +812,16 @@ send_cb (GObject      *source,
       g_debug ("%s %s: %s", r->method, g_uri_get_path (r->uri), error->message);
 
       /* A dropped connection: the service may or may not have acted on the request. */
-      if (!r->timed_out && error->domain != G_TLS_ERROR && is_retry_allowed (r) &&
+      if (!r->timed_out && (error->domain != G_TLS_ERROR || is_tls_broken_connection (error)) &&
+          is_retry_allowed (r) &&
           !g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
         {
           if (!r->probing && (r->flags & KVB_REQUEST_RETRY_AMBIGUOUS))
             r->ambiguous = TRUE;
-          r->refused = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+          /* A server that never completes a handshake may not speak TLS at all (a wrong
+           * port): like nobody listening, it gets the shorter budget. */
+          r->refused = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+                       g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS);
           if (schedule_retry (task, -1))
             return;
         }
