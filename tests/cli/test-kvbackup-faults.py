@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+# test-kvbackup-faults.py: a whole-vault backup meets a full disk, tokens that expire while it
+# runs, and a service that goes away and comes back — each ends with a clear message, nothing
+# half-written, and a folder that a later run completes.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# The vault is wv-kv of tests/cli/seed-vault.json (221 secrets, 61 keys, 9 certificates), at the
+# local stand-in over HTTPS.  The full disk is a 300 KiB tmpfs mounted in a private mount
+# namespace (unshare), which needs root, as the test command runs in CI.
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import kvbtest  # noqa: E402
+from kvbtest import Emulator, Skip, check, kvbackup  # noqa: E402
+
+SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed-vault.json")
+HEADERS = (b")AzureKeyVaultSecretBackupV1.microsoft.com", b"&AzureKeyVaultKeyBackupV1.microsoft.com")
+N_OBJECTS = 221 + 61 + 9 + 2 * 9   # done and covered
+
+tap = kvbtest.Tap()
+work = None
+
+
+def env_for(emu):
+    e = emu.direct_env()
+    e["XDG_DATA_HOME"] = os.path.join(work, "data")
+    return e
+
+
+def backups_answered(emu):
+    return [r for r in emu.requests() if r.get("method") == "POST" and
+            r.get("path", "").endswith("/backup") and r.get("status") == 200]
+
+
+def check_complete(folder, res):
+    """Every object done or covered, the files as the manifest says, and verify agrees."""
+    with open(os.path.join(folder, "manifest.json")) as f:
+        m = json.load(f)
+    statuses = [o["status"] for o in m["objects"]]
+    check(len(statuses) == N_OBJECTS and set(statuses) <= {"done", "covered"},
+          "objects %d, statuses %r" % (len(statuses), sorted(set(statuses))), res)
+    for o in m["objects"]:
+        if o["status"] == "done":
+            with open(os.path.join(folder, o["file"]), "rb") as f:
+                check(hashlib.sha256(f.read()).hexdigest() == o["sha256"], "SHA-256 of " + o["file"])
+
+
+def check_no_false_backup(folder):
+    """No half-written file, and every file named like a backup is a whole blob."""
+    for kind in ("secrets", "keys", "certificates"):
+        sub = os.path.join(folder, kind)
+        if not os.path.isdir(sub):
+            continue
+        for name in os.listdir(sub):
+            check(not name.startswith("."), "a half-written file was left: " + name)
+            with open(os.path.join(sub, name), "rb") as f:
+                data = f.read()
+            check(any(data.startswith(h) for h in HEADERS) and len(data) > 200,
+                  "%s is not a whole backup (%d bytes)" % (name, len(data)))
+
+
+@tap.test
+def test_disk_full():
+    if os.geteuid() != 0:
+        raise Skip("mounting a small tmpfs needs root (the CI runs as root)")
+    copy = os.path.join(work, "full-copy")
+    emu = Emulator("--seed", SEED)
+    emu.start()
+    try:
+        # The backup fills the disk; what is on it is copied out before the namespace goes.
+        script = ('mount -t tmpfs -o size=300k,mode=0700 kvbtest "$1" || exit 99; '
+                  '"$2" backup --vault wv-kv --all --output "$1/out"; rc=$?; '
+                  'cp -a "$1/out" "$3"; exit $rc')
+        mnt = tempfile.mkdtemp(dir=work)
+        proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                               "sh", mnt, kvbtest.KVBACKUP, copy],
+                              env=env_for(emu), capture_output=True, text=True, timeout=240)
+        check(proc.returncode != 99, "mounting a tmpfs in a private mount namespace: " + proc.stderr)
+        check(proc.returncode == 1, "exit status %d" % proc.returncode, proc.stderr[-3000:])
+        check("takes no more files: its disk is full" in proc.stderr and
+              "Free some space" in proc.stderr, "the reason and what to do", proc.stderr[-3000:])
+        answered = len(backups_answered(emu))
+        # It stops: the vault is not asked for every object only to throw the answers away.
+        check(answered < N_OBJECTS // 2, "%d backups fetched after the disk was full" % answered)
+        check_no_false_backup(copy)
+
+        # On a disk with room, the same folder is resumed and completed.
+        res = kvbackup(["backup", "--vault", "wv-kv", "--all", "--output", copy, "--resume"],
+                       env_for(emu), timeout=240)
+        check(res.status == 0, "resume on a disk with room", res)
+        check_complete(copy, res)
+        res = kvbackup(["verify", copy], env_for(emu), timeout=120)
+        check(res.status == 0, "verify after the resume", res)
+    finally:
+        emu.stop()
+
+
+@tap.test
+def test_token_expires_mid_job():
+    # Tokens of 2 s and 15 ms per request: the job outlives many tokens and carries on.
+    emu = Emulator("--seed", SEED, "--token-lifetime", "2", "--latency-ms", "40")
+    emu.start()
+    try:
+        folder = os.path.join(work, "tokens")
+        start = time.monotonic()
+        res = kvbackup(["backup", "--vault", "wv-kv", "--all", "--output", folder],
+                       env_for(emu), timeout=300)
+        took = time.monotonic() - start
+        check(res.status == 0, "backup while tokens expire", res)
+        check_complete(folder, res)
+        tokens = [r for r in emu.requests() if "/oauth2/v2.0/token" in r.get("path", "")]
+        check(took > 2 and len(tokens) >= 2,
+              "%d tokens asked for in %.1f s (tokens last 2 s)" % (len(tokens), took))
+    finally:
+        emu.stop()
+
+
+@tap.test
+def test_service_restarts_mid_job():
+    # The stand-in is killed after some backups and started again on the same port with the
+    # same certificate authority: the job waits for it and finishes.  (The stand-in seeds its
+    # vaults afresh, so the objects it made again are reported changed while the backup ran.)
+    # A kill during a TLS handshake once ended an object as "certificate not trusted".
+    state = tempfile.mkdtemp(dir=work)
+    log = os.path.join(state, "requests.jsonl")
+    argv = [kvbtest.EMULATOR, "--seed", SEED, "--latency-ms", "15", "--state-dir", state,
+            "--log", log]
+
+    def start(port):
+        p = subprocess.Popen(argv + ["--port", str(port)], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        return p, json.loads(p.stdout.readline())
+
+    def answered():
+        if not os.path.exists(log):
+            return 0
+        n = 0
+        with open(log) as f:
+            for line in f:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue   # the line being written
+                n += r.get("path", "").endswith("/backup") and r.get("status") == 200
+        return n
+
+    emu, info = start(0)
+    port = int(info["url"].rsplit(":", 1)[1])
+    fake = Emulator.__new__(Emulator)
+    fake.info = info
+    env = env_for(fake)
+    folder = os.path.join(work, "restart")
+    job = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all", "--output", folder],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while answered() < 40 and time.monotonic() < deadline and job.poll() is None:
+            time.sleep(0.05)
+        check(job.poll() is None and answered() >= 40, "the job was under way (%d answered)" % answered())
+        emu.send_signal(signal.SIGKILL)
+        emu.wait()
+        down_at = answered()
+        time.sleep(3)
+        emu, _info = start(port)
+        out, err = job.communicate(timeout=300)
+        failures = [line for line in err.splitlines() if "not backed up" in line or "error" in line.lower()]
+        check(job.returncode == 0, "exit status %d after the restart" % job.returncode,
+              "\n".join(failures[:20]) + err[-1500:])
+        check(answered() > down_at, "backups went on after the restart")
+        res = kvbackup(["verify", folder], env, timeout=120)
+        check(res.status == 0, "verify", res)
+        check_complete(folder, res)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.communicate()
+        emu.send_signal(signal.SIGTERM)
+        emu.wait(15)
+
+
+def main():
+    global work
+    if not kvbtest.have_kvbackup():
+        return tap.run(setup_skip="kvbackup is not built")
+    work = tempfile.mkdtemp(prefix="kvbtest-faults-")
+    try:
+        return tap.run()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
