@@ -366,10 +366,13 @@ kvb_entra_error_get_code (const GError *error)
   return kvb_error_get_service_code (error);
 }
 
+#define MAX_EXPIRES_IN (24 * 3600)
+
 gint64
 kvb_entra_token_response_get_expires_in (JsonObject *response)
 {
   JsonNode *node;
+  gint64 seconds;
 
   g_return_val_if_fail (response != NULL, 0);
 
@@ -379,10 +382,14 @@ kvb_entra_token_response_get_expires_in (JsonObject *response)
 
   /* v1-like answers give a string. */
   if (json_node_get_value_type (node) == G_TYPE_STRING)
-    return g_ascii_strtoll (json_node_get_string (node), NULL, 10);
+    seconds = g_ascii_strtoll (json_node_get_string (node), NULL, 10);
   /* json-glib would cast a double to gint64 however large it is. */
-  if (json_node_get_value_type (node) != G_TYPE_INT64)
+  else if (json_node_get_value_type (node) == G_TYPE_INT64)
+    seconds = json_node_get_int (node);
+  else
     return 0;
 
-  return json_node_get_int (node);
+  /* Callers add it to the time of day: a lifetime beyond what Entra ever gives (a day) would
+   * overflow there, and is not believed anyway. */
+  return seconds > 0 ? MIN (seconds, MAX_EXPIRES_IN) : 0;
 }

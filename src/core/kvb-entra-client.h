@@ -57,7 +57,8 @@ JsonObject *kvb_entra_client_post_form_finish     (KvbPipeline         *pipeline
  * of an error from the calls above, or %NULL. */
 const char *kvb_entra_error_get_code              (const GError        *error);
 
-/* Reads "expires_in" (a number or a numeric string) of a token response; 0 when absent. */
+/* Reads "expires_in" (a number or a numeric string) of a token response, at most a day; 0 when
+ * absent or not positive. */
 gint64      kvb_entra_token_response_get_expires_in (JsonObject        *response);
 
 G_END_DECLS

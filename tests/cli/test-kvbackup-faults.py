@@ -106,6 +106,32 @@ def test_disk_full():
 
 
 @tap.test
+def test_read_only_destination():
+    if os.geteuid() != 0:
+        raise Skip("mounting a read-only tmpfs needs root (the CI runs as root)")
+    emu = Emulator("--seed", SEED)
+    emu.start()
+    try:
+        # Root writes anywhere a mode forbids: only a read-only file system stops it.  The
+        # backup's folder exists on it, made before the file system turned read-only.
+        script = ('mount -t tmpfs -o size=1m,mode=0700 kvbtest "$1" || exit 99; mkdir -m 0700 "$1/out"; '
+                  'mount -o remount,ro "$1" || exit 99; '
+                  '"$2" backup --vault wv-kv --all --output "$1/out" --resume; rc=$?; '
+                  'ls -A "$1/out"; exit $rc')
+        mnt = tempfile.mkdtemp(dir=work)
+        proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                               "sh", mnt, kvbtest.KVBACKUP],
+                              env=env_for(emu), capture_output=True, text=True, timeout=240)
+        check(proc.returncode != 99, "mounting a read-only tmpfs: " + proc.stderr)
+        check(proc.returncode in (1, 2) and "read-only" in proc.stderr.lower(),
+              "exit status %d and the reason" % proc.returncode, proc.stderr[-3000:])
+        check(proc.stdout.strip() == "", "nothing was written: %r" % proc.stdout)
+        check(len(backups_answered(emu)) == 0, "no backup was fetched for a folder that takes none")
+    finally:
+        emu.stop()
+
+
+@tap.test
 def test_token_expires_mid_job():
     # Tokens of 2 s and 15 ms per request: the job outlives many tokens and carries on.
     emu = Emulator("--seed", SEED, "--token-lifetime", "2", "--latency-ms", "40")

@@ -197,6 +197,22 @@ test_device_code_large_numbers (void)
   g_assert_cmpint (kvb_entra_token_response_get_expires_in (response), ==, 0);
 }
 
+/* A token lifetime as a string of many digits: at most a day, never an overflow when added to
+ * the time of day (found by fuzz-entra-json). */
+static void
+test_token_huge_lifetime (void)
+{
+  g_autoptr(JsonObject) text = parse_object ("{\"access_token\":\"a\",\"expires_in\":\"33004444444444444444\"}");
+  g_autoptr(JsonObject) number = parse_object ("{\"access_token\":\"a\",\"expires_in\":9223372036854775807}");
+  g_autoptr(JsonObject) normal = parse_object ("{\"access_token\":\"a\",\"expires_in\":3599}");
+  g_autoptr(JsonObject) negative = parse_object ("{\"access_token\":\"a\",\"expires_in\":\"-5\"}");
+
+  g_assert_cmpint (kvb_entra_token_response_get_expires_in (text), ==, 24 * 3600);
+  g_assert_cmpint (kvb_entra_token_response_get_expires_in (number), ==, 24 * 3600);
+  g_assert_cmpint (kvb_entra_token_response_get_expires_in (normal), ==, 3599);
+  g_assert_cmpint (kvb_entra_token_response_get_expires_in (negative), ==, 0);
+}
+
 /* An empty manifest.json is a bad manifest, not a crash. */
 static void
 test_manifest_empty (void)
@@ -222,6 +238,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/parsers/token-huge-lifetime", test_token_huge_lifetime);
   g_test_add_func ("/parsers/object-info-dates", test_object_info_dates);
   g_test_add_func ("/parsers/next-link-without-host", test_next_link_without_host);
   g_test_add_func ("/parsers/entra-blank-answer", test_entra_blank_answer);

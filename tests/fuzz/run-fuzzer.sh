@@ -13,5 +13,7 @@ for d in "$@"; do
 done
 # -timeout: an input that takes seconds is a hang; -rss_limit_mb keeps two fuzzers and a build
 # side by side on a small machine.
+# libFuzzer's own exit status for a crash is 77, which meson reads as "skipped": 1 instead.
 exec "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1536 -print_final_stats=1 \
+  -error_exitcode=1 -timeout_exitcode=1 \
   -artifact_prefix="$out/" "$out/corpus" "${seeds[@]}"
