@@ -25,6 +25,8 @@ PKGS=(
   python3-azure azure-cli
   # the replay server of the recorded Key Vault answers makes its own test certificate
   openssl
+  # memcheck of the parsers and file tests
+  valgrind
   # the fuzz targets: clang with libFuzzer and its sanitizer runtimes
   clang libclang-rt-dev
 )

@@ -80,6 +80,16 @@ echo "== tests"
 run_split "$BUILD" "" "--suite gui --num-processes 1" "" "--no-suite gui --num-processes 2" || rc=1
 logs+=("$BUILD/meson-logs/testlog-other.json" "$BUILD/meson-logs/testlog-gui.json")
 
+echo "== valgrind memcheck (the parsers' seeds and regressions, the file tests)"
+# Definite leaks and invalid reads or writes fail; GLib's and GTK's one-time allocations are
+# "still reachable" and not reported.
+run_tests "$BUILD" testlog-memcheck "G_SLICE=always-malloc" --suite memcheck --num-processes 2 \
+  --timeout-multiplier 4 \
+  --wrapper "valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite" \
+  || rc=1
+# meson names the log after the wrapper.
+logs+=("$BUILD/meson-logs/testlog-memcheck-valgrind.json")
+
 if [ "${KVB_SANITIZE:-1}" = 1 ]; then
   echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
   setup "$ASAN_BUILD" --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
