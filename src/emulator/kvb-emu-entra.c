@@ -436,7 +436,7 @@ kvb_emu_entra_check_token (KvbEmuEntra *e, const char *authorization, KvbEmuAudi
                            const char *tenant_id, KvbEmuCaller *caller, char **why)
 {
   g_autoptr(JsonObject) header = NULL, payload = NULL;
-  g_autofree char *input = NULL, *expect = NULL, *got = NULL;
+  g_autofree char *input = NULL, *expect = NULL;
   g_auto(GStrv) parts = NULL;
   const char *token, *aud, *tid, *oid;
   gint64 exp = 0, nbf = 0, now = g_get_real_time () / G_USEC_PER_SEC;
