@@ -1454,6 +1454,28 @@ name_check_of (KvbObjectInfo *info,
   return NAME_CHECK_UNKNOWN;
 }
 
+/* One of the two look-ups of the name is answered; the restore goes on once both are. */
+static void
+restore_check_answered (GTask         *task,
+                        NameCheck     *check,
+                        const char    *which,
+                        KvbObjectInfo *info,
+                        const GError  *error)
+{
+  Call *call = g_task_get_task_data (task);
+
+  *check = name_check_of (info, error);
+  if (*check == NAME_CHECK_UNKNOWN)
+    g_debug ("Restore of %s: %s objects not known (%s)", call->name, which, error->message);
+
+  if (--call->checks_pending > 0)
+    {
+      g_object_unref (task);
+      return;
+    }
+  restore_names_checked (task);
+}
+
 static void
 restore_deleted_checked_cb (GObject      *source,
                             GAsyncResult *result,
@@ -1466,16 +1488,7 @@ restore_deleted_checked_cb (GObject      *source,
   g_autoptr(KvbObjectInfo) info = NULL;
 
   info = kvb_keyvault_client_get_deleted_finish (self, result, &error);
-  call->deleted_check = name_check_of (info, error);
-  if (call->deleted_check == NAME_CHECK_UNKNOWN)
-    g_debug ("Restore of %s: deleted objects not known (%s)", call->name, error->message);
-
-  if (--call->checks_pending > 0)
-    {
-      g_object_unref (task);
-      return;
-    }
-  restore_names_checked (task);
+  restore_check_answered (task, &call->deleted_check, "deleted", info, error);
 }
 
 static void
@@ -1490,16 +1503,7 @@ restore_live_checked_cb (GObject      *source,
   g_autoptr(KvbObjectInfo) info = NULL;
 
   info = kvb_keyvault_client_get_properties_finish (self, result, &error);
-  call->live_check = name_check_of (info, error);
-  if (call->live_check == NAME_CHECK_UNKNOWN)
-    g_debug ("Restore of %s: live objects not known (%s)", call->name, error->message);
-
-  if (--call->checks_pending > 0)
-    {
-      g_object_unref (task);
-      return;
-    }
-  restore_names_checked (task);
+  restore_check_answered (task, &call->live_check, "live", info, error);
 }
 
 void
