@@ -11,6 +11,8 @@
 
 #include "kvb-error.h"
 #include "kvb-filter-list-model.h"
+#include "kvb-recycling-selection.h"
+#include "kvb-row-slot.h"
 #include "kvb-object-details.h"
 #include "kvb-object-list.h"
 
@@ -64,9 +66,16 @@ static GParamSpec *properties[N_PROPS];
 static char *
 format_date (gint64 seconds)
 {
+  /* g_time_zone_new_local() looks at /etc/localtime each time: a system call per date cell,
+   * hundreds per keystroke.  The zone of the session is read once. */
+  static GTimeZone *local_zone;
+  g_autoptr(GDateTime) utc = NULL;
   g_autoptr(GDateTime) dt = NULL;
 
-  if (seconds <= 0 || (dt = g_date_time_new_from_unix_local (seconds)) == NULL)
+  if (g_once_init_enter (&local_zone))
+    g_once_init_leave (&local_zone, g_time_zone_new_local ());
+  if (seconds <= 0 || (utc = g_date_time_new_from_unix_utc (seconds)) == NULL ||
+      (dt = g_date_time_to_timezone (utc, local_zone)) == NULL)
     return NULL;
   /* Unambiguous in every locale, and sorts as text the way it sorts as a date. */
   return g_date_time_format (dt, "%Y-%m-%d %H:%M");
@@ -339,12 +348,46 @@ cell_set_item (GtkWidget   *widget,
   g_object_set_data (G_OBJECT (widget), ITEM_KEY, item);
 }
 
+/* The view's items are row slots (see kvb-recycling-selection.c); a cell shows the slot's item. */
+static KvbObjectInfo *
+cell_info (GtkListItem *item)
+{
+  return kvb_row_slot_get_item (gtk_list_item_get_item (item));
+}
+
+#define FOLLOWED_KEY "kvb-followed-factory"
+
+static void
+slot_item_changed_cb (KvbRowSlot  *slot,
+                      GParamSpec  *pspec,
+                      GtkListItem *item)
+{
+  GtkListItemFactory *factory = g_object_get_data (G_OBJECT (item), FOLLOWED_KEY);
+
+  if (factory != NULL && kvb_row_slot_get_item (slot) != NULL)
+    g_signal_emit_by_name (factory, "bind", item);
+}
+
+/* When a keystroke hands a row's slot another item, the row stays and its cells bind again. */
+static void
+follow_slot (GtkSignalListItemFactory *factory,
+             GtkListItem              *item)
+{
+  if (factory == NULL || g_object_get_data (G_OBJECT (item), FOLLOWED_KEY) != NULL)
+    return;
+  g_object_set_data (G_OBJECT (item), FOLLOWED_KEY, factory);
+  g_signal_connect (gtk_list_item_get_item (item), "notify::item",
+                    G_CALLBACK (slot_item_changed_cb), item);
+}
+
 static void
 cell_unbind_cb (GtkSignalListItemFactory *factory,
                 GtkListItem              *item,
                 gpointer                  user_data)
 {
   cell_set_item (gtk_list_item_get_child (item), NULL);
+  if (g_object_steal_data (G_OBJECT (item), FOLLOWED_KEY) != NULL)
+    g_signal_handlers_disconnect_by_func (gtk_list_item_get_item (item), slot_item_changed_cb, item);
 }
 
 /* Cells are GtkInscription, not GtkLabel: it is made for list cells, measures by a character
@@ -450,13 +493,14 @@ name_bind_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
               gpointer                  user_data)
 {
-  KvbObjectInfo *info = gtk_list_item_get_item (item);
+  KvbObjectInfo *info = cell_info (item);
   GtkWidget *box = gtk_list_item_get_child (item);
   GtkWidget *label = gtk_widget_get_first_child (box);
   GtkWidget *marker = gtk_widget_get_next_sibling (label);
   gboolean managed = kvb_object_info_get_managed (info) &&
                      kvb_object_info_get_kind (info) != KVB_OBJECT_KIND_CERTIFICATE;
 
+  follow_slot (factory, item);
   cell_set_item (box, item);
   gtk_inscription_set_text (GTK_INSCRIPTION (label), kvb_object_info_get_name (info));
   /* The marker's tooltip changes while it is hidden: see label_query_tooltip_cb. */
@@ -482,8 +526,9 @@ enabled_bind_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *item,
                  gpointer                  user_data)
 {
-  KvbObjectInfo *info = gtk_list_item_get_item (item);
+  KvbObjectInfo *info = cell_info (item);
 
+  follow_slot (factory, item);
   /* TRANSLATORS: whether a secret, key or certificate is enabled */
   set_cell_text (item, kvb_object_info_get_enabled (info) ? _("Yes") : _("No"));
 }
@@ -493,8 +538,9 @@ type_bind_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
               gpointer                  user_data)
 {
-  KvbObjectInfo *info = gtk_list_item_get_item (item);
+  KvbObjectInfo *info = cell_info (item);
 
+  follow_slot (factory, item);
   if (kvb_object_info_get_kind (info) == KVB_OBJECT_KIND_CERTIFICATE)
     set_cell_text (item, kvb_object_info_get_thumbprint (info));
   else
@@ -516,8 +562,9 @@ expires_bind_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *item,
                  gpointer                  user_data)
 {
+  follow_slot (factory, item);
   /* TRANSLATORS: the expiry date of an object that does not expire */
-  bind_date (item, kvb_object_info_get_expires (gtk_list_item_get_item (item)), _("Never"));
+  bind_date (item, kvb_object_info_get_expires (cell_info (item)), _("Never"));
 }
 
 static void
@@ -525,7 +572,8 @@ updated_bind_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *item,
                  gpointer                  user_data)
 {
-  bind_date (item, kvb_object_info_get_updated (gtk_list_item_get_item (item)), NULL);
+  follow_slot (factory, item);
+  bind_date (item, kvb_object_info_get_updated (cell_info (item)), NULL);
 }
 
 static void
@@ -533,7 +581,8 @@ deleted_bind_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *item,
                  gpointer                  user_data)
 {
-  bind_date (item, kvb_object_info_get_deleted_date (gtk_list_item_get_item (item)), NULL);
+  follow_slot (factory, item);
+  bind_date (item, kvb_object_info_get_deleted_date (cell_info (item)), NULL);
 }
 
 static void
@@ -541,7 +590,8 @@ purge_bind_cb (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
                gpointer                  user_data)
 {
-  bind_date (item, kvb_object_info_get_scheduled_purge_date (gtk_list_item_get_item (item)), NULL);
+  follow_slot (factory, item);
+  bind_date (item, kvb_object_info_get_scheduled_purge_date (cell_info (item)), NULL);
 }
 
 static void
@@ -549,8 +599,9 @@ tags_bind_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
               gpointer                  user_data)
 {
-  g_autofree char *text = tags_summary (gtk_list_item_get_item (item));
+  g_autofree char *text = tags_summary (cell_info (item));
 
+  follow_slot (factory, item);
   set_cell_text (item, text);
 }
 
@@ -823,6 +874,7 @@ kvb_object_list_class_init (KvbObjectListClass *klass)
 
   g_type_ensure (KVB_TYPE_OBJECT_INFO);
   g_type_ensure (KVB_TYPE_FILTER_LIST_MODEL);
+  g_type_ensure (KVB_TYPE_RECYCLING_SELECTION);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/kvb-object-list.ui");
