@@ -1241,10 +1241,11 @@ schedule_action (GtkWidget  *widget,
 /* ---- Drag and drop ---- */
 
 static GdkDragAction
-drop_enter_cb (GtkDropTarget *target,
-               double         x,
-               double         y,
-               KvbVaultPage  *self)
+drop_enter_cb (GtkDropTargetAsync *target,
+               GdkDrop            *drop,
+               double              x,
+               double              y,
+               KvbVaultPage       *self)
 {
   g_autofree char *where = NULL;
 
@@ -1268,50 +1269,45 @@ drop_enter_cb (GtkDropTarget *target,
 }
 
 static void
-drop_leave_cb (GtkDropTarget *target,
-               KvbVaultPage  *self)
+drop_leave_cb (GtkDropTargetAsync *target,
+               GdkDrop            *drop,
+               KvbVaultPage       *self)
 {
   gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
 }
 
+/* What was dropped: backup files, or one backup folder.  FALSE when refused (with a toast). */
 static gboolean
-drop_cb (GtkDropTarget *target,
-         const GValue  *value,
-         double         x,
-         double         y,
-         KvbVaultPage  *self)
+take_dropped_files (KvbVaultPage *self,
+                    GPtrArray    *files)
 {
-  GSList *files;
   g_autoptr(GListStore) store = g_list_store_new (G_TYPE_FILE);
   g_autoptr(GFile) folder = NULL;
   guint n_folders = 0;
 
-  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
-
-  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
-    return FALSE;
-
-  files = gdk_file_list_get_files (g_value_get_boxed (value));
-  for (GSList *l = files; l != NULL; l = l->next)
+  for (guint i = 0; i < files->len; i++)
     {
+      GFile *file = g_ptr_array_index (files, i);
+
       /* Only the type, and without following a link: a folder is a whole-vault backup or
        * nothing, anything else goes to the reader, which refuses what is not a backup file
        * before any request. */
-      if (g_file_query_file_type (l->data, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) ==
+      if (g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) ==
           G_FILE_TYPE_DIRECTORY)
         {
           n_folders++;
-          g_set_object (&folder, l->data);
+          g_set_object (&folder, file);
         }
-      g_list_store_append (store, l->data);
+      g_list_store_append (store, file);
     }
-  g_slist_free (files);
 
   if (self->vault == NULL || self->client == NULL)
     {
       toast_text (self, _("Choose a vault in the sidebar first, then drop the backup files on it."));
       return FALSE;
     }
+  if (files->len == 0)
+    return FALSE;
 
   if (n_folders > 0 && g_list_model_get_n_items (G_LIST_MODEL (store)) > 1)
     {
@@ -1340,6 +1336,138 @@ drop_cb (GtkDropTarget *target,
     }
 
   kvb_vault_page_restore_files (self, G_LIST_MODEL (store));
+  return TRUE;
+}
+
+static void
+finish_drop (KvbVaultPage *self,
+             GdkDrop      *drop,
+             GPtrArray    *files,
+             const GError *error)
+{
+  gboolean taken = FALSE;
+
+  if (error != NULL)
+    {
+      g_autofree char *why = g_strdup_printf (_("The dropped files could not be read: %s"),
+                                              error->message);
+
+      toast_text (self, why);
+    }
+  else
+    taken = take_dropped_files (self, files);
+  gdk_drop_finish (drop, taken ? GDK_ACTION_COPY : 0);
+}
+
+/* A list of URIs being read from a drop. */
+typedef struct
+{
+  KvbVaultPage *self;
+  GdkDrop      *drop;
+} DropRead;
+
+static void
+drop_read_free (DropRead *read)
+{
+  g_object_unref (read->self);
+  g_object_unref (read->drop);
+  g_free (read);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DropRead, drop_read_free)
+
+static void
+drop_uris_read_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(DropRead) read = user_data;
+  GMemoryOutputStream *out = G_MEMORY_OUTPUT_STREAM (source);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+
+  if (g_output_stream_splice_finish (G_OUTPUT_STREAM (out), result, &error) >= 0)
+    {
+      g_autofree char *text = g_strndup (g_memory_output_stream_get_data (out),
+                                         g_memory_output_stream_get_data_size (out));
+      g_auto(GStrv) uris = g_uri_list_extract_uris (text);
+
+      for (guint i = 0; uris[i] != NULL; i++)
+        g_ptr_array_add (files, g_file_new_for_uri (uris[i]));
+    }
+  finish_drop (read->self, read->drop, files, error);
+}
+
+static void
+drop_stream_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GdkDrop *drop = GDK_DROP (source);
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  DropRead *read;
+
+  if ((stream = gdk_drop_read_finish (drop, result, NULL, &error)) == NULL)
+    {
+      finish_drop (self, drop, NULL, error);
+      return;
+    }
+  out = g_memory_output_stream_new_resizable ();
+  read = g_new0 (DropRead, 1);
+  read->self = g_steal_pointer (&self);
+  read->drop = g_object_ref (drop);
+  g_output_stream_splice_async (out, stream,
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                G_PRIORITY_DEFAULT, NULL, drop_uris_read_cb, read);
+}
+
+static void
+drop_value_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GdkDrop *drop = GDK_DROP (source);
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  const GValue *value = gdk_drop_read_value_finish (drop, result, &error);
+
+  if (value != NULL && G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    {
+      GSList *list = gdk_file_list_get_files (g_value_get_boxed (value));
+
+      for (GSList *l = list; l != NULL; l = l->next)
+        g_ptr_array_add (files, g_object_ref (l->data));
+      g_slist_free (list);
+    }
+  finish_drop (self, drop, files, error);
+}
+
+/* Outside a sandbox the dropped files are read as their list of URIs when the source offers
+ * one.  GTK 4.8 prefers the document portal's file transfer whenever the portal runs, and that
+ * fails for a folder ("Could not convert data from application/vnd.portal.filetransfer"), so a
+ * backup folder dropped from a GTK 4 file manager never arrived.  Inside a sandbox the portal
+ * is the only way to the files. */
+static gboolean
+drop_cb (GtkDropTargetAsync *target,
+         GdkDrop            *drop,
+         double              x,
+         double              y,
+         KvbVaultPage       *self)
+{
+  static const char *uri_list[] = { "text/uri-list", NULL };
+
+  gtk_revealer_set_reveal_child (self->drop_revealer, FALSE);
+
+  if (!g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS) &&
+      gdk_content_formats_contain_mime_type (gdk_drop_get_formats (drop), "text/uri-list"))
+    gdk_drop_read_async (drop, uri_list, G_PRIORITY_DEFAULT, NULL, drop_stream_cb, g_object_ref (self));
+  else
+    gdk_drop_read_value_async (drop, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT, NULL, drop_value_cb,
+                               g_object_ref (self));
   return TRUE;
 }
 
@@ -1501,7 +1629,7 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
 static void
 kvb_vault_page_init (KvbVaultPage *self)
 {
-  GtkDropTarget *drop;
+  GtkDropTargetAsync *drop;
   GtkEventController *shortcuts;
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1535,9 +1663,14 @@ kvb_vault_page_init (KvbVaultPage *self)
                                                           gtk_named_action_new ("vault.history")));
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 
-  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
-  g_signal_connect (drop, "enter", G_CALLBACK (drop_enter_cb), self);
-  g_signal_connect (drop, "leave", G_CALLBACK (drop_leave_cb), self);
+  {
+    g_autoptr(GdkContentFormats) files = gdk_content_formats_new_for_gtype (GDK_TYPE_FILE_LIST);
+
+    drop = gtk_drop_target_async_new (gdk_content_formats_union_deserialize_mime_types (g_steal_pointer (&files)),
+                                      GDK_ACTION_COPY);
+  }
+  g_signal_connect (drop, "drag-enter", G_CALLBACK (drop_enter_cb), self);
+  g_signal_connect (drop, "drag-leave", G_CALLBACK (drop_leave_cb), self);
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
