@@ -310,7 +310,12 @@ update_page (KvbVaultPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->last_backup_label), FALSE);
   update_last_backup (self);
 
-  adw_view_switcher_title_set_subtitle (self->switcher_title, vault_name);
+  /* The vault is what the window shows, and its name is short: as the title it stays whole
+   * where the application's name, beside long button labels (Japanese), was cut off. */
+  adw_view_switcher_title_set_title (self->switcher_title,
+                                     vault_name != NULL ? vault_name : _("Key Vault Backup"));
+  adw_view_switcher_title_set_subtitle (self->switcher_title,
+                                        self->vault != NULL ? kvb_vault_info_get_location (self->vault) : NULL);
   update_actions (self);
 }
 

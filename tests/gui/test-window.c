@@ -326,7 +326,7 @@ assert_vault_pages (KvbVaultPage *page,
     {
       AdwViewSwitcherTitle *title = ADW_VIEW_SWITCHER_TITLE (find_by_name (GTK_WIDGET (page),
                                                                            ADW_TYPE_VIEW_SWITCHER_TITLE, NULL));
-      g_assert_cmpstr (adw_view_switcher_title_get_subtitle (title), ==, vault_name);
+      g_assert_cmpstr (adw_view_switcher_title_get_title (title), ==, vault_name);
     }
 }
 
