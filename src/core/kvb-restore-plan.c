@@ -1085,8 +1085,8 @@ run_next (GTask *task)
       /* Translators: the first %s is the sign-in's own message ("… sign in again.") */
       g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED,
                                _("The restore stopped. %s %u objects were restored before it "
-                                 "did. Once signed in again, restore the same files: those "
-                                 "already restored are then skipped, their names being in use."),
+                                 "did. Once signed in again, restore the same files again, "
+                                 "skipping the names in use: those are the ones restored."),
                                run->error->message, run->summary.n_done);
       return;
     }

@@ -831,6 +831,9 @@ handle_control (KvbEmulator *self, SoupServerMessage *msg, const char *method, c
                                                                                  self->fault_drop_after), 0.0, 1.0);
       self->fault_cut_body = CLAMP (json_object_get_double_member_with_default (obj, "cut_body",
                                                                                self->fault_cut_body), 0.0, 1.0);
+      /* Slow only the part of a test that needs time to act in. */
+      self->latency_ms = (guint) CLAMP (json_object_get_int_member_with_default (obj, "latency_ms",
+                                                                                 self->latency_ms), 0, 60000);
       self->fault_retry_after = (int) CLAMP (json_object_get_int_member_with_default (obj, "retry_after",
                                                                                       self->fault_retry_after), -1, 3600);
       /* "fail_next": N makes the next N service requests answer 503, whatever the rate: a

@@ -250,16 +250,20 @@ def control(emu, path, body):
 USER_ID = "7d3e5f1a-2b4c-4d6e-8f0a-1c3e5a7b9d2f"
 
 
-def user_seed():
+def user_seed(n_app_secrets=200):
     """The vault seed with a user who may do everything in wv-kv and signs in interactively."""
     with open(SEED) as f:
         seed = json.load(f)
+    for s in seed["vaults"][0]["secrets"]:
+        if s["name"] == "app":
+            s["count"] = n_app_secrets
     seed["identities"].append({"object_id": USER_ID, "kind": "user", "sample": True,
                                "name": "operator@fabrikam.onmicrosoft.com",
                                "tenant": seed["tenants"][0]["id"]})
     for v in seed["vaults"]:
         v["permissions"][USER_ID] = ["*"]
-    path = os.path.join(work, "seed-user.json")
+    seed["options"]["device_code_interval"] = 1   # the sign-ins poll every second
+    path = os.path.join(work, "seed-user-%d.json" % n_app_secrets)
     with open(path, "w") as f:
         json.dump(seed, f)
     return path
@@ -289,7 +293,7 @@ def device_code_login(emu, env):
             m = re.search(r"^Code: (\S+)", line)
             code = m.group(1) if m else None
         check(code is not None, "kvbackup login --device-code printed no code")
-        time.sleep(1.5)   # it polls at least once before the approval
+        time.sleep(1.2)   # it polls at least once before the approval
         check(control(emu, "/_emulator/devicecode/approve", {"user_code": code}) == 200, "approval")
         out, err = proc.communicate(timeout=60)
         check(proc.returncode == 0, "login --device-code: %d\n%s" % (proc.returncode, err))
@@ -297,6 +301,11 @@ def device_code_login(emu, env):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def manifest_of(folder):
+    with open(os.path.join(folder, "manifest.json")) as f:
+        return json.load(f)
 
 
 def check_saved_only(folder):
@@ -320,9 +329,9 @@ def check_saved_only(folder):
 def test_sign_in_revoked_mid_job():
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         raise Skip("no D-Bus session bus (the test harness runs one with gnome-keyring)")
-    # Access tokens of 2 s: the job has to redeem the refresh token again and again, and finds
-    # it revoked a moment after the revocation.
-    emu = Emulator("--seed", user_seed(), "--token-lifetime", "2", "--latency-ms", "80")
+    # Access tokens of 4 s (renewed 2 s before they expire): the job redeems the refresh token
+    # again and again, and finds it revoked a moment after the revocation.
+    emu = Emulator("--seed", user_seed(), "--token-lifetime", "4", "--latency-ms", "80")
     emu.start()
     home = tempfile.mkdtemp(dir=work)
     env = user_env(emu, home)
@@ -367,6 +376,71 @@ def test_sign_in_revoked_mid_job():
         check_complete(folder, res)
         res = kvbackup(["verify", folder], env, timeout=120)
         check(res.status == 0, "verify after the resume", res)
+    finally:
+        kvbackup(["logout"], env, timeout=60)
+        emu.stop()
+
+
+@tap.test
+def test_sign_in_revoked_mid_restore():
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        raise Skip("no D-Bus session bus (the test harness runs one with gnome-keyring)")
+    # The stand-in is slowed (80 ms a request) only while the restore to stop runs.
+    emu = Emulator("--seed", user_seed(), "--token-lifetime", "4")
+    emu.start()
+    home = tempfile.mkdtemp(dir=work)
+    env = user_env(emu, home)
+    folder = os.path.join(work, "to-restore")
+    log = emu.log_file
+
+    def restored():
+        return len([r for r in emu.requests() if r.get("path", "").endswith("/restore") and
+                    r.get("status") == 200])
+    try:
+        # The service principal backs the vault up; the user restores it into wv-empty-kv.
+        for _attempt in range(3):
+            res = kvbackup(["backup", "--vault", "wv-kv", "--all", "--output", folder, "--resume"],
+                           env_for(emu), timeout=240)
+            if res.status == 0:
+                break
+        check(res.status == 0, "the backup to restore", res)
+        n_files = len([o for o in manifest_of(folder)["objects"] if o["status"] == "done"])
+        device_code_login(emu, env)
+        control(emu, "/_emulator/faults", {"latency_ms": 80})
+        job = subprocess.Popen([kvbtest.KVBACKUP, "restore", "--vault", "wv-empty-kv", folder],
+                               env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            # Restores go fast (24 at once): the revocation comes with the first ones, and the
+            # job learns of it when it next renews its token, up to 2 s later.
+            while restored() < 1 and time.monotonic() < deadline and job.poll() is None:
+                time.sleep(0.05)
+            check(job.poll() is None, "the restore ended before the revocation")
+            control(emu, "/_emulator/refresh-tokens/revoke", {"user": emu["user"]})
+            at_revocation = restored()
+            out, err = job.communicate(timeout=120)
+        finally:
+            if job.poll() is None:
+                job.kill()
+                job.communicate()
+        lines = [line for line in err.splitlines() if line.strip() and "Restoring:" not in line]
+        check(job.returncode == 1, "exit status %d" % job.returncode, err[-3000:])
+        check(len(lines) == 1, "one message, not one per file left:\n" + "\n".join(lines[:20]))
+        check("sign in again" in err and "skipping the names in use" in err, "what to do", err)
+        n_restored = restored()
+        check(n_restored < n_files, "%d restores of %d sent (%d after the revocation)"
+              % (n_restored, n_files, n_restored - at_revocation))
+
+        # Signed in again, the same folder restored again, the names in use skipped.
+        control(emu, "/_emulator/faults", {"latency_ms": 0})
+        device_code_login(emu, env)
+        res = kvbackup(["restore", "--vault", "wv-empty-kv", folder, "--on-conflict", "skip"], env,
+                       timeout=240)
+        check(res.status == 0 and "Checked: every object" in res.stderr,
+              "the restore completed after signing in again", res)
+        check(restored() == n_files, "each file restored once: %d of %d" % (restored(), n_files))
+        check(os.path.exists(log), "request log")
     finally:
         kvbackup(["logout"], env, timeout=60)
         emu.stop()
