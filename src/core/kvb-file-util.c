@@ -231,7 +231,9 @@ kvb_file_read_fd (int            fd,
         break;
     }
 
-  return g_byte_array_free_to_bytes (g_steal_pointer (&buffer));
+  /* A copy of the exact size: the buffer grew by whole chunks, and a small file kept in memory
+   * (a restore of many files keeps them all) would otherwise hold a whole chunk. */
+  return g_bytes_new (buffer->data, buffer->len);
 }
 
 GBytes *

@@ -710,7 +710,10 @@ op_failed (Op     *op,
   Run *run = g_task_get_task_data (op->task);
   KvbRestorePlanEntry *entry = op->entry;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  /* A refused sign-in fails every request after it: the run stops as when cancelled, rather
+   * than fail each file left for the same reason. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_error_matches (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED))
     {
       /* Stopped: say so only where something was already done that the user must know. */
       if (op->step == STEP_WAIT_RECOVERED)
@@ -1077,6 +1080,16 @@ run_next (GTask *task)
     return;
 
   run->returned = TRUE;
+  if (g_error_matches (run->error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED))
+    {
+      /* Translators: the first %s is the sign-in's own message ("… sign in again.") */
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED,
+                               _("The restore stopped. %s %u objects were restored before it "
+                                 "did. Once signed in again, restore the same files again, "
+                                 "skipping the names in use: those are the ones restored."),
+                               run->error->message, run->summary.n_done);
+      return;
+    }
   if (run->error != NULL)
     {
       g_task_return_error (task, g_steal_pointer (&run->error));

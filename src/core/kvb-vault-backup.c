@@ -250,6 +250,7 @@ typedef struct
   GError *list_error;       /* the first kind that could not be listed */
   GError *save_error;
   GError *dest_error;       /* the folder takes no more files (disk full, read-only): stop */
+  GError *sign_in_error;    /* the sign-in is no longer valid: every request would fail, stop */
   gint64 last_save;
   gint64 save_interval;
   guint limit;              /* backups in flight at most, now */
@@ -266,6 +267,7 @@ run_free (Run *run)
   g_clear_error (&run->list_error);
   g_clear_error (&run->save_error);
   g_clear_error (&run->dest_error);
+  g_clear_error (&run->sign_in_error);
   g_free (run);
 }
 
@@ -298,6 +300,22 @@ note_destination_error (Run          *run,
       g_debug ("The backup folder takes no more files: %s", error->message);
       run->dest_error = g_error_copy (error);
     }
+}
+
+/* A refused sign-in (revoked, expired, password changed) fails every request that follows: the
+ * job stops as for a full disk, and what it had not saved is left pending for a resume. */
+static gboolean
+note_sign_in_error (Run          *run,
+                    const GError *error)
+{
+  if (!g_error_matches (error, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED))
+    return FALSE;
+  if (run->sign_in_error == NULL)
+    {
+      g_debug ("The sign-in was refused: %s", error->message);
+      run->sign_in_error = g_error_copy (error);
+    }
+  return TRUE;
 }
 
 static void
@@ -339,7 +357,7 @@ item_failed (GTask            *task,
   Run *run = g_task_get_task_data (task);
   JsonObject *entry = entry_for_item (self, item);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || note_sign_in_error (run, error))
     {
       _kvb_backup_job_item_set_status (item, KVB_JOB_STATUS_PENDING, NULL);
       json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
@@ -459,6 +477,24 @@ object_save (ObjectOp *op)
   g_autofree char *digest = NULL;
   g_autofree char *relative = NULL;
 
+  if (op->error == NULL)
+    {
+      /* Read as a restore would read it before it becomes a file: an answer garbled or cut
+       * short on the way is a failure, never a backup file that no restore takes. */
+      KvbObjectKind kind = kvb_backup_job_item_get_kind (op->item);
+      g_autoptr(KvbBackupFile) backup = kvb_backup_file_new_from_bytes (
+          blob, kvb_backup_job_item_get_name (op->item), NULL);
+
+      if (backup == NULL ||
+          (kvb_backup_file_get_header (backup) == KVB_BLOB_HEADER_SECRET) !=
+          (kind == KVB_OBJECT_KIND_SECRET))
+        op->error = g_error_new (KVB_ERROR, KVB_ERROR_FAILED,
+                                 _("Vault “%s” answered the backup of “%s” with a blob that is "
+                                   "not a whole backup of it: nothing was saved. Back it up "
+                                   "again."),
+                                 kvb_keyvault_client_get_vault_name (self->client),
+                                 kvb_backup_job_item_get_name (op->item));
+    }
   if (op->error != NULL)
     {
       item_failed (op->task, op->item, op->error);
@@ -1071,9 +1107,12 @@ list_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   run->lists_pending--;
-  if (!kvb_keyvault_client_list_finish (KVB_KEYVAULT_CLIENT (source), result, &error) &&
-      run->list_error == NULL)
-    run->list_error = g_steal_pointer (&error);
+  if (!kvb_keyvault_client_list_finish (KVB_KEYVAULT_CLIENT (source), result, &error))
+    {
+      note_sign_in_error (run, error);
+      if (run->list_error == NULL)
+        run->list_error = g_steal_pointer (&error);
+    }
   run_next (g_steal_pointer (&task));
 }
 
@@ -1155,6 +1194,22 @@ run_finish_up (GTask *task)
                                  "backup."),
                                folder, why, run->summary.n_done, n_left);
     }
+  else if (run->sign_in_error != NULL)
+    {
+      guint n_left = 0;
+
+      for (guint i = 0; i < self->items->len; i++)
+        {
+          KvbJobStatus status = kvb_backup_job_item_get_status (g_ptr_array_index (self->items, i));
+
+          n_left += status != KVB_JOB_STATUS_DONE && status != KVB_JOB_STATUS_SKIPPED;
+        }
+      /* Translators: the first %s is the sign-in's own message ("… sign in again.") */
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_SIGN_IN_REQUIRED,
+                               _("The backup stopped. %s %u objects were saved, %u were not. "
+                                 "Once signed in again, resume the backup."),
+                               run->sign_in_error->message, run->summary.n_done, n_left);
+    }
   else if (run->list_error != NULL)
     g_task_return_error (task, g_steal_pointer (&run->list_error));
   else if (run->save_error != NULL)
@@ -1178,7 +1233,8 @@ run_next (GTask *task)
   if (run->phase == PHASE_BACKUP)
     {
       while (!g_queue_is_empty (&run->queue) && run->in_flight < run->limit &&
-             run->dest_error == NULL && !g_cancellable_is_cancelled (cancellable))
+             run->dest_error == NULL && run->sign_in_error == NULL &&
+             !g_cancellable_is_cancelled (cancellable))
         {
           g_autoptr(KvbBackupJobItem) item = g_queue_pop_head (&run->queue);
 
@@ -1192,7 +1248,7 @@ run_next (GTask *task)
         }
 
       if (!g_cancellable_is_cancelled (cancellable) && run->list_error == NULL &&
-          run->dest_error == NULL)
+          run->dest_error == NULL && run->sign_in_error == NULL)
         {
           save_manifest (task, TRUE);
           run->phase = PHASE_RECHECK;

@@ -7,9 +7,11 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "kvb-backup-file.h"
 #include "kvb-error.h"
@@ -174,6 +176,12 @@ kvb_vault_manifest_load (GFile   *folder,
   fd = kvb_file_open_regular (path, KVB_FILE_PURPOSE_OTHER, &size, error);
   if (fd < 0)
     return NULL;
+  /* Refused by its size, before a byte of it is read. */
+  if (size > MANIFEST_MAX_SIZE)
+    {
+      close (fd);
+      return bad_manifest (file, error), NULL;
+    }
   bytes = kvb_file_read_fd (fd, path, MANIFEST_MAX_SIZE, NULL, error);
   close (fd);
   if (bytes == NULL)
@@ -505,6 +513,30 @@ entry_file (JsonObject *entry,
   return g_steal_pointer (&child);
 }
 
+/* Whether a component of @relative (below @folder) is a symbolic link.  The names were checked
+ * to stay inside the folder; a link would take the file from anywhere. */
+static gboolean
+leads_through_link (GFile      *folder,
+                    const char *relative)
+{
+  g_autofree char *base = g_file_get_path (folder);
+  g_auto(GStrv) parts = g_strsplit (relative, G_DIR_SEPARATOR_S, -1);
+  g_autoptr(GString) path = g_string_new (base);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      GStatBuf st;
+
+      if (*parts[i] == '\0')
+        continue;
+      g_string_append_c (path, G_DIR_SEPARATOR);
+      g_string_append (path, parts[i]);
+      if (g_lstat (path->str, &st) == 0 && S_ISLNK (st.st_mode))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 gboolean
 kvb_vault_manifest_check_entry (JsonObject  *entry,
                                 GFile       *folder,
@@ -512,9 +544,12 @@ kvb_vault_manifest_check_entry (JsonObject  *entry,
 {
   g_autoptr(GFile) file = entry_file (entry, folder);
   g_autofree char *path = NULL;
+  g_autofree char *relative = NULL;
   g_autofree char *digest = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(KvbBackupFile) backup = NULL;
+  goffset file_size = 0;
+  int fd;
   g_autoptr(GError) local_error = NULL;
   const char *name = kvb_json_get_string (entry, "name", "");
   const char *sha256 = kvb_json_get_string (entry, "sha256", "");
@@ -528,18 +563,46 @@ kvb_vault_manifest_check_entry (JsonObject  *entry,
       return FALSE;
     }
   path = g_file_get_path (file);
+  relative = g_file_get_relative_path (folder, file);
+  if (relative != NULL && leads_through_link (folder, relative))
+    {
+      g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
+                   _("“%s” is reached through a symbolic link: a backup folder holds its files "
+                     "itself, and a link out of it is not followed."),
+                   json_object_get_string_member (entry, "file"));
+      return FALSE;
+    }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, KVB_ERROR, KVB_ERROR_NOT_FOUND, _("“%s” is missing."),
                    json_object_get_string_member (entry, "file"));
       return FALSE;
     }
-  bytes = kvb_file_load_regular (path, KVB_FILE_PURPOSE_BACKUP, NULL, error);
+  /* The size is compared before anything is read: a huge file is not read to find it wrong. */
+  fd = kvb_file_open_regular (path, KVB_FILE_PURPOSE_BACKUP, &file_size, error);
+  if (fd < 0)
+    return FALSE;
+  if (file_size > KVB_BACKUP_FILE_MAX_SIZE)
+    {
+      close (fd);
+      g_set_error (error, KVB_ERROR, KVB_ERROR_BAD_FILE,
+                   _("“%s” is too large to be a Key Vault backup (more than %d MB)."),
+                   json_object_get_string_member (entry, "file"),
+                   KVB_BACKUP_FILE_MAX_SIZE / (1024 * 1024));
+      return FALSE;
+    }
+  if (file_size == size)
+    bytes = kvb_file_read_fd (fd, path, KVB_BACKUP_FILE_MAX_SIZE, NULL, error);
+  else
+    bytes = g_bytes_new (NULL, 0);   /* the size tells already */
+  close (fd);
   if (bytes == NULL)
     return FALSE;
-  if ((gint64) g_bytes_get_size (bytes) != size)
+  if ((gint64) g_bytes_get_size (bytes) != size || file_size != size)
     {
-      g_autofree char *actual = g_strdup_printf ("%" G_GSIZE_FORMAT, g_bytes_get_size (bytes));
+      g_autofree char *actual = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                 file_size != size ? (gint64) file_size
+                                                                   : (gint64) g_bytes_get_size (bytes));
       g_autofree char *recorded = g_strdup_printf ("%" G_GINT64_FORMAT, size);
 
       /* Translators: the file, then two byte counts */

@@ -46,6 +46,7 @@ struct _KvbEmulator
   double fault_5xx, fault_drop;
   guint fault_5xx_next;     /* the next N Key Vault / Resource Manager requests answer 503 */
   double fault_drop_after;  /* Key Vault requests carried out, then the connection closed */
+  double fault_cut_body;    /* Key Vault answers cut in the middle of their body */
   int fault_retry_after;     /* seconds in the 503s' Retry-After; < 0: none */
   guint token_lifetime;
   char *log_file;
@@ -397,6 +398,42 @@ drop_connection (KvbEmulator *self, SoupServerMessage *msg)
     g_io_stream_close (stream, NULL, NULL);
 }
 
+/* The answer already made for @msg goes out with its whole Content-Length but only half its
+ * body, then the connection closes: a network cut in the middle of a response, which a client
+ * must not take for a whole answer. */
+static void
+cut_body (KvbEmulator *self, SoupServerMessage *msg)
+{
+  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_response_body (msg));
+  guint status = soup_server_message_get_status (msg);
+  g_autoptr(GString) head = g_string_new (NULL);
+  g_autoptr(GIOStream) stream = NULL;
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+  GOutputStream *out;
+
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", status, soup_status_get_phrase (status));
+  soup_message_headers_iter_init (&iter, soup_server_message_get_response_headers (msg));
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    if (g_ascii_strcasecmp (name, "Content-Length") != 0 && g_ascii_strcasecmp (name, "Connection") != 0)
+      g_string_append_printf (head, "%s: %s\r\n", name, value);
+  g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n", g_bytes_get_size (body));
+
+  log_request (self, msg, status, TRUE);
+  request_done_untrack_cb (self->server, msg, self);
+  g_object_set_data (G_OBJECT (msg), "kvb-stolen", GINT_TO_POINTER (1));
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    return;
+  out = g_io_stream_get_output_stream (stream);
+  /* Small answers on loopback: written at once, without waiting on the client. */
+  if (g_output_stream_write_all (out, head->str, head->len, NULL, NULL, NULL))
+    g_output_stream_write_all (out, g_bytes_get_data (body, NULL), g_bytes_get_size (body) / 2,
+                               NULL, NULL, NULL);
+  g_output_stream_flush (out, NULL, NULL);
+  g_io_stream_close (stream, NULL, NULL);
+}
+
 /* How many service requests are answered at once, for tests of a client's concurrency. */
 static void
 serving_start (KvbEmulator *self, SoupServerMessage *msg)
@@ -613,6 +650,8 @@ process_request (KvbEmulator *self, SoupServerMessage *msg)
               log_request (self, msg, soup_server_message_get_status (msg), TRUE);
               drop_connection (self, msg);
             }
+          else if (self->fault_cut_body > 0 && g_random_double () < self->fault_cut_body)
+            cut_body (self, msg);
           return;
         }
     }
@@ -790,6 +829,11 @@ handle_control (KvbEmulator *self, SoupServerMessage *msg, const char *method, c
       self->fault_drop = CLAMP (json_object_get_double_member_with_default (obj, "drop", self->fault_drop), 0.0, 1.0);
       self->fault_drop_after = CLAMP (json_object_get_double_member_with_default (obj, "drop_after",
                                                                                  self->fault_drop_after), 0.0, 1.0);
+      self->fault_cut_body = CLAMP (json_object_get_double_member_with_default (obj, "cut_body",
+                                                                               self->fault_cut_body), 0.0, 1.0);
+      /* Slow only the part of a test that needs time to act in. */
+      self->latency_ms = (guint) CLAMP (json_object_get_int_member_with_default (obj, "latency_ms",
+                                                                                 self->latency_ms), 0, 60000);
       self->fault_retry_after = (int) CLAMP (json_object_get_int_member_with_default (obj, "retry_after",
                                                                                       self->fault_retry_after), -1, 3600);
       /* "fail_next": N makes the next N service requests answer 503, whatever the rate: a
@@ -1453,6 +1497,13 @@ kvb_emulator_set_fault_drop_after_rate (KvbEmulator *self, double rate)
   g_return_if_fail (KVB_IS_EMULATOR (self));
   self->fault_drop_after = CLAMP (rate, 0.0, 1.0);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULT_DROP_AFTER]);
+}
+
+void
+kvb_emulator_set_fault_cut_body_rate (KvbEmulator *self, double rate)
+{
+  g_return_if_fail (KVB_IS_EMULATOR (self));
+  self->fault_cut_body = CLAMP (rate, 0.0, 1.0);
 }
 
 void

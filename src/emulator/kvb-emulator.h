@@ -25,6 +25,7 @@ void kvb_emulator_set_latency_ms (KvbEmulator *self, guint ms);
 void kvb_emulator_set_throttle (KvbEmulator *self, guint requests, guint window_seconds); /* default 4000 / 10 per vault; 0 = off */
 void kvb_emulator_set_fault_rates (KvbEmulator *self, double http_5xx, double drop);     /* 0..1 */
 void kvb_emulator_set_fault_drop_after_rate (KvbEmulator *self, double rate);  /* 0..1 */
+void kvb_emulator_set_fault_cut_body_rate (KvbEmulator *self, double rate);   /* 0..1 */
 void kvb_emulator_set_fault_retry_after (KvbEmulator *self, int seconds);  /* < 0: no header */
 void kvb_emulator_set_token_lifetime (KvbEmulator *self, guint seconds);  /* default 3600 */
 void kvb_emulator_set_log_file (KvbEmulator *self, const char *path);    /* JSON lines, secrets redacted */

@@ -38,7 +38,7 @@ main (int argc, char **argv)
   int port = 0, proxy_port = 0, latency = 0, token_lifetime = 3600, retry_after = 1;
   gboolean no_proxy = FALSE;
   g_autofree char *seed = NULL, *state_dir = NULL, *cert = NULL, *key = NULL, *log = NULL;
-  g_autofree char *throttle = NULL, *fail5xx = NULL, *drop = NULL, *drop_after = NULL;
+  g_autofree char *throttle = NULL, *fail5xx = NULL, *drop = NULL, *drop_after = NULL, *cut_body = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- local Azure stand-in (Entra ID, Resource Manager, Key Vault)");
   GOptionEntry entries[] = {
@@ -54,6 +54,7 @@ main (int argc, char **argv)
     { "fail-5xx", 0, 0, G_OPTION_ARG_STRING, &fail5xx, "Answer this share of requests with 503", "RATE" },
     { "drop", 0, 0, G_OPTION_ARG_STRING, &drop, "Drop the connection of this share of requests", "RATE" },
     { "drop-after", 0, 0, G_OPTION_ARG_STRING, &drop_after, "Carry out this share of Key Vault requests, then drop the connection instead of answering", "RATE" },
+    { "cut-body", 0, 0, G_OPTION_ARG_STRING, &cut_body, "Send half the body of this share of Key Vault answers, then drop the connection", "RATE" },
     { "fail-retry-after", 0, 0, G_OPTION_ARG_INT, &retry_after, "Retry-After of the injected 503s in seconds (default 1; -1: none)", "SECONDS" },
     { "token-lifetime", 0, 0, G_OPTION_ARG_INT, &token_lifetime, "Access-token lifetime in seconds (default 3600)", "SECONDS" },
     { "log", 0, 0, G_OPTION_ARG_FILENAME, &log, "Append a JSON line per request (secrets redacted)", "FILE" },
@@ -62,7 +63,7 @@ main (int argc, char **argv)
   g_autoptr(KvbEmulator) emu = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *info = NULL;
-  double rate_5xx = 0.0, rate_drop = 0.0, rate_drop_after = 0.0;
+  double rate_5xx = 0.0, rate_drop = 0.0, rate_drop_after = 0.0, rate_cut_body = 0.0;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -81,7 +82,7 @@ main (int argc, char **argv)
       return 2;
     }
   if (!parse_rate (fail5xx, &rate_5xx, &error) || !parse_rate (drop, &rate_drop, &error) ||
-      !parse_rate (drop_after, &rate_drop_after, &error))
+      !parse_rate (drop_after, &rate_drop_after, &error) || !parse_rate (cut_body, &rate_cut_body, &error))
     {
       g_printerr ("kvb-emulator: %s\n", error->message);
       return 2;
@@ -99,6 +100,7 @@ main (int argc, char **argv)
   kvb_emulator_set_fault_rates (emu, rate_5xx, rate_drop);
   kvb_emulator_set_fault_retry_after (emu, retry_after);
   kvb_emulator_set_fault_drop_after_rate (emu, rate_drop_after);
+  kvb_emulator_set_fault_cut_body_rate (emu, rate_cut_body);
   kvb_emulator_set_token_lifetime (emu, token_lifetime);
   kvb_emulator_set_log_file (emu, log);
   if (throttle != NULL)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # test-kvbackup-faults.py: a whole-vault backup meets a full disk, tokens that expire while it
-# runs, and a service that goes away and comes back — each ends with a clear message, nothing
-# half-written, and a folder that a later run completes.
+# runs, a sign-in revoked while it runs, connections cut in the middle of an answer, and a
+# service that goes away and comes back — each ends with a clear message, nothing half-written,
+# and a folder that a later run completes.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
@@ -12,12 +13,15 @@
 import hashlib
 import json
 import os
+import re
 import shutil
+import ssl
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import kvbtest  # noqa: E402
@@ -65,8 +69,14 @@ def check_no_false_backup(folder):
             check(not name.startswith("."), "a half-written file was left: " + name)
             with open(os.path.join(sub, name), "rb") as f:
                 data = f.read()
-            check(any(data.startswith(h) for h in HEADERS) and len(data) > 200,
-                  "%s is not a whole backup (%d bytes)" % (name, len(data)))
+            header = [h for h in HEADERS if data.startswith(h)]
+            check(header and len(data) > 200, "%s is not a whole backup (%d bytes)" % (name, len(data)))
+            # After the header, a JWE in compact form: five base64url parts, the last one the
+            # authentication tag.  Half a blob has fewer.
+            parts = data[len(header[0]):].split(b".")
+            check(len(parts) == 5 and all(parts[i] for i in (0, 2, 3, 4)) and
+                  all(re.fullmatch(rb"[A-Za-z0-9_-]*", p) for p in parts),
+                  "%s is not a whole backup: %d parts" % (name, len(parts)))
 
 
 @tap.test
@@ -212,6 +222,256 @@ def test_service_restarts_mid_job():
             job.communicate()
         emu.send_signal(signal.SIGTERM)
         emu.wait(15)
+
+
+def answered_backups(log):
+    """Backups answered 200 so far, from a request log that may end in a line being written."""
+    if not os.path.exists(log):
+        return 0
+    n = 0
+    with open(log) as f:
+        for line in f:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            n += r.get("path", "").endswith("/backup") and r.get("status") == 200
+    return n
+
+
+def control(emu, path, body):
+    req = urllib.request.Request(emu["url"] + path, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    ctx = ssl.create_default_context(cafile=emu["ca"])
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+        return r.status
+
+
+USER_ID = "7d3e5f1a-2b4c-4d6e-8f0a-1c3e5a7b9d2f"
+
+
+def user_seed(n_app_secrets=200):
+    """The vault seed with a user who may do everything in wv-kv and signs in interactively."""
+    with open(SEED) as f:
+        seed = json.load(f)
+    for s in seed["vaults"][0]["secrets"]:
+        if s["name"] == "app":
+            s["count"] = n_app_secrets
+    seed["identities"].append({"object_id": USER_ID, "kind": "user", "sample": True,
+                               "name": "operator@fabrikam.onmicrosoft.com",
+                               "tenant": seed["tenants"][0]["id"]})
+    for v in seed["vaults"]:
+        v["permissions"][USER_ID] = ["*"]
+    seed["options"]["device_code_interval"] = 1   # the sign-ins poll every second
+    path = os.path.join(work, "seed-user-%d.json" % n_app_secrets)
+    with open(path, "w") as f:
+        json.dump(seed, f)
+    return path
+
+
+def user_env(emu, home):
+    """A user signed in with a refresh token: no service principal in the environment, the
+    account list in a keyfile, the refresh token in the session's keyring."""
+    e = emu.direct_env(credentials=False)
+    e["XDG_DATA_HOME"] = os.path.join(home, "data")
+    e["XDG_CONFIG_HOME"] = os.path.join(home, "config")
+    e["XDG_CACHE_HOME"] = os.path.join(home, "cache")
+    e["GSETTINGS_BACKEND"] = "keyfile"
+    return e
+
+
+def device_code_login(emu, env):
+    proc = subprocess.Popen([kvbtest.KVBACKUP, "login", "--device-code"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        code = None
+        deadline = time.monotonic() + 30
+        while code is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            m = re.search(r"^Code: (\S+)", line)
+            code = m.group(1) if m else None
+        check(code is not None, "kvbackup login --device-code printed no code")
+        time.sleep(1.2)   # it polls at least once before the approval
+        check(control(emu, "/_emulator/devicecode/approve", {"user_code": code}) == 200, "approval")
+        out, err = proc.communicate(timeout=60)
+        check(proc.returncode == 0, "login --device-code: %d\n%s" % (proc.returncode, err))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def manifest_of(folder):
+    with open(os.path.join(folder, "manifest.json")) as f:
+        return json.load(f)
+
+
+def check_saved_only(folder):
+    """Every object the manifest calls done has its whole file; nothing else is called done."""
+    with open(os.path.join(folder, "manifest.json")) as f:
+        m = json.load(f)
+    done = 0
+    for o in m["objects"]:
+        check(o["status"] in ("done", "covered", "pending"), "status %r of %s" % (o["status"], o["name"]))
+        if o["status"] == "done":
+            done += 1
+            with open(os.path.join(folder, o["file"]), "rb") as f:
+                data = f.read()
+            check(len(data) == o["size"] and hashlib.sha256(data).hexdigest() == o["sha256"],
+                  "the file of %s is not the one recorded" % o["name"])
+    check_no_false_backup(folder)
+    return done
+
+
+@tap.test
+def test_sign_in_revoked_mid_job():
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        raise Skip("no D-Bus session bus (the test harness runs one with gnome-keyring)")
+    # Access tokens of 4 s (renewed 2 s before they expire): the job redeems the refresh token
+    # again and again, and finds it revoked a moment after the revocation.
+    emu = Emulator("--seed", user_seed(), "--token-lifetime", "4", "--latency-ms", "80")
+    emu.start()
+    home = tempfile.mkdtemp(dir=work)
+    env = user_env(emu, home)
+    folder = os.path.join(work, "revoked")
+    try:
+        device_code_login(emu, env)
+        job = subprocess.Popen([kvbtest.KVBACKUP, "backup", "--vault", "wv-kv", "--all",
+                                "--output", folder], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while answered_backups(emu.log_file) < 20 and time.monotonic() < deadline and job.poll() is None:
+                time.sleep(0.05)
+            check(job.poll() is None, "the job ended before the revocation")
+            control(emu, "/_emulator/refresh-tokens/revoke", {"user": emu["user"]})
+            at_revocation = answered_backups(emu.log_file)
+            out, err = job.communicate(timeout=120)
+        finally:
+            if job.poll() is None:
+                job.kill()
+                job.communicate()
+        # (Progress lines come every few seconds when standard error is not a terminal.)
+        lines = [line for line in err.splitlines() if line.strip() and "Backing up:" not in line]
+        check(job.returncode == 1, "exit status %d" % job.returncode, err[-3000:])
+        check(len(lines) == 1, "one message, not one per object left:\n" + "\n".join(lines[:20]))
+        check("sign in again" in err and "resume" in err, "what to do: sign in again, then resume", err)
+        after = answered_backups(emu.log_file) - at_revocation
+        # What was in flight may finish; nothing new starts once the refusal is known (the
+        # current token still works up to 2 s after the revocation).
+        check(after < 120, "%d backups fetched after the revocation" % after)
+        done = check_saved_only(folder)
+        check(0 < done < N_OBJECTS, "%d objects recorded as saved" % done)
+        check(re.search(r"(\d+) objects were saved", err) and
+              int(re.search(r"(\d+) objects were saved", err).group(1)) == done,
+              "the message counts what the manifest records (%d)" % done, err)
+
+        # Signed in again, the same folder is resumed and completed.
+        device_code_login(emu, env)
+        res = kvbackup(["backup", "--vault", "wv-kv", "--all", "--output", folder, "--resume"],
+                       env, timeout=240)
+        check(res.status == 0, "resume after signing in again", res)
+        check_complete(folder, res)
+        res = kvbackup(["verify", folder], env, timeout=120)
+        check(res.status == 0, "verify after the resume", res)
+    finally:
+        kvbackup(["logout"], env, timeout=60)
+        emu.stop()
+
+
+@tap.test
+def test_sign_in_revoked_mid_restore():
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        raise Skip("no D-Bus session bus (the test harness runs one with gnome-keyring)")
+    # The stand-in is slowed (80 ms a request) only while the restore to stop runs.
+    emu = Emulator("--seed", user_seed(), "--token-lifetime", "4")
+    emu.start()
+    home = tempfile.mkdtemp(dir=work)
+    env = user_env(emu, home)
+    folder = os.path.join(work, "to-restore")
+    log = emu.log_file
+
+    def restored():
+        return len([r for r in emu.requests() if r.get("path", "").endswith("/restore") and
+                    r.get("status") == 200])
+    try:
+        # The service principal backs the vault up; the user restores it into wv-empty-kv.
+        for _attempt in range(3):
+            res = kvbackup(["backup", "--vault", "wv-kv", "--all", "--output", folder, "--resume"],
+                           env_for(emu), timeout=240)
+            if res.status == 0:
+                break
+        check(res.status == 0, "the backup to restore", res)
+        n_files = len([o for o in manifest_of(folder)["objects"] if o["status"] == "done"])
+        device_code_login(emu, env)
+        control(emu, "/_emulator/faults", {"latency_ms": 80})
+        job = subprocess.Popen([kvbtest.KVBACKUP, "restore", "--vault", "wv-empty-kv", folder],
+                               env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            # Restores go fast (24 at once): the revocation comes with the first ones, and the
+            # job learns of it when it next renews its token, up to 2 s later.
+            while restored() < 1 and time.monotonic() < deadline and job.poll() is None:
+                time.sleep(0.05)
+            check(job.poll() is None, "the restore ended before the revocation")
+            control(emu, "/_emulator/refresh-tokens/revoke", {"user": emu["user"]})
+            at_revocation = restored()
+            out, err = job.communicate(timeout=120)
+        finally:
+            if job.poll() is None:
+                job.kill()
+                job.communicate()
+        lines = [line for line in err.splitlines() if line.strip() and "Restoring:" not in line]
+        check(job.returncode == 1, "exit status %d" % job.returncode, err[-3000:])
+        check(len(lines) == 1, "one message, not one per file left:\n" + "\n".join(lines[:20]))
+        check("sign in again" in err and "skipping the names in use" in err, "what to do", err)
+        n_restored = restored()
+        check(n_restored < n_files, "%d restores of %d sent (%d after the revocation)"
+              % (n_restored, n_files, n_restored - at_revocation))
+
+        # Signed in again, the same folder restored again, the names in use skipped.
+        control(emu, "/_emulator/faults", {"latency_ms": 0})
+        device_code_login(emu, env)
+        res = kvbackup(["restore", "--vault", "wv-empty-kv", folder, "--on-conflict", "skip"], env,
+                       timeout=240)
+        check(res.status == 0 and "Checked: every object" in res.stderr,
+              "the restore completed after signing in again", res)
+        check(restored() == n_files, "each file restored once: %d of %d" % (restored(), n_files))
+        check(os.path.exists(log), "request log")
+    finally:
+        kvbackup(["logout"], env, timeout=60)
+        emu.stop()
+
+
+@tap.test
+def test_network_cut_mid_body():
+    # One Key Vault answer in eight stops halfway through its body and the connection closes
+    # (the stand-in sends the whole Content-Length first).  A cut backup must never be saved as
+    # a file: the job retries it, or reports that object as not backed up.
+    emu = Emulator("--seed", SEED, "--cut-body", "0.125", "--latency-ms", "10")
+    emu.start()
+    try:
+        folder = os.path.join(work, "cuts")
+        res = kvbackup(["backup", "--vault", "wv-kv", "--all", "--output", folder],
+                       env_for(emu), timeout=240)
+        cut = [r for r in emu.requests() if r.get("dropped") and r.get("status") == 200]
+        cut_backups = [r for r in cut if r.get("path", "").endswith("/backup")]
+        check(len(cut_backups) >= 5, "the stand-in cut %d backups' answers" % len(cut_backups))
+        failed = [line for line in res.stderr.splitlines() if "was not backed up" in line]
+        check(res.status == (1 if failed else 0), "exit status %d with %d objects reported failed"
+              % (res.status, len(failed)), res)
+        check(check_saved_only(folder) + len(failed) == N_OBJECTS - 2 * 9,
+              "every object saved or reported", res)
+        check_no_false_backup(folder)
+        if not failed:
+            check_complete(folder, res)
+            res = kvbackup(["verify", folder], env_for(emu), timeout=120)
+            check(res.status == 0, "verify after a backup through cut connections", res)
+    finally:
+        emu.stop()
 
 
 def main():
