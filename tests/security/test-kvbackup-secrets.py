@@ -309,6 +309,37 @@ def test_running_kvbackup_shows_no_secret():
             s.cleanup()
 
 
+@tap.test
+def test_manifest_cannot_point_outside_its_folder():
+    # A backup folder is given to kvbackup by whoever made it: its manifest may name any path.
+    with Emulator("--seed", SEED) as emu:
+        s = Private(emu, emu.direct_env())
+        try:
+            folder = os.path.join(s.out, "whole")
+            res = s.run(["backup", "--vault", VAULT, "--all", "--output", folder])
+            check(res.status == 0, "whole-vault backup", res)
+            manifest_path = os.path.join(folder, "manifest.json")
+            with open(manifest_path) as f:
+                original = json.load(f)
+            entry = next(e for e in original["objects"] if e["name"] == "api-key")
+            outside = os.path.join(s.dir, "outside.kvbackup")
+            os.rename(os.path.join(folder, entry["file"]), outside)
+            # Into an empty vault: every other object is restored, the one named outside not.
+            for named in ("../../outside.kvbackup", outside):
+                entry["file"] = named
+                with open(manifest_path, "w") as f:
+                    json.dump(original, f)
+                res = s.run(["restore", "--vault", "sec-copy-kv", "--on-conflict", "skip", folder])
+                check(res.status == 1, "a restore with a manifest naming %s fails" % named, res)
+                check("api-key" in res.stderr and "inside the backup folder" in res.stderr,
+                      "the user is told which entry and why", res)
+                res = s.run(["list", "--vault", "sec-copy-kv"])
+                check(res.status == 0 and "db-password" in res.stdout, "the others came", res)
+                check("api-key" not in res.stdout, "the file outside the folder was not sent", res)
+        finally:
+            s.cleanup()
+
+
 if __name__ == "__main__":
     skip = None if kvbtest.have_kvbackup() else "kvbackup is not built"
     sys.exit(tap.run(skip))
