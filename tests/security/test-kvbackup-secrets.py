@@ -83,11 +83,8 @@ class Private(signin.Session):
         return found
 
     def assert_modes(self):
-        """What kvbackup created: folders 0700, files 0600 (GLib's settings keyfile aside)."""
-        keyfile_dir = os.path.join(self.env["XDG_CONFIG_HOME"], "glib-2.0")
+        """What kvbackup created: folders 0700, files 0600 (the settings keyfile too)."""
         for root, dirs, names in os.walk(self.dir):
-            if root.startswith(keyfile_dir):
-                continue
             if root not in self.made_by_test:
                 mode = stat.S_IMODE(os.stat(root).st_mode)
                 check(mode == 0o700, "folder %s has mode %o, not 700" % (root, mode))
@@ -149,8 +146,10 @@ def test_no_secret_in_output_or_files():
 
             blobs = [p for p, _ in s.files() if p.endswith(".kvbackup")]
             check(len(blobs) >= 11, "the backups were written: %r" % blobs)
-            check(any(os.path.basename(p) == "manifest.json" for p, _ in s.files()),
-                  "a manifest was written")
+            names = {os.path.relpath(p, s.dir) for p, _ in s.files()}
+            for wanted in ("out/whole/manifest.json", "data/key-vault-backup/history.jsonl",
+                           "config/glib-2.0/settings/keyfile"):
+                check(wanted in names, "%s was written (and is searched): %r" % (wanted, names))
             s.assert_clean([rt1, rt2, emu["client_secret"]] + seed_values())
             s.assert_modes()
         finally:
