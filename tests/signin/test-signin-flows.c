@@ -544,6 +544,8 @@ test_browser_timeout (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(KvbAccountCredential) credential = NULL;
+  g_autoptr(GUri) redirect = NULL;
+  g_autofree char *url = NULL;
   gint64 start;
 
   if (!fixture_start (&f, NULL))
@@ -557,6 +559,11 @@ test_browser_timeout (void)
   credential = kvb_browser_flow_wait_finish (flow, wait_for (&result), &error);
   g_assert_error (error, KVB_ERROR, KVB_ERROR_TIMEOUT);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+
+  /* Given up: the port is closed, a late answer finds nobody. */
+  redirect = g_uri_parse (kvb_browser_flow_get_redirect_uri (flow), G_URI_FLAGS_NONE, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%d/?code=abc&state=x", g_uri_get_port (redirect));
+  g_assert_cmpuint (get_while_listening (url), ==, 0);
 
   fixture_stop (&f);
 }
