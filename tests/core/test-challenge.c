@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "kvb-entra-client.h"
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-pipeline.h"
@@ -440,6 +441,73 @@ test_redirect_not_followed (void)
         }
 }
 
+typedef struct
+{
+  guint status;
+  const char *to;
+} Redirect;
+
+static void
+redirect_handler (KvbTestServer     *server,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  guint              n,
+                  gpointer           user_data)
+{
+  Redirect *redirect = user_data;
+
+  soup_server_message_set_redirect (msg, redirect->status, redirect->to);
+}
+
+static void
+entra_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Result *r = user_data;
+  g_autoptr(JsonObject) response = kvb_entra_client_request_token_finish (KVB_PIPELINE (source),
+                                                                          result, &r->error);
+
+  r->ok = response != NULL;
+  r->done = TRUE;
+}
+
+/* Entra ID's token endpoint answering with a redirect to another host: not followed, so the
+ * client secret goes nowhere else (307 and 308 would re-send it; 301, 302 and 303 would go on
+ * without it). */
+static void
+test_entra_redirect_not_followed (void)
+{
+  static const guint statuses[] = { 301, 302, 303, 307, 308 };
+  g_autoptr(KvbTestServer) elsewhere = kvb_test_server_new (count_handler, NULL);
+  g_autofree char *target = g_strdup_printf ("%s/t/oauth2/v2.0/token",
+                                             kvb_test_server_get_url (elsewhere));
+
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      Redirect redirect = { statuses[i], target };
+      g_autoptr(KvbTestServer) authority = kvb_test_server_new (redirect_handler, &redirect);
+      g_autoptr(KvbCloud) cloud = kvb_test_server_new_cloud (authority, TRUE);
+      g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+      g_autoptr(GHashTable) form = g_hash_table_new (g_str_hash, g_str_equal);
+      Result r = { 0 };
+
+      g_assert_true (kvb_pipeline_add_cloud (pipeline, cloud, NULL));
+      g_hash_table_insert (form, (char *) "grant_type", (char *) "client_credentials");
+      g_hash_table_insert (form, (char *) "client_id", (char *) "00000000-0000-0000-0000-000000000001");
+      g_hash_table_insert (form, (char *) "client_secret", (char *) "a-client-secret");
+      g_hash_table_insert (form, (char *) "scope", (char *) "https://vault.localhost/.default");
+      kvb_entra_client_request_token_async (pipeline, cloud, "t", form, NULL, entra_cb, &r);
+      kvb_test_wait (&r.done, 30);
+
+      g_assert_false (r.ok);
+      g_assert_nonnull (r.error);
+      g_assert_cmpuint (kvb_test_server_get_requests (authority)->len, ==, 1);
+      g_assert_cmpuint (kvb_test_server_get_requests (elsewhere)->len, ==, 0);
+      result_clear (&r);
+    }
+}
+
 static void
 test_tls_untrusted (void)
 {
@@ -522,6 +590,7 @@ main (int   argc,
   g_test_add_func ("/challenge/token-refused", test_challenge_token_refused);
   g_test_add_func ("/challenge/body-held-back", test_challenge_body_held_back);
   g_test_add_func ("/challenge/redirect-not-followed", test_redirect_not_followed);
+  g_test_add_func ("/entra/redirect-not-followed", test_entra_redirect_not_followed);
   g_test_add_func ("/tls/untrusted", test_tls_untrusted);
   g_test_add_func ("/log/no-token", test_no_token_in_log);
 
