@@ -309,6 +309,24 @@ def test_running_kvbackup_shows_no_secret():
 
 
 @tap.test
+def test_no_keyring_no_file():
+    # Without a Secret Service the secret is not kept anywhere else (no file fallback).
+    with Emulator("--seed", SEED) as emu:
+        s = Private(emu, emu.direct_env(credentials=False))
+        s.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + os.path.join(s.dir, "no-bus")
+        try:
+            res = s.run(["login", "--service-principal", "--tenant", emu["tenant"],
+                         "--client-id", emu["client_id"]], stdin=emu["client_secret"] + "\n")
+            check("keyring" in res.stderr.lower(), "the user is told about the keyring", res)
+            res = s.run(["list", "--vault", VAULT])
+            check(res.status != 0, "a new process has no stored secret to use", res)
+            s.assert_clean([emu["client_secret"]])
+            s.assert_modes()
+        finally:
+            s.cleanup()
+
+
+@tap.test
 def test_manifest_cannot_point_outside_its_folder():
     # A backup folder is given to kvbackup by whoever made it: its manifest may name any path.
     with Emulator("--seed", SEED) as emu:
