@@ -13,10 +13,12 @@ import importlib.util
 import json
 import os
 import re
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -324,6 +326,82 @@ def test_no_keyring_no_file():
             s.assert_modes()
         finally:
             s.cleanup()
+
+
+class RefusingProxy:
+    """A proxy on 127.0.0.1 that answers every CONNECT with 407 and records what it was sent."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.received = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        with conn:
+            try:
+                conn.settimeout(10)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                self.received.append(data.decode("latin-1"))
+                conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                             b"Proxy-Authenticate: Basic realm=\"test\"\r\n"
+                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
+@tap.test
+def test_proxy_password():
+    # A proxy named with a user and password: used, never printed; refused, it is asked a few
+    # times, not thousands (libsoup alone would try again at once until the job's timeout,
+    # enough to lock the account at the proxy), and the user is told what to check.
+    with Emulator("--seed", SEED) as emu:
+        working = emu["proxy"].replace("://", "://proxyuser:proxy-pass-Gh5tR8@", 1)
+        env = dict(emu.proxy_env(), https_proxy=working, G_MESSAGES_DEBUG="all")
+        res = kvbtest.kvbackup(["list", "--cloud", "public", "--vault", VAULT], env)
+        check(res.status == 0, "list through a proxy with a password", res)
+        check("proxy-pass-Gh5tR8" not in res.stdout + res.stderr, "the password was printed", res)
+
+        login = ["login", "--service-principal", "--cloud", "public", "--tenant", emu["tenant"],
+                 "--client-id", emu["client_id"]]
+        for userinfo, says in (("proxyuser:proxy-pass-Gh5tR8@", "refused the user name and password"),
+                               ("", "asks for a user name and password")):
+            for args in (["list", "--cloud", "public", "--vault", VAULT], login):
+                refusing = RefusingProxy()
+                try:
+                    env = dict(emu.proxy_env(credentials=args[0] == "list"), G_MESSAGES_DEBUG="all",
+                               https_proxy="http://%s127.0.0.1:%d" % (userinfo, refusing.port))
+                    start = time.monotonic()
+                    proc = subprocess.run([KVBACKUP] + args, env=env, input=emu["client_secret"] + "\n",
+                                          capture_output=True, text=True, timeout=60)
+                    seconds = time.monotonic() - start
+                finally:
+                    refusing.close()
+                what = "%s through a proxy that refuses %s" % (args[0], userinfo or "no password")
+                check(proc.returncode == 1, "%s: exit %d, %s" % (what, proc.returncode, proc.stderr[-500:]))
+                check(says in proc.stderr, "%s: the user is told: %s" % (what, proc.stderr[-500:]))
+                check("proxy-pass-Gh5tR8" not in proc.stdout + proc.stderr, what + ": the password was printed")
+                check(seconds < 10 and len(refusing.received) <= 20,
+                      "%s: %d requests to the proxy in %.1f s" % (what, len(refusing.received), seconds))
 
 
 @tap.test
