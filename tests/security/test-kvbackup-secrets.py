@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
@@ -402,6 +404,53 @@ def test_proxy_password():
                 check("proxy-pass-Gh5tR8" not in proc.stdout + proc.stderr, what + ": the password was printed")
                 check(seconds < 10 and len(refusing.received) <= 20,
                       "%s: %d requests to the proxy in %.1f s" % (what, len(refusing.received), seconds))
+
+
+# A vault (or whoever answers in its place) that puts control characters in what kvbackup
+# prints: an object name (its id is percent-encoded) and an error message.
+HOSTILE = "\x1b]0;retitled\x07\x1b[2J\x1b]52;c;cGFzdGVk\x07\u009b31m\r"
+HOSTILE_RECORDING = {"networkCallRecords": [
+    {"Method": "GET", "Url": "https://REDACTED.vault.azure.net/secrets?api-version=7.3",
+     "Response": {"STATUS_CODE": "200", "content-type": "application/json; charset=utf-8",
+                  "BODY": json.dumps({"nextLink": None, "value": [
+                      {"id": "https://REDACTED.vault.azure.net/secrets/ok" +
+                             urllib.parse.quote(HOSTILE, safe=""),
+                       "attributes": {"enabled": True, "created": 1700000000,
+                                      "updated": 1700000000}}]})}},
+    {"Method": "GET", "Url": "https://REDACTED.vault.azure.net/keys?api-version=7.3",
+     "Response": {"STATUS_CODE": "400", "content-type": "application/json; charset=utf-8",
+                  "BODY": json.dumps({"error": {"code": "BadParameter",
+                                                "message": "Denied" + HOSTILE + "."}})}},
+]}
+# The listing once more, for --json (the replay answers each recorded call once).
+HOSTILE_RECORDING["networkCallRecords"].append(HOSTILE_RECORDING["networkCallRecords"][0])
+
+
+@tap.test
+def test_no_control_characters_printed():
+    work = tempfile.mkdtemp(prefix="kvbtest-hostile-")
+    try:
+        recording = os.path.join(work, "hostile.json")
+        with open(recording, "w") as f:
+            json.dump(HOSTILE_RECORDING, f)
+        with kvbtest.Replay(recording) as server:
+            for kind in ("secret", "key"):
+                res = kvbtest.kvbackup(["list", "--cloud", "public", "--vault", "redacted",
+                                        "--kind", kind], server.proxy_env())
+                check(res.status == (0 if kind == "secret" else 1), "list of %ss" % kind, res)
+                printed = res.stdout + res.stderr
+                check(("retitled" in printed) if kind == "secret" else ("Denied" in printed),
+                      "the hostile text was printed, made harmless", res)
+                bad = [c for c in printed if (ord(c) < 0x20 and c not in "\n\t") or
+                       0x7f <= ord(c) <= 0x9f]
+                check(not bad, "control characters reached the terminal: %r" % bad, res)
+            # --json keeps them, escaped by JSON.
+            res = kvbtest.kvbackup(["list", "--cloud", "public", "--vault", "redacted", "--kind",
+                                    "secret", "--json"], server.proxy_env())
+            check(res.status == 0 and "\x1b" not in res.stdout, "--json", res)
+            check(res.json()["objects"][0]["name"] == "ok" + HOSTILE, "the name in --json", res)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @tap.test
