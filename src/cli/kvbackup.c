@@ -169,6 +169,60 @@ install_signal_handling (KvbCli *cli)
   sigaction (SIGTERM, &action, NULL);
 }
 
+/* Names and error messages from the service reach the terminal through g_print() and
+ * g_printerr(): a control character in them could move the cursor, rewrite what was printed,
+ * retitle the window or set the clipboard.  Only new lines and tabs go through; every other
+ * control character (C0, DEL, C1) is shown as its JSON escape, \u001b: that is also what --json
+ * needs, where json-glib escapes C0 itself but leaves DEL and C1 as they are. */
+static void
+print_sanitized (FILE       *stream,
+                 const char *text)
+{
+  g_autoptr(GString) out = g_string_sized_new (strlen (text));
+  const char *charset = NULL;
+
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+        g_string_append_printf (out, "\\u%04x", *p);
+      else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        {
+          g_string_append_printf (out, "\\u%04x", p[1]);
+          p++;
+        }
+      else
+        g_string_append_c (out, *p);
+    }
+
+  /* As GLib's own handler does: the console's character set, when it is not UTF-8. */
+  if (!g_get_console_charset (&charset))
+    {
+      g_autofree char *converted = g_convert_with_fallback (out->str, out->len, charset, "UTF-8",
+                                                            "?", NULL, NULL, NULL);
+
+      if (converted != NULL)
+        {
+          fputs (converted, stream);
+          fflush (stream);
+          return;
+        }
+    }
+  fputs (out->str, stream);
+  fflush (stream);
+}
+
+static void
+print_handler (const char *text)
+{
+  print_sanitized (stdout, text);
+}
+
+static void
+printerr_handler (const char *text)
+{
+  print_sanitized (stderr, text);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -189,6 +243,8 @@ main (int   argc,
   g_set_prgname ("kvbackup");
   /* stdout is for the list (and --json); the debug log goes with the messages. */
   g_log_writer_default_set_use_stderr (TRUE);
+  g_set_print_handler (print_handler);
+  g_set_printerr_handler (printerr_handler);
 
   if (argc < 2)
     {

@@ -75,6 +75,11 @@ kvb_azure_cli_credential_set_timeout (KvbAzureCliCredential *self,
 
 /* Running az */
 
+/* The variables of the Azure SDKs' environment credential that carry a secret. */
+static const char * const secret_variables[] = {
+  "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD",
+};
+
 typedef struct
 {
   GSubprocess *proc;
@@ -154,6 +159,10 @@ start_az (KvbAzureCliCredential  *self,
   g_subprocess_launcher_set_cwd (launcher, "/");
   g_subprocess_launcher_setenv (launcher, "AZURE_CORE_NO_COLOR", "true", TRUE);
   g_subprocess_launcher_setenv (launcher, "AZURE_CORE_ONLY_SHOW_ERRORS", "true", TRUE);
+  /* az keeps its own sign-in and reads none of these; a scheduled job's environment may hold
+   * them for this program, and they are not for az, its extensions or whatever they start. */
+  for (guint i = 0; i < G_N_ELEMENTS (secret_variables); i++)
+    g_subprocess_launcher_unsetenv (launcher, secret_variables[i]);
 
   run->proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
   if (run->proc == NULL)

@@ -14,6 +14,7 @@
 #include "kvb-entra-client.h"
 #include "kvb-entra-client-private.h"
 #include "kvb-error.h"
+#include "kvb-pipeline-private.h"
 #include "kvb-secret-string.h"
 
 /* Token requests are repeated after a dropped connection, 429 or 5xx: client credentials,
@@ -27,6 +28,8 @@ typedef struct
 {
   SoupSession *session;
   SoupMessage *msg;
+  GCancellable *attempt;    /* this try: cancelled with the task's, or by a restart loop */
+  gulong cancelled_id;
   char *url;
   char *endpoint;
   GBytes *body;
@@ -39,6 +42,7 @@ post_data_free (PostData *d)
 {
   g_clear_object (&d->session);
   g_clear_object (&d->msg);
+  g_clear_object (&d->attempt);
   g_free (d->url);
   g_free (d->endpoint);
   g_clear_pointer (&d->body, g_bytes_unref);
@@ -189,12 +193,25 @@ post_cb (GObject      *source,
   guint status;
 
   answer = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (d->cancelled_id != 0)
+    {
+      g_cancellable_disconnect (g_task_get_cancellable (task), d->cancelled_id);
+      d->cancelled_id = 0;
+    }
   if (answer == NULL)
     {
+      GError *restart_error;
+
       if (g_task_return_error_if_cancelled (task))
         return;
 
       g_debug ("Entra ID %s: %s", d->endpoint, error->message);
+      restart_error = _kvb_pipeline_restart_error (g_task_get_source_object (task), d->msg);
+      if (restart_error != NULL)
+        {
+          g_task_return_error (task, restart_error);
+          return;
+        }
       if (error->domain != G_TLS_ERROR &&
           !g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND) &&
           post_retry (task))
@@ -214,6 +231,11 @@ post_cb (GObject      *source,
     }
 
   status = soup_message_get_status (d->msg);
+  if (status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED)
+    {
+      g_task_return_error (task, _kvb_pipeline_proxy_auth_error ());
+      return;
+    }
   if ((status == 429 || status >= 500) && post_retry (task))
     return;
 
@@ -304,6 +326,13 @@ kvb_entra_client_post_form_async (KvbPipeline         *pipeline,
 }
 
 static void
+attempt_cancel_cb (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+static void
 post_send (GTask *task)
 {
   PostData *d = g_task_get_task_data (task);
@@ -315,8 +344,16 @@ post_send (GTask *task)
                                 "application/json");
   soup_message_add_flags (d->msg, SOUP_MESSAGE_NO_REDIRECT);
 
-  soup_session_send_and_read_async (d->session, d->msg, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task), post_cb, task);
+  g_clear_object (&d->attempt);
+  d->attempt = g_cancellable_new ();
+  _kvb_pipeline_watch_restarts (d->msg, d->attempt);
+  if (g_task_get_cancellable (task) != NULL)
+    d->cancelled_id = g_cancellable_connect (g_task_get_cancellable (task),
+                                             G_CALLBACK (attempt_cancel_cb),
+                                             g_object_ref (d->attempt), g_object_unref);
+
+  soup_session_send_and_read_async (d->session, d->msg, G_PRIORITY_DEFAULT, d->attempt,
+                                    post_cb, task);
 }
 
 JsonObject *

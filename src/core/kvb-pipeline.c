@@ -102,6 +102,7 @@ struct _KvbPipeline
   guint n_requests;
   guint n_retries;
   guint n_throttled;
+  gboolean proxy_credentials;   /* the environment's proxy address holds a user and password */
 };
 
 G_DEFINE_FINAL_TYPE (KvbPipeline, kvb_pipeline, G_TYPE_OBJECT)
@@ -154,7 +155,7 @@ getenv_either (const char *lower,
 /* GLib 2.74's default resolver follows the desktop's settings and may ignore https_proxy; the
  * environment wins when it names a proxy, as it does for az and curl. */
 static GProxyResolver *
-create_proxy_resolver (void)
+create_proxy_resolver (gboolean *credentials)
 {
   const char *proxy = getenv_either ("https_proxy", "HTTPS_PROXY");
   const char *no_proxy = getenv_either ("no_proxy", "NO_PROXY");
@@ -173,6 +174,11 @@ create_proxy_resolver (void)
     }
 
   g_debug ("Using the proxy named by the environment");
+  {
+    g_autoptr(GUri) uri = g_uri_parse (proxy, G_URI_FLAGS_NONE, NULL);
+
+    *credentials = uri != NULL && g_uri_get_user (uri) != NULL;
+  }
 
   return g_simple_proxy_resolver_new (proxy, ignore);
 }
@@ -181,7 +187,7 @@ KvbPipeline *
 kvb_pipeline_new (void)
 {
   KvbPipeline *self = g_object_new (KVB_TYPE_PIPELINE, NULL);
-  g_autoptr(GProxyResolver) resolver = create_proxy_resolver ();
+  g_autoptr(GProxyResolver) resolver = create_proxy_resolver (&self->proxy_credentials);
   g_autofree char *user_agent = g_strconcat ("KeyVaultBackup/", PACKAGE_VERSION, NULL);
   const char *ssl_cert_file = g_getenv ("SSL_CERT_FILE");
 
@@ -216,6 +222,88 @@ kvb_pipeline_get_session (KvbPipeline *self)
   g_return_val_if_fail (KVB_IS_PIPELINE (self), NULL);
 
   return self->session;
+}
+
+/* libsoup sends a message again by itself: after a kept-alive connection closed under it, and
+ * after a proxy's 407 when the proxy address names a user and password.  When the proxy
+ * refuses them, libsoup 3.2 tries again at once and without end, over a new connection each
+ * time (a thousand times a second, enough to lock the account at the proxy). */
+#define MAX_RESTARTS 8
+
+typedef struct
+{
+  guint n;
+  gboolean gave_up;
+  GCancellable *attempt;
+} Restarts;
+
+static void
+restarts_free (Restarts *x)
+{
+  g_clear_object (&x->attempt);
+  g_free (x);
+}
+
+static gboolean
+cancel_attempt_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+restart_counted_cb (SoupMessage *msg,
+                    gpointer     user_data)
+{
+  Restarts *x = user_data;
+  g_autoptr(GSource) source = NULL;
+
+  if (x->gave_up || ++x->n <= MAX_RESTARTS)
+    return;
+
+  g_debug ("%s %s: restarted %u times, given up", soup_message_get_method (msg),
+           g_uri_get_path (soup_message_get_uri (msg)), x->n);
+  x->gave_up = TRUE;
+  /* Not from within libsoup's own emission: from the main context, a moment later. */
+  source = g_idle_source_new ();
+  g_source_set_callback (source, cancel_attempt_cb, g_object_ref (x->attempt), g_object_unref);
+  g_source_attach (source, g_main_context_get_thread_default ());
+}
+
+void
+_kvb_pipeline_watch_restarts (SoupMessage  *msg,
+                              GCancellable *attempt)
+{
+  Restarts *x = g_new0 (Restarts, 1);
+
+  x->attempt = g_object_ref (attempt);
+  g_object_set_data_full (G_OBJECT (msg), "kvb-restarts", x, (GDestroyNotify) restarts_free);
+  g_signal_connect (msg, "restarted", G_CALLBACK (restart_counted_cb), x);
+}
+
+GError *
+_kvb_pipeline_proxy_auth_error (void)
+{
+  return g_error_new_literal (KVB_ERROR, KVB_ERROR_NETWORK,
+                              _("The proxy asks for a user name and password: give them in its "
+                                "address, as in https_proxy=http://USER:PASSWORD@HOST:PORT."));
+}
+
+GError *
+_kvb_pipeline_restart_error (KvbPipeline *self,
+                             SoupMessage *msg)
+{
+  Restarts *x = g_object_get_data (G_OBJECT (msg), "kvb-restarts");
+
+  if (x == NULL || !x->gave_up)
+    return NULL;
+  if (self->proxy_credentials)
+    return g_error_new_literal (KVB_ERROR, KVB_ERROR_NETWORK,
+                                _("The proxy refused the user name and password given in its "
+                                  "address (https_proxy). Check them, then try again."));
+  return g_error_new (KVB_ERROR, KVB_ERROR_NETWORK,
+                      _("The request to %s was started over too many times. Check your network "
+                        "connection, then try again."), g_uri_get_host (soup_message_get_uri (msg)));
 }
 
 gboolean
@@ -806,10 +894,20 @@ send_cb (GObject      *source,
 
   if (answer == NULL)
     {
+      GError *restart_error;
+
       if (g_task_return_error_if_cancelled (task))
         return;
 
       g_debug ("%s %s: %s", r->method, g_uri_get_path (r->uri), error->message);
+
+      /* Sending it yet again would only run the same loop. */
+      restart_error = _kvb_pipeline_restart_error (self, r->msg);
+      if (restart_error != NULL)
+        {
+          g_task_return_error (task, restart_error);
+          return;
+        }
 
       /* A dropped connection: the service may or may not have acted on the request. */
       if (!r->timed_out && (error->domain != G_TLS_ERROR || is_tls_broken_connection (error)) &&
@@ -837,6 +935,14 @@ send_cb (GObject      *source,
            g_uri_get_path (r->uri), r->probing ? " (challenge)" : "", status,
            soup_message_headers_get_one (headers, "x-ms-request-id") ?: "-",
            g_bytes_get_size (answer));
+
+  /* The proxy wants a user name and password and none was given (with one given, a refusal
+   * ends in the restart loop above). */
+  if (status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED)
+    {
+      g_task_return_error (task, _kvb_pipeline_proxy_auth_error ());
+      return;
+    }
 
   if (status == 401 && (r->flags & KVB_REQUEST_KEYVAULT) && (r->probing || !r->rechallenged))
     {
@@ -1012,6 +1118,7 @@ send_message (GTask *task)
 
   g_clear_object (&r->attempt_cancellable);
   r->attempt_cancellable = g_cancellable_new ();
+  _kvb_pipeline_watch_restarts (r->msg, r->attempt_cancellable);
   r->timed_out = FALSE;
   if (g_task_get_cancellable (task) != NULL)
     r->cancelled_id = g_cancellable_connect (g_task_get_cancellable (task),

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "kvb-entra-client.h"
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-pipeline.h"
@@ -20,6 +21,9 @@ typedef struct
 {
   char *challenge;            /* the WWW-Authenticate header to send; PORT is replaced */
   gboolean refuse_token;      /* answer 401 even with a token */
+  guint redirect_status;      /* with redirect_to: answer requests with this 3xx… */
+  const char *redirect_to;    /* …and this Location */
+  gboolean redirect_probe;    /* also the first request, without a token */
 } Script;
 
 static void
@@ -32,6 +36,12 @@ handler (KvbTestServer     *server,
   Script *script = user_data;
   const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                    "Authorization");
+
+  if (script->redirect_to != NULL && (auth != NULL || script->redirect_probe))
+    {
+      soup_server_message_set_redirect (msg, script->redirect_status, script->redirect_to);
+      return;
+    }
 
   if (auth == NULL || script->refuse_token)
     {
@@ -376,6 +386,129 @@ test_challenge_body_held_back (void)
 }
 
 static void
+count_handler (KvbTestServer     *server,
+               SoupServerMessage *msg,
+               const char        *path,
+               guint              n,
+               gpointer           user_data)
+{
+  kvb_test_reply_json (msg, 200, "{\"value\":[],\"nextLink\":null}", NULL, NULL);
+}
+
+/* A vault that answers with a redirect to another host (another port here: another service)
+ * does not get followed, neither with the token nor without it. */
+static void
+test_redirect_not_followed (void)
+{
+  static const guint statuses[] = { 301, 302, 303, 307, 308 };
+  g_autoptr(KvbTestServer) elsewhere = kvb_test_server_new (count_handler, NULL);
+  g_autofree char *other_port = g_strdup_printf ("%s/secrets?api-version=7.6",
+                                                 kvb_test_server_get_url (elsewhere));
+  g_autofree char *other_vault = kvb_test_server_dup_vault_url (elsewhere, "other");
+  const char *targets[] = { other_port, other_vault };
+
+  for (guint probe = 0; probe < 2; probe++)
+    for (guint t = 0; t < G_N_ELEMENTS (targets); t++)
+      for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+        {
+          Script script = {
+            (char *)"Bearer authorization=\"https://127.0.0.1:PORT/t\", resource=\"https://vault.localhost\"",
+            FALSE, statuses[i], targets[t], probe,
+          };
+          g_autoptr(KvbTestServer) server = kvb_test_server_new (handler, &script);
+          g_autoptr(KvbCloud) cloud = kvb_test_server_new_cloud (server, TRUE);
+          g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+          g_autoptr(KvbTestCredential) cred = kvb_test_credential_new (TOKEN);
+          g_autoptr(KvbKeyVaultClient) client = NULL;
+          g_autoptr(GError) error = NULL;
+          g_autofree char *vault = kvb_test_server_dup_vault_url (server, "test");
+          Result r = { 0 };
+
+          client = kvb_keyvault_client_new (pipeline, cloud, KVB_CREDENTIAL (cred), vault, &error);
+          g_assert_no_error (error);
+          kvb_keyvault_client_list_async (client, KVB_OBJECT_KIND_SECRET, FALSE, NULL, NULL, NULL,
+                                          list_cb, &r);
+          kvb_test_wait (&r.done, 30);
+
+          /* The list fails; the other host heard nothing; the vault saw the token at most once. */
+          g_assert_false (r.ok);
+          g_assert_nonnull (r.error);
+          g_assert_cmpuint (kvb_test_server_get_requests (elsewhere)->len, ==, 0);
+          g_assert_cmpuint (count_with_token (server), ==, probe ? 0 : 1);
+          if (probe)
+            g_assert_cmpuint (kvb_test_credential_get_n_calls (cred), ==, 0);
+          result_clear (&r);
+        }
+}
+
+typedef struct
+{
+  guint status;
+  const char *to;
+} Redirect;
+
+static void
+redirect_handler (KvbTestServer     *server,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  guint              n,
+                  gpointer           user_data)
+{
+  Redirect *redirect = user_data;
+
+  soup_server_message_set_redirect (msg, redirect->status, redirect->to);
+}
+
+static void
+entra_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Result *r = user_data;
+  g_autoptr(JsonObject) response = kvb_entra_client_request_token_finish (KVB_PIPELINE (source),
+                                                                          result, &r->error);
+
+  r->ok = response != NULL;
+  r->done = TRUE;
+}
+
+/* Entra ID's token endpoint answering with a redirect to another host: not followed, so the
+ * client secret goes nowhere else (307 and 308 would re-send it; 301, 302 and 303 would go on
+ * without it). */
+static void
+test_entra_redirect_not_followed (void)
+{
+  static const guint statuses[] = { 301, 302, 303, 307, 308 };
+  g_autoptr(KvbTestServer) elsewhere = kvb_test_server_new (count_handler, NULL);
+  g_autofree char *target = g_strdup_printf ("%s/t/oauth2/v2.0/token",
+                                             kvb_test_server_get_url (elsewhere));
+
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      Redirect redirect = { statuses[i], target };
+      g_autoptr(KvbTestServer) authority = kvb_test_server_new (redirect_handler, &redirect);
+      g_autoptr(KvbCloud) cloud = kvb_test_server_new_cloud (authority, TRUE);
+      g_autoptr(KvbPipeline) pipeline = kvb_pipeline_new ();
+      g_autoptr(GHashTable) form = g_hash_table_new (g_str_hash, g_str_equal);
+      Result r = { 0 };
+
+      g_assert_true (kvb_pipeline_add_cloud (pipeline, cloud, NULL));
+      g_hash_table_insert (form, (char *) "grant_type", (char *) "client_credentials");
+      g_hash_table_insert (form, (char *) "client_id", (char *) "00000000-0000-0000-0000-000000000001");
+      g_hash_table_insert (form, (char *) "client_secret", (char *) "a-client-secret");
+      g_hash_table_insert (form, (char *) "scope", (char *) "https://vault.localhost/.default");
+      kvb_entra_client_request_token_async (pipeline, cloud, "t", form, NULL, entra_cb, &r);
+      kvb_test_wait (&r.done, 30);
+
+      g_assert_false (r.ok);
+      g_assert_nonnull (r.error);
+      g_assert_cmpuint (kvb_test_server_get_requests (authority)->len, ==, 1);
+      g_assert_cmpuint (kvb_test_server_get_requests (elsewhere)->len, ==, 0);
+      result_clear (&r);
+    }
+}
+
+static void
 test_tls_untrusted (void)
 {
   static Script script = { (char *)"Bearer authorization=\"https://127.0.0.1:PORT/t\", "
@@ -456,6 +589,8 @@ main (int   argc,
   g_test_add_func ("/challenge/not-a-vault", test_challenge_not_a_vault);
   g_test_add_func ("/challenge/token-refused", test_challenge_token_refused);
   g_test_add_func ("/challenge/body-held-back", test_challenge_body_held_back);
+  g_test_add_func ("/challenge/redirect-not-followed", test_redirect_not_followed);
+  g_test_add_func ("/entra/redirect-not-followed", test_entra_redirect_not_followed);
   g_test_add_func ("/tls/untrusted", test_tls_untrusted);
   g_test_add_func ("/log/no-token", test_no_token_in_log);
 
