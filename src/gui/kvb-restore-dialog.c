@@ -439,7 +439,9 @@ summary_text (const KvbJobSummary *summary,
 typedef struct
 {
   KvbRestoreDialog *self;
-  guint pending;
+  KvbHistory *history;
+  GPtrArray *lines;      /* JsonObject, written in order, one after the other */
+  guint next;
   KvbJobSummary summary;
   gboolean cancelled;
 } Recording;
@@ -455,12 +457,19 @@ recorded_cb (GObject      *source,
   /* The restore ran whatever happens to its line: a failure is only worth a warning. */
   if (!kvb_history_append_finish (KVB_HISTORY (source), result, &error))
     g_warning ("%s", error->message);
-  if (--recording->pending > 0)
-    return;
+  /* One at a time: the restore's line comes before those of its recoveries and purges. */
+  if (recording->next < recording->lines->len)
+    {
+      kvb_history_append_async (recording->history, g_ptr_array_index (recording->lines, recording->next++),
+                                NULL, recorded_cb, recording);
+      return;
+    }
   /* "finished" comes once the lines are there, so that whoever shows the history sees them. */
   g_signal_emit (recording->self, signals[FINISHED], 0, recording->summary.n_done,
                  recording->summary.n_skipped, recording->summary.n_failed, recording->cancelled);
   g_object_unref (recording->self);
+  g_object_unref (recording->history);
+  g_ptr_array_unref (recording->lines);
   g_free (recording);
 }
 
@@ -474,7 +483,7 @@ history_entry_new (KvbRestoreDialog *self,
                                                         : NULL);
 
   json_object_set_string_member (entry, "vaultUrl", kvb_keyvault_client_get_vault_url (self->client));
-  if (whole_folder)
+  if (whole_folder && g_file_peek_path (self->folder) != NULL)
     json_object_set_string_member (entry, "folder", g_file_peek_path (self->folder));
   return entry;
 }
@@ -492,31 +501,37 @@ record_and_finish (KvbRestoreDialog    *self,
   g_autoptr(JsonArray) recovered = json_array_new ();
   g_autoptr(JsonArray) purged = json_array_new ();
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  JsonArray *files = json_array_new ();
+  JsonArray *files;
   JsonObject *counts;
   const char *reason = NULL;
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->plan));
+  guint n;
   /* The retry of a folder's failed files is a plan of files like any other. */
   gboolean whole_folder = self->vault_restore != NULL &&
                           self->plan == kvb_vault_restore_get_plan (self->vault_restore);
   Recording *recording;
 
-  /* Refused before any request: nothing was done to the vault. */
-  if (!self->ran)
+  /* Refused before any request: nothing was done to the vault.  (Or the dialog went meanwhile,
+   * and its plan with it.) */
+  if (!self->ran || self->plan == NULL || self->history == NULL)
     {
       g_signal_emit (self, signals[FINISHED], 0, summary->n_done, summary->n_skipped,
                      summary->n_failed, cancelled);
       return;
     }
 
+  files = json_array_new ();
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->plan));
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(KvbRestorePlanEntry) item = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
       KvbJobStatus status = kvb_restore_plan_entry_get_status (item);
       KvbRestoreAction action = kvb_restore_plan_entry_get_action (item);
       const char *name = kvb_restore_plan_entry_get_name (item);
+      GFile *file = kvb_restore_plan_entry_get_file (item);
 
-      json_array_add_string_element (files, g_file_peek_path (kvb_restore_plan_entry_get_file (item)));
+      /* A file of a remote mount has no path: the history names only local places. */
+      if (g_file_peek_path (file) != NULL)
+        json_array_add_string_element (files, g_file_peek_path (file));
       if (status == KVB_JOB_STATUS_FAILED && reason == NULL)
         reason = kvb_restore_plan_entry_get_message (item);
       if (status == KVB_JOB_STATUS_DONE && name != NULL && action == KVB_RESTORE_ACTION_RECOVER)
@@ -556,13 +571,14 @@ record_and_finish (KvbRestoreDialog    *self,
 
   recording = g_new0 (Recording, 1);
   recording->self = g_object_ref (self);
-  recording->pending = lines->len;
+  recording->history = g_object_ref (self->history);
+  recording->lines = g_steal_pointer (&lines);
+  recording->next = 1;
   recording->summary = *summary;
   recording->cancelled = cancelled;
   /* Not cancellable: a restore that ran is recorded even when the dialog closes meanwhile. */
-  for (guint i = 0; i < lines->len; i++)
-    kvb_history_append_async (self->history, g_ptr_array_index (lines, i), NULL, recorded_cb,
-                              recording);
+  kvb_history_append_async (recording->history, g_ptr_array_index (recording->lines, 0), NULL,
+                            recorded_cb, recording);
 }
 
 static void

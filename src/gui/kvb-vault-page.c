@@ -578,10 +578,11 @@ record_download (KvbVaultPage      *self,
           if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_FAILED)
             reason = g_strdup (kvb_backup_job_item_get_message (item));
         }
-      if (folder != NULL)
+      /* A folder of a remote mount has no path: the history names only local places. */
+      if (folder != NULL && g_file_peek_path (folder) != NULL)
         json_object_set_string_member (entry, "folder", g_file_peek_path (folder));
     }
-  else if (file != NULL)
+  else if (file != NULL && g_file_peek_path (file) != NULL)
     {
       JsonArray *files = json_array_new ();
 
@@ -717,6 +718,7 @@ typedef struct
   GPtrArray    *failures;   /* the core's sentences */
   char         *first_name;
   JsonArray    *names;      /* for the history: every object of the batch */
+  guint         n_cancelled;
   KvbKeyVaultClient *client;  /* of the vault it began on */
 } Batch;
 
@@ -742,6 +744,8 @@ batch_one_done (Batch        *batch,
     g_ptr_array_add (batch->failures, g_strdup (error->message));
   else if (error == NULL)
     batch->n_done++;
+  else
+    batch->n_cancelled++;
 
   if (--batch->pending > 0)
     return;
@@ -754,9 +758,13 @@ batch_one_done (Batch        *batch,
                                                        batch->client);
       guint n = json_array_get_length (batch->names);
 
+      g_autoptr(GError) cancelled = NULL;
+
+      /* The vault changed or the window closed while it ran: interrupted. */
+      if (batch->n_cancelled > 0)
+        cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "");
       json_object_set_array_member (entry, "names", json_array_ref (batch->names));
-      kvb_history_entry_set_outcome (entry, n, batch->n_done, n - batch->n_done - batch->failures->len,
-                                     batch->failures->len, NULL,
+      kvb_history_entry_set_outcome (entry, n, batch->n_done, 0, batch->failures->len, cancelled,
                                      batch->failures->len > 0 ? batch->failures->pdata[0] : NULL);
       record (self, entry);
     }

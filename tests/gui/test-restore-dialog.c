@@ -1064,7 +1064,7 @@ static void
 test_restore_apply_all (Env           *env,
                         gconstpointer  data)
 {
-  const char *names[] = { "app-config", "old-token", "purge-me" };
+  const char *names[] = { "old-token", "purge-me" };
   g_autofree char *in_use = NULL;
   char *files[G_N_ELEMENTS (names)] = { NULL, };
   g_autoptr(KvbHistory) history = kvb_history_new_default ();
@@ -1092,7 +1092,7 @@ test_restore_apply_all (Env           *env,
   dialog = open_dialog (env, &f);
   restore = find_widget (dialog, GTK_TYPE_BUTTON, "_Restore");
   g_assert_false (gtk_widget_is_sensitive (restore));
-  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "Deleted objects hold the names of 3 files:"));
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "Deleted objects hold the names of 2 files:"));
 
   /* Recover All: every row at once, and the restore can start. */
   press (dialog, GTK_TYPE_BUTTON, "Recover _All");
@@ -1105,9 +1105,9 @@ test_restore_apply_all (Env           *env,
   spin_until (message_dialog_shown, NULL, 5);
   confirm = find_message_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (confirm), ==,
-                   "Purge 3 Deleted Objects and Restore Their Backups?");
+                   "Purge 2 Deleted Objects and Restore Their Backups?");
   g_assert_true (g_str_has_prefix (adw_message_dialog_get_body (confirm),
-                                   "“app-config”, “old-token”, “purge-me” and all their versions "
+                                   "“old-token”, “purge-me” and all their versions "
                                    "are removed for good"));
   g_assert_nonnull (strstr (adw_message_dialog_get_body (confirm), "This cannot be undone."));
   g_assert_cmpint (adw_message_dialog_get_response_appearance (confirm, "purge"), ==,
@@ -1132,7 +1132,7 @@ test_restore_apply_all (Env           *env,
   since = log_length (env);
   press (dialog, GTK_TYPE_BUTTON, "_Restore");
   spin_until (finished, &f, 120);
-  g_assert_cmpuint (f.n_done, ==, 3);
+  g_assert_cmpuint (f.n_done, ==, 2);
   g_assert_cmpuint (f.n_skipped, ==, 1);
   g_assert_cmpuint (f.n_failed, ==, 0);
   g_assert_cmpuint (count_requests (env, since, "DELETE", "/deletedsecrets/old-token", 204), ==, 1);
@@ -1145,12 +1145,12 @@ test_restore_apply_all (Env           *env,
   g_assert_cmpuint (entries->len, ==, 2);
   line = g_ptr_array_index (entries, 0);
   g_assert_cmpstr (json_object_get_string_member (line, "operation"), ==, KVB_HISTORY_PURGE);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (line, "names")), ==, 3);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (line, "names")), ==, 2);
   line = g_ptr_array_index (entries, 1);
   g_assert_cmpstr (json_object_get_string_member (line, "operation"), ==, KVB_HISTORY_RESTORE);
   g_assert_cmpstr (json_object_get_string_member (line, "result"), ==, KVB_HISTORY_SUCCEEDED);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (line, "files")), ==, 4);
-  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (line, "counts"), "purged"), ==, 3);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (line, "files")), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (line, "counts"), "purged"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (line, "counts"), "skipped"), ==, 1);
 
   gtk_window_close (GTK_WINDOW (dialog));
