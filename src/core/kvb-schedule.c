@@ -342,7 +342,7 @@ kvb_schedule_is_installed (KvbSchedule *self,
 }
 
 /* systemctl --user talks to the user's systemd through this socket: without it (no systemd, a
- * session without a user instance) there is no timer running to stop. */
+ * login without a user instance) there is no timer running to stop. */
 static gboolean
 user_manager_reachable (void)
 {
