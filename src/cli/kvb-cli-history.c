@@ -36,6 +36,9 @@ operation_word (const char *operation)
     return _("recover");
   if (g_strcmp0 (operation, KVB_HISTORY_PURGE) == 0)
     return _("purge");
+  if (g_strcmp0 (operation, KVB_HISTORY_DOWNLOAD) == 0)
+    /* Translators: a column of kvbackup history, 8 columns wide: the window's Download Backup */
+    return _("download");
   return operation;
 }
 
@@ -62,6 +65,8 @@ print_entry (JsonObject *entry)
   const char *where = json_object_get_string_member_with_default (entry, "folder", NULL);
   JsonArray *files = json_object_has_member (entry, "files")
                      ? json_object_get_array_member (entry, "files") : NULL;
+  JsonArray *names = json_object_has_member (entry, "names")
+                     ? json_object_get_array_member (entry, "names") : NULL;
   const char *account = json_object_get_string_member_with_default (entry, "account", NULL);
 
   kvb_cli_append_padded (line, when, 17);
@@ -80,11 +85,18 @@ print_entry (JsonObject *entry)
     }
   if (where == NULL && files != NULL && json_array_get_length (files) > 0)
     where = json_array_get_string_element (files, 0);
+  /* A recovery or purge in the window names its objects, not files. */
+  if (where == NULL && names != NULL && json_array_get_length (names) > 0)
+    where = json_array_get_string_element (names, 0);
   if (where != NULL)
     g_string_append_printf (line, "  %s", where);
   if (files != NULL && json_array_get_length (files) > 1)
     /* Translators: how many more files an operation had */
     g_string_append_printf (line, _(" (+%u files)"), json_array_get_length (files) - 1);
+  else if (files == NULL && json_object_get_string_member_with_default (entry, "folder", NULL) == NULL &&
+           names != NULL && json_array_get_length (names) > 1)
+    /* Translators: how many more objects a recovery or purge had */
+    g_string_append_printf (line, _(" (+%u objects)"), json_array_get_length (names) - 1);
   if (account != NULL)
     g_string_append_printf (line, "  [%s]", account);
   g_print ("%s\n", line->str);

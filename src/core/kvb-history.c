@@ -110,6 +110,43 @@ kvb_history_entry_new (const char *operation,
   return entry;
 }
 
+void
+kvb_history_entry_set_outcome (JsonObject   *entry,
+                               guint         n_objects,
+                               guint         n_done,
+                               guint         n_skipped,
+                               guint         n_failed,
+                               const GError *error,
+                               const char   *reason)
+{
+  JsonObject *counts;
+  g_autofree char *now = now_text ();
+  gboolean cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  const char *result;
+
+  g_return_if_fail (entry != NULL);
+
+  if (cancelled)
+    result = KVB_HISTORY_CANCELLED;
+  else if (error != NULL || (n_done == 0 && n_failed > 0))
+    result = KVB_HISTORY_FAILED;
+  else
+    result = n_failed > 0 ? KVB_HISTORY_PARTIAL : KVB_HISTORY_SUCCEEDED;
+
+  counts = json_object_new ();
+  json_object_set_int_member (counts, "done", n_done);
+  json_object_set_int_member (counts, "skipped", n_skipped);
+  json_object_set_int_member (counts, "failed", n_failed);
+  json_object_set_int_member (entry, "objects", n_objects);
+  json_object_set_string_member (entry, "result", result);
+  json_object_set_object_member (entry, "counts", counts);
+  json_object_set_string_member (entry, "finished", now);
+  if (error != NULL && !cancelled)
+    json_object_set_string_member (entry, "message", error->message);
+  else if (reason != NULL)
+    json_object_set_string_member (entry, "message", reason);
+}
+
 gboolean
 kvb_history_append (KvbHistory  *self,
                     JsonObject  *entry,
@@ -377,6 +414,9 @@ kvb_history_find_last_backup (GPtrArray  *entries,
                      KVB_HISTORY_BACKUP) != 0 ||
           g_strcmp0 (kvb_json_get_string (entry, "result", NULL),
                      KVB_HISTORY_SUCCEEDED) != 0 ||
+          /* The backup of single objects ("kvbackup backup" of one) names its files: it says
+           * nothing of the rest of the vault. */
+          json_object_has_member (entry, "files") ||
           (vault != NULL &&
            g_ascii_strcasecmp (kvb_json_get_string (entry, "vault", ""),
                                vault) != 0))

@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 #define KVB_HISTORY_RESTORE "restore"
 #define KVB_HISTORY_RECOVER "recover"
 #define KVB_HISTORY_PURGE   "purge"
+/* The backup of chosen objects (the window's Download Backup): never a whole-vault backup. */
+#define KVB_HISTORY_DOWNLOAD "download"
 
 /* The "result" of an entry: every object done, some failed, the whole run failed (nothing or
  * not all was tried), or interrupted. */
@@ -48,6 +50,18 @@ GFile       *kvb_history_get_file         (KvbHistory     *self);
 /* A new entry with "operation" and "vault" set.  Returns: (transfer full). */
 JsonObject  *kvb_history_entry_new        (const char     *operation,
                                            const char     *vault);
+
+/* Sets what an operation over @n_objects came to: "objects", "result" (cancelled when @error
+ * is G_IO_ERROR_CANCELLED, failed when another @error or when nothing was done and some failed,
+ * partial when some failed, else succeeded), "counts" (done, skipped, failed), "finished" (now),
+ * and "message": @error's, or else @reason (why the first object failed), when there is one. */
+void         kvb_history_entry_set_outcome (JsonObject    *entry,
+                                            guint          n_objects,
+                                            guint          n_done,
+                                            guint          n_skipped,
+                                            guint          n_failed,
+                                            const GError  *error,
+                                            const char    *reason);
 
 /* Appends @entry as one line: the folder is made 0700, the file 0600, opened with O_APPEND and
  * written with a single write(), so that lines of processes that append at once never mix. */
@@ -82,8 +96,8 @@ GPtrArray   *kvb_history_read_finish      (KvbHistory          *self,
                                            GAsyncResult        *result,
                                            GError             **error);
 
-/* When @vault was last backed up with every object done ("backup", "succeeded"): the time of
- * that entry's end, or %NULL when it never was (or the history cannot be read: see @error).
+/* When @vault was last backed up whole with every object done ("backup", "succeeded", and no
+ * "files": a line with files is the backup of single objects): the time of that entry's end, or %NULL when it never was (or the history cannot be read: see @error).
  * Returns: (transfer full) (nullable). */
 GDateTime   *kvb_history_get_last_backup  (KvbHistory     *self,
                                            const char     *vault,

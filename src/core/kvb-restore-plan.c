@@ -252,6 +252,70 @@ kvb_restore_plan_set_soft_deleted_action (KvbRestorePlan   *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOFT_DELETED_ACTION]);
 }
 
+guint
+kvb_restore_plan_count_soft_deleted (KvbRestorePlan *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (KVB_IS_RESTORE_PLAN (self), 0);
+
+  for (guint i = 0; i < self->entries->len; i++)
+    if (kvb_restore_plan_entry_get_state (g_ptr_array_index (self->entries, i)) ==
+        KVB_RESTORE_STATE_SOFT_DELETED)
+      n++;
+  return n;
+}
+
+gboolean
+kvb_restore_plan_choose_for_soft_deleted (KvbRestorePlan    *self,
+                                          KvbRestoreAction   action,
+                                          guint             *n_set,
+                                          GError           **error)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (KVB_IS_RESTORE_PLAN (self), FALSE);
+  g_return_val_if_fail (action == KVB_RESTORE_ACTION_SKIP || action == KVB_RESTORE_ACTION_RECOVER ||
+                        action == KVB_RESTORE_ACTION_PURGE_AND_RESTORE, FALSE);
+
+  if (self->started)
+    {
+      g_set_error_literal (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                           _("The restore has started: choices can no longer be changed."));
+      return FALSE;
+    }
+  /* Checked for every entry before any is changed: never half the files one way. */
+  if (action == KVB_RESTORE_ACTION_PURGE_AND_RESTORE && self->purge_protection)
+    {
+      g_set_error_literal (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                           _("The vault has purge protection: deleted objects cannot be purged "
+                             "before the retention period ends. Recover them or skip the files."));
+      return FALSE;
+    }
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      KvbRestorePlanEntry *entry = g_ptr_array_index (self->entries, i);
+
+      if (kvb_restore_plan_entry_get_state (entry) == KVB_RESTORE_STATE_SOFT_DELETED &&
+          !kvb_restore_plan_entry_can (entry, action))
+        return kvb_restore_plan_entry_set_action (entry, action, error);
+    }
+
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      KvbRestorePlanEntry *entry = g_ptr_array_index (self->entries, i);
+
+      if (kvb_restore_plan_entry_get_state (entry) != KVB_RESTORE_STATE_SOFT_DELETED)
+        continue;
+      if (!kvb_restore_plan_entry_set_action (entry, action, error))
+        return FALSE;
+      n++;
+    }
+  if (n_set != NULL)
+    *n_set = n;
+  return TRUE;
+}
+
 /* Works out the state of an entry whose kind is known, from the listings. */
 void
 kvb_restore_plan_set_stop_at_name_in_use (KvbRestorePlan *self,

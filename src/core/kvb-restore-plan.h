@@ -66,6 +66,19 @@ gboolean        kvb_restore_plan_choose_kind             (KvbRestorePlan       *
                                                           KvbObjectKind         kind,
                                                           GError              **error);
 
+/* Entries whose name is held by a deleted object (SOFT_DELETED). */
+guint           kvb_restore_plan_count_soft_deleted      (KvbRestorePlan       *self);
+
+/* "Apply to all": one choice for every SOFT_DELETED entry at once (their own choices so far
+ * included): SKIP, RECOVER or PURGE_AND_RESTORE.  All or nothing: refused with
+ * KVB_ERROR_INVALID_ARGUMENT and a sentence when the action does not fit every such entry
+ * (PURGE_AND_RESTORE under purge protection) or once the restore has started.  Returns how many
+ * entries it set in @n_set (optional). */
+gboolean        kvb_restore_plan_choose_for_soft_deleted (KvbRestorePlan       *self,
+                                                          KvbRestoreAction      action,
+                                                          guint                *n_set,
+                                                          GError              **error);
+
 /* Entries whose action is still NONE. */
 guint           kvb_restore_plan_count_undecided         (KvbRestorePlan       *self);
 

@@ -96,7 +96,7 @@ kvb_schedule_new (const char  *vault,
   g_autofree char *path = NULL;
 
   g_return_val_if_fail (vault != NULL, NULL);
-  g_return_val_if_fail (G_IS_FILE (folder), NULL);
+  g_return_val_if_fail (folder == NULL || G_IS_FILE (folder), NULL);
 
   if (!valid_vault_name (vault))
     {
@@ -104,21 +104,21 @@ kvb_schedule_new (const char  *vault,
                    _("“%s” is not the name of a vault: 3 to 24 letters, digits and hyphens."), vault);
       return NULL;
     }
-  path = g_file_get_path (folder);
-  if (path == NULL || !g_path_is_absolute (path) || !fits_a_line (path) ||
+  path = folder != NULL ? g_file_get_path (folder) : NULL;
+  if ((folder != NULL && path == NULL) ||
+      (path != NULL && (!g_path_is_absolute (path) || !fits_a_line (path))) ||
       (kvbackup != NULL && (!g_path_is_absolute (kvbackup) || !fits_a_line (kvbackup))))
     {
-      g_autofree char *name = g_file_get_parse_name (folder);
+      g_autofree char *name = folder != NULL ? g_file_get_parse_name (folder) : g_strdup (kvbackup);
 
       g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED,
                    _("Nightly backups cannot go into “%s”: choose a folder on this computer whose "
                      "name has no line break."), name);
       return NULL;
     }
-
   self = g_object_new (KVB_TYPE_SCHEDULE, NULL);
   self->vault = g_ascii_strdown (vault, -1);
-  self->folder = g_build_filename (path, self->vault, NULL);
+  self->folder = path != NULL ? g_build_filename (path, self->vault, NULL) : NULL;
   self->kvbackup = g_strdup (kvbackup != NULL ? kvbackup : "kvbackup");
   self->unit_name = g_strconcat ("kvbackup-", self->vault, NULL);
   return g_steal_pointer (&self);
@@ -163,6 +163,7 @@ kvb_schedule_dup_service_text (KvbSchedule *self)
   g_autoptr(GString) text = g_string_new (NULL);
 
   g_return_val_if_fail (KVB_IS_SCHEDULE (self), NULL);
+  g_return_val_if_fail (self->folder != NULL, NULL);
 
   g_string_append_printf (text,
                           "# Written by Key Vault Backup: nightly backups of the vault %s.\n"
@@ -251,6 +252,7 @@ kvb_schedule_write (KvbSchedule  *self,
 
   g_return_val_if_fail (KVB_IS_SCHEDULE (self), FALSE);
   g_return_val_if_fail (G_IS_FILE (unit_folder), FALSE);
+  g_return_val_if_fail (self->folder != NULL, FALSE);
 
   folder = g_file_get_path (unit_folder);
   if (folder == NULL || g_mkdir_with_parents (folder, 0700) != 0)
@@ -310,4 +312,214 @@ kvb_schedule_write_finish (KvbSchedule   *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static char *
+unit_path (KvbSchedule *self,
+           GFile       *unit_folder,
+           const char  *suffix)
+{
+  g_autofree char *name = g_strconcat (self->unit_name, suffix, NULL);
+  g_autofree char *folder = g_file_get_path (unit_folder);
+
+  return folder != NULL ? g_build_filename (folder, name, NULL) : NULL;
+}
+
+gboolean
+kvb_schedule_is_installed (KvbSchedule *self,
+                           GFile       *unit_folder)
+{
+  g_autofree char *timer = NULL;
+  g_autofree char *service = NULL;
+
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (unit_folder), FALSE);
+
+  timer = unit_path (self, unit_folder, ".timer");
+  service = unit_path (self, unit_folder, ".service");
+  return (timer != NULL && g_file_test (timer, G_FILE_TEST_EXISTS)) ||
+         (service != NULL && g_file_test (service, G_FILE_TEST_EXISTS));
+}
+
+/* systemctl --user talks to the user's systemd through this socket: without it (no systemd, a
+ * login without a user instance) there is no timer running to stop. */
+static gboolean
+user_manager_reachable (void)
+{
+  g_autofree char *socket = g_build_filename (g_get_user_runtime_dir (), "systemd", "private", NULL);
+  g_autofree char *program = g_find_program_in_path ("systemctl");
+
+  return program != NULL && g_file_test (socket, G_FILE_TEST_EXISTS);
+}
+
+/* Runs systemctl --user with @args; %FALSE with a sentence from what it printed. */
+static gboolean
+run_systemctl (const char * const  *args,
+               GCancellable        *cancellable,
+               char               **problem)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err_text = NULL;
+
+  g_strv_builder_add_many (builder, "systemctl", "--user", NULL);
+  g_strv_builder_addv (builder, (const char **) args);
+  argv = g_strv_builder_end (builder);
+  process = g_subprocess_newv ((const char * const *) argv,
+                               G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  if (process != NULL &&
+      g_subprocess_communicate_utf8 (process, NULL, cancellable, NULL, &err_text, &error) &&
+      g_subprocess_get_if_exited (process) && g_subprocess_get_exit_status (process) == 0)
+    return TRUE;
+
+  if (error == NULL)
+    {
+      g_strstrip (err_text);
+      g_set_error (&error, KVB_ERROR, KVB_ERROR_FAILED, "%s",
+                   err_text != NULL && *err_text != '\0' ? err_text : _("systemctl failed"));
+    }
+  *problem = g_strdup (error->message);
+  return FALSE;
+}
+
+static gboolean
+remove_unit (const char  *path,
+             GError     **error)
+{
+  int saved_errno;
+
+  if (g_remove (path) == 0)
+    return TRUE;
+  saved_errno = errno;
+  if (saved_errno == ENOENT)
+    return TRUE;
+  g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED, _("“%s” could not be removed: %s"), path,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
+gboolean
+kvb_schedule_remove (KvbSchedule   *self,
+                     GFile         *unit_folder,
+                     GCancellable  *cancellable,
+                     char         **stop_problem,
+                     GError       **error)
+{
+  g_autofree char *timer = NULL;
+  g_autofree char *service = NULL;
+  g_autofree char *timer_name = NULL;
+  g_autofree char *problem = NULL;
+  gboolean reachable;
+
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (unit_folder), FALSE);
+
+  timer = unit_path (self, unit_folder, ".timer");
+  service = unit_path (self, unit_folder, ".service");
+  if (timer == NULL || service == NULL)
+    {
+      g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED, _("The unit folder is not on this computer."));
+      return FALSE;
+    }
+  timer_name = g_strconcat (self->unit_name, ".timer", NULL);
+
+  /* Stopped first, while systemd still knows the unit from its file. */
+  reachable = user_manager_reachable ();
+  if (reachable)
+    {
+      g_autofree char *why = NULL;
+
+      if (!run_systemctl ((const char * const[]) { "disable", "--now", timer_name, NULL }, cancellable,
+                          &why))
+        /* translators: the timer's name, then what systemctl said */
+        problem = g_strdup_printf (_("The timer %s could not be stopped: %s."), timer_name, why);
+    }
+
+  /* The timer first: a timer never points at a service that is not there. */
+  if (!remove_unit (timer, error) || !remove_unit (service, error))
+    return FALSE;
+
+  if (reachable)
+    {
+      g_autofree char *why = NULL;
+
+      /* Only so that "systemctl --user list-timers" forgets it at once. */
+      if (!run_systemctl ((const char * const[]) { "daemon-reload", NULL }, cancellable, &why))
+        g_debug ("systemctl --user daemon-reload: %s", why);
+    }
+
+  if (stop_problem != NULL)
+    *stop_problem = g_steal_pointer (&problem);
+  return TRUE;
+}
+
+typedef struct
+{
+  GFile *unit_folder;
+  char *stop_problem;
+} RemoveData;
+
+static void
+remove_data_free (RemoveData *data)
+{
+  g_clear_object (&data->unit_folder);
+  g_free (data->stop_problem);
+  g_free (data);
+}
+
+static void
+remove_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  RemoveData *data = task_data;
+  GError *error = NULL;
+
+  if (kvb_schedule_remove (source_object, data->unit_folder, cancellable, &data->stop_problem, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+kvb_schedule_remove_async (KvbSchedule         *self,
+                           GFile               *unit_folder,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  RemoveData *data;
+
+  g_return_if_fail (KVB_IS_SCHEDULE (self));
+  g_return_if_fail (G_IS_FILE (unit_folder));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kvb_schedule_remove_async);
+  data = g_new0 (RemoveData, 1);
+  data->unit_folder = g_object_ref (unit_folder);
+  g_task_set_task_data (task, data, (GDestroyNotify) remove_data_free);
+  g_task_run_in_thread (task, remove_thread);
+}
+
+gboolean
+kvb_schedule_remove_finish (KvbSchedule   *self,
+                            GAsyncResult  *result,
+                            char         **stop_problem,
+                            GError       **error)
+{
+  RemoveData *data;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  data = g_task_get_task_data (G_TASK (result));
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (stop_problem != NULL)
+    *stop_problem = g_steal_pointer (&data->stop_problem);
+  return TRUE;
 }

@@ -20,7 +20,8 @@ G_DECLARE_FINAL_TYPE (KvbSchedule, kvb_schedule, KVB, SCHEDULE, GObject)
  * ~/.config/kvbackup/env when it exists (AZURE_TENANT_ID…), else kvbackup uses "kvbackup
  * login" or the Azure CLI.
  *
- * @vault is the vault's name (letters, digits and hyphens), @folder an absolute local folder,
+ * @vault is the vault's name (letters, digits and hyphens), @folder an absolute local folder
+ * (%NULL for a schedule that is only looked at or removed: it cannot be written),
  * @kvbackup the program's absolute path (NULL: "kvbackup" from the service's PATH).  Returns
  * %NULL with @error for a name or folder that cannot go into a unit. */
 KvbSchedule *kvb_schedule_new                (const char    *vault,
@@ -46,6 +47,32 @@ gboolean     kvb_schedule_write_finish       (KvbSchedule          *self,
                                               GError              **error);
 gboolean     kvb_schedule_write              (KvbSchedule          *self,
                                               GFile                *unit_folder,
+                                              GError              **error);
+
+/* Whether the vault has nightly backups: UNIT.timer or UNIT.service is in @unit_folder. */
+gboolean     kvb_schedule_is_installed       (KvbSchedule          *self,
+                                              GFile                *unit_folder);
+
+/* Stops the nightly backups: when the user's systemd instance is reachable (its private socket
+ * in the runtime folder, and systemctl on the PATH), "systemctl --user disable --now
+ * UNIT.timer"; then both unit files are removed from @unit_folder (missing ones are no error),
+ * and systemd is told to forget them (daemon-reload).  Fails with @error only when a unit file
+ * could not be removed.  A timer that could not be stopped does not stop the removal:
+ * @stop_problem (out, optional, nullable) then says why, in a sentence; it stays %NULL when the
+ * timer was stopped or there was no systemd instance to stop it in.  Off the calling thread. */
+void         kvb_schedule_remove_async       (KvbSchedule          *self,
+                                              GFile                *unit_folder,
+                                              GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data);
+gboolean     kvb_schedule_remove_finish      (KvbSchedule          *self,
+                                              GAsyncResult         *result,
+                                              char                **stop_problem,
+                                              GError              **error);
+gboolean     kvb_schedule_remove             (KvbSchedule          *self,
+                                              GFile                *unit_folder,
+                                              GCancellable         *cancellable,
+                                              char                **stop_problem,
                                               GError              **error);
 
 G_END_DECLS

@@ -84,6 +84,8 @@ kvb_history_item_get_title (KvbHistoryItem *self)
     return C_("history", "Recovery");
   if (g_strcmp0 (operation, KVB_HISTORY_PURGE) == 0)
     return C_("history", "Purge");
+  if (g_strcmp0 (operation, KVB_HISTORY_DOWNLOAD) == 0)
+    return C_("history", "Download Backup");
   return operation != NULL ? operation : "";
 }
 
@@ -272,6 +274,24 @@ kvb_history_item_dup_details (KvbHistoryItem *self,
             g_string_append_printf (text, ngettext (" and %u more file", " and %u more files", n - 1),
                                     n - 1);
         }
+    }
+
+  /* A recovery or purge of deleted objects has neither: their names say what it was about. */
+  else if (json_object_get_member (self->entry, "names") != NULL &&
+           JSON_NODE_HOLDS_ARRAY (json_object_get_member (self->entry, "names")) &&
+           json_array_get_length (json_object_get_array_member (self->entry, "names")) > 0)
+    {
+      JsonArray *names = json_object_get_array_member (self->entry, "names");
+      guint n = json_array_get_length (names);
+
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      for (guint i = 0; i < n && i < 3; i++)
+        g_string_append_printf (text, "%s“%s”", i > 0 ? ", " : "",
+                                json_array_get_string_element (names, i));
+      if (n > 3)
+        /* translators: after the first three names of deleted objects, how many more there were */
+        g_string_append_printf (text, ngettext (" and %u more", " and %u more", n - 3), n - 3);
     }
 
   message = member (self, "message");

@@ -18,7 +18,7 @@ G_DECLARE_FINAL_TYPE (KvbHistoryItem, kvb_history_item, KVB, HISTORY_ITEM, GObje
  * window shows for it. */
 KvbHistoryItem *kvb_history_item_new          (JsonObject     *entry);
 JsonObject     *kvb_history_item_get_entry    (KvbHistoryItem *self);
-/* "Backup", "Restore", "Recovery", "Purge". */
+/* "Backup", "Restore", "Recovery", "Purge", "Download Backup". */
 const char     *kvb_history_item_get_title    (KvbHistoryItem *self);
 /* "Succeeded", "Some Failed", "Failed", "Interrupted", or "" when the entry has no result. */
 const char     *kvb_history_item_get_result   (KvbHistoryItem *self);

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "kvb-error.h"
+#include "kvb-history.h"
 #include "kvb-restore-dialog.h"
-#include "kvb-error.h"
 #include "kvb-restore-plan.h"
 #include "kvb-restore-row.h"
 #include "kvb-vault-restore.h"
@@ -28,6 +28,9 @@ struct _KvbRestoreDialog
   AdwStatusPage     *error_page;
   GtkLabel          *target_label;
   GtkLabel          *plan_label;
+  GtkWidget         *soft_deleted_box;
+  GtkLabel          *soft_deleted_label;
+  GtkWidget         *purge_all_button;
   GtkListBox        *list_box;
   GtkWidget         *stop_row;
   GtkSwitch         *stop_switch;
@@ -42,6 +45,7 @@ struct _KvbRestoreDialog
   KvbVaultInfo      *vault;
   KvbRestorePlan    *plan;
   GCancellable      *cancellable;
+  KvbHistory        *history;        /* the user's history of operations */
   /* Restore Folder: the whole-vault backup, its pre-flight, plan and check afterwards. */
   GFile             *folder;
   KvbVaultRestore   *vault_restore;
@@ -88,6 +92,28 @@ update_actions (KvbRestoreDialog *self)
   gtk_widget_set_visible (self->restore_button, !self->ran && !self->running);
   gtk_widget_set_sensitive (self->close_button, !self->running);
   gtk_widget_set_sensitive (self->stop_row, editable (self));
+
+  /* Several deleted objects hold names of files: one choice for all of them, as well as one
+   * per file. */
+  {
+    guint n_deleted = self->plan != NULL && editable (self)
+                      ? kvb_restore_plan_count_soft_deleted (self->plan) : 0;
+    gboolean protected = self->vault != NULL && kvb_vault_info_get_purge_protection (self->vault);
+
+    gtk_widget_set_visible (self->soft_deleted_box, n_deleted >= 2);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "restore.recover-all", n_deleted >= 2);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "restore.purge-all", n_deleted >= 2 && !protected);
+    gtk_widget_set_visible (self->purge_all_button, !protected);
+    if (n_deleted >= 2)
+      {
+        g_autofree char *text =
+          g_strdup_printf (ngettext ("Deleted objects hold the names of %u files:",
+                                     "Deleted objects hold the names of %u files:", n_deleted),
+                           n_deleted);
+
+        gtk_label_set_label (self->soft_deleted_label, text);
+      }
+  }
 
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->list_box)); child != NULL;
        child = gtk_widget_get_next_sibling (child))
@@ -408,6 +434,153 @@ summary_text (const KvbJobSummary *summary,
   return g_strdup_printf (_("%s, %s, %s"), done, skipped, failed);
 }
 
+/* ---- The history ---- */
+
+typedef struct
+{
+  KvbRestoreDialog *self;
+  KvbHistory *history;
+  GPtrArray *lines;      /* JsonObject, written in order, one after the other */
+  guint next;
+  KvbJobSummary summary;
+  gboolean cancelled;
+} Recording;
+
+static void
+recorded_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Recording *recording = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The restore ran whatever happens to its line: a failure is only worth a warning. */
+  if (!kvb_history_append_finish (KVB_HISTORY (source), result, &error))
+    g_warning ("%s", error->message);
+  /* One at a time: the restore's line comes before those of its recoveries and purges. */
+  if (recording->next < recording->lines->len)
+    {
+      kvb_history_append_async (recording->history, g_ptr_array_index (recording->lines, recording->next++),
+                                NULL, recorded_cb, recording);
+      return;
+    }
+  /* "finished" comes once the lines are there, so that whoever shows the history sees them. */
+  g_signal_emit (recording->self, signals[FINISHED], 0, recording->summary.n_done,
+                 recording->summary.n_skipped, recording->summary.n_failed, recording->cancelled);
+  g_object_unref (recording->self);
+  g_object_unref (recording->history);
+  g_ptr_array_unref (recording->lines);
+  g_free (recording);
+}
+
+static JsonObject *
+history_entry_new (KvbRestoreDialog *self,
+                   const char       *operation,
+                   gboolean          whole_folder)
+{
+  JsonObject *entry = kvb_history_entry_new (operation, self->vault != NULL
+                                                        ? kvb_vault_info_get_name (self->vault)
+                                                        : NULL);
+
+  json_object_set_string_member (entry, "vaultUrl", kvb_keyvault_client_get_vault_url (self->client));
+  if (whole_folder && g_file_peek_path (self->folder) != NULL)
+    json_object_set_string_member (entry, "folder", g_file_peek_path (self->folder));
+  return entry;
+}
+
+/* The lines kvbackup restore writes too: one for the restore (its files, or its folder), and
+ * one each for the deleted objects it recovered and purged, with their names.  Then
+ * "finished". */
+static void
+record_and_finish (KvbRestoreDialog    *self,
+                   const KvbJobSummary *summary,
+                   const GError        *error,
+                   gboolean             cancelled)
+{
+  g_autoptr(JsonObject) entry = NULL;
+  g_autoptr(JsonArray) recovered = json_array_new ();
+  g_autoptr(JsonArray) purged = json_array_new ();
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  JsonArray *files;
+  JsonObject *counts;
+  const char *reason = NULL;
+  guint n;
+  /* The retry of a folder's failed files is a plan of files like any other. */
+  gboolean whole_folder = self->vault_restore != NULL &&
+                          self->plan == kvb_vault_restore_get_plan (self->vault_restore);
+  Recording *recording;
+
+  /* Refused before any request: nothing was done to the vault.  (Or the dialog went meanwhile,
+   * and its plan with it.) */
+  if (!self->ran || self->plan == NULL || self->history == NULL)
+    {
+      g_signal_emit (self, signals[FINISHED], 0, summary->n_done, summary->n_skipped,
+                     summary->n_failed, cancelled);
+      return;
+    }
+
+  files = json_array_new ();
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->plan));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) item = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
+      KvbJobStatus status = kvb_restore_plan_entry_get_status (item);
+      KvbRestoreAction action = kvb_restore_plan_entry_get_action (item);
+      const char *name = kvb_restore_plan_entry_get_name (item);
+      GFile *file = kvb_restore_plan_entry_get_file (item);
+
+      /* A file of a remote mount has no path: the history names only local places. */
+      if (g_file_peek_path (file) != NULL)
+        json_array_add_string_element (files, g_file_peek_path (file));
+      if (status == KVB_JOB_STATUS_FAILED && reason == NULL)
+        reason = kvb_restore_plan_entry_get_message (item);
+      if (status == KVB_JOB_STATUS_DONE && name != NULL && action == KVB_RESTORE_ACTION_RECOVER)
+        json_array_add_string_element (recovered, name);
+      else if (status == KVB_JOB_STATUS_DONE && name != NULL &&
+               action == KVB_RESTORE_ACTION_PURGE_AND_RESTORE)
+        json_array_add_string_element (purged, name);
+    }
+
+  entry = history_entry_new (self, KVB_HISTORY_RESTORE, whole_folder);
+  /* A folder names its hundreds of files well enough. */
+  if (!whole_folder)
+    json_object_set_array_member (entry, "files", files);
+  else
+    json_array_unref (files);
+  kvb_history_entry_set_outcome (entry, n, summary->n_done, summary->n_skipped, summary->n_failed,
+                                 error, reason);
+  counts = json_object_get_object_member (entry, "counts");
+  json_object_set_int_member (counts, "recovered", json_array_get_length (recovered));
+  json_object_set_int_member (counts, "purged", json_array_get_length (purged));
+  g_ptr_array_add (lines, g_steal_pointer (&entry));
+
+  for (guint k = 0; k < 2; k++)
+    {
+      JsonArray *names = k == 0 ? recovered : purged;
+      guint n_names = json_array_get_length (names);
+      JsonObject *line;
+
+      if (n_names == 0)
+        continue;
+      line = history_entry_new (self, k == 0 ? KVB_HISTORY_RECOVER : KVB_HISTORY_PURGE,
+                                whole_folder);
+      json_object_set_array_member (line, "names", json_array_ref (names));
+      kvb_history_entry_set_outcome (line, n_names, n_names, 0, 0, NULL, NULL);
+      g_ptr_array_add (lines, line);
+    }
+
+  recording = g_new0 (Recording, 1);
+  recording->self = g_object_ref (self);
+  recording->history = g_object_ref (self->history);
+  recording->lines = g_steal_pointer (&lines);
+  recording->next = 1;
+  recording->summary = *summary;
+  recording->cancelled = cancelled;
+  /* Not cancellable: a restore that ran is recorded even when the dialog closes meanwhile. */
+  kvb_history_append_async (recording->history, g_ptr_array_index (recording->lines, 0), NULL,
+                            recorded_cb, recording);
+}
+
 static void
 run_cb (GObject      *source,
         GAsyncResult *result,
@@ -445,8 +618,7 @@ run_cb (GObject      *source,
   gtk_widget_grab_focus (!self->ran ? GTK_WIDGET (self->stop_switch)
                          : self->n_failed > 0 ? self->retry_button : self->close_button);
 
-  g_signal_emit (self, signals[FINISHED], 0, summary.n_done, summary.n_skipped, summary.n_failed,
-                 cancelled);
+  record_and_finish (self, &summary, error, cancelled);
 }
 
 static void
@@ -509,8 +681,7 @@ folder_run_cb (GObject      *source,
   update_actions (self);
   gtk_widget_grab_focus (self->n_failed > 0 ? self->retry_button : self->close_button);
 
-  g_signal_emit (self, signals[FINISHED], 0, summary.n_done, summary.n_skipped, summary.n_failed,
-                 cancelled);
+  record_and_finish (self, &summary, error, cancelled);
 }
 
 static void
@@ -577,6 +748,92 @@ retry_action (GtkWidget  *widget,
     start_prepare (self, G_LIST_MODEL (files));
 }
 
+/* ---- One choice for every name held by a deleted object ---- */
+
+static void
+choose_for_soft_deleted (KvbRestoreDialog *self,
+                         KvbRestoreAction  action)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->plan == NULL || !editable (self))
+    return;
+  /* The rows follow their entries' "action". */
+  if (!kvb_restore_plan_choose_for_soft_deleted (self->plan, action, NULL, &error))
+    gtk_label_set_label (self->summary_label, error->message);
+  update_actions (self);
+}
+
+static void
+recover_all_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  choose_for_soft_deleted (KVB_RESTORE_DIALOG (widget), KVB_RESTORE_ACTION_RECOVER);
+}
+
+static void
+purge_all_response_cb (AdwMessageDialog *dialog,
+                       const char       *response,
+                       KvbRestoreDialog *self)
+{
+  if (g_strcmp0 (response, "purge") == 0)
+    choose_for_soft_deleted (self, KVB_RESTORE_ACTION_PURGE_AND_RESTORE);
+}
+
+/* As for one file, nothing is chosen until a confirmation that says what is lost. */
+static void
+purge_all_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  KvbRestoreDialog *self = KVB_RESTORE_DIALOG (widget);
+  g_autoptr(GString) names = g_string_new (NULL);
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  guint n = 0;
+  GtkWidget *dialog;
+
+  if (self->plan == NULL || !editable (self))
+    return;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->plan)); i++)
+    {
+      g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->plan), i);
+
+      if (kvb_restore_plan_entry_get_state (entry) != KVB_RESTORE_STATE_SOFT_DELETED)
+        continue;
+      if (n < 5)
+        g_string_append_printf (names, "%s“%s”", n > 0 ? ", " : "",
+                                kvb_restore_plan_entry_get_name (entry));
+      n++;
+    }
+  if (n == 0)
+    return;
+  if (n > 5)
+    g_string_append (names, ", …");
+
+  heading = g_strdup_printf (ngettext ("Purge %u Deleted Object and Restore Its Backup?",
+                                       "Purge %u Deleted Objects and Restore Their Backups?", n), n);
+  /* translators: the names of the deleted objects */
+  body = g_strdup_printf (_("%s and all their versions are removed for good before the backups are "
+                            "restored; a deleted certificate takes its key and secret with it. The "
+                            "deleted objects cannot be recovered afterwards, and what changed in them "
+                            "since the backups were made is lost. This cannot be undone."),
+                          names->str);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "purge", _("_Purge and Restore All"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "purge",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (purge_all_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static gboolean
 kvb_restore_dialog_close_request (GtkWindow *window)
 {
@@ -604,6 +861,7 @@ kvb_restore_dialog_dispose (GObject *object)
   g_clear_object (&self->folder);
   g_clear_object (&self->client);
   g_clear_object (&self->vault);
+  g_clear_object (&self->history);
 
   G_OBJECT_CLASS (kvb_restore_dialog_parent_class)->dispose (object);
 }
@@ -631,6 +889,9 @@ kvb_restore_dialog_class_init (KvbRestoreDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, error_page);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, target_label);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, plan_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, soft_deleted_box);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, soft_deleted_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, purge_all_button);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, list_box);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, stop_row);
   gtk_widget_class_bind_template_child (widget_class, KvbRestoreDialog, stop_switch);
@@ -645,6 +906,8 @@ kvb_restore_dialog_class_init (KvbRestoreDialogClass *klass)
   gtk_widget_class_install_action (widget_class, "restore.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "restore.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "restore.retry-failed", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "restore.recover-all", NULL, recover_all_action);
+  gtk_widget_class_install_action (widget_class, "restore.purge-all", NULL, purge_all_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
                                        "restore.run", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
@@ -655,6 +918,7 @@ kvb_restore_dialog_init (KvbRestoreDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  self->history = kvb_history_new_default ();
 }
 
 static KvbRestoreDialog *

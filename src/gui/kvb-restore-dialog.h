@@ -21,7 +21,9 @@ G_DECLARE_FINAL_TYPE (KvbRestoreDialog, kvb_restore_dialog, KVB, RESTORE_DIALOG,
  * the user decide what each file needs, and runs the restore when asked.
  *
  * Signal "finished" (guint n_done, guint n_skipped, guint n_failed, gboolean cancelled): after
- * each run, for a toast or a notification; the object lists of the vault are then out of date. */
+ * each run, for a toast or a notification; the object lists of the vault are then out of date.
+ * A run that sent anything has its lines in the user's history by then (the restore, with its
+ * files or folder, and one each for the recoveries and the purges, as kvbackup writes them). */
 GtkWidget *kvb_restore_dialog_new (GtkWindow         *parent,
                                    KvbKeyVaultClient *client,
                                    KvbVaultInfo      *vault,

@@ -196,6 +196,23 @@ describe_vault (KvbVaultInfo *vault)
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+/* Whether the vault shown has nightly backups: its units are in the user's unit folder (a
+ * local folder: looking is quick). */
+static gboolean
+vault_scheduled (KvbVaultPage *self)
+{
+  g_autoptr(KvbSchedule) schedule = NULL;
+  g_autoptr(GFile) units = NULL;
+
+  if (self->vault == NULL)
+    return FALSE;
+  schedule = kvb_schedule_new (kvb_vault_info_get_name (self->vault), NULL, NULL, NULL);
+  if (schedule == NULL)
+    return FALSE;
+  units = kvb_schedule_dup_default_unit_folder ();
+  return kvb_schedule_is_installed (schedule, units);
+}
+
 static void
 update_actions (KvbVaultPage *self)
 {
@@ -212,6 +229,7 @@ update_actions (KvbVaultPage *self)
   /* The history is on this computer: no sign-in needed to read it. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.history", self->vault != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.schedule", self->vault != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.unschedule", vault_scheduled (self));
 }
 
 /* ---- When the vault was last backed up, from the history ---- */
@@ -384,6 +402,50 @@ kvb_vault_page_show_kind (KvbVaultPage *self,
   adw_view_stack_set_visible_child_name (self->view_stack, name);
 }
 
+/* ---- The history of the operations of this page ---- */
+
+static void
+recorded_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The operation is done whatever happens to its line: a failure is only worth a warning. */
+  if (!kvb_history_append_finish (KVB_HISTORY (source), result, &error))
+    g_warning ("%s", error->message);
+  if (self->disposed)
+    return;
+  /* Read again: only a whole-vault backup may change "Last backed up", and that is the core's
+   * call, not this page's. */
+  update_last_backup (self);
+  g_signal_emit (self, signals[SIGNAL_HISTORY_CHANGED], 0);
+}
+
+/* A new line of @operation on the vault of @client (the one the operation began on: another
+ * may be shown by the time it ends), with what kvbackup writes too. */
+static JsonObject *
+history_entry_new (KvbVaultPage      *self,
+                   const char        *operation,
+                   KvbKeyVaultClient *client)
+{
+  JsonObject *entry = kvb_history_entry_new (operation, kvb_keyvault_client_get_vault_name (client));
+
+  json_object_set_string_member (entry, "vaultUrl", kvb_keyvault_client_get_vault_url (client));
+  if (self->cloud_id != NULL && client == self->client)
+    json_object_set_string_member (entry, "cloud", self->cloud_id);
+  return entry;
+}
+
+static void
+record (KvbVaultPage *self,
+        JsonObject   *entry)
+{
+  /* Not cancellable: what was done is recorded even when the vault or window changes. */
+  kvb_history_append_async (self->history, entry, NULL, recorded_cb, g_object_ref (self));
+}
+
 /* ---- Restore Backup ---- */
 
 static void
@@ -400,6 +462,8 @@ restore_finished_cb (KvbRestoreDialog *dialog,
   reload_lists (self);
   if (!cancelled)
     notify_if_unfocused (self, "restore", _("Restore Finished"), summary);
+  /* The dialog wrote the run's lines before it said so. */
+  g_signal_emit (self, signals[SIGNAL_HISTORY_CHANGED], 0);
 }
 
 void
@@ -469,6 +533,7 @@ typedef struct
 {
   KvbVaultPage      *self;
   KvbDownloadBackup *op;
+  KvbKeyVaultClient *client;   /* of the vault it began on */
   KvbOperationCard  *card;
   GCancellable      *cancellable;
   gboolean           running;
@@ -481,9 +546,57 @@ download_free (Download *d)
   if (d->card != NULL && !d->self->disposed)
     gtk_box_remove (d->self->operations_box, GTK_WIDGET (d->card));
   g_clear_object (&d->op);
+  g_clear_object (&d->client);
   g_clear_object (&d->cancellable);
   g_object_unref (d->self);
   g_free (d);
+}
+
+/* The line of a Download Backup run: one file, or a folder of several. */
+static void
+record_download (KvbVaultPage      *self,
+                 KvbKeyVaultClient *client,
+                 KvbDownloadBackup *op,
+                 const GError      *error)
+{
+  g_autoptr(JsonObject) entry = NULL;
+  KvbBackupJob *job = kvb_download_backup_get_job (op);
+  GFile *file = kvb_download_backup_get_file (op);
+  GFile *folder = kvb_download_backup_get_folder (op);
+  KvbJobSummary summary = { 0, };
+  g_autofree char *reason = NULL;
+  guint n_objects = 1;
+
+  /* Closing the save or folder dialog did nothing to record. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && job == NULL && file == NULL)
+    return;
+
+  kvb_download_backup_get_summary (op, &summary);
+  entry = history_entry_new (self, KVB_HISTORY_DOWNLOAD, client);
+  if (kvb_download_backup_get_several (op) && job != NULL)
+    {
+      n_objects = g_list_model_get_n_items (G_LIST_MODEL (job));
+      for (guint i = 0; i < n_objects && reason == NULL; i++)
+        {
+          g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (G_LIST_MODEL (job), i);
+
+          if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_FAILED)
+            reason = g_strdup (kvb_backup_job_item_get_message (item));
+        }
+      /* A folder of a remote mount has no path: the history names only local places. */
+      if (folder != NULL && g_file_peek_path (folder) != NULL)
+        json_object_set_string_member (entry, "folder", g_file_peek_path (folder));
+    }
+  else if (file != NULL && g_file_peek_path (file) != NULL)
+    {
+      JsonArray *files = json_array_new ();
+
+      json_array_add_string_element (files, g_file_peek_path (file));
+      json_object_set_array_member (entry, "files", files);
+    }
+  kvb_history_entry_set_outcome (entry, n_objects, summary.n_done, summary.n_skipped,
+                                 summary.n_failed, error, reason);
+  record (self, entry);
 }
 
 static void
@@ -503,6 +616,8 @@ downloaded_cb (GObject      *source,
       download_free (d);
       return;
     }
+
+  record_download (self, d->client, d->op, error);
 
   if (d->card != NULL && kvb_download_backup_get_job (d->op) != NULL)
     kvb_operation_card_finish (d->card, error);
@@ -587,6 +702,7 @@ download_backup_action (GtkWidget  *widget,
   d = g_new0 (Download, 1);
   d->self = g_object_ref (self);
   d->cancellable = g_cancellable_new ();
+  d->client = g_object_ref (self->client);
   d->running = TRUE;
   g_ptr_array_add (self->downloads, d);
   d->op = g_object_ref (kvb_download_backup_run_async (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
@@ -606,6 +722,9 @@ typedef struct
   guint         n_done;
   GPtrArray    *failures;   /* the core's sentences */
   char         *first_name;
+  JsonArray    *names;      /* for the history: every object of the batch */
+  guint         n_cancelled;
+  KvbKeyVaultClient *client;  /* of the vault it began on */
 } Batch;
 
 static void
@@ -614,6 +733,8 @@ batch_free (Batch *batch)
   g_object_unref (batch->self);
   g_ptr_array_unref (batch->failures);
   g_free (batch->first_name);
+  json_array_unref (batch->names);
+  g_object_unref (batch->client);
   g_free (batch);
 }
 
@@ -628,9 +749,30 @@ batch_one_done (Batch        *batch,
     g_ptr_array_add (batch->failures, g_strdup (error->message));
   else if (error == NULL)
     batch->n_done++;
+  else
+    batch->n_cancelled++;
 
   if (--batch->pending > 0)
     return;
+
+  /* One line for the batch, as kvbackup writes one for the recoveries of a restore. */
+  if (self->history != NULL)
+    {
+      g_autoptr(JsonObject) entry = history_entry_new (self, batch->purge ? KVB_HISTORY_PURGE
+                                                                          : KVB_HISTORY_RECOVER,
+                                                       batch->client);
+      guint n = json_array_get_length (batch->names);
+
+      g_autoptr(GError) cancelled = NULL;
+
+      /* The vault changed or the window closed while it ran: interrupted. */
+      if (batch->n_cancelled > 0)
+        cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "");
+      json_object_set_array_member (entry, "names", json_array_ref (batch->names));
+      kvb_history_entry_set_outcome (entry, n, batch->n_done, 0, batch->failures->len, cancelled,
+                                     batch->failures->len > 0 ? batch->failures->pdata[0] : NULL);
+      record (self, entry);
+    }
 
   if (self->switcher_title != NULL)
     {
@@ -737,6 +879,8 @@ run_batch (KvbVaultPage *self,
   batch->pending = objects->len;
   batch->failures = g_ptr_array_new_with_free_func (g_free);
   batch->first_name = g_strdup (kvb_object_info_get_name (objects->pdata[0]));
+  batch->names = json_array_new ();
+  batch->client = g_object_ref (self->client);
 
   for (guint i = 0; i < objects->len; i++)
     {
@@ -746,6 +890,7 @@ run_batch (KvbVaultPage *self,
       item->batch = batch;
       item->kind = kvb_object_info_get_kind (info);
       item->name = g_strdup (kvb_object_info_get_name (info));
+      json_array_add_string_element (batch->names, item->name);
       if (purge)
         kvb_keyvault_client_purge_async (self->client, item->kind, item->name, self->cancellable,
                                          purged_cb, item);
@@ -1164,6 +1309,7 @@ schedule_written_cb (GObject      *source,
     }
   if (self->switcher_title == NULL)
     return;
+  update_actions (self);
 
   /* translators: the vault, the folder, then the timer's name three times */
   body = g_strdup_printf (_("Every night at 02:30 kvbackup backs up vault “%s” into a folder of the "
@@ -1241,6 +1387,116 @@ schedule_action (GtkWidget  *widget,
     return;
   kvb_restore_choose_folder_async (parent_window (self), _("Schedule Nightly Backups"), _("_Schedule"),
                                    self->cancellable, schedule_folder_chosen_cb, g_object_ref (self));
+}
+
+/* ---- Stop Nightly Backups ---- */
+
+static void
+schedule_removed_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(KvbVaultPage) self = user_data;
+  KvbSchedule *schedule = KVB_SCHEDULE (source);
+  const char *vault = g_object_get_data (source, "kvb-vault");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *problem = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  if (!kvb_schedule_remove_finish (schedule, result, &problem, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
+        toast_text (self, error->message);
+      return;
+    }
+  if (self->switcher_title == NULL)
+    return;
+  update_actions (self);
+
+  if (problem != NULL)
+    /* translators: the vault, why the timer could not be stopped (a sentence), then the
+     * timer's name */
+    body = g_strdup_printf (_("The timer and service of the nightly backups of vault “%s” are "
+                              "removed, but the timer may still be running. %s\n\nStop it with:\n"
+                              "systemctl --user disable --now %s.timer"),
+                            vault, problem, kvb_schedule_get_unit_name (schedule));
+  else
+    /* translators: the vault */
+    body = g_strdup_printf (_("Vault “%s” is no longer backed up every night: its timer and service "
+                              "are removed. The backups made so far stay where they are."), vault);
+  dialog = adw_message_dialog_new (parent_window (self),
+                                   problem != NULL ? _("Nightly Backups Removed, Timer Still Running")
+                                                   : _("Nightly Backups Stopped"),
+                                   body);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+unschedule_response_cb (AdwMessageDialog *dialog,
+                        const char       *response,
+                        KvbVaultPage     *self)
+{
+  KvbSchedule *schedule = g_object_get_data (G_OBJECT (dialog), "kvb-schedule");
+  g_autoptr(GFile) units = NULL;
+
+  if (g_strcmp0 (response, "remove") != 0 || self->switcher_title == NULL || schedule == NULL)
+    return;
+  units = kvb_schedule_dup_default_unit_folder ();
+  /* Not the vault's cancellable: a removal half done would leave a timer without its service. */
+  kvb_schedule_remove_async (schedule, units, NULL, schedule_removed_cb, g_object_ref (self));
+}
+
+static void
+unschedule_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+  g_autoptr(KvbSchedule) schedule = NULL;
+  g_autoptr(GFile) units = NULL;
+  g_autofree char *units_path = NULL;
+  g_autofree char *heading = NULL;
+  g_autofree char *body = NULL;
+  const char *vault;
+  GtkWidget *dialog;
+
+  if (self->vault == NULL)
+    return;
+  vault = kvb_vault_info_get_name (self->vault);
+  schedule = kvb_schedule_new (vault, NULL, NULL, NULL);
+  units = kvb_schedule_dup_default_unit_folder ();
+  if (schedule == NULL || !kvb_schedule_is_installed (schedule, units))
+    {
+      update_actions (self);
+      return;
+    }
+
+  units_path = g_file_get_parse_name (units);
+  /* translators: the vault */
+  heading = g_strdup_printf (_("Stop Nightly Backups of “%s”?"), vault);
+  /* translators: the timer's name, then the folder of the user's systemd units */
+  body = g_strdup_printf (_("The timer %s.timer is turned off and its timer and service are removed "
+                            "from “%s”: kvbackup no longer backs up this vault at night. The "
+                            "backups made so far stay where they are, and the history keeps their "
+                            "lines."),
+                          kvb_schedule_get_unit_name (schedule), units_path);
+  dialog = adw_message_dialog_new (parent_window (self), heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "remove", _("_Remove Schedule"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (schedule), "kvb-vault", g_strdup (vault), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "kvb-schedule", g_object_ref (schedule), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (unschedule_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* ---- Drag and drop ---- */
@@ -1596,7 +1852,8 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  /* A whole-vault backup in this page added a line to the history. */
+  /* An operation of this page (a whole-vault backup, a download, a restore, a recovery or a
+   * purge) added a line to the history. */
   signals[SIGNAL_HISTORY_CHANGED] =
     g_signal_new ("history-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 0);
@@ -1629,6 +1886,7 @@ kvb_vault_page_class_init (KvbVaultPageClass *klass)
   gtk_widget_class_install_action (widget_class, "vault.compare", NULL, compare_action);
   gtk_widget_class_install_action (widget_class, "vault.history", NULL, history_action);
   gtk_widget_class_install_action (widget_class, "vault.schedule", NULL, schedule_action);
+  gtk_widget_class_install_action (widget_class, "vault.unschedule", NULL, unschedule_action);
 }
 
 static void

@@ -265,6 +265,67 @@ test_append_async (Env           *env,
   g_remove (plain);
 }
 
+/* Only a whole-vault backup with every object done is "last backed up": the window's Download
+ * Backup ("download") and kvbackup's backup of one object (a "backup" line with its file) are
+ * not; the outcome of an operation is worded from its counts. */
+static void
+test_single_objects (Env           *env,
+                     gconstpointer  data)
+{
+  g_autoptr(JsonObject) download = kvb_history_entry_new (KVB_HISTORY_DOWNLOAD, "d-kv");
+  g_autoptr(JsonObject) one = kvb_history_entry_new (KVB_HISTORY_BACKUP, "d-kv");
+  g_autoptr(JsonObject) counts_entry = kvb_history_entry_new (KVB_HISTORY_RECOVER, "d-kv");
+  g_autoptr(GDateTime) last = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+  g_autoptr(GError) refused = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "Refused.");
+  g_autofree char *text = NULL;
+  JsonArray *files = json_array_new ();
+  JsonObject *counts;
+
+  append (env->history, KVB_HISTORY_BACKUP, "d-kv", KVB_HISTORY_SUCCEEDED, "2026-11-01T02:00:00Z");
+
+  kvb_history_entry_set_outcome (download, 1, 1, 0, 0, NULL, NULL);
+  json_object_set_string_member (download, "finished", "2026-11-05T02:00:00Z");
+  g_assert_true (kvb_history_append (env->history, download, &error));
+  json_array_add_string_element (files, "/b/d-kv.s.secret.kvbackup");
+  json_object_set_array_member (one, "files", files);
+  json_object_set_string_member (one, "result", KVB_HISTORY_SUCCEEDED);
+  json_object_set_string_member (one, "finished", "2026-11-06T02:00:00Z");
+  g_assert_true (kvb_history_append (env->history, one, &error));
+  g_assert_no_error (error);
+
+  last = kvb_history_get_last_backup (env->history, "d-kv", &error);
+  g_assert_no_error (error);
+  text = g_date_time_format_iso8601 (last);
+  g_assert_cmpstr (text, ==, "2026-11-01T02:00:00Z");
+  entries = kvb_history_read (env->history, "d-kv", 0, &error);
+  g_assert_cmpuint (entries->len, ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 1), "operation"), ==,
+                   "download");
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 1), "result"), ==,
+                   "succeeded");
+
+  /* The words of the outcome, from the counts. */
+  kvb_history_entry_set_outcome (counts_entry, 4, 2, 1, 1, NULL, "The second one was refused.");
+  g_assert_cmpstr (json_object_get_string_member (counts_entry, "result"), ==, KVB_HISTORY_PARTIAL);
+  g_assert_cmpstr (json_object_get_string_member (counts_entry, "message"), ==, "The second one was refused.");
+  g_assert_cmpint (json_object_get_int_member (counts_entry, "objects"), ==, 4);
+  counts = json_object_get_object_member (counts_entry, "counts");
+  g_assert_cmpint (json_object_get_int_member (counts, "done"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (counts, "skipped"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (counts, "failed"), ==, 1);
+  g_assert_true (json_object_has_member (counts_entry, "finished"));
+  kvb_history_entry_set_outcome (counts_entry, 2, 0, 0, 2, NULL, NULL);
+  g_assert_cmpstr (json_object_get_string_member (counts_entry, "result"), ==, KVB_HISTORY_FAILED);
+  kvb_history_entry_set_outcome (counts_entry, 2, 1, 0, 0, cancelled, NULL);
+  g_assert_cmpstr (json_object_get_string_member (counts_entry, "result"), ==, KVB_HISTORY_CANCELLED);
+  kvb_history_entry_set_outcome (counts_entry, 2, 2, 0, 0, refused, NULL);
+  g_assert_cmpstr (json_object_get_string_member (counts_entry, "result"), ==, KVB_HISTORY_FAILED);
+  g_assert_cmpstr (json_object_get_string_member (counts_entry, "message"), ==, "Refused.");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -274,5 +335,6 @@ main (int   argc,
   g_test_add ("/history/concurrent", Env, NULL, env_setup, test_concurrent, env_teardown);
   g_test_add ("/history/read-async", Env, NULL, env_setup, test_read_async, env_teardown);
   g_test_add ("/history/append-async", Env, NULL, env_setup, test_append_async, env_teardown);
+  g_test_add ("/history/single-objects", Env, NULL, env_setup, test_single_objects, env_teardown);
   return g_test_run ();
 }

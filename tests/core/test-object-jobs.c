@@ -952,6 +952,26 @@ test_restore_conflicts (Env           *env,
   g_clear_error (&error);
   kvb_restore_plan_set_soft_deleted_action (told, KVB_RESTORE_ACTION_RECOVER);
   g_assert_cmpint (kvb_restore_plan_entry_get_action (deleted), ==, KVB_RESTORE_ACTION_RECOVER);
+  /* One choice for every deleted name: purging is refused for all of them, nothing changed. */
+  g_assert_cmpuint (kvb_restore_plan_count_soft_deleted (told), ==, 1);
+  g_assert_false (kvb_restore_plan_choose_for_soft_deleted (told, KVB_RESTORE_ACTION_PURGE_AND_RESTORE,
+                                                            NULL, &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "purge protection"));
+  g_clear_error (&error);
+  g_assert_cmpint (kvb_restore_plan_entry_get_action (deleted), ==, KVB_RESTORE_ACTION_RECOVER);
+  {
+    guint n_set = 0;
+
+    g_assert_true (kvb_restore_plan_choose_for_soft_deleted (told, KVB_RESTORE_ACTION_SKIP, &n_set,
+                                                             &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (n_set, ==, 1);
+    g_assert_cmpint (kvb_restore_plan_entry_get_action (deleted), ==, KVB_RESTORE_ACTION_SKIP);
+    /* The other entries keep theirs. */
+    g_assert_cmpint (kvb_restore_plan_entry_get_action (entry_of (told, files[2])), ==,
+                     KVB_RESTORE_ACTION_RESTORE);
+  }
 
   /* Not told: the purge is tried, refused by the service, and the entry ends with the core's
    * message; a name that was live when the plan was made and went away is still skipped; the

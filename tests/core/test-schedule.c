@@ -27,6 +27,14 @@ assert_mode (const char *path,
 }
 
 static void
+result_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
 test_names (void)
 {
   g_autoptr(GFile) folder = g_file_new_for_path ("/backups");
@@ -200,6 +208,107 @@ test_write_and_run (void)
   assert_mode (service_path, 0600);
 }
 
+/* Stop Nightly Backups: without a systemd user instance the units are removed and nothing is
+ * said about the timer; with one, "systemctl --user disable --now" goes first, and when it
+ * fails the units are removed all the same and the sentence says the timer was not stopped. */
+static void
+test_remove (void)
+{
+  g_autofree char *backups = g_build_filename (tmp, "nightly", NULL);
+  g_autofree char *units_path = g_build_filename (tmp, "remove-units", NULL);
+  g_autofree char *service_path = g_build_filename (units_path, "kvbackup-fabrikam-kv.service", NULL);
+  g_autofree char *timer_path = g_build_filename (units_path, "kvbackup-fabrikam-kv.timer", NULL);
+  g_autofree char *systemd_dir = g_build_filename (g_get_user_runtime_dir (), "systemd", NULL);
+  g_autofree char *socket = g_build_filename (systemd_dir, "private", NULL);
+  g_autofree char *bin = g_build_filename (tmp, "bin", NULL);
+  g_autofree char *systemctl = g_build_filename (bin, "systemctl", NULL);
+  g_autofree char *calls = g_build_filename (tmp, "systemctl-calls", NULL);
+  g_autofree char *script = NULL;
+  g_autofree char *called = NULL;
+  g_autofree char *problem = NULL;
+  g_autofree char *path_env = NULL;
+  g_autoptr(GFile) folder = g_file_new_for_path (backups);
+  g_autoptr(GFile) units = g_file_new_for_path (units_path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbSchedule) schedule = NULL;
+  g_autoptr(KvbSchedule) found = NULL;
+
+  g_assert_true (g_str_has_prefix (socket, tmp));
+  schedule = kvb_schedule_new ("fabrikam-kv", folder, NULL, &error);
+  g_assert_no_error (error);
+  /* Only the vault's name is needed to look at or remove its schedule. */
+  found = kvb_schedule_new ("Fabrikam-KV", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kvb_schedule_is_installed (found, units));
+  g_assert_true (kvb_schedule_write (schedule, units, &error));
+  g_assert_no_error (error);
+  g_assert_true (kvb_schedule_is_installed (found, units));
+
+  /* No user instance here: the files go, and nothing is said about the timer. */
+  g_assert_true (kvb_schedule_remove (found, units, NULL, &problem, &error));
+  g_assert_no_error (error);
+  g_assert_null (problem);
+  g_assert_false (g_file_test (service_path, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (timer_path, G_FILE_TEST_EXISTS));
+  g_assert_false (kvb_schedule_is_installed (found, units));
+  /* Removed again: nothing left to remove is no error. */
+  g_assert_true (kvb_schedule_remove (found, units, NULL, &problem, &error));
+  g_assert_no_error (error);
+
+  /* A user instance whose systemctl refuses: the units are removed all the same, and the
+   * sentence says the timer was not stopped, with systemctl's words. */
+  g_assert_cmpint (g_mkdir_with_parents (systemd_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (socket, "", 0, NULL));
+  g_assert_cmpint (g_mkdir_with_parents (bin, 0700), ==, 0);
+  path_env = g_strconcat (bin, ":", g_getenv ("PATH"), NULL);
+  g_setenv ("PATH", path_env, TRUE);
+  g_assert_true (g_file_set_contents (systemctl,
+                                      "#!/bin/sh\necho \"Failed to connect to bus: No medium found\" >&2\nexit 1\n",
+                                      -1, NULL));
+  g_assert_cmpint (g_chmod (systemctl, 0700), ==, 0);
+  g_assert_true (kvb_schedule_write (schedule, units, &error));
+  g_assert_true (kvb_schedule_remove (found, units, NULL, &problem, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (problem, ==, "The timer kvbackup-fabrikam-kv.timer could not be stopped: "
+                                "Failed to connect to bus: No medium found.");
+  g_assert_false (kvb_schedule_is_installed (found, units));
+  g_clear_pointer (&problem, g_free);
+
+  /* One that works: disabled and stopped first, then told to forget the files; off the thread. */
+  script = g_strdup_printf ("#!/bin/sh\necho \"$@\" >> '%s'\n", calls);
+  g_assert_true (g_file_set_contents (systemctl, script, -1, NULL));
+  g_assert_cmpint (g_chmod (systemctl, 0700), ==, 0);
+  g_assert_true (kvb_schedule_write (schedule, units, &error));
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    kvb_schedule_remove_async (found, units, NULL, result_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_true (kvb_schedule_remove_finish (found, result, &problem, &error));
+  }
+  g_assert_no_error (error);
+  g_assert_null (problem);
+  g_assert_true (g_file_get_contents (calls, &called, NULL, NULL));
+  g_assert_cmpstr (called, ==, "--user disable --now kvbackup-fabrikam-kv.timer\n"
+                               "--user daemon-reload\n");
+  g_assert_false (kvb_schedule_is_installed (found, units));
+
+  /* A unit file that cannot be removed is the error (a folder in its place). */
+  g_assert_cmpint (g_mkdir_with_parents (timer_path, 0700), ==, 0);
+  {
+    g_autofree char *inside = g_build_filename (timer_path, "x", NULL);
+
+    g_assert_true (g_file_set_contents (inside, "", 0, NULL));
+    g_assert_false (kvb_schedule_remove (found, units, NULL, &problem, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, timer_path));
+    g_remove (inside);
+  }
+  g_rmdir (timer_path);
+  g_remove (socket);
+}
+
 static void
 remove_tree (GFile *file)
 {
@@ -233,8 +342,16 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   tmp = g_dir_make_tmp ("kvb-schedule-XXXXXX", &error);
   g_assert_no_error (error);
+  /* A runtime folder of its own, before GLib reads it: no systemd user instance there. */
+  {
+    g_autofree char *run = g_build_filename (tmp, "run", NULL);
+
+    g_assert_cmpint (g_mkdir_with_parents (run, 0700), ==, 0);
+    g_setenv ("XDG_RUNTIME_DIR", run, TRUE);
+  }
   g_test_add_func ("/schedule/names", test_names);
   g_test_add_func ("/schedule/write-and-run", test_write_and_run);
+  g_test_add_func ("/schedule/remove", test_remove);
   rc = g_test_run ();
   top = g_file_new_for_path (tmp);
   remove_tree (top);

@@ -2,7 +2,10 @@
  * backed up", the History dialog (newest first, result, counts, folder, the button that opens
  * it, the empty state), the vault page's "Last backed up …" line and its History action, and a
  * whole-vault backup through the page against the stand-in that lands in the history, in that
- * line and in the sidebar's; Schedule Nightly Backups writing its systemd user units.
+ * line and in the sidebar's, and the page's Download Backup (one object, several), Recover and
+ * Purge each with their line, printed by kvbackup history, that leave "Last backed up" alone;
+ * Schedule Nightly Backups writing its systemd user units, and Stop Nightly Backups removing
+ * them.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -20,6 +23,7 @@
 #include "kvb-history.h"
 #include "kvb-history-dialog.h"
 #include "kvb-history-item.h"
+#include "kvb-object-list.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-sidebar.h"
 #include "kvb-test-emulator.h"
@@ -418,8 +422,24 @@ accept_chooser (const char *folder)
   g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, &error));
   g_assert_no_error (error);
   g_assert_true (wait_until (folder_shown, args, 10));
+  /* In a save dialog, the name entry takes a full path, as a person may type it. */
+  if (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog)) == GTK_FILE_CHOOSER_ACTION_SAVE)
+    {
+      g_autofree char *name = gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *full = g_build_filename (folder, name, NULL);
+
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), full);
+    }
   spin (100);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+}
+
+static gboolean
+count_is (gpointer data)
+{
+  gpointer *args = data;
+
+  return *(guint *) args[0] == GPOINTER_TO_UINT (args[1]);
 }
 
 static void
@@ -441,6 +461,104 @@ vault_selected_cb (KvbSidebar        *sidebar,
     kvb_vault_page_set_vault (page, vault, kvb_account_session_get_pipeline (session),
                               kvb_account_session_get_cloud (session),
                               kvb_account_session_get_credential (session));
+}
+
+/* ---- the page's single-object operations ---- */
+
+typedef struct
+{
+  KvbHistory *history;
+  guint       n;
+} LinesWait;
+
+static gboolean
+lines_written (gpointer data)
+{
+  LinesWait *wait = data;
+  g_autoptr(GPtrArray) entries = kvb_history_read (wait->history, VAULT, 0, NULL);
+
+  return entries != NULL && entries->len >= wait->n;
+}
+
+/* The newest line of the vault, once there are @n. */
+static JsonObject *
+wait_line (KvbHistory *history,
+           guint       n)
+{
+  LinesWait wait = { history, n };
+  g_autoptr(GPtrArray) entries = NULL;
+
+  g_assert_true (wait_until (lines_written, &wait, 60));
+  entries = kvb_history_read (history, VAULT, 0, NULL);
+  g_assert_cmpuint (entries->len, ==, n);
+  return json_object_ref (g_ptr_array_index (entries, 0));
+}
+
+static gint64
+count_of (JsonObject *entry,
+          const char *name)
+{
+  return json_object_get_int_member (json_object_get_object_member (entry, "counts"), name);
+}
+
+typedef struct
+{
+  GtkSelectionModel *model;
+  guint              n;
+} ItemsWait;
+
+static gboolean
+items_listed (gpointer data)
+{
+  ItemsWait *wait = data;
+
+  return g_list_model_get_n_items (G_LIST_MODEL (wait->model)) == wait->n;
+}
+
+/* The list of the page's view @name ("secrets", "deleted"…), shown, with @n objects. */
+static GtkSelectionModel *
+show_list (GtkWidget  *page,
+           const char *name,
+           guint       n)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (page, ADW_TYPE_VIEW_STACK, NULL));
+  GtkWidget *child;
+  ItemsWait wait;
+
+  adw_view_stack_set_visible_child_name (stack, name);
+  child = adw_view_stack_get_child_by_name (stack, name);
+  if (!KVB_IS_OBJECT_LIST (child))
+    child = find_widget (child, KVB_TYPE_OBJECT_LIST, NULL);
+  wait.model = kvb_object_list_get_selection_model (KVB_OBJECT_LIST (child));
+  wait.n = n;
+  g_assert_true (wait_until (items_listed, &wait, 30));
+  return wait.model;
+}
+
+/* The row of the object @name in @model, selected alone or with the rest. */
+static void
+select_name (GtkSelectionModel *model,
+             const char        *name,
+             gboolean           unselect_rest)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)); i++)
+    {
+      g_autoptr(KvbObjectInfo) info = g_list_model_get_item (G_LIST_MODEL (model), i);
+
+      if (g_strcmp0 (kvb_object_info_get_name (info), name) == 0)
+        {
+          g_assert_true (gtk_selection_model_select_item (model, i, unselect_rest));
+          return;
+        }
+    }
+  g_error ("%s is not listed", name);
+}
+
+static const char *
+first_string (JsonObject *entry,
+              const char *member)
+{
+  return json_array_get_string_element (json_object_get_array_member (entry, member), 0);
 }
 
 static gboolean
@@ -467,10 +585,13 @@ test_window_backup (void)
   g_autoptr(KvbHistory) history = kvb_history_new_default ();
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *several = g_build_filename (tmp, "window-several", NULL);
+  g_autofree char *one_file = g_build_filename (backups, VAULT ".db-password.secret.kvbackup", NULL);
   GtkWidget *window, *box, *sidebar, *page, *label;
   LabelWait page_never, page_now, side_never, side_now;
+  GtkSelectionModel *model;
   guint changed = 0;
-  JsonObject *entry;
+  JsonObject *entry = NULL;
 
   emu = kvb_test_emulator_start ((const char * const[]) { "--seed", seed, NULL }, &error);
   if (emu == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
@@ -486,6 +607,7 @@ test_window_backup (void)
   sample = g_object_new (G_TYPE_OBJECT, NULL);
   session = kvb_account_session_new_for_sample (pipeline, sample, cloud, cred, emu->client_id);
   g_assert_cmpint (g_mkdir_with_parents (backups, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (several, 0700), ==, 0);
 
   /* The sidebar and the vault page, wired as the window wires them. */
   window = gtk_window_new ();
@@ -520,11 +642,95 @@ test_window_backup (void)
   g_assert_true (kvb_vault_page_get_vault (KVB_VAULT_PAGE (page)) != NULL);
   g_assert_true (wait_until (label_shown, &page_never, 10));
 
+  /* Download Backup of one object: its line, with its file; the vault is still "never backed
+   * up" (the page and the sidebar read the history again, and say so). */
+  model = show_list (page, "secrets", 2);
+  select_name (model, "db-password", TRUE);
+  g_assert_true (gtk_widget_activate_action (page, "vault.download-backup", NULL));
+  accept_chooser (backups);
+  entry = wait_line (history, 1);
+  g_assert_cmpstr (json_object_get_string_member (entry, "operation"), ==, KVB_HISTORY_DOWNLOAD);
+  g_assert_cmpstr (json_object_get_string_member (entry, "result"), ==, KVB_HISTORY_SUCCEEDED);
+  g_assert_cmpint (json_object_get_int_member (entry, "objects"), ==, 1);
+  g_assert_cmpint (count_of (entry, "done"), ==, 1);
+  g_assert_cmpstr (first_string (entry, "files"), ==, one_file);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (entry, "vaultUrl"), "https://" VAULT "."));
+  g_clear_pointer (&entry, json_object_unref);
+  g_assert_true (wait_until (count_is, (gpointer[]) { &changed, GUINT_TO_POINTER (1) }, 10));
+  spin (300);
+  g_assert_true (label_shown (&page_never));
+  g_assert_true (label_shown (&side_never));
+
+  /* Several into a folder: one line with the folder. */
+  select_name (model, "api-token", FALSE);
+  g_assert_true (gtk_widget_activate_action (page, "vault.download-backup", NULL));
+  accept_chooser (several);
+  entry = wait_line (history, 2);
+  g_assert_cmpstr (json_object_get_string_member (entry, "operation"), ==, KVB_HISTORY_DOWNLOAD);
+  g_assert_cmpstr (json_object_get_string_member (entry, "folder"), ==, several);
+  g_assert_cmpint (json_object_get_int_member (entry, "objects"), ==, 2);
+  g_assert_cmpint (count_of (entry, "done"), ==, 2);
+  g_assert_false (json_object_has_member (entry, "files"));
+  g_clear_pointer (&entry, json_object_unref);
+  g_assert_true (wait_until (count_is, (gpointer[]) { &changed, GUINT_TO_POINTER (2) }, 10));
+  spin (300);
+  g_assert_true (label_shown (&page_never));
+
+  /* Recover, then Purge (confirmed) in the Deleted view: a line each, with the names. */
+  model = show_list (page, "deleted", 2);
+  select_name (model, "old-a", TRUE);
+  g_assert_true (gtk_widget_activate_action (page, "vault.recover", NULL));
+  entry = wait_line (history, 3);
+  g_assert_cmpstr (json_object_get_string_member (entry, "operation"), ==, KVB_HISTORY_RECOVER);
+  g_assert_cmpstr (json_object_get_string_member (entry, "result"), ==, KVB_HISTORY_SUCCEEDED);
+  g_assert_cmpstr (first_string (entry, "names"), ==, "old-a");
+  g_assert_cmpint (count_of (entry, "done"), ==, 1);
+  g_clear_pointer (&entry, json_object_unref);
+  model = show_list (page, "deleted", 1);
+  select_name (model, "old-b", TRUE);
+  g_assert_true (gtk_widget_activate_action (page, "vault.purge", NULL));
+  {
+    GtkWindow *confirm = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (confirm), "purge");
+    if (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }))
+      gtk_window_destroy (confirm);
+  }
+  entry = wait_line (history, 4);
+  g_assert_cmpstr (json_object_get_string_member (entry, "operation"), ==, KVB_HISTORY_PURGE);
+  g_assert_cmpstr (json_object_get_string_member (entry, "result"), ==, KVB_HISTORY_SUCCEEDED);
+  g_assert_cmpstr (first_string (entry, "names"), ==, "old-b");
+  g_clear_pointer (&entry, json_object_unref);
+  g_assert_true (wait_until (count_is, (gpointer[]) { &changed, GUINT_TO_POINTER (4) }, 10));
+  g_assert_true (label_shown (&page_never));
+
+  /* kvbackup history prints them, newest first, with a word for each. */
+  {
+    g_autofree char *kvbackup = g_build_filename (g_getenv ("KVB_BUILD_ROOT"), "src", "cli", "kvbackup", NULL);
+    g_autofree char *out = NULL;
+    g_auto(GStrv) lines = NULL;
+    int status = -1;
+
+    g_assert_true (g_spawn_sync (NULL, (char *[]) { kvbackup, "history", "--vault", VAULT, NULL },
+                                 NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (status, ==, 0);
+    lines = g_strsplit (out, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 5);
+    g_assert_nonnull (strstr (lines[0], " purge    " VAULT));
+    g_assert_nonnull (strstr (lines[0], "old-b"));
+    g_assert_nonnull (strstr (lines[1], " recover  " VAULT));
+    g_assert_nonnull (strstr (lines[2], " download " VAULT));
+    g_assert_nonnull (strstr (lines[2], "  2 done, 0 failed  "));
+    g_assert_nonnull (strstr (lines[2], several));
+    g_assert_nonnull (strstr (lines[3], one_file));
+  }
+
   /* Back Up Vault, as a person does it: the action, the folder dialog, the card. */
   g_assert_true (gtk_widget_activate_action (page, "vault.backup-vault", NULL));
   accept_chooser (backups);
   g_assert_true (wait_until (label_shown, &page_now, 120));
-  g_assert_cmpuint (changed, ==, 1);
+  g_assert_cmpuint (changed, ==, 5);
   g_assert_null (find_label_starting (page, "Never backed up"));
   /* The sidebar was told, and says so too. */
   g_assert_true (wait_until (label_shown, &side_now, 10));
@@ -533,14 +739,40 @@ test_window_backup (void)
   /* Its line, as kvbackup history shows it. */
   entries = kvb_history_read (history, VAULT, 0, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (entries->len, ==, 1);
-  entry = g_ptr_array_index (entries, 0);
+  g_assert_cmpuint (entries->len, ==, 5);
+  entry = json_object_ref (g_ptr_array_index (entries, 0));
   g_assert_cmpstr (json_object_get_string_member (entry, "operation"), ==, KVB_HISTORY_BACKUP);
   g_assert_cmpstr (json_object_get_string_member (entry, "result"), ==, KVB_HISTORY_SUCCEEDED);
   g_assert_true (g_str_has_prefix (json_object_get_string_member (entry, "folder"), backups));
-  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (entry, "counts"), "done"), ==, 3);
+  /* The two secrets, the key, and the secret recovered above. */
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (entry, "counts"), "done"), ==, 4);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (entry, "counts"), "failed"), ==, 0);
   g_assert_true (json_object_has_member (entry, "finished"));
+  g_clear_pointer (&entry, json_object_unref);
+
+  /* The History dialog tells each with its word. */
+  {
+    const char *titles[] = { "Backup", "Purge", "Recovery", "Download Backup", "Download Backup" };
+    GtkWindow *dialog;
+    GListModel *items;
+
+    g_assert_true (gtk_widget_activate_action (page, "vault.history", NULL));
+    dialog = wait_toplevel (KVB_TYPE_HISTORY_DIALOG);
+    g_assert_true (wait_until (not_loading, dialog, 10));
+    items = kvb_history_dialog_get_items (KVB_HISTORY_DIALOG (dialog));
+    g_assert_cmpuint (g_list_model_get_n_items (items), ==, 5);
+    for (guint i = 0; i < 5; i++)
+      {
+        g_autoptr(KvbHistoryItem) item = g_list_model_get_item (items, i);
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+        g_autofree char *details = kvb_history_item_dup_details (item, now);
+
+        g_assert_cmpstr (kvb_history_item_get_title (item), ==, titles[i]);
+        if (i == 1)
+          g_assert_nonnull (strstr (details, "\n“old-b”"));
+      }
+    gtk_window_destroy (dialog);
+  }
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_remove (g_file_peek_path (kvb_history_get_file (history)));
@@ -572,6 +804,11 @@ test_schedule (void)
   /* No sign-in needed: kvbackup signs in by itself at night. */
   kvb_vault_page_set_vault (KVB_VAULT_PAGE (page), vault, pipeline, cloud, NULL);
 
+  /* No schedule yet: nothing to stop. */
+  gtk_widget_activate_action (page, "vault.unschedule", NULL);
+  spin (200);
+  g_assert_false (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }));
+
   g_assert_true (gtk_widget_activate_action (page, "vault.schedule", NULL));
   accept_chooser (backups);
   dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
@@ -594,6 +831,43 @@ test_schedule (void)
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "close");
   if (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }))
     gtk_window_destroy (dialog);
+
+  /* Stop Nightly Backups: asked first, in destructive words; Cancel leaves the units. */
+  g_assert_true (gtk_widget_activate_action (page, "vault.unschedule", NULL));
+  dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
+                   "Stop Nightly Backups of “contoso-prod”?");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                            "The timer kvbackup-contoso-prod.timer is turned off"));
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove"), ==,
+                   ADW_RESPONSE_DESTRUCTIVE);
+  g_assert_cmpstr (adw_message_dialog_get_default_response (ADW_MESSAGE_DIALOG (dialog)), ==, "cancel");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  if (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }))
+    gtk_window_destroy (dialog);
+  spin (200);
+  g_assert_true (g_file_test (timer_path, G_FILE_TEST_EXISTS));
+
+  /* Confirmed: no systemd user instance here, so the units are removed and nothing is said of
+   * a timer that could not be stopped. */
+  g_assert_true (gtk_widget_activate_action (page, "vault.unschedule", NULL));
+  dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
+  if (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }))
+    gtk_window_destroy (dialog);
+  dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
+                   "Nightly Backups Stopped");
+  g_assert_null (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "could not"));
+  g_assert_false (g_file_test (timer_path, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (service_path, G_FILE_TEST_EXISTS));
+  gtk_window_destroy (dialog);
+
+  /* Nothing left to stop: the menu item is gone (its action off), and it does nothing. */
+  gtk_widget_activate_action (page, "vault.unschedule", NULL);
+  spin (200);
+  g_assert_false (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }));
+
   gtk_window_destroy (GTK_WINDOW (window));
   g_remove (service_path);
   g_remove (timer_path);
@@ -628,6 +902,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *data = NULL;
   g_autofree char *config = NULL;
+  g_autofree char *run = NULL;
   int rc;
 
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
@@ -644,6 +919,11 @@ main (int   argc,
   /* And a unit folder of its own for Schedule Nightly Backups. */
   config = g_build_filename (tmp, "config", NULL);
   g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  /* And a runtime folder without a systemd user instance: Stop Nightly Backups never reaches
+   * the desktop's own. */
+  run = g_build_filename (tmp, "run", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (run, 0700), ==, 0);
+  g_setenv ("XDG_RUNTIME_DIR", run, TRUE);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();

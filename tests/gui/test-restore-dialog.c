@@ -13,6 +13,7 @@
 
 #include "kvb-backup-file.h"
 #include "kvb-backup-job.h"
+#include "kvb-history.h"
 #include "kvb-restore-chooser.h"
 #include "kvb-restore-dialog.h"
 #include "kvb-restore-row.h"
@@ -1049,15 +1050,167 @@ test_restore_cancel (Env           *env,
   spin_for (100);
 }
 
+/* Several files meet deleted objects: one choice for all of them.  Recover All sets every such
+ * row at once; Purge and Restore All asks first, in destructive words that name what is lost,
+ * and does nothing when not confirmed.  The run writes its lines into the history. */
+static gboolean
+toggle_active (GtkWidget  *row,
+               const char *label)
+{
+  return gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (find_widget (row, GTK_TYPE_TOGGLE_BUTTON, label)));
+}
+
+static void
+test_restore_apply_all (Env           *env,
+                        gconstpointer  data)
+{
+  const char *names[] = { "old-token", "purge-me" };
+  g_autofree char *in_use = NULL;
+  char *files[G_N_ELEMENTS (names)] = { NULL, };
+  g_autoptr(KvbHistory) history = kvb_history_new_default ();
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  Finished f = { FALSE, };
+  GtkWidget *dialog, *restore;
+  AdwMessageDialog *confirm;
+  JsonObject *line;
+  guint since;
+
+  if (env->emu == NULL)
+    return;
+
+  g_remove (g_file_peek_path (kvb_history_get_file (history)));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      files[i] = back_up (env, KVB_OBJECT_KIND_SECRET, names[i]);
+      delete_object (env, KVB_OBJECT_KIND_SECRET, names[i], FALSE);
+      add_file (env, files[i]);
+    }
+  in_use = back_up (env, KVB_OBJECT_KIND_SECRET, "in-use");
+  add_file (env, in_use);
+
+  dialog = open_dialog (env, &f);
+  restore = find_widget (dialog, GTK_TYPE_BUTTON, "_Restore");
+  g_assert_false (gtk_widget_is_sensitive (restore));
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "Deleted objects hold the names of 2 files:"));
+
+  /* Recover All: every row at once, and the restore can start. */
+  press (dialog, GTK_TYPE_BUTTON, "Recover _All");
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_true (toggle_active (row_of (dialog, files[i]), "Recover"));
+  g_assert_true (gtk_widget_is_sensitive (restore));
+
+  /* Purge and Restore All, refused once: still Recover everywhere. */
+  press (dialog, GTK_TYPE_BUTTON, "P_urge and Restore All…");
+  spin_until (message_dialog_shown, NULL, 5);
+  confirm = find_message_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (confirm), ==,
+                   "Purge 2 Deleted Objects and Restore Their Backups?");
+  g_assert_true (g_str_has_prefix (adw_message_dialog_get_body (confirm),
+                                   "“old-token”, “purge-me” and all their versions "
+                                   "are removed for good"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (confirm), "This cannot be undone."));
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (confirm, "purge"), ==,
+                   ADW_RESPONSE_DESTRUCTIVE);
+  g_assert_cmpstr (adw_message_dialog_get_default_response (confirm), ==, "cancel");
+  press (GTK_WIDGET (confirm), GTK_TYPE_BUTTON, "_Cancel");
+  spin_until (message_dialog_gone, NULL, 5);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_true (toggle_active (row_of (dialog, files[i]), "Recover"));
+
+  /* Confirmed: every row purges and restores. */
+  press (dialog, GTK_TYPE_BUTTON, "P_urge and Restore All…");
+  spin_until (message_dialog_shown, NULL, 5);
+  press (GTK_WIDGET (find_message_dialog ()), GTK_TYPE_BUTTON, "_Purge and Restore All");
+  spin_until (message_dialog_gone, NULL, 5);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_assert_true (toggle_active (row_of (dialog, files[i]), "Purge and Restore"));
+      g_assert_false (toggle_active (row_of (dialog, files[i]), "Recover"));
+    }
+
+  since = log_length (env);
+  press (dialog, GTK_TYPE_BUTTON, "_Restore");
+  spin_until (finished, &f, 120);
+  g_assert_cmpuint (f.n_done, ==, 2);
+  g_assert_cmpuint (f.n_skipped, ==, 1);
+  g_assert_cmpuint (f.n_failed, ==, 0);
+  g_assert_cmpuint (count_requests (env, since, "DELETE", "/deletedsecrets/old-token", 204), ==, 1);
+  /* Once a restore ran, the choice for all is gone. */
+  g_assert_null (find_widget (dialog, GTK_TYPE_BUTTON, "Recover _All"));
+
+  /* By "finished", the run is in the history: the restore with its files, and the purges. */
+  entries = kvb_history_read (history, VAULT, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 2);
+  line = g_ptr_array_index (entries, 0);
+  g_assert_cmpstr (json_object_get_string_member (line, "operation"), ==, KVB_HISTORY_PURGE);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (line, "names")), ==, 2);
+  line = g_ptr_array_index (entries, 1);
+  g_assert_cmpstr (json_object_get_string_member (line, "operation"), ==, KVB_HISTORY_RESTORE);
+  g_assert_cmpstr (json_object_get_string_member (line, "result"), ==, KVB_HISTORY_SUCCEEDED);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (line, "files")), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (line, "counts"), "purged"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (line, "counts"), "skipped"), ==, 1);
+
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin_for (100);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_free (files[i]);
+  g_remove (g_file_peek_path (kvb_history_get_file (history)));
+}
+
+/* Under purge protection, the choice for all is Recover only. */
+static void
+test_restore_apply_all_protected (Env           *env,
+                                  gconstpointer  data)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  Finished f = { FALSE, };
+  GtkWidget *dialog;
+
+  if (env->emu == NULL)
+    return;
+
+  first = back_up (env, KVB_OBJECT_KIND_SECRET, "app-config");
+  second = back_up (env, KVB_OBJECT_KIND_SECRET, "purge-me");
+  delete_object (env, KVB_OBJECT_KIND_SECRET, "app-config", FALSE);
+  delete_object (env, KVB_OBJECT_KIND_SECRET, "purge-me", FALSE);
+  add_file (env, first);
+  add_file (env, second);
+
+  dialog = open_dialog (env, &f);
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "Deleted objects hold the names of 2 files:"));
+  g_assert_null (find_widget (dialog, GTK_TYPE_BUTTON, "P_urge and Restore All…"));
+  press (dialog, GTK_TYPE_BUTTON, "Recover _All");
+  g_assert_true (toggle_active (row_of (dialog, first), "Recover"));
+  g_assert_true (toggle_active (row_of (dialog, second), "Recover"));
+  g_assert_true (gtk_widget_is_sensitive (find_widget (dialog, GTK_TYPE_BUTTON, "_Restore")));
+
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin_for (100);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  g_autofree char *tmp = NULL;
+  g_autofree char *data_dir = NULL;
+  int rc;
+
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
       g_print ("1..0 # SKIP no display\n");
       return 0;
     }
+
+  /* A history of its own, before anything asks GLib where the user's data is. */
+  tmp = g_dir_make_tmp ("kvb-test-restore-dialog-XXXXXX", NULL);
+  g_assert_nonnull (tmp);
+  data_dir = g_build_filename (tmp, "data", NULL);
+  g_setenv ("XDG_DATA_HOME", data_dir, TRUE);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
@@ -1077,6 +1230,20 @@ main (int   argc,
               test_restore_cancel, env_teardown);
   g_test_add ("/restore-dialog/purge-protection", Env, GINT_TO_POINTER (TRUE), env_setup,
               test_restore_purge_protection, env_teardown);
+  g_test_add ("/restore-dialog/apply-to-all", Env, GINT_TO_POINTER (FALSE), env_setup,
+              test_restore_apply_all, env_teardown);
+  g_test_add ("/restore-dialog/apply-to-all-protected", Env, GINT_TO_POINTER (TRUE), env_setup,
+              test_restore_apply_all_protected, env_teardown);
 
-  return g_test_run ();
+  rc = g_test_run ();
+  {
+    g_autofree char *dir = g_build_filename (data_dir, "key-vault-backup", NULL);
+    g_autofree char *file = g_build_filename (dir, "history.jsonl", NULL);
+
+    g_remove (file);
+    g_rmdir (dir);
+    g_rmdir (data_dir);
+    g_rmdir (tmp);
+  }
+  return rc;
 }
