@@ -97,6 +97,7 @@ kvb_test_emulator_start (const char * const *extra_args,
   g_autoptr(GDataInputStream) stdout_stream = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GOutputStream) drain = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   KvbTestEmulator *self;
   ReadLine rl = { 0 };
@@ -191,8 +192,10 @@ kvb_test_emulator_start (const char * const *extra_args,
       return NULL;
     }
 
-  /* Keep stdout drained so that the stand-in never blocks on a full pipe. */
-  g_output_stream_splice_async (g_memory_output_stream_new_resizable (),
+  /* Keep stdout drained so that the stand-in never blocks on a full pipe.  The splice holds
+   * the stream until the pipe closes. */
+  drain = g_memory_output_stream_new_resizable ();
+  g_output_stream_splice_async (drain,
                                 g_subprocess_get_stdout_pipe (self->process),
                                 G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, G_PRIORITY_LOW, NULL,
                                 NULL, NULL);
