@@ -11,8 +11,9 @@ PKGS=(
   # data validation
   appstream desktop-file-utils flatpak-builder
   # the Flatpak test: flatpak-builder runs appstream-compose (appstream-util) inside the SDK
-  # and eu-strip (elfutils) on the host
-  flatpak appstream-util elfutils
+  # and eu-strip (elfutils) on the host; the sandboxed keyring goes through the Secret portal
+  # (gnome-keyring is its backend)
+  flatpak appstream-util elfutils xdg-desktop-portal
   # headless session: display, private bus, keyring, accessibility bus
   xvfb xauth dbus gnome-keyring libsecret-tools at-spi2-core
   python3-pyatspi python3-dogtail python3-gi

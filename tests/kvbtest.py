@@ -7,19 +7,27 @@
 # - Replay: the same for the replay server of recorded Key Vault responses (tests/replay).
 # - kvbackup(): runs the command line with an environment that reaches either of them, directly
 #   (the sample cloud) or through the CONNECT proxy with the production public cloud profile.
+# - control(), play_browser(): the stand-in's control API, and a person approving a sign-in in
+#   the browser.
 # - Tap: prints TAP (1..N, ok / not ok) for meson.
 #
 # Run with Debian's /usr/bin/python3 (it sees python3-azure).
 
+import html
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import ssl
 import time
 import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
 
 SOURCE_ROOT = os.environ.get("KVB_SOURCE_ROOT",
                              os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -195,6 +203,49 @@ def check(condition, what, result=None):
     """assert with a message that shows kvbackup's output."""
     if not condition:
         raise AssertionError("%s%s" % (what, "\n" + repr(result) if result is not None else ""))
+
+
+def ssl_context(emu):
+    return ssl.create_default_context(cafile=emu["ca"])
+
+
+def control(emu, path, body):
+    """POSTs @body (JSON) to the stand-in's control API; returns the HTTP status."""
+    req = urllib.request.Request(emu["url"] + path, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, context=ssl_context(emu), timeout=30) as r:
+        return r.status
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+def play_browser(emu, authorize_url):
+    """Opens the authorize address, presses Approve, follows the redirect to the listener.
+    Returns (status of the listener's page, the authorization code seen on the way)."""
+    ctx = ssl_context(emu)
+    with urllib.request.urlopen(authorize_url, context=ctx, timeout=30) as r:
+        page = r.read().decode()
+    form = {html.unescape(k): html.unescape(v) for k, v in
+            re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)}
+    form["decision"] = "approve"
+    opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPSHandler(context=ctx))
+    try:
+        opener.open(urllib.request.Request(authorize_url, data=urllib.parse.urlencode(form).encode()),
+                    timeout=30)
+        raise AssertionError("the approval did not redirect")
+    except urllib.error.HTTPError as e:
+        check(e.code == 302, "approval answered %d" % e.code)
+        location = e.headers["Location"]
+    loc = urllib.parse.urlsplit(location)
+    check(loc.scheme == "http" and loc.hostname == "localhost", "redirect to " + location)
+    code = urllib.parse.parse_qs(loc.query)["code"][0]
+    # Tests talk to 127.0.0.1 only; the listener is there.
+    target = urllib.parse.urlunsplit(("http", "127.0.0.1:%d" % loc.port, loc.path or "/", loc.query, ""))
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(target, timeout=30) as r:
+        return r.status, code
 
 
 class Tap:

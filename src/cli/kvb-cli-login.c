@@ -304,6 +304,8 @@ login_azure_cli (KvbCli      *cli,
   g_autoptr(KvbAccount) shown = NULL;
   g_autoptr(KvbAccount) account = NULL;
 
+  if (!kvb_azure_cli_credential_check_available (error))
+    return NULL;
   if (!check_credential (cli, KVB_CREDENTIAL (az), error))
     return NULL;
 

@@ -130,6 +130,25 @@ not_installed_error (void)
                                 "run “az login”, or choose another way to sign in."));
 }
 
+/* Flatpak writes this file at the root of every sandbox it sets up. */
+#define FLATPAK_INFO "/.flatpak-info"
+
+gboolean
+kvb_azure_cli_credential_check_available (GError **error)
+{
+  /* The sandbox sees the runtime's /usr, not the host's: even an `az` found on PATH there
+   * would not be the one the user signed in with. */
+  if (g_file_test (FLATPAK_INFO, G_FILE_TEST_EXISTS))
+    {
+      g_set_error_literal (error, KVB_ERROR, KVB_ERROR_SIGN_IN_FAILED,
+                           _("The Azure CLI sign-in is not available in the Flatpak: the "
+                             "sandboxed application cannot run this computer’s “az”. Sign in "
+                             "with the web browser or with a code instead."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Starts az with @argv (no shell, stdin from /dev/null, cwd "/"). */
 static gboolean
 start_az (KvbAzureCliCredential  *self,
@@ -143,6 +162,8 @@ start_az (KvbAzureCliCredential  *self,
   g_autofree char *az = g_find_program_in_path ("az");
   Run *run = g_task_get_task_data (task);
 
+  if (!kvb_azure_cli_credential_check_available (error))
+    return FALSE;
   if (az == NULL)
     {
       *error = not_installed_error ();

@@ -24,6 +24,11 @@ G_DECLARE_FINAL_TYPE (KvbAzureCliCredential, kvb_azure_cli_credential, KVB, AZUR
  * is not signed in.
  */
 KvbAzureCliCredential *kvb_azure_cli_credential_new          (void);
+
+/* Whether `az` can be run at all: not from inside the Flatpak sandbox, which cannot start the
+ * host's programs.  Else fails with KVB_ERROR_SIGN_IN_FAILED and a message that names the other
+ * ways to sign in; every request of the credential then fails the same way. */
+gboolean               kvb_azure_cli_credential_check_available (GError **error);
 void                   kvb_azure_cli_credential_set_timeout  (KvbAzureCliCredential *self,
                                                               guint                  seconds);
 

@@ -200,9 +200,10 @@ check_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   KvbKeyring *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(SecretService) service = secret_service_get_finish (result, &error);
+  char *secret = secret_password_lookup_finish (result, &error);
 
-  if (service == NULL)
+  secret_password_free (secret);
+  if (error != NULL)
     {
       g_task_return_error (task, unavailable_error (self, error));
       return;
@@ -219,6 +220,7 @@ kvb_keyring_check_async (KvbKeyring          *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GHashTable) attrs = NULL;
 
   g_return_if_fail (KVB_IS_KEYRING (self));
 
@@ -232,9 +234,13 @@ kvb_keyring_check_async (KvbKeyring          *self,
       return;
     }
 
-  /* Opening a session proves that the service is there and answers, not only that the name
-   * could be activated. */
-  secret_service_get (SECRET_SERVICE_OPEN_SESSION, cancellable, check_cb, g_steal_pointer (&task));
+  /* A look-up of an item that never exists proves that the keyring answers, not only that a
+   * name could be activated, and goes where the other calls go: in the Flatpak sandbox
+   * libsecret keeps the secrets in a file under the application's data folder, with a key from
+   * the Secret portal, and the Secret Service name itself is out of reach. */
+  attrs = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (attrs, (char *) "kind", (char *) "availability-check");
+  secret_password_lookupv (&kvb_keyring_schema, attrs, cancellable, check_cb, g_steal_pointer (&task));
 }
 
 gboolean

@@ -40,7 +40,8 @@ KvbKeyring *kvb_keyring_new             (void);
 KvbKeyring *kvb_keyring_new_in_memory   (void);
 gboolean    kvb_keyring_get_available   (KvbKeyring          *self);
 
-/* Asks the Secret Service whether it is there; fails with KVB_ERROR_KEYRING_UNAVAILABLE. */
+/* Asks the keyring (the Secret Service, or in the Flatpak the Secret portal) whether it answers;
+ * fails with KVB_ERROR_KEYRING_UNAVAILABLE. */
 void        kvb_keyring_check_async     (KvbKeyring          *self,
                                          GCancellable        *cancellable,
                                          GAsyncReadyCallback  callback,

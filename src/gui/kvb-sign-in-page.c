@@ -45,6 +45,7 @@ struct _KvbSignInPage
   AdwActionRow         *sp_certificate_row;
   GtkWidget            *sp_certificate_clear;
   GtkWidget            *sample_button;
+  AdwActionRow         *azure_cli_row;
 
   /* Owned references */
   GSettings            *settings;
@@ -53,6 +54,7 @@ struct _KvbSignInPage
   GListModel           *sessions;      /* the accounts the window shows */
   GMenuModel           *menu_model;
   gboolean              disposed;
+  gboolean              azure_cli_available;
 
   /* The sign-in flow that runs, if any */
   GCancellable         *flow_cancellable;
@@ -160,6 +162,8 @@ set_flow_running (KvbSignInPage *self,
 
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], !running);
+  if (!self->azure_cli_available)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "sign-in.azure-cli", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "sign-in.cancel", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "sign-in.submit-service-principal", FALSE);
   if (!running)
@@ -1020,6 +1024,7 @@ kvb_sign_in_page_class_init (KvbSignInPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbSignInPage, sp_certificate_row);
   gtk_widget_class_bind_template_child (widget_class, KvbSignInPage, sp_certificate_clear);
   gtk_widget_class_bind_template_child (widget_class, KvbSignInPage, sample_button);
+  gtk_widget_class_bind_template_child (widget_class, KvbSignInPage, azure_cli_row);
   gtk_widget_class_bind_template_callback (widget_class, cloud_error_cb);
   gtk_widget_class_bind_template_callback (widget_class, sp_update);
 
@@ -1047,7 +1052,17 @@ kvb_sign_in_page_class_init (KvbSignInPageClass *klass)
 static void
 kvb_sign_in_page_init (KvbSignInPage *self)
 {
+  g_autoptr(GError) error = NULL;
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Where az cannot run (the Flatpak), the row stays to say why and what to use instead. */
+  self->azure_cli_available = kvb_azure_cli_credential_check_available (&error);
+  if (!self->azure_cli_available)
+    {
+      adw_action_row_set_subtitle (self->azure_cli_row, error->message);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->azure_cli_row), FALSE);
+    }
 
   self->settings = g_settings_new (APP_ID);
   set_flow_running (self, FALSE);

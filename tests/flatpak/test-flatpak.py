@@ -13,8 +13,15 @@
 # be the one the manifest asks for (no file system, no Secret Service name), and kvbackup must
 # run inside it.
 #
-# Needs flatpak, flatpak-builder, appstream-util (its appstream-compose runs inside the SDK)
-# and elfutils (eu-strip): build-aux/deps.sh installs them.
+# Signing in inside the sandbox, against the stand-in started outside on 127.0.0.1 (the sandbox
+# shares the network, loopback included): the Azure CLI way in says why it is not available; a
+# service principal and the browser sign-in (its loopback listener reached from outside, as a
+# browser would) keep their secrets through the Secret portal — xdg-desktop-portal on the
+# session bus with gnome-keyring's backend — in the application's own keyring file, never in
+# the host's keyring, and a second kvbackup inside uses them.
+#
+# Needs flatpak, flatpak-builder, appstream-util (its appstream-compose runs inside the SDK),
+# elfutils (eu-strip) and xdg-desktop-portal: build-aux/deps.sh installs them.
 
 import json
 import os
@@ -25,31 +32,39 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gui"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import kvbgui  # noqa: E402
-from kvbgui import by, find, wait_for  # noqa: E402
+import kvbtest  # noqa: E402
+from kvbgui import by, by_prefix, find, states, wait_for  # noqa: E402
 
 APP_ID = "io.github.kvbackup.KeyVaultBackup"
 RUNTIME = "org.kvbackup.LocalTestPlatform"
+SCHEMA = "io.github.kvbackup.KeyVaultBackup.Credential"
+VAULT = "contoso-prod-kv"
+PORTAL = "/usr/libexec/xdg-desktop-portal"
 
 source = os.environ["KVB_SOURCE_ROOT"]
 build = os.environ["KVB_BUILD_ROOT"]
 
-tap = kvbgui.Tap(8)
+tap = kvbgui.Tap(12)
 # The test command runs in a headless session and build-aux/deps.sh installs the tools: a
 # missing one is a failure, not a reason to skip.
-missing = [t for t in ("flatpak", "flatpak-builder", "appstream-compose", "eu-strip")
-           if shutil.which(t) is None]
+missing = [t for t in ("flatpak", "flatpak-builder", "appstream-compose", "eu-strip",
+                       "secret-tool", "gdbus") if shutil.which(t) is None]
+if not os.access(PORTAL, os.X_OK):
+    missing.append(PORTAL)
 if not tap.ok(not missing and os.environ.get("DISPLAY") and
               os.environ.get("DBUS_SESSION_BUS_ADDRESS"),
-              "flatpak, flatpak-builder, appstream-compose, eu-strip, a display and a bus are there",
+              "flatpak, flatpak-builder, appstream-compose, eu-strip, xdg-desktop-portal, a display "
+              "and a bus are there",
               f"missing: {missing}, DISPLAY={os.environ.get('DISPLAY')!r}"):
     sys.exit(tap.finish())
 work = tempfile.mkdtemp(prefix="kvb-flatpak-", dir=os.path.join(build, "tests"))
 # flatpak run passes most of its environment into the sandbox: nothing of the build tree's.
 env = {k: v for k, v in os.environ.items()
-       if not k.startswith("KVB_") and k not in ("GSETTINGS_SCHEMA_DIR", "GSETTINGS_BACKEND",
-                                                  "G_TEST_SRCDIR", "G_TEST_BUILDDIR",
-                                                  "MALLOC_CHECK_", "MALLOC_PERTURB_")}
+       if not k.startswith(("KVB_", "AZURE_")) and
+       k not in ("GSETTINGS_SCHEMA_DIR", "GSETTINGS_BACKEND", "G_TEST_SRCDIR", "G_TEST_BUILDDIR",
+                 "MALLOC_CHECK_", "MALLOC_PERTURB_", "SSL_CERT_FILE", "https_proxy", "HTTPS_PROXY")}
 env.update(FLATPAK_USER_DIR=os.path.join(work, "user"), HOME=os.path.join(work, "home"))
 os.makedirs(env["HOME"])
 timings = []
@@ -69,6 +84,8 @@ def flatpak(*args, timeout=300):
 
 
 app_proc = None
+portal_proc = None
+emu = None
 try:
     def runtime():
         run(["bash", os.path.join(source, "build-aux", "flatpak-test-runtime.sh"), work], 1200)
@@ -137,6 +154,136 @@ try:
 
     tap.check("kvbackup runs inside the sandbox", cli)
 
+    signin_start = time.monotonic()
+
+    def secret_portal():
+        # The session bus could activate the portal itself, but 1.16 only takes gnome-keyring's
+        # Secret backend (UseIn=gnome) for a GNOME desktop: started here, for this test only.
+        global portal_proc
+        portal_proc = subprocess.Popen([PORTAL, "--replace"],
+                                       env=dict(env, XDG_CURRENT_DESKTOP="GNOME"),
+                                       stdin=subprocess.DEVNULL,
+                                       stdout=open(os.path.join(work, "portal.log"), "w"),
+                                       stderr=subprocess.STDOUT)
+
+        def bus(dest, path, method, *args):
+            return subprocess.run(["gdbus", "call", "--session", "--dest", dest, "--object-path",
+                                   path, "--method", method, *args], env=env,
+                                  capture_output=True, text=True, timeout=20)
+
+        # Only once it owns the name, so that the call below does not activate another one.
+        wait_for(lambda: portal_proc.poll() is None and "true" in bus(
+            "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+            "org.freedesktop.portal.Desktop").stdout, 20, what="xdg-desktop-portal on the bus")
+        r = bus("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
+                "org.freedesktop.DBus.Properties.Get", "org.freedesktop.portal.Secret", "version")
+        if r.returncode != 0 or "uint32" not in r.stdout:
+            with open(os.path.join(work, "portal.log"), encoding="utf-8", errors="replace") as f:
+                raise AssertionError(f"{r.stdout}{r.stderr}\n{f.read()[-2000:]}")
+        return True
+
+    have_portal = tap.check("the Secret portal answers on the session bus, with gnome-keyring's "
+                            "backend", secret_portal)
+
+    # What the sandbox needs to reach the stand-in: its address, and its certificate authority
+    # in a file the sandbox sees (the application's own data folder).
+    emu = kvbtest.Emulator()
+    emu.start()
+    app_data = os.path.join(env["HOME"], ".var", "app", APP_ID, "data")
+    os.makedirs(app_data, exist_ok=True)
+    ca = os.path.join(app_data, "stand-in-ca.pem")
+    shutil.copyfile(emu["ca"], ca)
+    inside_env = ["--env=KVB_CLOUD_SAMPLE_URL=" + emu["url"], "--env=KVB_CLOUD_SAMPLE_CA=" + ca,
+                  "--env=GSETTINGS_BACKEND=keyfile", "--env=LC_ALL=C.UTF-8", "--env=LANGUAGE=C"]
+    outputs = []
+
+    def kvbackup_inside(*args, stdin=None, timeout=120):
+        start = time.monotonic()
+        r = subprocess.run(["flatpak", "--user", "run", "--command=kvbackup", *inside_env, APP_ID,
+                            *args], env=env, input=stdin, capture_output=True, text=True,
+                           timeout=timeout, stdin=None if stdin is not None else subprocess.DEVNULL)
+        timings.append(("kvbackup " + args[0], time.monotonic() - start))
+        outputs.extend([r.stdout, r.stderr])
+        return kvbtest.Result(r, list(args), time.monotonic() - start)
+
+    def host_keyring(user):
+        """Our items in the host's keyring (the Secret Service of the session), as text."""
+        r = subprocess.run(["secret-tool", "search", "--all", "account", user], env=env,
+                           capture_output=True, text=True, timeout=30)
+        return [block for block in (r.stdout + r.stderr).split("[/") if SCHEMA in block]
+
+    keyring_file = os.path.join(app_data, "keyrings", "default.keyring")
+
+    def azure_cli():
+        r = kvbackup_inside("login", "--azure-cli")
+        kvbtest.check(r.status != 0 and "not available in the Flatpak" in r.stderr and
+                      "web browser" in r.stderr and "with a code" in r.stderr,
+                      "login --azure-cli inside the sandbox", r)
+        return True
+
+    tap.check("inside, `kvbackup login --azure-cli` says why the Azure CLI sign-in is not "
+              "available and what to use instead", azure_cli)
+
+    def service_principal():
+        if not have_portal:
+            raise AssertionError("no Secret portal")
+        secret = emu["client_secret"]
+        r = kvbackup_inside("login", "--service-principal", "--tenant", emu["tenant"],
+                            "--client-id", emu["client_id"], stdin=secret + "\n")
+        kvbtest.check(r.status == 0, "login --service-principal inside", r)
+        kvbtest.check(os.path.isfile(keyring_file), "no keyring file in the application's data "
+                      "folder: " + repr(os.listdir(app_data)))
+        kvbtest.check(os.stat(keyring_file).st_mode & 0o077 == 0, "the keyring file is 0600")
+        with open(keyring_file, "rb") as f:
+            kvbtest.check(secret.encode() not in f.read(), "the secret is in the file in clear")
+        kvbtest.check(host_keyring(emu["client_id"]) == [], "the host's keyring holds the secret")
+        # A new process inside finds the secret again.
+        r = kvbackup_inside("list", "--vault", VAULT)
+        kvbtest.check(r.status == 0 and r.stdout.strip(), "list with the stored secret inside", r)
+        r = kvbackup_inside("logout")
+        kvbtest.check(r.status == 0, "logout inside", r)
+        kvbtest.check(all(secret not in o for o in outputs), "the secret was printed")
+        return True
+
+    tap.check("inside, a service principal signs in, its secret goes through the Secret portal "
+              "into the application's keyring file (not the host's keyring), and a second "
+              "kvbackup uses it", service_principal)
+
+    def browser():
+        if not have_portal:
+            raise AssertionError("no Secret portal")
+        proc = subprocess.Popen(["flatpak", "--user", "run", "--command=kvbackup", *inside_env,
+                                 APP_ID, "login", "--browser", "--no-launch-browser"], env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            seen = []
+            for line in proc.stdout:
+                seen.append(line)
+                if "/oauth2/v2.0/authorize?" in line:
+                    break
+            else:
+                raise AssertionError(f"no address to open: {seen!r} {proc.stderr.read()[-2000:]}")
+            # The browser, outside the sandbox, goes to the listener inside at 127.0.0.1.
+            status, code = kvbtest.play_browser(emu, line.strip())
+            kvbtest.check(status == 200, "the listener's page")
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        outputs.extend(seen + [out, err])
+        kvbtest.check(proc.returncode == 0 and emu["user"] in err, "login --browser inside: " + err)
+        kvbtest.check(host_keyring(emu["user"]) == [], "the host's keyring holds the token")
+        r = kvbackup_inside("list", "--vault", VAULT)
+        kvbtest.check(r.status == 0 and r.stdout.strip(), "list with the stored sign-in inside", r)
+        kvbtest.check(all(code not in o for o in outputs), "the authorization code was printed")
+        return True
+
+    tap.check("inside, the browser sign-in's loopback listener is reached from outside, and its "
+              "sign-in is kept through the Secret portal", browser)
+    timings.append(("sign-in checks", time.monotonic() - signin_start))
+
     def window():
         global app_proc
         app_env = dict(env)
@@ -164,10 +311,30 @@ try:
                          what="the main window")
         wait_for(lambda: find(frame, by("label", "Welcome to Key Vault Backup")), 30,
                  what="the welcome page")
+        # The Azure CLI way in stays on the page, to say why it cannot be used here.
+        why = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and
+                                    "not available in the Flatpak" in (a.name or "")), 10,
+                       what="the reason the Azure CLI sign-in is not available")
+        if "web browser" not in why.name:
+            raise AssertionError(why.name)
+        button = wait_for(lambda: find(frame, by_prefix("push button", "Use the Azure CLI sign-in")),
+                          10, what="the Azure CLI button")
+        if "sensitive" in states(button):
+            raise AssertionError(f"the Azure CLI button can be pressed: {states(button)}")
+        # The keyring answers through the portal: no "sign-in will last for this session only".
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            bar = find(frame, lambda a: a.getRoleName() == "label" and
+                       (a.name or "").startswith("No keyring is available"))
+            # The bar's label is in the tree when the bar is hidden too, with no height.
+            if bar is not None and bar.queryComponent().getExtents(0).height > 0:
+                raise AssertionError("the window says no keyring is available")
+            time.sleep(0.2)
         return True
 
     tap.check("`flatpak run` opens the main window with its welcome page (over the "
-              "accessibility bus, through the sandbox's proxy)", window)
+              "accessibility bus, through the sandbox's proxy), where the Azure CLI sign-in "
+              "says why it is not available and the keyring is there", window)
 
     def clean_exit():
         app_proc.terminate()
@@ -182,6 +349,11 @@ try:
 finally:
     if app_proc is not None and app_proc.poll() is None:
         app_proc.kill()
+    if portal_proc is not None and portal_proc.poll() is None:
+        portal_proc.terminate()
+        portal_proc.wait(10)
+    if emu is not None:
+        emu.stop()
     print("# " + ", ".join(f"{name} {secs:.0f} s" for name, secs in timings), flush=True)
     shutil.rmtree(work, ignore_errors=True)
 

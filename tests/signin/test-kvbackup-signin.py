@@ -8,23 +8,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import glob
-import html
-import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import kvbtest  # noqa: E402
-from kvbtest import Emulator, Skip, check, kvbackup, KVBACKUP  # noqa: E402
+from kvbtest import Emulator, Skip, check, control, kvbackup, play_browser, KVBACKUP  # noqa: E402
 
 tap = kvbtest.Tap()
 SCHEMA = "io.github.kvbackup.KeyVaultBackup.Credential"
@@ -128,48 +122,6 @@ def keyring_items(user):
         if "xdg:schema" in i["attrs"]:
             i["schema"] = i["attrs"].pop("xdg:schema")
     return [i for i in items if i.get("schema") == SCHEMA]
-
-
-def ssl_context(emu):
-    return ssl.create_default_context(cafile=emu["ca"])
-
-
-def control(emu, path, body):
-    req = urllib.request.Request(emu["url"] + path, data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, context=ssl_context(emu), timeout=30) as r:
-        return r.status
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args):
-        return None
-
-
-def play_browser(emu, authorize_url):
-    """Opens the authorize address, presses Approve, follows the redirect to the listener.
-    Returns (status of the listener's page, the authorization code seen on the way)."""
-    ctx = ssl_context(emu)
-    with urllib.request.urlopen(authorize_url, context=ctx, timeout=30) as r:
-        page = r.read().decode()
-    form = {html.unescape(k): html.unescape(v) for k, v in
-            re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)}
-    form["decision"] = "approve"
-    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=ctx))
-    try:
-        opener.open(urllib.request.Request(authorize_url, data=urllib.parse.urlencode(form).encode()),
-                    timeout=30)
-        raise AssertionError("the approval did not redirect")
-    except urllib.error.HTTPError as e:
-        check(e.code == 302, "approval answered %d" % e.code)
-        location = e.headers["Location"]
-    loc = urllib.parse.urlsplit(location)
-    check(loc.scheme == "http" and loc.hostname == "localhost", "redirect to " + location)
-    code = urllib.parse.parse_qs(loc.query)["code"][0]
-    # Tests talk to 127.0.0.1 only; the listener is there.
-    target = urllib.parse.urlunsplit(("http", "127.0.0.1:%d" % loc.port, loc.path or "/", loc.query, ""))
-    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(target, timeout=30) as r:
-        return r.status, code
 
 
 def read_until(proc, pattern, timeout=30):
