@@ -469,6 +469,18 @@ managed_explanation (const char *name)
                             "Key Vault refuses to back it up alone."), name);
 }
 
+/* The row tells its slot what selected state it shows (see kvb-recycling-selection.c). */
+static void
+row_selected_cb (GtkListItem *item,
+                 GParamSpec  *pspec,
+                 gpointer     user_data)
+{
+  KvbRowSlot *slot = gtk_list_item_get_item (item);
+
+  if (slot != NULL)
+    kvb_row_slot_set_shown_selected (slot, gtk_list_item_get_selected (item));
+}
+
 static void
 name_setup_cb (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
@@ -486,6 +498,7 @@ name_setup_cb (GtkSignalListItemFactory *factory,
   gtk_box_append (GTK_BOX (box), label);
   gtk_box_append (GTK_BOX (box), marker);
   gtk_list_item_set_child (item, box);
+  g_signal_connect (item, "notify::selected", G_CALLBACK (row_selected_cb), NULL);
 }
 
 static void
@@ -501,6 +514,7 @@ name_bind_cb (GtkSignalListItemFactory *factory,
                      kvb_object_info_get_kind (info) != KVB_OBJECT_KIND_CERTIFICATE;
 
   follow_slot (factory, item);
+  row_selected_cb (item, NULL, NULL);
   cell_set_item (box, item);
   gtk_inscription_set_text (GTK_INSCRIPTION (label), kvb_object_info_get_name (info));
   /* The marker's tooltip changes while it is hidden: see label_query_tooltip_cb. */

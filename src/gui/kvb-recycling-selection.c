@@ -38,7 +38,9 @@ struct _KvbRecyclingSelection
   guint leaving_next;
   guint changed_position;
   guint changed_added;
-  gboolean handed_over;
+  /* Rows whose shown selected state may be wrong after the change: [stale_from, stale_to). */
+  guint stale_from;
+  guint stale_to;
 };
 
 static void kvb_recycling_selection_list_model_init (GListModelInterface *iface);
@@ -108,6 +110,34 @@ kvb_recycling_selection_get_n_items (GListModel *list)
   return self->model != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->model)) : 0;
 }
 
+/* A row that now shows another item, or came back to the view, may show a selected state that
+ * is not its position's: noted, so that only such rows are told (in GTK 4.8 telling a row means
+ * binding it again). */
+static void
+note_shown_selection (KvbRecyclingSelection *self,
+                      KvbRowSlot            *slot,
+                      guint                  position)
+{
+  gboolean shown;
+
+  if (kvb_row_slot_get_shown_selected (slot, &shown) &&
+      shown == gtk_selection_model_is_selected (self->model, position))
+    return;
+  self->stale_from = MIN (self->stale_from, position);
+  self->stale_to = MAX (self->stale_to, position + 1);
+}
+
+static void
+tell_stale_rows (KvbRecyclingSelection *self)
+{
+  guint from = self->stale_from, to = self->stale_to;
+
+  self->stale_from = G_MAXUINT;
+  self->stale_to = 0;
+  if (to > from)
+    gtk_selection_model_selection_changed (GTK_SELECTION_MODEL (self), from, to - from);
+}
+
 /* A slot that left with the change being reported, for @item: its own if it left, else any. */
 /* A slot that left with the change being reported, for @item: its own if it left, else the
  * first to have left.  GTK looks for the row it tracks (focus, selection anchor) among the added
@@ -134,7 +164,6 @@ take_leaving (KvbRecyclingSelection *self,
   while (self->leaving_next < self->leaving_order->len &&
          g_ptr_array_index (self->leaving_order, self->leaving_next) == NULL)
     self->leaving_next++;
-  self->handed_over = TRUE;
   return slot;
 }
 
@@ -158,6 +187,7 @@ kvb_recycling_selection_get_item (GListModel *list,
     {
       slot = take_leaving (self, item);
       kvb_row_slot_set_item (slot, item);
+      note_shown_selection (self, slot, position);
     }
   else
     slot = kvb_row_slot_new (item);
@@ -331,11 +361,9 @@ pass_change_on (KvbRecyclingSelection *self,
 
   self->changed_position = position;
   self->changed_added = added;
-  self->handed_over = FALSE;
   g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
-  /* A row the view got back keeps the selected state it had; let it look again. */
-  if (self->handed_over)
-    gtk_selection_model_selection_changed (GTK_SELECTION_MODEL (self), position, added);
+  /* A row the view got back keeps the selected state it had. */
+  tell_stale_rows (self);
 
   g_clear_pointer (&self->leaving, g_hash_table_unref);
   g_clear_pointer (&self->leaving_order, g_ptr_array_unref);
@@ -375,11 +403,12 @@ model_items_changed_cb (GListModel            *model,
           g_autoptr(GObject) item = g_list_model_get_item (model, p);
 
           kvb_row_slot_set_item (slot, item);
+          note_shown_selection (self, slot, p);
         }
     }
   if (removed != added)
     pass_change_on (self, position + overlap, removed - overlap, added - overlap);
-  gtk_selection_model_selection_changed (GTK_SELECTION_MODEL (self), position, overlap);
+  tell_stale_rows (self);
 }
 
 static void
@@ -466,6 +495,7 @@ kvb_recycling_selection_init (KvbRecyclingSelection *self)
 {
   self->slot_at = g_hash_table_new (NULL, NULL);
   self->position_of = g_hash_table_new (NULL, NULL);
+  self->stale_from = G_MAXUINT;
 }
 
 KvbRecyclingSelection *

@@ -14,6 +14,9 @@ struct _KvbRowSlot
   GObject parent_instance;
 
   GObject *item;
+  /* The selected state its row was last bound with, when the view says. */
+  gboolean shown_selected;
+  gboolean shown_selected_known;
 };
 
 G_DEFINE_FINAL_TYPE (KvbRowSlot, kvb_row_slot, G_TYPE_OBJECT)
@@ -110,4 +113,27 @@ kvb_row_slot_set_item (KvbRowSlot *self,
 
   if (g_set_object (&self->item, item))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
+}
+
+/* The view tells what selected state it shows for the slot's row (GTK 4.8 binds a row again
+ * whenever it updates it, selected state included: a selection change is a re-bind). */
+void
+kvb_row_slot_set_shown_selected (KvbRowSlot *self,
+                                 gboolean    selected)
+{
+  g_return_if_fail (KVB_IS_ROW_SLOT (self));
+
+  self->shown_selected = !!selected;
+  self->shown_selected_known = TRUE;
+}
+
+/* FALSE when the view never said. */
+gboolean
+kvb_row_slot_get_shown_selected (KvbRowSlot *self,
+                                 gboolean   *selected)
+{
+  g_return_val_if_fail (KVB_IS_ROW_SLOT (self), FALSE);
+
+  *selected = self->shown_selected;
+  return self->shown_selected_known;
 }

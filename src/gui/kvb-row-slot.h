@@ -17,5 +17,9 @@ KvbRowSlot *kvb_row_slot_new      (gpointer    item);
 gpointer    kvb_row_slot_get_item (KvbRowSlot *self);
 void        kvb_row_slot_set_item (KvbRowSlot *self,
                                    gpointer    item);
+void        kvb_row_slot_set_shown_selected (KvbRowSlot *self,
+                                             gboolean    selected);
+gboolean    kvb_row_slot_get_shown_selected (KvbRowSlot *self,
+                                             gboolean   *selected);
 
 G_END_DECLS

@@ -31,17 +31,33 @@ view_items_changed_cb (GListModel *model,
                        View       *view)
 {
   g_autoptr(GPtrArray) aside = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GHashTable) aside_selected = g_hash_table_new (NULL, NULL);
 
   g_assert_cmpuint (position + removed, <=, view->rows->len);
   for (guint i = 0; i < removed; i++)
-    g_ptr_array_add (aside, g_ptr_array_steal_index (view->rows, position));
+    {
+      gpointer row = g_ptr_array_steal_index (view->rows, position);
+
+      g_ptr_array_add (aside, row);
+      g_hash_table_insert (aside_selected, row,
+                           GINT_TO_POINTER (g_array_index (view->selected, gboolean, position + i)));
+    }
   g_array_remove_range (view->selected, position, removed);
   for (guint i = 0; i < added; i++)
     {
-      gboolean selected = gtk_selection_model_is_selected (GTK_SELECTION_MODEL (model), position + i);
+      KvbRowSlot *row = g_list_model_get_item (model, position + i);
+      gpointer kept;
+      gboolean selected;
 
-      g_ptr_array_insert (view->rows, position + i, g_list_model_get_item (model, position + i));
+      /* A row taken back keeps the selected state it showed, as GTK 4.8's do. */
+      if (g_hash_table_lookup_extended (aside_selected, row, NULL, &kept))
+        selected = GPOINTER_TO_INT (kept);
+      else
+        selected = gtk_selection_model_is_selected (GTK_SELECTION_MODEL (model), position + i);
+      g_ptr_array_insert (view->rows, position + i, row);
       g_array_insert_val (view->selected, position + i, selected);
+      /* As the object list does: the row says what it shows. */
+      kvb_row_slot_set_shown_selected (g_ptr_array_index (view->rows, position + i), selected);
     }
   view->changes++;
   view->added += added;
@@ -55,7 +71,11 @@ view_selection_changed_cb (GtkSelectionModel *model,
 {
   g_assert_cmpuint (position + n_items, <=, view->rows->len);
   for (guint i = position; i < position + n_items; i++)
-    g_array_index (view->selected, gboolean, i) = gtk_selection_model_is_selected (model, i);
+    {
+      g_array_index (view->selected, gboolean, i) = gtk_selection_model_is_selected (model, i);
+      kvb_row_slot_set_shown_selected (g_ptr_array_index (view->rows, i),
+                                       g_array_index (view->selected, gboolean, i));
+    }
 }
 
 static void
