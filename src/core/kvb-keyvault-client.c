@@ -767,6 +767,105 @@ kvb_keyvault_client_list_finish (KvbKeyVaultClient  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+typedef struct
+{
+  GPtrArray *objects;
+  char *next_link;
+} ListPage;
+
+static void
+list_page_free (ListPage *page)
+{
+  g_clear_pointer (&page->objects, g_ptr_array_unref);
+  g_free (page->next_link);
+  g_free (page);
+}
+
+static void
+list_one_page_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  KvbKeyVaultClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  ListPage *page;
+  const char *link = NULL;
+  gboolean ok;
+
+  node = finish (self, task, result, NULL, &ok, &error);
+  page = g_new0 (ListPage, 1);
+  if (ok)
+    page->objects = _kvb_keyvault_client_read_list_page (self, call->kind, node, &link, &error);
+  if (page->objects == NULL)
+    {
+      list_page_free (page);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  page->next_link = g_strdup (link);
+  g_task_return_pointer (task, page, (GDestroyNotify) list_page_free);
+}
+
+void
+kvb_keyvault_client_list_page_async (KvbKeyVaultClient   *self,
+                                     KvbObjectKind        kind,
+                                     gboolean             deleted,
+                                     const char          *next_link,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  GTask *task;
+  g_autofree char *url = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (self));
+  g_return_if_fail (kind < KVB_OBJECT_KIND_N_KINDS);
+
+  task = call_new (self, kvb_keyvault_client_list_page_async, OP_LIST, kind, NULL, cancellable,
+                   callback, user_data);
+  if (next_link == NULL)
+    {
+      g_autofree char *collection = deleted ? deleted_collection (kind)
+                                            : g_strdup (kvb_object_kind_get_collection (kind));
+
+      url = build_url (self, collection, NULL, NULL, "maxresults=25");
+    }
+  else if ((url = next_page_url (self, next_link, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  send (self, task, "GET", url, NULL, KVB_REQUEST_RETRY_SAFE, KVB_TIMEOUT_SHORT,
+        list_one_page_cb);
+}
+
+GPtrArray *
+kvb_keyvault_client_list_page_finish (KvbKeyVaultClient  *self,
+                                      GAsyncResult       *result,
+                                      char              **next_link,
+                                      GError            **error)
+{
+  ListPage *page;
+  GPtrArray *objects;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (next_link != NULL, NULL);
+
+  *next_link = NULL;
+  page = g_task_propagate_pointer (G_TASK (result), error);
+  if (page == NULL)
+    return NULL;
+  objects = g_steal_pointer (&page->objects);
+  *next_link = g_steal_pointer (&page->next_link);
+  list_page_free (page);
+  return objects;
+}
+
 void
 kvb_keyvault_client_list_versions_async (KvbKeyVaultClient   *self,
                                          KvbObjectKind        kind,

@@ -52,6 +52,23 @@ gboolean kvb_keyvault_client_list_finish               (KvbKeyVaultClient   *sel
                                                         GAsyncResult        *result,
                                                         GError             **error);
 
+/* One page of the list of @kind: the first when @next_link is %NULL, else the page that
+ * @next_link (as an earlier page gave it) names.  For callers that decide themselves when the
+ * next page is worth a request. */
+void       kvb_keyvault_client_list_page_async         (KvbKeyVaultClient   *self,
+                                                        KvbObjectKind        kind,
+                                                        gboolean             deleted,
+                                                        const char          *next_link,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+/* Returns: (transfer full): a GPtrArray of KvbObjectInfo; @next_link (out) the next page's link,
+ * %NULL after the last page. */
+GPtrArray *kvb_keyvault_client_list_page_finish        (KvbKeyVaultClient   *self,
+                                                        GAsyncResult        *result,
+                                                        char               **next_link,
+                                                        GError             **error);
+
 /* All versions of one object, page by page. */
 void     kvb_keyvault_client_list_versions_async       (KvbKeyVaultClient   *self,
                                                         KvbObjectKind        kind,

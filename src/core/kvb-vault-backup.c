@@ -233,15 +233,27 @@ kvb_vault_backup_get_changed (KvbVaultBackup *self)
 
 /* ---- the run ---- */
 
-typedef enum
+/* Once every backup has ended the vault is listed a second time, to find the objects whose
+ * "updated" moved while the job ran.  The second listing asks for all its pages at once, with
+ * the links the first listing's pages gave (a link names a place in the list, not a moment: the
+ * service's $skiptoken holds the last name of the page before), instead of walking the chain of
+ * nextLinks one round trip at a time (9 s of a 40 s run at 5,000 objects).  An object that
+ * moved from one page to another meanwhile may be missed by both: each object the second
+ * listing did not bring is looked at on its own. */
+typedef struct
 {
-  PHASE_BACKUP,     /* listing, and backing up what the listing brings */
-  PHASE_RECHECK,    /* listing again to see what moved meanwhile */
-} Phase;
+  GPtrArray *links;         /* the first listing's pages: NULL for the first, then nextLinks */
+  guint next_page;          /* the second listing: the next of @links to ask for */
+} Listing;
 
 typedef struct
 {
-  Phase phase;
+  GTask *task;
+  KvbObjectKind kind;
+} ListCall;
+
+typedef struct
+{
   guint lists_pending;
   guint in_flight;
   GQueue queue;             /* KvbBackupJobItem, waiting for a free slot */
@@ -256,6 +268,15 @@ typedef struct
   guint limit;              /* backups in flight at most, now */
   guint calm;               /* objects done since the limit last moved */
   KvbJobSummary summary;
+
+  Listing listing[KVB_OBJECT_KIND_N_KINDS];
+  gboolean relisting;       /* the backups are over: the second listing runs */
+  guint pages_pending;      /* of the second listing */
+  GHashTable *relisted;     /* keys (borrowed from seen) the second listing brought */
+  GHashTable *marked;       /* keys of the objects found changed */
+  GPtrArray *unseen;        /* keys the second listing did not bring, to look at one by one */
+  guint next_unseen;
+  guint looks_pending;
 } Run;
 
 static void
@@ -268,6 +289,11 @@ run_free (Run *run)
   g_clear_error (&run->save_error);
   g_clear_error (&run->dest_error);
   g_clear_error (&run->sign_in_error);
+  g_clear_pointer (&run->relisted, g_hash_table_unref);
+  g_clear_pointer (&run->marked, g_hash_table_unref);
+  g_clear_pointer (&run->unseen, g_ptr_array_unref);
+  for (guint i = 0; i < KVB_OBJECT_KIND_N_KINDS; i++)
+    g_clear_pointer (&run->listing[i].links, g_ptr_array_unref);
   g_free (run);
 }
 
@@ -1061,61 +1087,231 @@ listed_for_backup (GTask         *task,
 }
 
 static void
+mark_changed (GTask         *task,
+              KvbObjectKind  kind,
+              const char    *name,
+              JsonObject    *entry)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  g_autofree char *key = key_for (kind, name);
+  gpointer stored_key;
+
+  /* A page that moved under the listing can name an object twice. */
+  if (!g_hash_table_lookup_extended (run->seen, key, &stored_key, NULL) ||
+      !g_hash_table_add (run->marked, stored_key))
+    return;
+  json_object_set_boolean_member (entry, "changedDuringBackup", TRUE);
+  g_ptr_array_add (self->changed, g_strdup_printf ("%s %s", kvb_object_kind_to_string (kind), name));
+}
+
+typedef struct
+{
+  GTask *task;
+  KvbObjectKind kind;
+  char *name;
+} Look;
+
+static void
+look_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Look *look = user_data;
+  KvbVaultBackup *self = g_task_get_source_object (look->task);
+  Run *run = g_task_get_task_data (look->task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbObjectInfo) info = NULL;
+  JsonObject *entry;
+
+  run->looks_pending--;
+  info = kvb_keyvault_client_get_properties_finish (KVB_KEYVAULT_CLIENT (source), result, &error);
+  entry = kvb_vault_manifest_lookup (self->manifest, look->kind, look->name);
+  if (info == NULL)
+    {
+      /* Deleted since: as when the second listing no longer names it. */
+      g_debug ("%s: not looked at again: %s", look->name, error->message);
+      note_sign_in_error (run, error);
+    }
+  else if (entry != NULL)
+    {
+      g_autofree char *updated =
+          kvb_vault_manifest_format_time (kvb_object_info_get_updated (info));
+
+      if (g_strcmp0 (updated, kvb_json_get_string (entry, "updated", NULL)) != 0)
+        mark_changed (look->task, look->kind, look->name, entry);
+    }
+  run_next (look->task);
+  g_free (look->name);
+  g_free (look);
+}
+
+static void
 listed_again (GTask         *task,
               KvbObjectInfo *info)
 {
   KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
   KvbObjectKind kind = kvb_object_info_get_kind (info);
   const char *name = kvb_object_info_get_name (info);
   g_autofree char *updated = kvb_vault_manifest_format_time (kvb_object_info_get_updated (info));
+  g_autofree char *key = key_for (kind, name);
   JsonObject *entry = kvb_vault_manifest_lookup (self->manifest, kind, name);
+  gpointer stored_key;
 
-  if (entry == NULL)
+  /* Not listed the first time: new since, and not part of this backup. */
+  if (entry == NULL || !g_hash_table_lookup_extended (run->seen, key, &stored_key, NULL))
     return;
+  g_hash_table_add (run->relisted, stored_key);
   if (g_strcmp0 (updated, kvb_json_get_string (entry, "updated", NULL)) != 0)
-    {
-      json_object_set_boolean_member (entry, "changedDuringBackup", TRUE);
-      g_ptr_array_add (self->changed, g_strdup_printf ("%s %s", kvb_object_kind_to_string (kind), name));
-    }
+    mark_changed (task, kind, name, entry);
 }
 
-static void
-page_cb (GPtrArray *objects,
-         gpointer   user_data)
+static gboolean
+run_stopped (GTask *task)
 {
-  GTask *task = user_data;
   Run *run = g_task_get_task_data (task);
 
-  for (guint i = 0; i < objects->len; i++)
-    {
-      if (run->phase == PHASE_BACKUP)
-        listed_for_backup (task, g_ptr_array_index (objects, i));
-      else
-        listed_again (task, g_ptr_array_index (objects, i));
-    }
-  if (run->phase == PHASE_BACKUP)
-    run_next (g_object_ref (task));
+  return g_cancellable_is_cancelled (g_task_get_cancellable (task)) || run->list_error != NULL ||
+         run->dest_error != NULL || run->sign_in_error != NULL;
 }
 
 static void
-list_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
+note_list_error (Run     *run,
+                 GError **error)
+{
+  note_sign_in_error (run, *error);
+  if (run->list_error == NULL && !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    run->list_error = g_steal_pointer (error);
+}
+
+static void
+relist_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   Run *run = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autofree char *next_link = NULL;
 
-  run->lists_pending--;
-  if (!kvb_keyvault_client_list_finish (KVB_KEYVAULT_CLIENT (source), result, &error))
-    {
-      note_sign_in_error (run, error);
-      if (run->list_error == NULL)
-        run->list_error = g_steal_pointer (&error);
-    }
+  run->pages_pending--;
+  page = kvb_keyvault_client_list_page_finish (KVB_KEYVAULT_CLIENT (source), result, &next_link,
+                                               &error);
+  if (page == NULL)
+    note_list_error (run, &error);
+  else
+    for (guint i = 0; i < page->len; i++)
+      listed_again (task, g_ptr_array_index (page, i));
   run_next (g_steal_pointer (&task));
 }
 
+/* The second listing, then the look at each object it did not bring: as many requests out at
+ * once as backups were, the pipeline paces them.  Returns whether anything is still out. */
+static gboolean
+relist_pump (GTask *task)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  guint limit = MAX (run->limit, 1);
+
+  for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
+    {
+      Listing *listing = &run->listing[kind];
+
+      while (listing->next_page < listing->links->len && run->pages_pending < limit &&
+             !run_stopped (task))
+        {
+          run->pages_pending++;
+          kvb_keyvault_client_list_page_async (self->client, kind, FALSE,
+                                               g_ptr_array_index (listing->links,
+                                                                  listing->next_page++),
+                                               cancellable, relist_cb, g_object_ref (task));
+        }
+    }
+  if (run->pages_pending > 0)
+    return TRUE;
+
+  if (run->unseen == NULL)
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      run->unseen = g_ptr_array_new ();
+      g_hash_table_iter_init (&iter, run->seen);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (!g_hash_table_contains (run->relisted, key))
+          g_ptr_array_add (run->unseen, key);
+      if (run->unseen->len > 0)
+        g_debug ("%u objects not in the second listing: looked at one by one", run->unseen->len);
+    }
+  while (run->next_unseen < run->unseen->len && run->looks_pending < limit && !run_stopped (task))
+    {
+      const char *key = g_ptr_array_index (run->unseen, run->next_unseen++);
+      const char *slash = strchr (key, '/');
+      g_autofree char *kind_text = g_strndup (key, slash - key);
+      Look *look = g_new0 (Look, 1);
+
+      if (!kvb_object_kind_from_string (kind_text, &look->kind))
+        {
+          g_free (look);
+          continue;
+        }
+      look->task = g_object_ref (task);
+      look->name = g_strdup (slash + 1);
+      run->looks_pending++;
+      kvb_keyvault_client_get_properties_async (self->client, look->kind, look->name, NULL,
+                                                cancellable, look_cb, look);
+    }
+  return run->looks_pending > 0;
+}
+
+static void
+list_page_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  ListCall *call = user_data;
+  g_autoptr(GTask) task = call->task;
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  Listing *listing = &run->listing[call->kind];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autofree char *next_link = NULL;
+
+  run->lists_pending--;
+  page = kvb_keyvault_client_list_page_finish (KVB_KEYVAULT_CLIENT (source), result, &next_link,
+                                               &error);
+  if (page == NULL)
+    {
+      g_free (call);
+      note_list_error (run, &error);
+      run_next (g_steal_pointer (&task));
+      return;
+    }
+
+  g_debug ("Vault %s: a page of %u %s", kvb_keyvault_client_get_vault_name (self->client),
+           page->len, kvb_object_kind_get_collection (call->kind));
+  for (guint i = 0; i < page->len; i++)
+    listed_for_backup (task, g_ptr_array_index (page, i));
+
+  if (next_link != NULL && !g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      g_ptr_array_add (listing->links, g_strdup (next_link));
+      run->lists_pending++;
+      call->task = g_object_ref (task);
+      kvb_keyvault_client_list_page_async (self->client, call->kind, FALSE, next_link,
+                                           g_task_get_cancellable (task), list_page_cb, call);
+    }
+  else
+    g_free (call);
+  run_next (g_steal_pointer (&task));
+}
+
+/* The first listing: each kind page by page, its objects queued for backup as they come. */
 static void
 start_lists (GTask *task)
 {
@@ -1124,9 +1320,14 @@ start_lists (GTask *task)
 
   for (KvbObjectKind kind = 0; kind < KVB_OBJECT_KIND_N_KINDS; kind++)
     {
+      ListCall *call = g_new0 (ListCall, 1);
+
+      call->task = g_object_ref (task);
+      call->kind = kind;
+      g_ptr_array_add (run->listing[kind].links, NULL);
       run->lists_pending++;
-      kvb_keyvault_client_list_async (self->client, kind, FALSE, page_cb, task,
-                                      g_task_get_cancellable (task), list_cb, g_object_ref (task));
+      kvb_keyvault_client_list_page_async (self->client, kind, FALSE, NULL,
+                                           g_task_get_cancellable (task), list_page_cb, call);
     }
 }
 
@@ -1137,6 +1338,9 @@ run_finish_up (GTask *task)
   Run *run = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
+
+  /* Found in the order the backups ended: reported in a stable one. */
+  g_ptr_array_sort (self->changed, compare_lines);
 
   /* What an earlier run recorded and this one no longer lists: kept when it was backed up
    * (the backup still has it), dropped otherwise. */
@@ -1223,41 +1427,35 @@ run_finish_up (GTask *task)
     }
 }
 
-/* Starts what can start; once nothing is left, lists again, then ends.  Takes @task. */
+/* Starts what can start: backups while the first listing brings objects, then the second
+ * listing; once nothing is left, ends.  Takes @task. */
 static void
 run_next (GTask *task)
 {
   Run *run = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
 
-  if (run->phase == PHASE_BACKUP)
+  if (!run->relisting)
     {
       while (!g_queue_is_empty (&run->queue) && run->in_flight < run->limit &&
-             run->dest_error == NULL && run->sign_in_error == NULL &&
-             !g_cancellable_is_cancelled (cancellable))
+             !run_stopped (task))
         {
           g_autoptr(KvbBackupJobItem) item = g_queue_pop_head (&run->queue);
 
           object_start (task, item);
         }
-
       if (run->lists_pending > 0 || run->in_flight > 0)
         {
           g_object_unref (task);
           return;
         }
-
-      if (!g_cancellable_is_cancelled (cancellable) && run->list_error == NULL &&
-          run->dest_error == NULL && run->sign_in_error == NULL)
+      if (!run_stopped (task))
         {
           save_manifest (task, TRUE);
-          run->phase = PHASE_RECHECK;
-          start_lists (task);
-          g_object_unref (task);
-          return;
+          run->relisting = TRUE;
         }
     }
-  else if (run->lists_pending > 0)
+
+  if (run->relisting && relist_pump (task))
     {
       g_object_unref (task);
       return;
@@ -1435,6 +1633,10 @@ kvb_vault_backup_run_async (KvbVaultBackup      *self,
   run = g_new0 (Run, 1);
   g_queue_init (&run->queue);
   run->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->relisted = g_hash_table_new (g_direct_hash, g_direct_equal);
+  run->marked = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < KVB_OBJECT_KIND_N_KINDS; i++)
+    run->listing[i].links = g_ptr_array_new_with_free_func (g_free);
   run->earlier = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_task_set_task_data (task, run, (GDestroyNotify) run_free);
 
