@@ -41,6 +41,7 @@ ROOT = os.path.dirname(HERE)
 LATENCY_MS = 40
 THROTTLE_N, THROTTLE_S = 4000, 10
 CEILING = THROTTLE_N / THROTTLE_S          # requests per second to one vault
+PACER_STEADY = 0.9 * CEILING               # kvbackup's steady rate (kvb_pipeline_set_vault_rate_limit)
 MASTER_KEY = "a3ZiLWJlbmNobWFyay1tYXN0ZXIta2V5LWZpeGVkISE="   # 32 bytes, fixed: blobs restore
 TENANT = "6b1f0e2a-0000-4000-8000-00000000f001"
 SUBSCRIPTION = "4e2c7a1b-0000-4000-8000-00000000f101"
@@ -238,8 +239,8 @@ def measure_backup(ctx):
 
 
 def write_series(ctx, reqs):
-    """Backups answered per second over the first run, next to the ceiling: a PNG when matplotlib
-    is there, and always the CSV it is drawn from."""
+    """Backups answered per second over the first run, next to the ceiling: always the CSV, and
+    a PNG drawn from it when matplotlib is there."""
     times = sorted(parse_time(r["time"]) for r in reqs if r.get("status") == 200 and
                    r.get("path", "").endswith("/backup"))
     allreq = sorted(parse_time(r["time"]) for r in reqs)
@@ -260,24 +261,80 @@ def write_series(ctx, reqs):
         for i in range(buckets):
             f.write("%d,%d,%d,%d,%d\n" % (i, backups[i], requests[i], throttled[i], CEILING))
     log("wrote", csv)
+    draw_series(csv, ctx["started"].strftime("%Y-%m-%d"), ctx["n"])
+
+
+def read_series(csv):
+    cols = {"second": [], "backups_ok": [], "vault_requests": [], "throttled_429": []}
+    with open(csv) as f:
+        header = f.readline().strip().split(",")
+        for line in f:
+            if line.strip():
+                row = dict(zip(header, line.strip().split(",")))
+                for k in cols:
+                    cols[k].append(int(float(row[k])))
+    return cols
+
+
+def csv_date(csv):
+    """The date of a CSV drawn again with --plot-from: its last commit, else its modification."""
+    p = subprocess.run(["git", "-C", os.path.dirname(csv) or ".", "log", "-1", "--format=%cs", "--",
+                        os.path.basename(csv)], capture_output=True, text=True)
+    if p.returncode == 0 and p.stdout.strip():
+        return p.stdout.strip()
+    return datetime.date.fromtimestamp(os.path.getmtime(csv)).isoformat()
+
+
+def draw_series(csv, date, objects=None):
+    """The PNG beside the CSV: requests and backups per second as steps (one bucket a second),
+    429s as bars, the ceiling and the pacer's steady rate as labelled lines."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         log("python3-matplotlib is not installed (benchmarks/deps.sh): CSV only")
-        return
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.plot(range(buckets), requests, label="requests to the vault / s")
-    ax.plot(range(buckets), backups, label="objects backed up / s")
-    ax.axhline(CEILING, color="red", linestyle="--", label="throttle ceiling (4,000 / 10 s)")
-    ax.set_xlabel("seconds since the first request")
+        return None
+    c = read_series(csv)
+    if not c["second"]:
+        log("no rows in", csv)
+        return None
+    if objects is None:
+        objects = sum(c["backups_ok"])
+    # one more edge, so that the last second is drawn as a step of its own
+    x = c["second"] + [c["second"][-1] + 1]
+    n429 = sum(c["throttled_429"])
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    ax.step(x, c["vault_requests"] + c["vault_requests"][-1:], where="post", color="tab:blue",
+            linewidth=1.8, label="requests to the vault / s (lists, versions, backups, retries)")
+    ax.step(x, c["backups_ok"] + c["backups_ok"][-1:], where="post", color="tab:green", linewidth=1.8,
+            label="objects backed up / s (backup answered 200)")
+    ax.bar(x[:-1], c["throttled_429"], width=1.0, align="edge", color="tab:red", alpha=0.6,
+           label="429 answers / s (%s in all)" % ("{:,}".format(n429) if n429 else "none"))
+    ax.axhline(CEILING, color="tab:red", linestyle="--", linewidth=1.2,
+               label="throttle ceiling: 4,000 requests / 10 s = %d / s" % CEILING)
+    ax.axhline(PACER_STEADY, color="0.35", linestyle=":", linewidth=1.5,
+               label="kvbackup's pacer, steady rate: 90 %% of the ceiling = %d / s" % PACER_STEADY)
+    right = x[-1]
+    box = {"facecolor": "white", "edgecolor": "none", "pad": 1}
+    ax.text(right - 0.2, CEILING + 5, "ceiling %d / s" % CEILING, color="tab:red", ha="right",
+            va="bottom", fontsize=9, bbox=box)
+    ax.text(right - 0.2, PACER_STEADY - 5, "pacer %d / s" % PACER_STEADY, color="0.25", ha="right",
+            va="top", fontsize=9, bbox=box)
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, max(CEILING, max(c["vault_requests"])) * 1.15)
+    ax.set_xlabel("seconds since the first request to the vault")
     ax.set_ylabel("per second")
-    ax.legend()
+    ax.set_title("kvbackup backup --all of {:,} secrets, {} (stand-in: {} ms latency, throttle "
+                 "{:,}/{} s)".format(objects, date, LATENCY_MS, THROTTLE_N, THROTTLE_S), fontsize=11)
+    ax.grid(axis="y", color="0.9")
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2, fontsize=8.5, frameon=False)
     fig.tight_layout()
     png = os.path.splitext(csv)[0] + ".png"
     fig.savefig(png, dpi=100)
+    plt.close(fig)
     log("wrote", png)
+    return png
 
 
 SDK_LOOP = r"""
@@ -602,10 +659,15 @@ def main():
     ap.add_argument("--json", help="also write every figure here (after each measurement)")
     ap.add_argument("--table-from", nargs="+", metavar="JSON",
                     help="measure nothing: print the table of earlier --json files, merged")
+    ap.add_argument("--plot-from", metavar="CSV",
+                    help="measure nothing: draw the PNG beside this throughput CSV again")
     a = ap.parse_args()
 
     if a.table_from:
         return print_saved(a.table_from)
+    if a.plot_from:
+        csv = os.path.abspath(a.plot_from)
+        return 0 if draw_series(csv, csv_date(csv)) else 1
     build = os.path.abspath(a.build)
     only = [x for x in a.only.split(",") if x]
     work = tempfile.mkdtemp(prefix="kvb-bench-")
@@ -614,7 +676,7 @@ def main():
            "kvbackup": os.path.join(build, "src", "cli", "kvbackup"), "csv": os.path.abspath(a.csv),
            "backup_args": ["--concurrency", str(a.concurrency)] if a.concurrency else [],
            "results": {}}
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = ctx["started"] = datetime.datetime.now(datetime.timezone.utc)
     emu = None
     try:
         seed = os.path.join(work, "seed.json")
