@@ -9,12 +9,16 @@ not registered with meson and build-aux/test.sh does not run it. See docs/benchm
 
 Measurements (each a function below):
   backup   kvbackup backup --all of N secrets: objects/s, share of the throttle ceiling, 429s
+  backup-keys   the same of a vault of 5,000 keys (--keys)
+  backup-certs  the same of a vault of 1,000 certificates (--certs), each with its managed key
+                and secret, which the backup records as covered by the certificate
   sdk      a sequential SecretClient.backup_secret loop in one Python process (first 200 objects)
   az       one `az rest` process per object (first 50 objects)
   restore  kvbackup restore of that backup into an empty vault
   list     kvbackup list of 10,000 secrets vs the serial floor (pages x measured round trip)
   memory   peak RSS of kvbackup backing up 1,000 and N secrets
   window   benchmarks/gui/bench-object-list with 100,000 objects, in the headless session
+  startup  the application itself in the headless session: start to first frame, RSS at idle
 
 Run with Debian's /usr/bin/python3: it sees python3-azure (for the SDK loop).
 """
@@ -41,12 +45,14 @@ ROOT = os.path.dirname(HERE)
 LATENCY_MS = 40
 THROTTLE_N, THROTTLE_S = 4000, 10
 CEILING = THROTTLE_N / THROTTLE_S          # requests per second to one vault
+PACER_STEADY = 0.9 * CEILING               # kvbackup's steady rate (kvb_pipeline_set_vault_rate_limit)
 MASTER_KEY = "a3ZiLWJlbmNobWFyay1tYXN0ZXIta2V5LWZpeGVkISE="   # 32 bytes, fixed: blobs restore
 TENANT = "6b1f0e2a-0000-4000-8000-00000000f001"
 SUBSCRIPTION = "4e2c7a1b-0000-4000-8000-00000000f101"
 SP_OBJECT = "1a2b3c4d-0000-4000-8000-00000000f201"
-# In this order: restore is the slowest (one object at a time), so it comes last but the window.
-ALL = ("backup", "sdk", "az", "list", "memory", "restore", "window")
+# In this order: restore is the slowest (one object at a time), so it comes last but the windows.
+ALL = ("backup", "backup-keys", "backup-certs", "sdk", "az", "list", "memory", "restore", "window",
+       "startup")
 
 # Variables of the calling environment that would send clients elsewhere or sign them in as
 # someone else (as tests/kvbtest.py scrubs them).
@@ -81,6 +87,21 @@ def write_seed(path, n_secrets, runs):
               vault("bench-1k-kv", counted("m", 1000)),
               vault("bench-list-kv", counted("l", 10000))]
     vaults += [vault("bench-empty-%d-kv" % r, location="northeurope") for r in range(runs)]
+    write_world(path, vaults)
+
+
+def write_kind_seed(path, kind, n):
+    """One vault of n keys (bench-keys-kv) or n certificates (bench-certs-kv), in a seed of its
+    own: the stand-in makes every key and certificate at start, and the other measurements'
+    stand-ins need not. EC P-256, which the stand-in makes in well under a millisecond, where
+    RSA 2048 would take minutes for thousands; a backup's requests are the same for both."""
+    entries = [dict(e, kty="EC", crv="P-256") for e in counted(kind[0], n)]
+    v = vault("bench-%s-kv" % kind, ())
+    v["keys" if kind == "keys" else "certificates"] = entries
+    write_world(path, [v])
+
+
+def write_world(path, vaults):
     seed = {"master_key": MASTER_KEY,
             "tenants": [{"id": TENANT, "domain": "bench.example"}],
             "subscriptions": [{"id": SUBSCRIPTION, "display_name": "Benchmarks", "tenant": TENANT,
@@ -205,9 +226,30 @@ def parse_time(stamp):
 
 # Measurements ---------------------------------------------------------------------------------
 
-def backup_once(ctx, vault_name, n, tag):
-    """One kvbackup backup --all; the figures come from its exit status, its folder and the
-    stand-in's log of the requests to that vault."""
+def manifest_counts(folder):
+    """Entries of the backup's manifest.json by status ("done", "covered", "failed", …); a
+    key or secret counts as covered only when its certificate is done (the manifest also
+    records them covered when their certificate's backup failed)."""
+    try:
+        with open(os.path.join(folder, "manifest.json")) as f:
+            objects = json.load(f).get("objects", [])
+    except (OSError, ValueError):
+        return {}
+    certs_done = {o.get("name") for o in objects
+                  if o.get("kind") == "certificate" and o.get("status") == "done"}
+    counts = {}
+    for o in objects:
+        status = o.get("status")
+        if status == "covered" and o.get("name") not in certs_done:
+            status = "covered-by-a-failed-certificate"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def backup_once(ctx, vault_name, n, tag, covered=0):
+    """One kvbackup backup --all of n objects (one file each), plus @covered entries the
+    manifest should record as backed up with their certificate; the figures come from its exit
+    status, its folder, its manifest and the stand-in's log of the requests to that vault."""
     emu, work = ctx["emu"], ctx["work"]
     out = os.path.join(work, "backup-%s" % tag)
     emu.fresh_window()
@@ -219,9 +261,14 @@ def backup_once(ctx, vault_name, n, tag):
     # one file per object besides manifest.json (history and partial files are not objects)
     saved = sum(1 for _, _, files in os.walk(out) for f in files
                 if f != "manifest.json" and not f.startswith("."))
+    entries = manifest_counts(out)
+    # an object is failed when its file is missing or the manifest does not record it done
+    # (covered, for a certificate's key and secret)
+    failed = max(0, n - saved, n - entries.get("done", 0)) + max(0, covered - entries.get("covered", 0))
     if rc != 0:
         log("kvbackup backup %s exit %d: %s" % (vault_name, rc, err[-800:]))
-    return {"seconds": seconds, "rc": rc, "rss_mb": rss, "saved": saved, "failed": max(0, n - saved),
+    return {"objects": n, "seconds": seconds, "rc": rc, "rss_mb": rss, "saved": saved,
+            "covered": entries.get("covered", 0), "failed": failed,
             "objects_per_s": n / seconds, "vault_requests": st["requests"], "429": st["429"],
             "requests_per_s": st["requests"] / seconds, "folder": out, "log": reqs}
 
@@ -237,9 +284,37 @@ def measure_backup(ctx):
     return runs
 
 
+def measure_backup_keys(ctx):
+    n = ctx["keys"]
+    runs = [backup_once(ctx, "bench-keys-kv", n, "keys-%d-%d" % (n, r)) for r in range(ctx["runs"])]
+    for r in runs:
+        del r["log"]
+    ctx["results"]["backup-keys"] = runs
+    return runs
+
+
+def measure_backup_certs(ctx):
+    """Key Vault backs up a certificate with its key and secret (one blob); kvbackup lists all
+    three kinds and records the managed key and secret as covered, without a request of their
+    own beyond the lists."""
+    n = ctx["certs"]
+    # The stand-in makes a certificate's PFX (its secret's value) the first time it is asked
+    # for it, and PKCS#12's key derivation costs it some 80 ms of CPU a certificate: a first
+    # backup measures that, not kvbackup (the service keeps its PFX).  One backup that is not
+    # counted makes them all.
+    warm = backup_once(ctx, "bench-certs-kv", n, "certs-warm-up", covered=2 * n)
+    log("certificates' PFX made by an uncounted backup in %.1f s" % warm["seconds"])
+    runs = [backup_once(ctx, "bench-certs-kv", n, "certs-%d-%d" % (n, r), covered=2 * n)
+            for r in range(ctx["runs"])]
+    for r in runs:
+        del r["log"]
+    ctx["results"]["backup-certs"] = runs
+    return runs
+
+
 def write_series(ctx, reqs):
-    """Backups answered per second over the first run, next to the ceiling: a PNG when matplotlib
-    is there, and always the CSV it is drawn from."""
+    """Backups answered per second over the first run, next to the ceiling: always the CSV, and
+    a PNG drawn from it when matplotlib is there."""
     times = sorted(parse_time(r["time"]) for r in reqs if r.get("status") == 200 and
                    r.get("path", "").endswith("/backup"))
     allreq = sorted(parse_time(r["time"]) for r in reqs)
@@ -260,24 +335,80 @@ def write_series(ctx, reqs):
         for i in range(buckets):
             f.write("%d,%d,%d,%d,%d\n" % (i, backups[i], requests[i], throttled[i], CEILING))
     log("wrote", csv)
+    draw_series(csv, ctx["started"].strftime("%Y-%m-%d"), ctx["n"])
+
+
+def read_series(csv):
+    cols = {"second": [], "backups_ok": [], "vault_requests": [], "throttled_429": []}
+    with open(csv) as f:
+        header = f.readline().strip().split(",")
+        for line in f:
+            if line.strip():
+                row = dict(zip(header, line.strip().split(",")))
+                for k in cols:
+                    cols[k].append(int(float(row[k])))
+    return cols
+
+
+def csv_date(csv):
+    """The date of a CSV drawn again with --plot-from: its last commit, else its modification."""
+    p = subprocess.run(["git", "-C", os.path.dirname(csv) or ".", "log", "-1", "--format=%cs", "--",
+                        os.path.basename(csv)], capture_output=True, text=True)
+    if p.returncode == 0 and p.stdout.strip():
+        return p.stdout.strip()
+    return datetime.date.fromtimestamp(os.path.getmtime(csv)).isoformat()
+
+
+def draw_series(csv, date, objects=None):
+    """The PNG beside the CSV: requests and backups per second as steps (one bucket a second),
+    429s as bars, the ceiling and the pacer's steady rate as labelled lines."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         log("python3-matplotlib is not installed (benchmarks/deps.sh): CSV only")
-        return
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.plot(range(buckets), requests, label="requests to the vault / s")
-    ax.plot(range(buckets), backups, label="objects backed up / s")
-    ax.axhline(CEILING, color="red", linestyle="--", label="throttle ceiling (4,000 / 10 s)")
-    ax.set_xlabel("seconds since the first request")
+        return None
+    c = read_series(csv)
+    if not c["second"]:
+        log("no rows in", csv)
+        return None
+    if objects is None:
+        objects = sum(c["backups_ok"])
+    # one more edge, so that the last second is drawn as a step of its own
+    x = c["second"] + [c["second"][-1] + 1]
+    n429 = sum(c["throttled_429"])
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    ax.step(x, c["vault_requests"] + c["vault_requests"][-1:], where="post", color="tab:blue",
+            linewidth=1.8, label="requests to the vault / s (lists, versions, backups, retries)")
+    ax.step(x, c["backups_ok"] + c["backups_ok"][-1:], where="post", color="tab:green", linewidth=1.8,
+            label="objects backed up / s (backup answered 200)")
+    ax.bar(x[:-1], c["throttled_429"], width=1.0, align="edge", color="tab:red", alpha=0.6,
+           label="429 answers / s (%s in all)" % ("{:,}".format(n429) if n429 else "none"))
+    ax.axhline(CEILING, color="tab:red", linestyle="--", linewidth=1.2,
+               label="throttle ceiling: 4,000 requests / 10 s = %d / s" % CEILING)
+    ax.axhline(PACER_STEADY, color="0.35", linestyle=":", linewidth=1.5,
+               label="kvbackup's pacer, steady rate: 90 %% of the ceiling = %d / s" % PACER_STEADY)
+    right = x[-1]
+    box = {"facecolor": "white", "edgecolor": "none", "pad": 1}
+    ax.text(right - 0.2, CEILING + 5, "ceiling %d / s" % CEILING, color="tab:red", ha="right",
+            va="bottom", fontsize=9, bbox=box)
+    ax.text(right - 0.2, PACER_STEADY - 5, "pacer %d / s" % PACER_STEADY, color="0.25", ha="right",
+            va="top", fontsize=9, bbox=box)
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, max(CEILING, max(c["vault_requests"])) * 1.15)
+    ax.set_xlabel("seconds since the first request to the vault")
     ax.set_ylabel("per second")
-    ax.legend()
+    ax.set_title("kvbackup backup --all of {:,} secrets, {} (stand-in: {} ms latency, throttle "
+                 "{:,}/{} s)".format(objects, date, LATENCY_MS, THROTTLE_N, THROTTLE_S), fontsize=11)
+    ax.grid(axis="y", color="0.9")
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2, fontsize=8.5, frameon=False)
     fig.tight_layout()
     png = os.path.splitext(csv)[0] + ".png"
     fig.savefig(png, dpi=100)
+    plt.close(fig)
     log("wrote", png)
+    return png
 
 
 SDK_LOOP = r"""
@@ -445,6 +576,119 @@ def measure_memory(ctx):
     return ctx["results"]["memory"]
 
 
+def gui_env(ctx):
+    """The tests' GTK environment (tests/meson.build's test_env) with private XDG folders."""
+    env = {k: v for k, v in os.environ.items() if k not in SCRUB}
+    xdg = os.path.join(ctx["work"], "xdg")
+    for d in ("data", "config", "cache", "state", "runtime"):
+        os.makedirs(os.path.join(xdg, d), mode=0o700, exist_ok=True)
+    env.update({"GSETTINGS_BACKEND": "memory", "GSETTINGS_SCHEMA_DIR": os.path.join(ctx["build"], "data"),
+                "GSK_RENDERER": "cairo", "NO_AT_BRIDGE": "1", "GTK_A11Y": "none",
+                "KVB_BUILD_ROOT": ctx["build"], "KVB_SOURCE_ROOT": ROOT,
+                "XDG_DATA_HOME": os.path.join(xdg, "data"), "XDG_CONFIG_HOME": os.path.join(xdg, "config"),
+                "XDG_CACHE_HOME": os.path.join(xdg, "cache"), "XDG_STATE_HOME": os.path.join(xdg, "state"),
+                "XDG_RUNTIME_DIR": os.path.join(xdg, "runtime")})
+    return env
+
+
+def measure_startup(ctx):
+    """The application (src/gui/key-vault-backup) started ctx["runs"] times in one headless
+    session, after one start that is not counted (it fills the page cache), each with fresh
+    XDG folders: no account, the welcome page.  The session's own start (Xvfb, D-Bus, keyring)
+    is outside what is timed: this script runs itself inside it (--startup-inner)."""
+    exe = os.path.join(ctx["build"], "src", "gui", "key-vault-backup")
+    if not os.access(exe, os.X_OK):
+        log("not built:", exe)
+        return None
+    env = gui_env(ctx)
+    env.update({"KVB_LOCALEDIR": os.path.join(ctx["build"], "po"), "GDK_BACKEND": "x11",
+                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "KVB_BENCH_FIRST_FRAME": "1"})
+    env.pop("LANGUAGE", None)
+    p = subprocess.run(["bash", os.path.join(ROOT, "build-aux", "headless-session.sh"), sys.executable,
+                        os.path.abspath(__file__), "--startup-inner", exe, str(ctx["runs"]),
+                        os.path.join(ctx["work"], "startup")],
+                       env=env, capture_output=True, text=True, timeout=600)
+    doc = None
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            doc = json.loads(line)
+    if doc is None or p.returncode != 0:
+        log("startup exit %d: %s %s" % (p.returncode, p.stdout[-800:], p.stderr[-1500:]))
+    ctx["results"]["startup"] = doc
+    return doc
+
+
+FIRST_FRAME = "kvb-bench: first-frame monotonic-us "
+
+
+def read_lines(stream, q):
+    for line in stream:
+        q.put(line)
+    q.put(None)
+
+
+def startup_inner(exe, runs, work, idle_s=2.0):
+    """Inside the headless session: time from fork to the first frame the main window draws, as
+    the application reports it (KVB_BENCH_FIRST_FRAME=1; its g_get_monotonic_time() and this
+    time.monotonic() are both CLOCK_MONOTONIC, so the pipe's delay does not count), then its
+    resident memory after idle_s seconds of idling, then SIGTERM."""
+    import queue
+    import threading
+    first, rss = [], []
+    for r in range(runs + 1):
+        env = dict(os.environ)
+        home = os.path.join(work, "run-%d" % r)
+        for d in ("config", "data", "cache", "state"):
+            os.makedirs(os.path.join(home, d), mode=0o700)
+            env["XDG_%s_HOME" % d.upper()] = os.path.join(home, d)
+        t0 = time.monotonic()
+        proc = subprocess.Popen([exe], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        # a thread reads the application's stderr, so that it never blocks on a full pipe
+        lines, other = queue.Queue(), []
+        reader = threading.Thread(target=read_lines, args=(proc.stderr, lines), daemon=True)
+        reader.start()
+        stamp = None
+        deadline = t0 + 60
+        while stamp is None:
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if line.startswith(FIRST_FRAME):
+                stamp = int(line[len(FIRST_FRAME):]) / 1e6
+            else:
+                other.append(line)
+        if stamp is None:
+            proc.kill()
+            proc.wait()
+            print("no first frame reported within 60 s (exit status %s; is the application built "
+                  "with the KVB_BENCH_FIRST_FRAME hook?): %s" % (proc.returncode, "".join(other)[-1500:]),
+                  file=sys.stderr)
+            return 1
+        time.sleep(idle_s)
+        kib = None
+        with open("/proc/%d/status" % proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    kib = int(line.split()[1])
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=5)
+        if r == 0:
+            continue    # the start that fills the page cache
+        first.append(round((stamp - t0) * 1000, 1))
+        rss.append(round(kib / 1024, 1))
+    print(json.dumps({"first_frame_ms": first, "idle_rss_mb": rss, "idle_s": idle_s}))
+    return 0
+
+
 def measure_window(ctx):
     """bench-object-list in the headless session with the variables of the tests' environment
     (minus the malloc and GC checks, which would slow what is measured)."""
@@ -452,15 +696,7 @@ def measure_window(ctx):
     if not os.access(exe, os.X_OK):
         log("not built: ninja -C BUILD benchmarks/gui/bench-object-list")
         return None
-    env = {k: v for k, v in os.environ.items() if k not in SCRUB}
-    xdg = os.path.join(ctx["work"], "xdg")
-    for d in ("data", "config", "cache", "runtime"):
-        os.makedirs(os.path.join(xdg, d), mode=0o700, exist_ok=True)
-    env.update({"GSETTINGS_BACKEND": "memory", "GSETTINGS_SCHEMA_DIR": os.path.join(ctx["build"], "data"),
-                "GSK_RENDERER": "cairo", "NO_AT_BRIDGE": "1", "GTK_A11Y": "none",
-                "KVB_BUILD_ROOT": ctx["build"], "KVB_SOURCE_ROOT": ROOT,
-                "XDG_DATA_HOME": os.path.join(xdg, "data"), "XDG_CONFIG_HOME": os.path.join(xdg, "config"),
-                "XDG_CACHE_HOME": os.path.join(xdg, "cache"), "XDG_RUNTIME_DIR": os.path.join(xdg, "runtime")})
+    env = gui_env(ctx)
     p = subprocess.run(["bash", os.path.join(ROOT, "build-aux", "headless-session.sh"), exe,
                         str(ctx["window_objects"])], env=env, capture_output=True, text=True, timeout=900)
     doc = None
@@ -505,19 +741,31 @@ def table(ctx):
     def row(what, figure, target="", met=""):
         rows.append((what, figure, target, met))
 
-    b = res.get("backup")
-    if b:
+    def backup_rows(b, what, short):
         ops = [r["objects_per_s"] for r in b]
         share = [r["requests_per_s"] / CEILING for r in b]
         r429 = [r["429"] / r["vault_requests"] if r["vault_requests"] else 0 for r in b]
         failed = sum(r["failed"] + (r["rc"] != 0) for r in b)
-        row("backup %d secrets: seconds (%d runs)" % (n, len(b)), fmt([r["seconds"] for r in b]))
-        row("backup: objects / s", fmt(ops))
-        row("backup: vault requests (lists included)", fmt([r["vault_requests"] for r in b], 0))
-        row("backup: requests / s vs ceiling (400 / s)", fmt(share, 1, True), ">= 90 %",
+        row("%s %d %s: seconds (%d runs)" % (short, b[0].get("objects", n), what, len(b)),
+            fmt([r["seconds"] for r in b]))
+        row("%s: objects / s" % short, fmt(ops))
+        row("%s: vault requests (lists included)" % short, fmt([r["vault_requests"] for r in b], 0))
+        row("%s: requests / s vs ceiling (400 / s)" % short, fmt(share, 1, True), ">= 90 %",
             "yes" if med(share)[0] >= 0.9 else "no")
-        row("backup: 429 share", fmt(r429, 2, True), "< 1 %", "yes" if med(r429)[0] < 0.01 else "no")
-        row("backup: failed objects or runs", "%d" % failed, "0", "yes" if failed == 0 else "no")
+        row("%s: 429 share" % short, fmt(r429, 2, True), "< 1 %", "yes" if med(r429)[0] < 0.01 else "no")
+        row("%s: failed objects or runs" % short, "%d" % failed, "0", "yes" if failed == 0 else "no")
+
+    b = res.get("backup")
+    if b:
+        backup_rows(b, "secrets", "backup")
+    bk = res.get("backup-keys")
+    if bk:
+        backup_rows(bk, "keys", "backup keys")
+    bc = res.get("backup-certs")
+    if bc:
+        backup_rows(bc, "certificates", "backup certs")
+        row("backup certs: keys and secrets covered by a backed-up certificate", fmt([r["covered"] for r in bc], 0),
+            "%d" % (2 * bc[0]["objects"]), "yes" if all(r["covered"] == 2 * r["objects"] for r in bc) else "no")
     s = res.get("sdk")
     if s:
         row("SDK backup_secret loop, %d objects: objects / s (%d runs)" % (s[0]["objects"], len(s)),
@@ -555,6 +803,13 @@ def table(ctx):
         row("kvbackup max RSS, %d objects: MiB" % n, fmt(m[str(n)]))
         grow = big / small - 1
         row("RSS growth 1,000 -> %d" % n, "%.1f %%" % (grow * 100), "<= 20 %", "yes" if grow <= 0.2 else "no")
+    su = res.get("startup")
+    if su and su.get("first_frame_ms"):
+        ff = su["first_frame_ms"]
+        row("application: start to first frame, ms (%d runs)" % len(ff), fmt(ff, 0), "< 500 ms",
+            "yes" if med(ff)[0] < 500 else "no")
+        row("application: RSS at idle (first frame + %d s), MiB" % su.get("idle_s", 2),
+            fmt(su["idle_rss_mb"], 1))
     w = res.get("window")
     if w:
         for key, target, limit in (("first_rows_ms", "< 500 ms", 500), ("keystroke_worst_ms", "< 100 ms", 100),
@@ -589,6 +844,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "_build", "base"), help="the meson build folder")
     ap.add_argument("--runs", type=int, default=3, help="runs per kvbackup and SDK figure")
     ap.add_argument("--secrets", type=int, default=5000, help="secrets to back up and restore")
+    ap.add_argument("--keys", type=int, default=5000, help="keys of the backup-keys vault")
+    ap.add_argument("--certs", type=int, default=1000, help="certificates of the backup-certs vault")
     ap.add_argument("--sdk-objects", type=int, default=200)
     ap.add_argument("--az-objects", type=int, default=50)
     ap.add_argument("--az-runs", type=int, default=1, help="az is slow: one run by default")
@@ -602,23 +859,36 @@ def main():
     ap.add_argument("--json", help="also write every figure here (after each measurement)")
     ap.add_argument("--table-from", nargs="+", metavar="JSON",
                     help="measure nothing: print the table of earlier --json files, merged")
+    ap.add_argument("--startup-inner", nargs=3, metavar=("EXE", "RUNS", "DIR"), help=argparse.SUPPRESS)
+    ap.add_argument("--plot-from", metavar="CSV",
+                    help="measure nothing: draw the PNG beside this throughput CSV again")
     a = ap.parse_args()
 
     if a.table_from:
         return print_saved(a.table_from)
+    if a.startup_inner:
+        return startup_inner(a.startup_inner[0], int(a.startup_inner[1]), a.startup_inner[2])
+    if a.plot_from:
+        csv = os.path.abspath(a.plot_from)
+        return 0 if draw_series(csv, csv_date(csv)) else 1
     build = os.path.abspath(a.build)
     only = [x for x in a.only.split(",") if x]
     work = tempfile.mkdtemp(prefix="kvb-bench-")
-    ctx = {"build": build, "work": work, "n": a.secrets, "runs": a.runs, "sdk_objects": a.sdk_objects,
+    ctx = {"build": build, "work": work, "n": a.secrets, "keys": a.keys, "certs": a.certs,
+           "runs": a.runs, "sdk_objects": a.sdk_objects,
            "az_objects": a.az_objects, "az_runs": a.az_runs, "restore_runs": a.restore_runs, "window_objects": a.window_objects,
            "kvbackup": os.path.join(build, "src", "cli", "kvbackup"), "csv": os.path.abspath(a.csv),
            "backup_args": ["--concurrency", str(a.concurrency)] if a.concurrency else [],
            "results": {}}
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = ctx["started"] = datetime.datetime.now(datetime.timezone.utc)
     emu = None
     try:
-        seed = os.path.join(work, "seed.json")
-        write_seed(seed, a.secrets, a.restore_runs)
+        seeds = {name: os.path.join(work, "seed.json") for name in ALL}
+        write_seed(seeds["backup"], a.secrets, a.restore_runs)
+        for kind, n in (("keys", a.keys), ("certs", a.certs)):
+            if "backup-" + kind in only:
+                seeds["backup-" + kind] = os.path.join(work, "seed-%s.json" % kind)
+                write_kind_seed(seeds["backup-" + kind], kind, n)
         for number, name in enumerate(ALL):
             if name in only:
                 # A fresh stand-in for every measurement: it keeps the sockets that clients
@@ -628,12 +898,14 @@ def main():
                 if emu is not None:
                     emu.stop()
                     emu = None
-                if name != "window":
-                    emu = ctx["emu"] = StandIn(build, seed, work, number)
+                if name not in ("window", "startup"):
+                    t0 = time.monotonic()
+                    emu = ctx["emu"] = StandIn(build, seeds[name], work, number)
+                    log("stand-in seeded and started in %.1f s" % (time.monotonic() - t0))
                 log("measuring", name)
                 t0 = time.monotonic()
                 try:
-                    globals()["measure_" + name](ctx)
+                    globals()["measure_" + name.replace("-", "_")](ctx)
                 except Exception:
                     # one broken measurement should not cost the figures of the others
                     traceback.print_exc()
@@ -672,6 +944,7 @@ def print_saved(paths):
 def save_json(path, started, ctx):
     with open(path, "w") as f:
         json.dump({"date": started.isoformat(), "machine": machine(), "n": ctx["n"],
+                   "keys": ctx["keys"], "certs": ctx["certs"],
                    "window_objects": ctx["window_objects"], "results": ctx["results"]}, f, indent=1)
 
 

@@ -43,15 +43,40 @@ main_window (KvbApplication *self)
   return NULL;
 }
 
+/* Benchmark hook (benchmarks/run.py, KVB_BENCH_FIRST_FRAME=1): prints the monotonic clock when
+ * the main window's first frame has been drawn, for the time from start to first frame.  The
+ * frame clock's "after-paint" ends every frame; only one painted while the surface is mapped has
+ * drawn anything (GDK skips the paint of an unmapped surface and redraws it all once mapped).  An
+ * accessibility event would need the bridge (off in the tests' environment, and a cost of its
+ * own) and comes with the mapping, not with the drawing. */
+static void
+bench_after_paint_cb (GdkFrameClock *clock,
+                      GdkSurface    *surface)
+{
+  if (!gdk_surface_get_mapped (surface))
+    return;
+  g_printerr ("kvb-bench: first-frame monotonic-us %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  g_signal_handlers_disconnect_by_func (clock, bench_after_paint_cb, surface);
+}
+
 static void
 kvb_application_activate (GApplication *app)
 {
   GtkWindow *window = main_window (KVB_APPLICATION (app));
+  gboolean created = window == NULL;
 
   if (window == NULL)
     window = GTK_WINDOW (kvb_window_new (ADW_APPLICATION (app)));
 
   gtk_window_present (window);
+
+  if (created && g_strcmp0 (g_getenv ("KVB_BENCH_FIRST_FRAME"), "1") == 0)
+    {
+      GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+
+      g_signal_connect (gdk_surface_get_frame_clock (surface), "after-paint",
+                        G_CALLBACK (bench_after_paint_cb), surface);
+    }
 }
 
 /* Files opened from the file manager (the desktop file's MimeType) or given on the command line,
