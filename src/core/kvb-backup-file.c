@@ -1047,6 +1047,29 @@ typedef struct
   gboolean force;
 } WriteData;
 
+gboolean
+kvb_backup_file_check_answer (GBytes         *blob,
+                              KvbObjectKind   kind,
+                              const char     *vault,
+                              const char     *name,
+                              GError        **error)
+{
+  g_autoptr(KvbBackupFile) backup = NULL;
+
+  g_return_val_if_fail (blob != NULL, FALSE);
+
+  backup = kvb_backup_file_new_from_bytes (blob, name, NULL);
+  if (backup != NULL &&
+      (kvb_backup_file_get_header (backup) == KVB_BLOB_HEADER_SECRET) ==
+      (kind == KVB_OBJECT_KIND_SECRET))
+    return TRUE;
+
+  g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED,
+               _("Vault “%s” answered the backup of “%s” with a blob that is not a whole backup "
+                 "of it: nothing was saved. Back it up again."), vault, name);
+  return FALSE;
+}
+
 static void
 write_data_free (WriteData *wd)
 {

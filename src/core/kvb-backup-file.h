@@ -104,6 +104,15 @@ gboolean         kvb_backup_file_parse_name       (const char           *file_na
                                                    char                **name,
                                                    KvbObjectKind        *kind);
 
+/* Whether @blob, as a vault answered a backup of the @kind object @name of @vault, is what a
+ * restore would take (a whole blob of that kind), before it becomes a file: an answer garbled
+ * or cut short on the way must never become a "backup".  Error: KVB_ERROR_FAILED, saying so. */
+gboolean         kvb_backup_file_check_answer     (GBytes               *blob,
+                                                   KvbObjectKind         kind,
+                                                   const char           *vault,
+                                                   const char           *name,
+                                                   GError              **error);
+
 /* Writing: the raw blob bytes, byte for byte what `az … backup --file` writes.  Atomic (temporary
  * name in the same folder, fsync, rename, fsync of the folder), mode 0600.  Without @force an
  * existing file is never replaced: KVB_ERROR_FILE_EXISTS. */

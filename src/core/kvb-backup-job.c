@@ -244,6 +244,11 @@ one_backup_cb (GObject      *source,
   GCancellable *cancellable;
 
   one->blob = kvb_keyvault_client_backup_finish (one->client, result, &error);
+  if (one->blob != NULL &&
+      !kvb_backup_file_check_answer (one->blob, one->kind,
+                                     kvb_keyvault_client_get_vault_name (one->client), one->name,
+                                     &error))
+    g_clear_pointer (&one->blob, g_bytes_unref);
   if (one->blob == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

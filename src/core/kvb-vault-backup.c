@@ -504,23 +504,9 @@ object_save (ObjectOp *op)
   g_autofree char *relative = NULL;
 
   if (op->error == NULL)
-    {
-      /* Read as a restore would read it before it becomes a file: an answer garbled or cut
-       * short on the way is a failure, never a backup file that no restore takes. */
-      KvbObjectKind kind = kvb_backup_job_item_get_kind (op->item);
-      g_autoptr(KvbBackupFile) backup = kvb_backup_file_new_from_bytes (
-          blob, kvb_backup_job_item_get_name (op->item), NULL);
-
-      if (backup == NULL ||
-          (kvb_backup_file_get_header (backup) == KVB_BLOB_HEADER_SECRET) !=
-          (kind == KVB_OBJECT_KIND_SECRET))
-        op->error = g_error_new (KVB_ERROR, KVB_ERROR_FAILED,
-                                 _("Vault “%s” answered the backup of “%s” with a blob that is "
-                                   "not a whole backup of it: nothing was saved. Back it up "
-                                   "again."),
-                                 kvb_keyvault_client_get_vault_name (self->client),
-                                 kvb_backup_job_item_get_name (op->item));
-    }
+    kvb_backup_file_check_answer (blob, kvb_backup_job_item_get_kind (op->item),
+                                  kvb_keyvault_client_get_vault_name (self->client),
+                                  kvb_backup_job_item_get_name (op->item), &op->error);
   if (op->error != NULL)
     {
       item_failed (op->task, op->item, op->error);

@@ -478,6 +478,18 @@ def test_network_cut_mid_body():
             check_complete(folder, res)
             res = kvbackup(["verify", folder], env_for(emu), timeout=120)
             check(res.status == 0, "verify after a backup through cut connections", res)
+
+        # One object at a time (what Download Backup and `kvbackup backup --name` do): the same
+        # rule, a whole blob in its file or a message and no file.
+        single = os.path.join(work, "cuts-single", "secrets")
+        os.makedirs(single)
+        for i in range(1, 25):
+            res = kvbackup(["backup", "--vault", "wv-kv", "--kind", "secret", "--name",
+                            "app-%02d" % i, "--output", single], env_for(emu), timeout=60)
+            written = os.path.exists(os.path.join(single, "wv-kv.app-%02d.secret.kvbackup" % i))
+            check(res.status in (0, 1) and written == (res.status == 0),
+                  "app-%02d: exit status %d, file written: %s" % (i, res.status, written), res)
+        check_no_false_backup(os.path.dirname(single))
     finally:
         emu.stop()
 
