@@ -1328,6 +1328,34 @@ run_finish_up (GTask *task)
   /* Found in the order the backups ended: reported in a stable one. */
   g_ptr_array_sort (self->changed, compare_lines);
 
+  /* A certificate's key and secret are in its file: when the certificate failed, so did they,
+   * and the manifest must not call them covered. */
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      KvbBackupJobItem *item = g_ptr_array_index (self->items, i);
+      const char *name = kvb_backup_job_item_get_name (item);
+      JsonObject *certificate;
+      JsonObject *entry;
+      g_autofree char *reason = NULL;
+
+      if (!kvb_backup_job_item_get_replaced (item) ||
+          kvb_backup_job_item_get_status (item) != KVB_JOB_STATUS_SKIPPED)
+        continue;
+      certificate = kvb_vault_manifest_lookup (self->manifest, KVB_OBJECT_KIND_CERTIFICATE, name);
+      if (certificate == NULL ||
+          g_strcmp0 (kvb_json_get_string (certificate, "status", NULL),
+                     KVB_VAULT_MANIFEST_FAILED) != 0)
+        continue;
+      reason = g_strdup_printf (_("Not backed up: Key Vault backs it up only with the certificate "
+                                  "“%s”, which was not backed up."), name);
+      entry = entry_for_item (self, item);
+      json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_FAILED);
+      json_object_set_string_member (entry, "reason", reason);
+      _kvb_backup_job_item_set_status (item, KVB_JOB_STATUS_FAILED, reason);
+      run->summary.n_skipped--;
+      run->summary.n_failed++;
+    }
+
   /* What an earlier run recorded and this one no longer lists: kept when it was backed up
    * (the backup still has it), dropped otherwise. */
   if (!g_cancellable_is_cancelled (cancellable) && run->list_error == NULL)

@@ -427,6 +427,28 @@ def test_changed_after_pages_moved():
     check(10 <= len(lists) <= 16, "list pages asked for: %d" % len(lists))
 
 
+@tap.test
+def test_certificate_failed_its_key_and_secret_too():
+    """A certificate whose backup is refused takes its key and secret with it: the manifest
+    calls them failed with the reason, not covered, and the summary counts them."""
+    folder = os.path.join(work, "nocert")
+    res = run("backup", "--vault", "wv-nocert-kv", "--all", "--output", folder)
+    check(res.status == 1, "exit status %d with certificates refused" % res.status, res)
+    objects = {(o["kind"], o["name"]): o for o in manifest(folder)["objects"]}
+    certs = [name for (kind, name) in objects if kind == "certificate"]
+    check(len(certs) == 2, "two certificates listed: %r" % certs)
+    for name in certs:
+        check(objects[("certificate", name)]["status"] == "failed", "certificate %s" % name)
+        for kind in ("key", "secret"):
+            entry = objects.get((kind, name))
+            check(entry is not None and entry["status"] == "failed" and
+                  name in entry.get("reason", "") and entry.get("coveredBy") == name,
+                  "%s %s of a failed certificate: %r" % (kind, name, entry))
+    check(objects[("secret", "plain")]["status"] == "done", "the plain secret was backed up")
+    check("(0 kept from the earlier run, 0 covered by their certificate, 6 failed)" in res.stderr,
+          "summary: %s" % res.stderr)
+
+
 def other_file_system(folder):
     """A folder on another file system than @folder (for the copy that replaces a hard link),
     or None."""
