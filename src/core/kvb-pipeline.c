@@ -183,13 +183,13 @@ create_proxy_resolver (gboolean *credentials)
   return g_simple_proxy_resolver_new (proxy, ignore);
 }
 
-KvbPipeline *
-kvb_pipeline_new (void)
+static void
+ensure_tls_database (KvbPipeline *self)
 {
-  KvbPipeline *self = g_object_new (KVB_TYPE_PIPELINE, NULL);
-  g_autoptr(GProxyResolver) resolver = create_proxy_resolver (&self->proxy_credentials);
-  g_autofree char *user_agent = g_strconcat ("KeyVaultBackup/", PACKAGE_VERSION, NULL);
   const char *ssl_cert_file = g_getenv ("SSL_CERT_FILE");
+
+  if (self->tls_database != NULL)
+    return;
 
   self->tls_database = kvb_tls_database_new ();
   if (ssl_cert_file != NULL && *ssl_cert_file != '\0')
@@ -199,6 +199,23 @@ kvb_pipeline_new (void)
       if (!kvb_tls_database_add_file (self->tls_database, ssl_cert_file, &error))
         g_warning ("SSL_CERT_FILE: %s", error->message);
     }
+}
+
+/* Made at the first request: reading the system's trusted certificates and the proxy settings
+ * takes some 50 ms, which a window that opens on its welcome page need not spend before its
+ * first frame. */
+static void
+ensure_session (KvbPipeline *self)
+{
+  g_autoptr(GProxyResolver) resolver = NULL;
+  g_autofree char *user_agent = NULL;
+
+  if (self->session != NULL)
+    return;
+
+  ensure_tls_database (self);
+  resolver = create_proxy_resolver (&self->proxy_credentials);
+  user_agent = g_strconcat ("KeyVaultBackup/", PACKAGE_VERSION, NULL);
 
   /* Keep-alive is libsoup's default; a bulk job runs a few dozen calls at once per vault.  At
    * the pacer's 380 requests/s and a 40 ms round trip some 16 requests are out at any time, so
@@ -212,8 +229,12 @@ kvb_pipeline_new (void)
                                 "idle-timeout", 60,
                                 "timeout", 0,
                                 NULL);
+}
 
-  return self;
+KvbPipeline *
+kvb_pipeline_new (void)
+{
+  return g_object_new (KVB_TYPE_PIPELINE, NULL);
 }
 
 SoupSession *
@@ -221,6 +242,7 @@ kvb_pipeline_get_session (KvbPipeline *self)
 {
   g_return_val_if_fail (KVB_IS_PIPELINE (self), NULL);
 
+  ensure_session (self);
   return self->session;
 }
 
@@ -313,6 +335,7 @@ kvb_pipeline_add_ca_file (KvbPipeline  *self,
 {
   g_return_val_if_fail (KVB_IS_PIPELINE (self), FALSE);
 
+  ensure_tls_database (self);
   return kvb_tls_database_add_file (self->tls_database, path, error);
 }
 
@@ -1133,6 +1156,7 @@ send_message (GTask *task)
   g_source_attach (r->timeout_source, g_main_context_get_thread_default ());
 
   self->n_requests++;
+  ensure_session (self);
   soup_session_send_and_read_async (self->session, r->msg, G_PRIORITY_DEFAULT,
                                     r->attempt_cancellable, send_cb, g_object_ref (task));
 }
