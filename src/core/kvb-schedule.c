@@ -24,18 +24,26 @@ struct _KvbSchedule
   char *folder;      /* FOLDER/VAULT: the dated backups and "latest" */
   char *kvbackup;
   char *unit_name;
+  KvbScheduleFrequency frequency;
+  guint keep;
 };
 
 G_DEFINE_FINAL_TYPE (KvbSchedule, kvb_schedule, G_TYPE_OBJECT)
 
-/* The night's run, given ROOT VAULT KVBACKUP: as the README's kvbackup-nightly script, for one
- * vault.  "latest" moves only after a run where every object was saved (set -e). */
+/* The night's run, given ROOT VAULT KVBACKUP KEEP: as the README's kvbackup-nightly script, for
+ * one vault.  "latest" moves only after a run where every object was saved (set -e); then all
+ * but the KEEP newest dated folders go (0: none), never the one "latest" names (the newest).
+ * The files of an incremental backup are hard links: removing an older folder frees only what
+ * no newer one shares. */
 static const char script[] =
-  "set -eu; root=$1; vault=$2; kvbackup=$3; today=$root/$(date -u +%Y-%m-%d); "
+  "set -eu; root=$1; vault=$2; kvbackup=$3; keep=$4; today=$root/$(date -u +%Y-%m-%d); "
   "if [ -d \"$root/latest\" ] && [ ! -e \"$today\" ]; then "
   "\"$kvbackup\" backup --all --vault \"$vault\" --output \"$today\" --incremental \"$root/latest\"; "
   "else \"$kvbackup\" backup --all --vault \"$vault\" --output \"$today\" --resume; fi; "
-  "ln -sfn \"$today\" \"$root/latest\"";
+  "ln -sfn \"$today\" \"$root/latest\"; "
+  "if [ \"$keep\" -gt 0 ]; then "
+  "for old in $(cd \"$root\" && ls -1d [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] | sort -r | tail -n +$((keep + 1))); do "
+  "rm -rf -- \"$root/$old\"; done; fi";
 
 static void
 kvb_schedule_finalize (GObject *object)
@@ -121,7 +129,54 @@ kvb_schedule_new (const char  *vault,
   self->folder = path != NULL ? g_build_filename (path, self->vault, NULL) : NULL;
   self->kvbackup = g_strdup (kvbackup != NULL ? kvbackup : "kvbackup");
   self->unit_name = g_strconcat ("kvbackup-", self->vault, NULL);
+  self->frequency = KVB_SCHEDULE_DAILY;
+  self->keep = KVB_SCHEDULE_DEFAULT_KEEP;
   return g_steal_pointer (&self);
+}
+
+gboolean
+kvb_schedule_check_available (char **reason)
+{
+  if (!g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (reason != NULL)
+    *reason = g_strdup (_("Scheduled backups run from a systemd timer of your session, which an "
+                          "application inside a Flatpak sandbox cannot set up. Add the timer "
+                          "yourself as the README's “Scheduled backups” shows, with “flatpak run "
+                          "--command=kvbackup io.github.kvbackup.KeyVaultBackup” as the program, "
+                          "or install Key Vault Backup from your distribution."));
+  return FALSE;
+}
+
+void
+kvb_schedule_set_frequency (KvbSchedule          *self,
+                            KvbScheduleFrequency  frequency)
+{
+  g_return_if_fail (KVB_IS_SCHEDULE (self));
+  g_return_if_fail (frequency == KVB_SCHEDULE_DAILY || frequency == KVB_SCHEDULE_WEEKLY);
+  self->frequency = frequency;
+}
+
+KvbScheduleFrequency
+kvb_schedule_get_frequency (KvbSchedule *self)
+{
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), KVB_SCHEDULE_DAILY);
+  return self->frequency;
+}
+
+void
+kvb_schedule_set_keep (KvbSchedule *self,
+                       guint        keep)
+{
+  g_return_if_fail (KVB_IS_SCHEDULE (self));
+  self->keep = MIN (keep, KVB_SCHEDULE_MAX_KEEP);
+}
+
+guint
+kvb_schedule_get_keep (KvbSchedule *self)
+{
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), 0);
+  return self->keep;
 }
 
 const char *
@@ -166,7 +221,7 @@ kvb_schedule_dup_service_text (KvbSchedule *self)
   g_return_val_if_fail (self->folder != NULL, NULL);
 
   g_string_append_printf (text,
-                          "# Written by Key Vault Backup: nightly backups of the vault %s.\n"
+                          "# Written by Key Vault Backup: %s backups of the vault %s.\n"
                           "[Unit]\n"
                           "Description=Back up the Azure Key Vault %s (kvbackup)\n"
                           "Wants=network-online.target\n"
@@ -176,6 +231,7 @@ kvb_schedule_dup_service_text (KvbSchedule *self)
                           "Type=oneshot\n"
                           "EnvironmentFile=-%%h/.config/kvbackup/env\n"
                           "ExecStart=/bin/sh -c ",
+                          self->frequency == KVB_SCHEDULE_WEEKLY ? "weekly" : "nightly",
                           self->vault, self->vault);
   append_word (text, script, '\'');
   g_string_append_printf (text, " %s ", self->unit_name);
@@ -184,6 +240,7 @@ kvb_schedule_dup_service_text (KvbSchedule *self)
   append_word (text, self->vault, '"');
   g_string_append_c (text, ' ');
   append_word (text, self->kvbackup, '"');
+  g_string_append_printf (text, " %u", self->keep);
   g_string_append (text,
                    "\n"
                    "# Stopping the unit sends SIGTERM: kvbackup ends within a second and the next run resumes.\n"
@@ -198,18 +255,22 @@ kvb_schedule_dup_timer_text (KvbSchedule *self)
 {
   g_return_val_if_fail (KVB_IS_SCHEDULE (self), NULL);
 
-  return g_strdup_printf ("# Written by Key Vault Backup: nightly backups of the vault %s.\n"
+  gboolean weekly = self->frequency == KVB_SCHEDULE_WEEKLY;
+
+  /* Weekly: the night from Saturday to Sunday, when a vault changes least. */
+  return g_strdup_printf ("# Written by Key Vault Backup: %s backups of the vault %s.\n"
                           "[Unit]\n"
-                          "Description=Back up the Azure Key Vault %s every night\n"
+                          "Description=Back up the Azure Key Vault %s every %s\n"
                           "\n"
                           "[Timer]\n"
-                          "OnCalendar=*-*-* 02:30:00\n"
+                          "OnCalendar=%s02:30:00\n"
                           "RandomizedDelaySec=15min\n"
                           "Persistent=true\n"
                           "\n"
                           "[Install]\n"
                           "WantedBy=timers.target\n",
-                          self->vault, self->vault);
+                          weekly ? "weekly" : "nightly", self->vault, self->vault,
+                          weekly ? "week" : "night", weekly ? "Sun *-*-* " : "*-*-* ");
 }
 
 GFile *

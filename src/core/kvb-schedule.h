@@ -9,13 +9,23 @@
 
 G_BEGIN_DECLS
 
+typedef enum
+{
+  KVB_SCHEDULE_DAILY,    /* every night at 02:30 */
+  KVB_SCHEDULE_WEEKLY,   /* the night to Sunday at 02:30 */
+} KvbScheduleFrequency;
+
+/* How many dated backups a schedule keeps by default (0 keeps all), and at most. */
+#define KVB_SCHEDULE_DEFAULT_KEEP 14
+#define KVB_SCHEDULE_MAX_KEEP 3650
+
 #define KVB_TYPE_SCHEDULE (kvb_schedule_get_type ())
 
 G_DECLARE_FINAL_TYPE (KvbSchedule, kvb_schedule, KVB, SCHEDULE, GObject)
 
-/* Nightly backups of one vault by kvbackup, as a systemd user timer and service (the README's
- * "systemd user timer", for one vault): every night at 02:30 (plus up to 15 minutes) the vault
- * is backed up into FOLDER/VAULT/YYYY-MM-DD, incrementally from FOLDER/VAULT/latest, which then
+/* Nightly or weekly backups of one vault by kvbackup, as a systemd user timer and service (the
+ * README's "systemd user timer", for one vault): every night (or week) at 02:30 (plus up to 15
+ * minutes) the vault is backed up into FOLDER/VAULT/YYYY-MM-DD, incrementally from FOLDER/VAULT/latest, which then
  * points at it; a second run the same day resumes.  The service reads the sign-in from
  * ~/.config/kvbackup/env when it exists (AZURE_TENANT_ID…), else kvbackup uses "kvbackup
  * login" or the Azure CLI.
@@ -28,6 +38,21 @@ KvbSchedule *kvb_schedule_new                (const char    *vault,
                                               GFile         *folder,
                                               const char    *kvbackup,
                                               GError       **error);
+/* Daily (the default) or weekly. */
+void         kvb_schedule_set_frequency      (KvbSchedule          *self,
+                                              KvbScheduleFrequency  frequency);
+KvbScheduleFrequency kvb_schedule_get_frequency (KvbSchedule       *self);
+/* After each run, only the @keep newest dated backups stay (0: all stay).  Default
+ * KVB_SCHEDULE_DEFAULT_KEEP. */
+void         kvb_schedule_set_keep           (KvbSchedule          *self,
+                                              guint                 keep);
+guint        kvb_schedule_get_keep           (KvbSchedule          *self);
+
+/* Whether this program can set up scheduled backups: not from inside a Flatpak sandbox, whose
+ * units the session's systemd never reads.  @reason (out, optional): why not, and what to do
+ * instead, for people. */
+gboolean     kvb_schedule_check_available    (char                **reason);
+
 /* "kvbackup-VAULT" (in lower case): the timer is UNIT.timer, the service UNIT.service. */
 const char  *kvb_schedule_get_unit_name      (KvbSchedule   *self);
 char        *kvb_schedule_dup_service_text   (KvbSchedule   *self);

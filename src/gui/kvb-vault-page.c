@@ -60,6 +60,8 @@ struct _KvbVaultPage
   GPtrArray            *downloads;     /* Download: running, or finished with a card shown */
   GPtrArray            *vault_backups; /* KvbVaultBackupOperation, each with its card shown */
   KvbHistory           *history;       /* the user's history of operations */
+  KvbScheduleFrequency  schedule_frequency; /* Schedule Backups: the choices of the last time */
+  guint                 schedule_keep;
   gboolean              disposed;
 };
 
@@ -1299,6 +1301,8 @@ schedule_written_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *systemctl_path = NULL;
   g_autofree char *body = NULL;
+  g_autofree char *keep = NULL;
+  gboolean weekly = kvb_schedule_get_frequency (schedule) == KVB_SCHEDULE_WEEKLY;
   GtkWidget *dialog;
 
   if (!kvb_schedule_write_finish (schedule, result, &error))
@@ -1311,9 +1315,19 @@ schedule_written_cb (GObject      *source,
     return;
   update_actions (self);
 
-  /* translators: the vault, the folder, then the timer's name three times */
-  body = g_strdup_printf (_("Every night at 02:30 kvbackup backs up vault “%s” into a folder of the "
-                            "day in “%s”, only what changed since the last complete backup. It "
+  if (kvb_schedule_get_keep (schedule) == 0)
+    keep = g_strdup (_("Every backup is kept."));
+  else
+    keep = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "Only the newest backup is kept.",
+                                         "Only the newest %u backups are kept: older ones are "
+                                         "removed after each run.",
+                                         kvb_schedule_get_keep (schedule)),
+                            kvb_schedule_get_keep (schedule));
+  /* translators: when (a sentence's start, "Every night" or "Every Sunday"), the vault, the
+   * folder, how many backups are kept (a sentence), then the timer's name three times */
+  body = g_strdup_printf (_("%s at 02:30 kvbackup backs up vault “%s” into a folder of the "
+                            "day in “%s”, only what changed since the last complete backup. %s It "
                             "signs in with the service principal in ~/.config/kvbackup/env, else "
                             "the account of “kvbackup login”, else the Azure CLI.\n\n"
                             "The timer %s.timer is written but not on yet. Turn it on with:\n"
@@ -1321,9 +1335,13 @@ schedule_written_cb (GObject      *source,
                             "systemctl --user enable --now %s.timer\n"
                             "and, for it to run when nobody is logged in: loginctl enable-linger. "
                             "“kvbackup history --vault” and this window's History show how the "
-                            "nights went; systemctl --user disable --now %s.timer stops them."),
-                          kvb_vault_info_get_name (self->vault), folder, unit, unit, unit);
-  dialog = adw_message_dialog_new (parent_window (self), _("Nightly Backups Scheduled"), body);
+                            "runs went; systemctl --user disable --now %s.timer stops them."),
+                          weekly ? _("Every Sunday") : _("Every night"),
+                          kvb_vault_info_get_name (self->vault), folder, keep, unit, unit, unit);
+  dialog = adw_message_dialog_new (parent_window (self),
+                                   weekly ? _("Weekly Backups Scheduled")
+                                          : _("Nightly Backups Scheduled"),
+                                   body);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   systemctl_path = g_find_program_in_path ("systemctl");
   if (systemctl_path != NULL)
@@ -1371,22 +1389,99 @@ schedule_folder_chosen_cb (GObject      *source,
       toast_text (self, error->message);
       return;
     }
+  kvb_schedule_set_frequency (schedule, self->schedule_frequency);
+  kvb_schedule_set_keep (schedule, self->schedule_keep);
   g_object_set_data_full (G_OBJECT (schedule), "kvb-folder", g_file_get_parse_name (folder), g_free);
   units = kvb_schedule_dup_default_unit_folder ();
   kvb_schedule_write_async (schedule, units, self->cancellable, schedule_written_cb, g_object_ref (self));
 }
 
 static void
+schedule_options_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     KvbVaultPage     *self)
+{
+  GtkDropDown *frequency = g_object_get_data (G_OBJECT (dialog), "kvb-frequency");
+  GtkSpinButton *keep = g_object_get_data (G_OBJECT (dialog), "kvb-keep");
+
+  if (g_strcmp0 (response, "choose") != 0 || self->switcher_title == NULL || self->vault == NULL)
+    return;
+  self->schedule_frequency = gtk_drop_down_get_selected (frequency) == 1 ? KVB_SCHEDULE_WEEKLY
+                                                                         : KVB_SCHEDULE_DAILY;
+  self->schedule_keep = (guint) gtk_spin_button_get_value_as_int (keep);
+  kvb_restore_choose_folder_async (parent_window (self), _("Schedule Backups"), _("_Schedule"),
+                                   self->cancellable, schedule_folder_chosen_cb, g_object_ref (self));
+}
+
+/* How often and how many to keep, then the folder.  Inside a Flatpak sandbox the session's
+ * systemd never reads the units the window could write: say so, and what to do instead. */
+static void
 schedule_action (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *parameter)
 {
   KvbVaultPage *self = KVB_VAULT_PAGE (widget);
+  g_autofree char *heading = NULL;
+  g_autofree char *reason = NULL;
+  const char * const frequencies[] = { _("Every Night"), _("Every Week (Sunday)"), NULL };
+  GtkWidget *dialog, *box, *row, *label, *frequency, *keep;
 
   if (self->vault == NULL)
     return;
-  kvb_restore_choose_folder_async (parent_window (self), _("Schedule Nightly Backups"), _("_Schedule"),
-                                   self->cancellable, schedule_folder_chosen_cb, g_object_ref (self));
+
+  if (!kvb_schedule_check_available (&reason))
+    {
+      dialog = adw_message_dialog_new (parent_window (self), _("Scheduled Backups Not Available Here"),
+                                       reason);
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+
+  /* translators: the vault */
+  heading = g_strdup_printf (_("Schedule Backups of “%s”"), kvb_vault_info_get_name (self->vault));
+  dialog = adw_message_dialog_new (parent_window (self), heading,
+                                   _("kvbackup backs the vault up at 02:30 into a folder you choose "
+                                     "next, each time only what changed since the last complete "
+                                     "backup."));
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+
+  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  label = gtk_label_new_with_mnemonic (_("_When"));
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  frequency = gtk_drop_down_new_from_strings (frequencies);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (frequency),
+                              self->schedule_frequency == KVB_SCHEDULE_WEEKLY ? 1 : 0);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), frequency);
+  gtk_box_append (GTK_BOX (row), label);
+  gtk_box_append (GTK_BOX (row), frequency);
+  gtk_box_append (GTK_BOX (box), row);
+
+  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  label = gtk_label_new_with_mnemonic (_("_Backups to keep (0: all)"));
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  keep = gtk_spin_button_new_with_range (0, KVB_SCHEDULE_MAX_KEEP, 1);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (keep), self->schedule_keep);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), keep);
+  gtk_box_append (GTK_BOX (row), label);
+  gtk_box_append (GTK_BOX (row), keep);
+  gtk_box_append (GTK_BOX (box), row);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "choose", _("_Choose Folder…"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "choose",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "choose");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "kvb-frequency", frequency);
+  g_object_set_data (G_OBJECT (dialog), "kvb-keep", keep);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (schedule_options_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* ---- Stop Nightly Backups ---- */
@@ -1897,6 +1992,8 @@ kvb_vault_page_init (KvbVaultPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  self->schedule_frequency = KVB_SCHEDULE_DAILY;
+  self->schedule_keep = KVB_SCHEDULE_DEFAULT_KEEP;
   self->history = kvb_history_new_default ();
   self->downloads = g_ptr_array_new ();
   self->vault_backups = g_ptr_array_new_with_free_func (g_object_unref);

@@ -208,6 +208,89 @@ test_write_and_run (void)
   assert_mode (service_path, 0600);
 }
 
+/* Weekly, keeping the two newest backups: the timer's calendar, and after a run only the two
+ * newest dated folders are left, "latest" among them; other names in the folder stay. */
+static void
+test_weekly_keep (void)
+{
+  g_autofree char *backups = g_build_filename (tmp, "weekly", NULL);
+  g_autofree char *root = g_build_filename (backups, "contoso-kv", NULL);
+  g_autofree char *fake = g_build_filename (tmp, "fake-kvbackup", NULL);
+  g_autofree char *units_path = g_build_filename (tmp, "weekly-units", NULL);
+  g_autofree char *service_path = g_build_filename (units_path, "kvbackup-contoso-kv.service", NULL);
+  g_autofree char *timer_path = g_build_filename (units_path, "kvbackup-contoso-kv.timer", NULL);
+  g_autofree char *service = NULL;
+  g_autofree char *timer = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *latest = NULL;
+  g_autofree char *target = NULL;
+  g_autoptr(GFile) folder = g_file_new_for_path (backups);
+  g_autoptr(GFile) units = g_file_new_for_path (units_path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KvbSchedule) schedule = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char *today_path = g_build_filename (root, today, NULL);
+  const char *older[] = { "2026-01-01", "2026-01-08", "2026-01-15", "notes" };
+
+  g_assert_true (g_file_test (fake, G_FILE_TEST_IS_EXECUTABLE));
+  schedule = kvb_schedule_new ("contoso-kv", folder, fake, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (kvb_schedule_get_keep (schedule), ==, KVB_SCHEDULE_DEFAULT_KEEP);
+  kvb_schedule_set_frequency (schedule, KVB_SCHEDULE_WEEKLY);
+  kvb_schedule_set_keep (schedule, 2);
+  g_assert_true (kvb_schedule_write (schedule, units, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (timer_path, &timer, NULL, NULL));
+  g_assert_nonnull (strstr (timer, "\nOnCalendar=Sun *-*-* 02:30:00\n"));
+  g_assert_nonnull (strstr (timer, "every week"));
+
+  /* Three earlier weeks and a file of the user's. */
+  for (guint i = 0; i < G_N_ELEMENTS (older); i++)
+    {
+      g_autofree char *path = g_build_filename (root, older[i], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+    }
+  latest = g_build_filename (root, "latest", NULL);
+  g_assert_cmpint (symlink ("2026-01-15", latest), ==, 0);
+
+  g_assert_true (g_file_get_contents (service_path, &service, NULL, NULL));
+  argv = exec_words (service);
+  out = run_night (argv);
+  g_assert_nonnull (strstr (out, "--incremental"));
+  target = g_file_read_link (latest, NULL);
+  g_assert_cmpstr (target, ==, today_path);
+  g_assert_true (g_file_test (today_path, G_FILE_TEST_IS_DIR));
+  for (guint i = 0; i < G_N_ELEMENTS (older); i++)
+    {
+      g_autofree char *path = g_build_filename (root, older[i], NULL);
+      /* Kept: the newest earlier week (with today's, two) and what is not a dated backup. */
+      gboolean kept = i >= 2;
+
+      g_assert_cmpint (g_file_test (path, G_FILE_TEST_EXISTS), ==, kept);
+    }
+
+  /* 0 keeps every backup. */
+  kvb_schedule_set_keep (schedule, 0);
+  g_clear_pointer (&service, g_free);
+  g_clear_pointer (&argv, g_strfreev);
+  g_clear_pointer (&out, g_free);
+  g_assert_true (kvb_schedule_write (schedule, units, &error));
+  g_assert_true (g_file_get_contents (service_path, &service, NULL, NULL));
+  {
+    g_autofree char *week = g_build_filename (root, "2026-01-22", NULL);
+    g_autofree char *path = g_build_filename (root, "2026-01-15", NULL);
+
+    g_assert_cmpint (g_mkdir_with_parents (week, 0700), ==, 0);
+    argv = exec_words (service);
+    out = run_night (argv);
+    g_assert_true (g_file_test (week, G_FILE_TEST_IS_DIR));
+    g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+  }
+}
+
 /* Stop Nightly Backups: without a systemd user instance the units are removed and nothing is
  * said about the timer; with one, "systemctl --user disable --now" goes first, and when it
  * fails the units are removed all the same and the sentence says the timer was not stopped. */
@@ -351,6 +434,7 @@ main (int   argc,
   }
   g_test_add_func ("/schedule/names", test_names);
   g_test_add_func ("/schedule/write-and-run", test_write_and_run);
+  g_test_add_func ("/schedule/weekly-keep", test_weekly_keep);
   g_test_add_func ("/schedule/remove", test_remove);
   rc = g_test_run ();
   top = g_file_new_for_path (tmp);

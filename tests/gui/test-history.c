@@ -809,14 +809,37 @@ test_schedule (void)
   spin (200);
   g_assert_false (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }));
 
+  /* How often and how many to keep first: every week, the newest four. */
   g_assert_true (gtk_widget_activate_action (page, "vault.schedule", NULL));
+  dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
+                   "Schedule Backups of “contoso-prod”");
+  g_assert_cmpuint (gtk_drop_down_get_selected (g_object_get_data (G_OBJECT (dialog), "kvb-frequency")),
+                    ==, 0);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (g_object_get_data (G_OBJECT (dialog), "kvb-keep")),
+                   ==, 14);
+  gtk_drop_down_set_selected (g_object_get_data (G_OBJECT (dialog), "kvb-frequency"), 1);
+  gtk_spin_button_set_value (g_object_get_data (G_OBJECT (dialog), "kvb-keep"), 4);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "choose");
+  if (toplevel_found ((GType[]) { ADW_TYPE_MESSAGE_DIALOG }))
+    gtk_window_destroy (dialog);
   accept_chooser (backups);
   dialog = wait_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
-                   "Nightly Backups Scheduled");
+                   "Weekly Backups Scheduled");
+  g_assert_true (g_str_has_prefix (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                                   "Every Sunday at 02:30"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                            "Only the newest 4 backups are kept"));
   g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
                             "systemctl --user enable --now kvbackup-contoso-prod.timer"));
   g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), backups));
+  {
+    g_autofree char *timer = NULL;
+
+    g_assert_true (g_file_get_contents (timer_path, &timer, NULL, NULL));
+    g_assert_nonnull (strstr (timer, "\nOnCalendar=Sun *-*-* 02:30:00\n"));
+  }
 
   /* Both units, private, the service naming the vault's folder inside the one chosen. */
   g_assert_cmpint (g_stat (timer_path, &st), ==, 0);
@@ -826,6 +849,7 @@ test_schedule (void)
   g_assert_true (g_file_get_contents (service_path, &service, NULL, NULL));
   expected = g_strdup_printf ("\"%s/contoso-prod\" \"contoso-prod\"", backups);
   g_assert_nonnull (strstr (service, expected));
+  g_assert_nonnull (strstr (service, "\" 4\n"));
 
   /* Closed without turning the timer on: nothing is run. */
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "close");
