@@ -22,7 +22,7 @@
 #include "kvb-operation-card.h"
 #include "kvb-restore-chooser.h"
 #include "kvb-restore-dialog.h"
-#include "kvb-schedule.h"
+#include "kvb-schedule-flow.h"
 #include "kvb-vault-backup-operation.h"
 #include "kvb-vault-manifest.h"
 #include "kvb-vault-page.h"
@@ -60,8 +60,7 @@ struct _KvbVaultPage
   GPtrArray            *downloads;     /* Download: running, or finished with a card shown */
   GPtrArray            *vault_backups; /* KvbVaultBackupOperation, each with its card shown */
   KvbHistory           *history;       /* the user's history of operations */
-  KvbScheduleFrequency  schedule_frequency; /* Schedule Backups: the choices of the last time */
-  guint                 schedule_keep;
+  KvbScheduleFlow      *schedule;      /* Schedule Backups and Stop Nightly Backups */
   gboolean              disposed;
 };
 
@@ -198,23 +197,6 @@ describe_vault (KvbVaultInfo *vault)
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
-/* Whether the vault shown has nightly backups: its units are in the user's unit folder (a
- * local folder: looking is quick). */
-static gboolean
-vault_scheduled (KvbVaultPage *self)
-{
-  g_autoptr(KvbSchedule) schedule = NULL;
-  g_autoptr(GFile) units = NULL;
-
-  if (self->vault == NULL)
-    return FALSE;
-  schedule = kvb_schedule_new (kvb_vault_info_get_name (self->vault), NULL, NULL, NULL);
-  if (schedule == NULL)
-    return FALSE;
-  units = kvb_schedule_dup_default_unit_folder ();
-  return kvb_schedule_is_installed (schedule, units);
-}
-
 static void
 update_actions (KvbVaultPage *self)
 {
@@ -231,7 +213,9 @@ update_actions (KvbVaultPage *self)
   /* The history is on this computer: no sign-in needed to read it. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.history", self->vault != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.schedule", self->vault != NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.unschedule", vault_scheduled (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "vault.unschedule",
+                                 self->vault != NULL &&
+                                 kvb_schedule_flow_is_scheduled (kvb_vault_info_get_name (self->vault)));
 }
 
 /* ---- When the vault was last backed up, from the history ---- */
@@ -354,6 +338,7 @@ kvb_vault_page_set_vault (KvbVaultPage  *self,
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  kvb_schedule_flow_cancel (self->schedule);
   g_clear_object (&self->client);
   g_set_object (&self->vault, vault);
   g_clear_object (&self->credential);
@@ -1198,351 +1183,18 @@ history_action (GtkWidget  *widget,
                                                           kvb_vault_info_get_name (self->vault))));
 }
 
-/* ---- Schedule Nightly Backups ---- */
+/* ---- Scheduled backups ---- */
 
-static void
-timer_enabled_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(KvbVaultPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  const char *unit = g_object_get_data (source, "kvb-unit");
-  g_autofree char *text = NULL;
-
-  if (!g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->switcher_title == NULL)
-        return;
-      /* translators: the timer's name, then why systemctl failed */
-      text = g_strdup_printf (_("The timer %s.timer could not be turned on: %s"), unit, error->message);
-    }
-  else
-    /* translators: the timer's name */
-    text = g_strdup_printf (_("The timer %s.timer is on: the vault is backed up every night."), unit);
-  if (self->switcher_title != NULL)
-    toast_text (self, text);
-}
-
-static GSubprocess *
-systemctl (const char         *unit,
-           const char * const *argv,
-           GError            **error)
-{
-  GSubprocess *process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, error);
-
-  if (process != NULL)
-    g_object_set_data_full (G_OBJECT (process), "kvb-unit", g_strdup (unit), g_free);
-  return process;
-}
-
-static void
-daemon_reloaded_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(KvbVaultPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) enable = NULL;
-  const char *unit = g_object_get_data (source, "kvb-unit");
-  g_autofree char *timer = g_strconcat (unit, ".timer", NULL);
-
-  if (!g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error))
-    {
-      g_autofree char *text = NULL;
-
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->switcher_title == NULL)
-        return;
-      text = g_strdup_printf (_("The timer %s.timer could not be turned on: %s"), unit, error->message);
-      toast_text (self, text);
-      return;
-    }
-  if (self->switcher_title == NULL)
-    return;
-  enable = systemctl (unit, (const char * const[]) { "systemctl", "--user", "enable", "--now", timer, NULL },
-                      &error);
-  if (enable == NULL)
-    {
-      toast_text (self, error->message);
-      return;
-    }
-  g_subprocess_wait_check_async (enable, self->cancellable, timer_enabled_cb, g_object_ref (self));
-}
-
-static void
-schedule_response_cb (AdwMessageDialog *dialog,
-                      const char       *response,
-                      KvbVaultPage     *self)
-{
-  const char *unit = g_object_get_data (G_OBJECT (dialog), "kvb-unit");
-  g_autoptr(GSubprocess) reload = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (g_strcmp0 (response, "enable") != 0 || self->switcher_title == NULL)
-    return;
-  reload = systemctl (unit, (const char * const[]) { "systemctl", "--user", "daemon-reload", NULL }, &error);
-  if (reload == NULL)
-    {
-      toast_text (self, error->message);
-      return;
-    }
-  g_subprocess_wait_check_async (reload, self->cancellable, daemon_reloaded_cb, g_object_ref (self));
-}
-
-static void
-schedule_written_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(KvbVaultPage) self = user_data;
-  KvbSchedule *schedule = KVB_SCHEDULE (source);
-  const char *unit = kvb_schedule_get_unit_name (schedule);
-  const char *folder = g_object_get_data (source, "kvb-folder");
-  g_autoptr(GError) error = NULL;
-  g_autofree char *systemctl_path = NULL;
-  g_autofree char *body = NULL;
-  g_autofree char *keep = NULL;
-  gboolean weekly = kvb_schedule_get_frequency (schedule) == KVB_SCHEDULE_WEEKLY;
-  GtkWidget *dialog;
-
-  if (!kvb_schedule_write_finish (schedule, result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
-        toast_text (self, error->message);
-      return;
-    }
-  if (self->switcher_title == NULL)
-    return;
-  update_actions (self);
-
-  if (kvb_schedule_get_keep (schedule) == 0)
-    keep = g_strdup (_("Every backup is kept."));
-  else
-    keep = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "Only the newest backup is kept.",
-                                         "Only the newest %u backups are kept: older ones are "
-                                         "removed after each run.",
-                                         kvb_schedule_get_keep (schedule)),
-                            kvb_schedule_get_keep (schedule));
-  /* translators: when (a sentence's start, "Every night" or "Every Sunday"), the vault, the
-   * folder, how many backups are kept (a sentence), then the timer's name three times */
-  body = g_strdup_printf (_("%s at 02:30 kvbackup backs up vault “%s” into a folder of the "
-                            "day in “%s”, only what changed since the last complete backup. %s It "
-                            "signs in with the service principal in ~/.config/kvbackup/env, else "
-                            "the account of “kvbackup login”, else the Azure CLI.\n\n"
-                            "The timer %s.timer is written but not on yet. Turn it on with:\n"
-                            "systemctl --user daemon-reload\n"
-                            "systemctl --user enable --now %s.timer\n"
-                            "and, for it to run when nobody is logged in: loginctl enable-linger. "
-                            "“kvbackup history --vault” and this window's History show how the "
-                            "runs went; systemctl --user disable --now %s.timer stops them."),
-                          weekly ? _("Every Sunday") : _("Every night"),
-                          kvb_vault_info_get_name (self->vault), folder, keep, unit, unit, unit);
-  dialog = adw_message_dialog_new (parent_window (self),
-                                   weekly ? _("Weekly Backups Scheduled")
-                                          : _("Nightly Backups Scheduled"),
-                                   body);
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  systemctl_path = g_find_program_in_path ("systemctl");
-  if (systemctl_path != NULL)
-    {
-      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "enable", _("_Turn On Now"));
-      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "enable",
-                                                  ADW_RESPONSE_SUGGESTED);
-    }
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  g_object_set_data_full (G_OBJECT (dialog), "kvb-unit", g_strdup (unit), g_free);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (schedule_response_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-schedule_folder_chosen_cb (GObject      *source,
-                           GAsyncResult *result,
-                           gpointer      user_data)
-{
-  g_autoptr(KvbVaultPage) self = user_data;
-  g_autoptr(GFile) folder = NULL;
-  g_autoptr(GFile) units = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KvbSchedule) schedule = NULL;
-  g_autofree char *kvbackup = NULL;
-
-  folder = kvb_restore_choose_folder_finish (result, &error);
-  if (folder == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
-        toast_text (self, error->message);
-      return;
-    }
-  if (self->switcher_title == NULL || self->vault == NULL)
-    return;
-
-  /* The program the service runs: the one installed next to this window, where there is one. */
-  kvbackup = g_find_program_in_path ("kvbackup");
-  if (kvbackup != NULL && !g_path_is_absolute (kvbackup))
-    g_clear_pointer (&kvbackup, g_free);
-  schedule = kvb_schedule_new (kvb_vault_info_get_name (self->vault), folder, kvbackup, &error);
-  if (schedule == NULL)
-    {
-      toast_text (self, error->message);
-      return;
-    }
-  kvb_schedule_set_frequency (schedule, self->schedule_frequency);
-  kvb_schedule_set_keep (schedule, self->schedule_keep);
-  g_object_set_data_full (G_OBJECT (schedule), "kvb-folder", g_file_get_parse_name (folder), g_free);
-  units = kvb_schedule_dup_default_unit_folder ();
-  kvb_schedule_write_async (schedule, units, self->cancellable, schedule_written_cb, g_object_ref (self));
-}
-
-static void
-schedule_options_cb (AdwMessageDialog *dialog,
-                     const char       *response,
-                     KvbVaultPage     *self)
-{
-  GtkDropDown *frequency = g_object_get_data (G_OBJECT (dialog), "kvb-frequency");
-  GtkSpinButton *keep = g_object_get_data (G_OBJECT (dialog), "kvb-keep");
-
-  if (g_strcmp0 (response, "choose") != 0 || self->switcher_title == NULL || self->vault == NULL)
-    return;
-  self->schedule_frequency = gtk_drop_down_get_selected (frequency) == 1 ? KVB_SCHEDULE_WEEKLY
-                                                                         : KVB_SCHEDULE_DAILY;
-  self->schedule_keep = (guint) gtk_spin_button_get_value_as_int (keep);
-  kvb_restore_choose_folder_async (parent_window (self), _("Schedule Backups"), _("_Schedule"),
-                                   self->cancellable, schedule_folder_chosen_cb, g_object_ref (self));
-}
-
-/* How often and how many to keep, then the folder.  Inside a Flatpak sandbox the session's
- * systemd never reads the units the window could write: say so, and what to do instead. */
 static void
 schedule_action (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *parameter)
 {
   KvbVaultPage *self = KVB_VAULT_PAGE (widget);
-  g_autofree char *heading = NULL;
-  g_autofree char *reason = NULL;
-  const char * const frequencies[] = { _("Every Night"), _("Every Week (Sunday)"), NULL };
-  GtkWidget *dialog, *box, *row, *label, *frequency, *keep;
 
-  if (self->vault == NULL)
-    return;
-
-  if (!kvb_schedule_check_available (&reason))
-    {
-      dialog = adw_message_dialog_new (parent_window (self), _("Scheduled Backups Not Available Here"),
-                                       reason);
-      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-      gtk_window_present (GTK_WINDOW (dialog));
-      return;
-    }
-
-  /* translators: the vault */
-  heading = g_strdup_printf (_("Schedule Backups of “%s”"), kvb_vault_info_get_name (self->vault));
-  dialog = adw_message_dialog_new (parent_window (self), heading,
-                                   _("kvbackup backs the vault up at 02:30 into a folder you choose "
-                                     "next, each time only what changed since the last complete "
-                                     "backup."));
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-
-  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  label = gtk_label_new_with_mnemonic (_("_When"));
-  gtk_widget_set_hexpand (label, TRUE);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  frequency = gtk_drop_down_new_from_strings (frequencies);
-  gtk_drop_down_set_selected (GTK_DROP_DOWN (frequency),
-                              self->schedule_frequency == KVB_SCHEDULE_WEEKLY ? 1 : 0);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), frequency);
-  gtk_box_append (GTK_BOX (row), label);
-  gtk_box_append (GTK_BOX (row), frequency);
-  gtk_box_append (GTK_BOX (box), row);
-
-  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  label = gtk_label_new_with_mnemonic (_("_Backups to keep (0: all)"));
-  gtk_widget_set_hexpand (label, TRUE);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  keep = gtk_spin_button_new_with_range (0, KVB_SCHEDULE_MAX_KEEP, 1);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (keep), self->schedule_keep);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), keep);
-  gtk_box_append (GTK_BOX (row), label);
-  gtk_box_append (GTK_BOX (row), keep);
-  gtk_box_append (GTK_BOX (box), row);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
-
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "choose", _("_Choose Folder…"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "choose",
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "choose");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data (G_OBJECT (dialog), "kvb-frequency", frequency);
-  g_object_set_data (G_OBJECT (dialog), "kvb-keep", keep);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (schedule_options_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-/* ---- Stop Nightly Backups ---- */
-
-static void
-schedule_removed_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(KvbVaultPage) self = user_data;
-  KvbSchedule *schedule = KVB_SCHEDULE (source);
-  const char *vault = g_object_get_data (source, "kvb-vault");
-  g_autoptr(GError) error = NULL;
-  g_autofree char *problem = NULL;
-  g_autofree char *body = NULL;
-  GtkWidget *dialog;
-
-  if (!kvb_schedule_remove_finish (schedule, result, &problem, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->switcher_title != NULL)
-        toast_text (self, error->message);
-      return;
-    }
-  if (self->switcher_title == NULL)
-    return;
-  update_actions (self);
-
-  if (problem != NULL)
-    /* translators: the vault, why the timer could not be stopped (a sentence), then the
-     * timer's name */
-    body = g_strdup_printf (_("The timer and service of the nightly backups of vault “%s” are "
-                              "removed, but the timer may still be running. %s\n\nStop it with:\n"
-                              "systemctl --user disable --now %s.timer"),
-                            vault, problem, kvb_schedule_get_unit_name (schedule));
-  else
-    /* translators: the vault */
-    body = g_strdup_printf (_("Vault “%s” is no longer backed up every night: its timer and service "
-                              "are removed. The backups made so far stay where they are."), vault);
-  dialog = adw_message_dialog_new (parent_window (self),
-                                   problem != NULL ? _("Nightly Backups Removed, Timer Still Running")
-                                                   : _("Nightly Backups Stopped"),
-                                   body);
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-unschedule_response_cb (AdwMessageDialog *dialog,
-                        const char       *response,
-                        KvbVaultPage     *self)
-{
-  KvbSchedule *schedule = g_object_get_data (G_OBJECT (dialog), "kvb-schedule");
-  g_autoptr(GFile) units = NULL;
-
-  if (g_strcmp0 (response, "remove") != 0 || self->switcher_title == NULL || schedule == NULL)
-    return;
-  units = kvb_schedule_dup_default_unit_folder ();
-  /* Not the vault's cancellable: a removal half done would leave a timer without its service. */
-  kvb_schedule_remove_async (schedule, units, NULL, schedule_removed_cb, g_object_ref (self));
+  if (self->vault != NULL)
+    kvb_schedule_flow_schedule (self->schedule, parent_window (self),
+                                kvb_vault_info_get_name (self->vault));
 }
 
 static void
@@ -1551,47 +1203,10 @@ unschedule_action (GtkWidget  *widget,
                    GVariant   *parameter)
 {
   KvbVaultPage *self = KVB_VAULT_PAGE (widget);
-  g_autoptr(KvbSchedule) schedule = NULL;
-  g_autoptr(GFile) units = NULL;
-  g_autofree char *units_path = NULL;
-  g_autofree char *heading = NULL;
-  g_autofree char *body = NULL;
-  const char *vault;
-  GtkWidget *dialog;
 
-  if (self->vault == NULL)
-    return;
-  vault = kvb_vault_info_get_name (self->vault);
-  schedule = kvb_schedule_new (vault, NULL, NULL, NULL);
-  units = kvb_schedule_dup_default_unit_folder ();
-  if (schedule == NULL || !kvb_schedule_is_installed (schedule, units))
-    {
-      update_actions (self);
-      return;
-    }
-
-  units_path = g_file_get_parse_name (units);
-  /* translators: the vault */
-  heading = g_strdup_printf (_("Stop Nightly Backups of “%s”?"), vault);
-  /* translators: the timer's name, then the folder of the user's systemd units */
-  body = g_strdup_printf (_("The timer %s.timer is turned off and its timer and service are removed "
-                            "from “%s”: kvbackup no longer backs up this vault at night. The "
-                            "backups made so far stay where they are, and the history keeps their "
-                            "lines."),
-                          kvb_schedule_get_unit_name (schedule), units_path);
-  dialog = adw_message_dialog_new (parent_window (self), heading, body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "remove", _("_Remove Schedule"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data_full (G_OBJECT (schedule), "kvb-vault", g_strdup (vault), g_free);
-  g_object_set_data_full (G_OBJECT (dialog), "kvb-schedule", g_object_ref (schedule), g_object_unref);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (unschedule_response_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  if (self->vault != NULL)
+    kvb_schedule_flow_unschedule (self->schedule, parent_window (self),
+                                  kvb_vault_info_get_name (self->vault));
 }
 
 /* ---- Drag and drop ---- */
@@ -1836,6 +1451,9 @@ kvb_vault_page_dispose (GObject *object)
 
   self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  if (self->schedule != NULL)
+    g_object_run_dispose (G_OBJECT (self->schedule));
+  g_clear_object (&self->schedule);
   /* Running downloads end in their callback; finished ones with a card go now. */
   for (guint i = self->downloads->len; i > 0; i--)
     {
@@ -1992,8 +1610,11 @@ kvb_vault_page_init (KvbVaultPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
-  self->schedule_frequency = KVB_SCHEDULE_DAILY;
-  self->schedule_keep = KVB_SCHEDULE_DEFAULT_KEEP;
+  self->schedule = kvb_schedule_flow_new ();
+  g_signal_connect_object (self->schedule, "toast", G_CALLBACK (toast_text), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->schedule, "changed", G_CALLBACK (update_actions), self,
+                           G_CONNECT_SWAPPED);
   self->history = kvb_history_new_default ();
   self->downloads = g_ptr_array_new ();
   self->vault_backups = g_ptr_array_new_with_free_func (g_object_unref);
