@@ -674,26 +674,38 @@ _kvb_keyvault_client_map_error (KvbKeyVaultClient *self,
   return map_error (self, status, body, MIN (op, N_OPS - 1), kind, name);
 }
 
-static void list_page_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void chain_page_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static GTask *page_task_new (KvbKeyVaultClient *self, KvbObjectKind kind, const char *name,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data);
+static void list_one_page_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* A whole list: its first page at @url, then each next page, each handed to the page function. */
+static void
+list_chain_start (KvbKeyVaultClient *self,
+                  GTask             *task,
+                  const char        *url)
+{
+  Call *call = g_task_get_task_data (task);
+  GTask *page = page_task_new (self, call->kind, call->name, g_task_get_cancellable (task),
+                               chain_page_cb, task);
+
+  send (self, page, "GET", url, NULL, KVB_REQUEST_RETRY_SAFE, KVB_TIMEOUT_SHORT, list_one_page_cb);
+}
 
 static void
-list_page_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+chain_page_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
 {
   GTask *task = user_data;
   KvbKeyVaultClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = NULL;
   g_autoptr(GPtrArray) page = NULL;
-  g_autofree char *next = NULL;
-  const char *link = NULL;
-  gboolean ok;
+  g_autofree char *next_link = NULL;
 
-  node = finish (self, task, result, NULL, &ok, &error);
-  if (ok)
-    page = _kvb_keyvault_client_read_list_page (self, call->kind, node, &link, &error);
+  page = kvb_keyvault_client_list_page_finish (self, result, &next_link, &error);
   if (page == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -706,27 +718,19 @@ list_page_cb (GObject      *source,
   if (call->page_func != NULL)
     call->page_func (page, call->page_data);
 
-  if (link != NULL)
+  if (next_link == NULL)
     {
-      next = next_page_url (self, link, &error);
-      if (next == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          g_object_unref (task);
-          return;
-        }
-      if (g_task_return_error_if_cancelled (task))
-        {
-          g_object_unref (task);
-          return;
-        }
-      send (self, task, "GET", next, NULL, KVB_REQUEST_RETRY_SAFE, KVB_TIMEOUT_SHORT,
-            list_page_cb);
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
       return;
     }
-
-  g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  kvb_keyvault_client_list_page_async (self, call->kind, FALSE, next_link,
+                                       g_task_get_cancellable (task), chain_page_cb, task);
 }
 
 void
@@ -755,7 +759,7 @@ kvb_keyvault_client_list_async (KvbKeyVaultClient   *self,
 
   collection = deleted ? deleted_collection (kind) : g_strdup (kvb_object_kind_get_collection (kind));
   url = build_url (self, collection, NULL, NULL, "maxresults=25");
-  send (self, task, "GET", url, NULL, KVB_REQUEST_RETRY_SAFE, KVB_TIMEOUT_SHORT, list_page_cb);
+  list_chain_start (self, task, url);
 }
 
 gboolean
@@ -779,6 +783,20 @@ list_page_free (ListPage *page)
   g_clear_pointer (&page->objects, g_ptr_array_unref);
   g_free (page->next_link);
   g_free (page);
+}
+
+/* One page of a list, for kvb_keyvault_client_list_page_finish(); @name is that of the object
+ * whose versions are listed, for the messages of errors. */
+static GTask *
+page_task_new (KvbKeyVaultClient   *self,
+               KvbObjectKind        kind,
+               const char          *name,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  return call_new (self, kvb_keyvault_client_list_page_async, OP_LIST, kind, name, cancellable,
+                   callback, user_data);
 }
 
 static void
@@ -825,8 +843,7 @@ kvb_keyvault_client_list_page_async (KvbKeyVaultClient   *self,
   g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (self));
   g_return_if_fail (kind < KVB_OBJECT_KIND_N_KINDS);
 
-  task = call_new (self, kvb_keyvault_client_list_page_async, OP_LIST, kind, NULL, cancellable,
-                   callback, user_data);
+  task = page_task_new (self, kind, NULL, cancellable, callback, user_data);
   if (next_link == NULL)
     {
       g_autofree char *collection = deleted ? deleted_collection (kind)
@@ -898,7 +915,7 @@ kvb_keyvault_client_list_versions_async (KvbKeyVaultClient   *self,
     }
 
   url = build_url (self, kvb_object_kind_get_collection (kind), name, "versions", "maxresults=25");
-  send (self, task, "GET", url, NULL, KVB_REQUEST_RETRY_SAFE, KVB_TIMEOUT_SHORT, list_page_cb);
+  list_chain_start (self, task, url);
 }
 
 gboolean
