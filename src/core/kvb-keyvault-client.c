@@ -1075,6 +1075,51 @@ object_finish (KvbKeyVaultClient  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* The start of a call on one object: its name (and a version, for a get) checked, then
+ * @method on COLLECTION/NAME[/@suffix] of the live objects, or of the deleted ones with
+ * @deleted; @done reads the answer. */
+typedef struct
+{
+  gpointer source_tag;
+  Op op;
+  gboolean deleted;
+  const char *method;
+  const char *suffix;       /* a version, or "backup", "recover"; may be NULL */
+  gboolean suffix_is_name;  /* checked as a name: a version */
+  KvbRequestFlags flags;
+  guint timeout;
+  GAsyncReadyCallback done;
+} ObjectCall;
+
+static void
+object_call (KvbKeyVaultClient   *self,
+             const ObjectCall    *how,
+             KvbObjectKind        kind,
+             const char          *name,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *collection = NULL;
+  GError *error = NULL;
+
+  task = call_new (self, how->source_tag, how->op, kind, name, cancellable, callback, user_data);
+  if (!check_name (name, &error) ||
+      (how->suffix_is_name && how->suffix != NULL && !check_name (how->suffix, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  collection = how->deleted ? deleted_collection (kind)
+                            : g_strdup (kvb_object_kind_get_collection (kind));
+  url = build_url (self, collection, name, how->suffix, NULL);
+  send (self, g_steal_pointer (&task), how->method, url, NULL, how->flags, how->timeout,
+        how->done);
+}
+
 void
 kvb_keyvault_client_get_properties_async (KvbKeyVaultClient   *self,
                                           KvbObjectKind        kind,
@@ -1084,24 +1129,13 @@ kvb_keyvault_client_get_properties_async (KvbKeyVaultClient   *self,
                                           GAsyncReadyCallback  callback,
                                           gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *url = NULL;
-  GError *error = NULL;
+  ObjectCall how = { kvb_keyvault_client_get_properties_async, OP_GET, FALSE, "GET", version,
+                     TRUE, KVB_REQUEST_RETRY_SAFE, KVB_TIMEOUT_SHORT, object_cb };
 
   g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (self));
   g_return_if_fail (kind < KVB_OBJECT_KIND_N_KINDS);
 
-  task = call_new (self, kvb_keyvault_client_get_properties_async, OP_GET, kind, name,
-                   cancellable, callback, user_data);
-  if (!check_name (name, &error) || (version != NULL && !check_name (version, &error)))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  url = build_url (self, kvb_object_kind_get_collection (kind), name, version, NULL);
-  send (self, g_steal_pointer (&task), "GET", url, NULL, KVB_REQUEST_RETRY_SAFE,
-        KVB_TIMEOUT_SHORT, object_cb);
+  object_call (self, &how, kind, name, cancellable, callback, user_data);
 }
 
 KvbObjectInfo *
@@ -1120,25 +1154,14 @@ kvb_keyvault_client_get_deleted_async (KvbKeyVaultClient   *self,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *url = NULL;
-  g_autofree char *collection = deleted_collection (kind);
-  GError *error = NULL;
+  /* Mapped as a recover: a 404 here means "no such deleted object". */
+  static const ObjectCall how = { kvb_keyvault_client_get_deleted_async, OP_RECOVER, TRUE, "GET",
+                                  NULL, FALSE, KVB_REQUEST_RETRY_SAFE, KVB_TIMEOUT_SHORT,
+                                  object_cb };
 
   g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (self));
 
-  task = call_new (self, kvb_keyvault_client_get_deleted_async, OP_RECOVER, kind, name,
-                   cancellable, callback, user_data);
-  /* Mapped as a recover: a 404 here means "no such deleted object". */
-  if (!check_name (name, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  url = build_url (self, collection, name, NULL, NULL);
-  send (self, g_steal_pointer (&task), "GET", url, NULL, KVB_REQUEST_RETRY_SAFE,
-        KVB_TIMEOUT_SHORT, object_cb);
+  object_call (self, &how, kind, name, cancellable, callback, user_data);
 }
 
 KvbObjectInfo *
@@ -1160,24 +1183,13 @@ kvb_keyvault_client_recover_async (KvbKeyVaultClient   *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *url = NULL;
-  g_autofree char *collection = deleted_collection (kind);
-  GError *error = NULL;
+  static const ObjectCall how = { kvb_keyvault_client_recover_async, OP_RECOVER, TRUE, "POST",
+                                  "recover", FALSE, KVB_REQUEST_RETRY_AMBIGUOUS,
+                                  KVB_TIMEOUT_SHORT, object_cb };
 
   g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (self));
 
-  task = call_new (self, kvb_keyvault_client_recover_async, OP_RECOVER, kind, name,
-                   cancellable, callback, user_data);
-  if (!check_name (name, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  url = build_url (self, collection, name, "recover", NULL);
-  send (self, g_steal_pointer (&task), "POST", url, NULL, KVB_REQUEST_RETRY_AMBIGUOUS,
-        KVB_TIMEOUT_SHORT, object_cb);
+  object_call (self, &how, kind, name, cancellable, callback, user_data);
 }
 
 KvbObjectInfo *
@@ -1198,23 +1210,13 @@ kvb_keyvault_client_delete_async (KvbKeyVaultClient   *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *url = NULL;
-  GError *error = NULL;
+  static const ObjectCall how = { kvb_keyvault_client_delete_async, OP_DELETE, FALSE, "DELETE",
+                                  NULL, FALSE, KVB_REQUEST_RETRY_AMBIGUOUS, KVB_TIMEOUT_SHORT,
+                                  object_cb };
 
   g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (self));
 
-  task = call_new (self, kvb_keyvault_client_delete_async, OP_DELETE, kind, name,
-                   cancellable, callback, user_data);
-  if (!check_name (name, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  url = build_url (self, kvb_object_kind_get_collection (kind), name, NULL, NULL);
-  send (self, g_steal_pointer (&task), "DELETE", url, NULL, KVB_REQUEST_RETRY_AMBIGUOUS,
-        KVB_TIMEOUT_SHORT, object_cb);
+  object_call (self, &how, kind, name, cancellable, callback, user_data);
 }
 
 KvbObjectInfo *
@@ -1266,24 +1268,13 @@ kvb_keyvault_client_purge_async (KvbKeyVaultClient   *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *url = NULL;
-  g_autofree char *collection = deleted_collection (kind);
-  GError *error = NULL;
+  static const ObjectCall how = { kvb_keyvault_client_purge_async, OP_PURGE, TRUE, "DELETE",
+                                  NULL, FALSE, KVB_REQUEST_RETRY_AMBIGUOUS, KVB_TIMEOUT_SHORT,
+                                  purge_cb };
 
   g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (self));
 
-  task = call_new (self, kvb_keyvault_client_purge_async, OP_PURGE, kind, name, cancellable,
-                   callback, user_data);
-  if (!check_name (name, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  url = build_url (self, collection, name, NULL, NULL);
-  send (self, g_steal_pointer (&task), "DELETE", url, NULL, KVB_REQUEST_RETRY_AMBIGUOUS,
-        KVB_TIMEOUT_SHORT, purge_cb);
+  object_call (self, &how, kind, name, cancellable, callback, user_data);
 }
 
 gboolean
@@ -1350,24 +1341,14 @@ kvb_keyvault_client_backup_async (KvbKeyVaultClient   *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *url = NULL;
-  GError *error = NULL;
+  static const ObjectCall how = { kvb_keyvault_client_backup_async, OP_BACKUP, FALSE, "POST",
+                                  "backup", FALSE, KVB_REQUEST_RETRY_SAFE, KVB_TIMEOUT_LONG,
+                                  backup_cb };
 
   g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (self));
   g_return_if_fail (kind < KVB_OBJECT_KIND_N_KINDS);
 
-  task = call_new (self, kvb_keyvault_client_backup_async, OP_BACKUP, kind, name, cancellable,
-                   callback, user_data);
-  if (!check_name (name, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  url = build_url (self, kvb_object_kind_get_collection (kind), name, "backup", NULL);
-  send (self, g_steal_pointer (&task), "POST", url, NULL, KVB_REQUEST_RETRY_SAFE,
-        KVB_TIMEOUT_LONG, backup_cb);
+  object_call (self, &how, kind, name, cancellable, callback, user_data);
 }
 
 GBytes *
