@@ -112,8 +112,9 @@ summarize (KvbMultiBackup *self,
       KvbVaultBackupOperation *op = g_ptr_array_index (self->operations, i);
       const char *card_summary = kvb_operation_card_get_summary (kvb_vault_backup_operation_get_card (op));
 
+      g_string_append_c (text, '\n');
       /* translators: a vault's name, then what its backup came to ("291 backed up, 3 covered…") */
-      g_string_append_printf (text, _("\n%s: %s"), kvb_vault_backup_operation_get_vault_name (op),
+      g_string_append_printf (text, _("%s: %s"), kvb_vault_backup_operation_get_vault_name (op),
                               card_summary != NULL ? card_summary : "");
     }
   return g_string_free (g_steal_pointer (&text), FALSE);
