@@ -39,6 +39,8 @@ struct _KvbSidebar
   GPtrArray       *history_entries;  /* (nullable): as last read, newest first */
   GCancellable    *history_cancellable;
   guint            n_selected_vaults;
+  KvbVaultInfo    *shown_vault;      /* (unowned): the vault last told by "vault-selected", for
+                                      * comparison only; its row holds it */
 };
 
 G_DEFINE_FINAL_TYPE (KvbSidebar, kvb_sidebar, ADW_TYPE_BIN)
@@ -455,8 +457,12 @@ rebuild (KvbSidebar *self)
   guint n = g_list_model_get_n_items (sessions);
   GtkWidget *child;
 
+  /* Let go of the chosen rows first: each chosen row removed would otherwise show another one
+   * that is about to go too. */
+  gtk_list_box_unselect_all (self->sidebar_list);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list))) != NULL)
     gtk_list_box_remove (self->sidebar_list, child);
+  self->shown_vault = NULL;
   g_signal_emit (self, signals[VAULT_SELECTED], 0, NULL, NULL);
 
   for (guint i = 0; i < n; i++)
@@ -545,16 +551,24 @@ row_selected_cb (KvbSidebar    *self,
   KvbVaultInfo *vault;
   KvbAccountSession *session;
 
-  /* A Ctrl-click that takes one vault out of several: the page shows one that is still chosen. */
+  /* A Ctrl-click that takes one vault out of several: the page keeps showing its vault if that
+   * is still chosen, or else shows one that is. */
   if (row == NULL)
     {
       GList *selected = gtk_list_box_get_selected_rows (self->sidebar_list);
 
-      row = selected != NULL ? selected->data : NULL;
+      for (GList *l = selected; l != NULL; l = l->next)
+        {
+          if (row == NULL || g_object_get_data (l->data, "vault") == self->shown_vault)
+            row = l->data;
+        }
       g_list_free (selected);
+      if (row != NULL && g_object_get_data (G_OBJECT (row), "vault") == self->shown_vault)
+        return;
     }
   vault = row ? g_object_get_data (G_OBJECT (row), "vault") : NULL;
   session = vault ? g_object_get_data (G_OBJECT (row), "session") : NULL;
+  self->shown_vault = vault;
   g_signal_emit (self, signals[VAULT_SELECTED], 0, vault, session);
 }
 

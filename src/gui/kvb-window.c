@@ -145,6 +145,7 @@ backup_vaults_folder_chosen_cb (GObject      *source,
   g_autoptr(GPtrArray) vaults = NULL;
   g_autoptr(GPtrArray) sessions = NULL;
   KvbMultiBackup *backup;
+  guint n_added = 0;
 
   folder = kvb_restore_choose_folder_finish (result, &error);
   if (self->disposed)
@@ -167,11 +168,18 @@ backup_vaults_folder_chosen_cb (GObject      *source,
       KvbAccountSession *session = g_ptr_array_index (sessions, i);
       g_autoptr(GError) add_error = NULL;
 
-      if (!kvb_multi_backup_add_vault (backup, g_ptr_array_index (vaults, i),
-                                       kvb_account_session_get_pipeline (session),
-                                       kvb_account_session_get_cloud (session),
-                                       kvb_account_session_get_credential (session), &add_error))
+      if (kvb_multi_backup_add_vault (backup, g_ptr_array_index (vaults, i),
+                                      kvb_account_session_get_pipeline (session),
+                                      kvb_account_session_get_cloud (session),
+                                      kvb_account_session_get_credential (session), &add_error))
+        n_added++;
+      else
         kvb_window_add_toast (self, add_error->message);
+    }
+  if (n_added == 0)
+    {
+      gtk_window_destroy (GTK_WINDOW (backup));
+      return;
     }
   /* The sidebar's "Last backed up" lines follow the history. */
   g_signal_connect_object (backup, "finished", G_CALLBACK (kvb_sidebar_refresh_history), self->sidebar,
