@@ -142,16 +142,17 @@ try:
 
     def choose_two():
         click_at(vault_row(FIRST))
-        time.sleep(1.5)
+        # The page lists the vault meanwhile: under the sanitizers it answers the bus slowly.
+        time.sleep(1.5 * SLOW)
         # One vault chosen: no bar, the page shows it.
         bar = find(sidebar().parent.parent, lambda a: a.getRoleName() == "push button" and
                    a.name.startswith("_Back Up 2"))
         click_at(vault_row(SECOND), ctrl=True)
         button = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "push button" and
                                        a.name.startswith("_Back Up 2 Vaults…") and
-                                       "sensitive" in kvbgui.states(a), no_tables), 10,
+                                       "sensitive" in kvbgui.states(a), no_tables), 10 * SLOW,
                           what="the Back Up 2 Vaults button")
-        chosen = selected_vaults()
+        chosen = wait_for(selected_vaults, 10 * SLOW, what="the chosen vaults")
         state["button"] = button
         ok = bar is None and chosen == [FIRST, SECOND] and find(frame, by("label", "2 vaults chosen"),
                                                                 no_tables) is not None
