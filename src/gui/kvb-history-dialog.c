@@ -31,7 +31,14 @@ struct _KvbHistoryDialog
   GListStore        *items;        /* of KvbHistoryItem, newest first */
   GDateTime         *now;          /* when the entries were read: "3 days ago" is from then */
   GCancellable      *cancellable;
+  GCancellable      *read_cancellable;  /* the reading under way; a newer one replaces it */
+  GFileMonitor      *monitor;           /* the history file: lines written while the dialog is open */
+  guint              reread_source;
 };
+
+/* A run writes its line with one write(), but a burst of runs ending together (several vaults,
+ * or kvbackup from cron) should cost one reading, not one each. */
+#define REREAD_DELAY_MS 250
 
 G_DEFINE_FINAL_TYPE (KvbHistoryDialog, kvb_history_dialog, ADW_TYPE_WINDOW)
 
@@ -150,6 +157,7 @@ read_cb (GObject      *source,
     }
   if (entries->len == 0)
     {
+      g_list_store_remove_all (self->items);
       gtk_stack_set_visible_child_name (self->stack, "empty");
       return;
     }
@@ -160,14 +168,54 @@ read_cb (GObject      *source,
   last_text = kvb_history_format_last_backup (last, self->now);
   gtk_label_set_text (self->last_backup_label, last_text);
 
-  for (guint i = 0; i < entries->len; i++)
-    {
-      g_autoptr(KvbHistoryItem) item = kvb_history_item_new (g_ptr_array_index (entries, i));
+  {
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
 
-      g_list_store_append (self->items, item);
-    }
+    for (guint i = 0; i < entries->len; i++)
+      g_ptr_array_add (items, kvb_history_item_new (g_ptr_array_index (entries, i)));
+    /* A reading after a change replaces the rows all at once. */
+    g_list_store_splice (self->items, 0, g_list_model_get_n_items (G_LIST_MODEL (self->items)),
+                         items->pdata, items->len);
+  }
   gtk_stack_set_visible_child_name (self->stack, "list");
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEMS]);
+}
+
+static void
+read_history (KvbHistoryDialog *self)
+{
+  /* Only the newest reading counts. */
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_object (&self->read_cancellable);
+  self->read_cancellable = g_cancellable_new ();
+  kvb_history_read_async (self->history, self->vault, 0, self->read_cancellable, read_cb,
+                          g_object_ref (self));
+}
+
+static gboolean
+reread_cb (gpointer user_data)
+{
+  KvbHistoryDialog *self = user_data;
+
+  self->reread_source = 0;
+  read_history (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A line written while the dialog is open, by this window or by another process (kvbackup run
+ * from a timer): a file monitor sees both, where a signal of this process would see only the
+ * first. */
+static void
+history_changed_cb (GFileMonitor      *monitor,
+                    GFile             *file,
+                    GFile             *other,
+                    GFileMonitorEvent  event,
+                    KvbHistoryDialog  *self)
+{
+  if (event == G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED || self->stack == NULL)
+    return;
+  g_clear_handle_id (&self->reread_source, g_source_remove);
+  self->reread_source = g_timeout_add (REREAD_DELAY_MS, reread_cb, self);
 }
 
 GListModel *
@@ -183,6 +231,14 @@ kvb_history_dialog_dispose (GObject *object)
   KvbHistoryDialog *self = (KvbHistoryDialog *)object;
 
   g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_handle_id (&self->reread_source, g_source_remove);
+  if (self->monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->monitor, self);
+      g_file_monitor_cancel (self->monitor);
+      g_clear_object (&self->monitor);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), KVB_TYPE_HISTORY_DIALOG);
   g_clear_object (&self->history);
   g_clear_object (&self->items);
@@ -196,6 +252,7 @@ kvb_history_dialog_finalize (GObject *object)
   KvbHistoryDialog *self = (KvbHistoryDialog *)object;
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->read_cancellable);
   g_clear_pointer (&self->now, g_date_time_unref);
   g_free (self->vault);
 
@@ -274,6 +331,16 @@ kvb_history_dialog_new (GtkWindow  *parent,
   adw_window_title_set_subtitle (self->window_title, vault);
   gtk_stack_set_visible_child_name (self->stack, "loading");
   gtk_spinner_start (self->spinner);
-  kvb_history_read_async (history, vault, 0, self->cancellable, read_cb, g_object_ref (self));
+  {
+    g_autoptr(GError) error = NULL;
+
+    self->monitor = g_file_monitor_file (kvb_history_get_file (history), G_FILE_MONITOR_NONE,
+                                         NULL, &error);
+    if (self->monitor != NULL)
+      g_signal_connect (self->monitor, "changed", G_CALLBACK (history_changed_cb), self);
+    else
+      g_debug ("The history is not watched: %s", error->message);   /* read once, as before */
+  }
+  read_history (self);
   return GTK_WIDGET (self);
 }

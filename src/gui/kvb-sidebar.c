@@ -24,6 +24,9 @@ struct _KvbSidebar
   GtkListBox      *accounts_list;
   GtkStack        *sidebar_stack;
   GtkListBox      *sidebar_list;
+  GtkRevealer     *selection_revealer;
+  GtkLabel        *selection_label;
+  GtkButton       *selection_button;
 
   /* Owned references */
   GListStore      *sessions;      /* of KvbAccountSession, in the order they were added */
@@ -35,6 +38,9 @@ struct _KvbSidebar
   KvbHistory      *history;
   GPtrArray       *history_entries;  /* (nullable): as last read, newest first */
   GCancellable    *history_cancellable;
+  guint            n_selected_vaults;
+  KvbVaultInfo    *shown_vault;      /* (unowned): the vault last told by "vault-selected", for
+                                      * comparison only; its row holds it */
 };
 
 G_DEFINE_FINAL_TYPE (KvbSidebar, kvb_sidebar, ADW_TYPE_BIN)
@@ -44,6 +50,7 @@ enum {
   PROP_SESSIONS,
   PROP_MENU_MODEL,
   PROP_FOLDED,
+  PROP_N_SELECTED_VAULTS,
   N_PROPS
 };
 
@@ -450,8 +457,12 @@ rebuild (KvbSidebar *self)
   guint n = g_list_model_get_n_items (sessions);
   GtkWidget *child;
 
+  /* Let go of the chosen rows first: each chosen row removed would otherwise show another one
+   * that is about to go too. */
+  gtk_list_box_unselect_all (self->sidebar_list);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list))) != NULL)
     gtk_list_box_remove (self->sidebar_list, child);
+  self->shown_vault = NULL;
   g_signal_emit (self, signals[VAULT_SELECTED], 0, NULL, NULL);
 
   for (guint i = 0; i < n; i++)
@@ -537,10 +548,90 @@ static void
 row_selected_cb (KvbSidebar    *self,
                  GtkListBoxRow *row)
 {
-  KvbVaultInfo *vault = row ? g_object_get_data (G_OBJECT (row), "vault") : NULL;
-  KvbAccountSession *session = vault ? g_object_get_data (G_OBJECT (row), "session") : NULL;
+  KvbVaultInfo *vault;
+  KvbAccountSession *session;
 
+  /* A Ctrl-click that takes one vault out of several: the page keeps showing its vault if that
+   * is still chosen, or else shows one that is. */
+  if (row == NULL)
+    {
+      GList *selected = gtk_list_box_get_selected_rows (self->sidebar_list);
+
+      for (GList *l = selected; l != NULL; l = l->next)
+        {
+          if (row == NULL || g_object_get_data (l->data, "vault") == self->shown_vault)
+            row = l->data;
+        }
+      g_list_free (selected);
+      if (row != NULL && g_object_get_data (G_OBJECT (row), "vault") == self->shown_vault)
+        return;
+    }
+  vault = row ? g_object_get_data (G_OBJECT (row), "vault") : NULL;
+  session = vault ? g_object_get_data (G_OBJECT (row), "session") : NULL;
+  self->shown_vault = vault;
   g_signal_emit (self, signals[VAULT_SELECTED], 0, vault, session);
+}
+
+static void
+selected_rows_changed_cb (KvbSidebar *self)
+{
+  GList *selected = gtk_list_box_get_selected_rows (self->sidebar_list);
+  guint n = 0;
+
+  for (GList *l = selected; l != NULL; l = l->next)
+    if (g_object_get_data (l->data, "vault") != NULL)
+      n++;
+  g_list_free (selected);
+
+  if (n >= 2)
+    {
+      g_autofree char *said = NULL;
+      g_autofree char *label = NULL;
+
+      /* translators: how many vaults are chosen in the sidebar */
+      said = g_strdup_printf (ngettext ("%u vault chosen", "%u vaults chosen", n), n);
+      /* translators: a button that backs up every vault chosen in the sidebar */
+      label = g_strdup_printf (ngettext ("_Back Up %u Vault…", "_Back Up %u Vaults…", n), n);
+      gtk_label_set_text (self->selection_label, said);
+      gtk_button_set_label (self->selection_button, label);
+    }
+  gtk_revealer_set_reveal_child (self->selection_revealer, n >= 2);
+
+  if (n != self->n_selected_vaults)
+    {
+      self->n_selected_vaults = n;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_SELECTED_VAULTS]);
+    }
+}
+
+guint
+kvb_sidebar_get_n_selected_vaults (KvbSidebar *self)
+{
+  g_return_val_if_fail (KVB_IS_SIDEBAR (self), 0);
+  return self->n_selected_vaults;
+}
+
+void
+kvb_sidebar_dup_selected_vaults (KvbSidebar  *self,
+                                 GPtrArray  **vaults,
+                                 GPtrArray  **sessions)
+{
+  g_return_if_fail (KVB_IS_SIDEBAR (self));
+  g_return_if_fail (vaults != NULL && sessions != NULL);
+
+  *vaults = g_ptr_array_new_with_free_func (g_object_unref);
+  *sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  /* In the order of the list, not of the clicks. */
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list)); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    {
+      KvbVaultInfo *vault = g_object_get_data (G_OBJECT (row), "vault");
+
+      if (vault == NULL || !gtk_list_box_row_is_selected (GTK_LIST_BOX_ROW (row)))
+        continue;
+      g_ptr_array_add (*vaults, g_object_ref (vault));
+      g_ptr_array_add (*sessions, g_object_ref (g_object_get_data (G_OBJECT (row), "session")));
+    }
 }
 
 /* Accounts menu */
@@ -772,6 +863,9 @@ kvb_sidebar_get_property (GObject    *object,
     case PROP_FOLDED:
       g_value_set_boolean (value, self->folded);
       break;
+    case PROP_N_SELECTED_VAULTS:
+      g_value_set_uint (value, self->n_selected_vaults);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -823,6 +917,9 @@ kvb_sidebar_class_init (KvbSidebarClass *klass)
   properties[PROP_FOLDED] =
     g_param_spec_boolean ("folded", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_SELECTED_VAULTS] =
+    g_param_spec_uint ("n-selected-vaults", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[VAULT_SELECTED] =
@@ -834,6 +931,9 @@ kvb_sidebar_class_init (KvbSidebarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KvbSidebar, accounts_list);
   gtk_widget_class_bind_template_child (widget_class, KvbSidebar, sidebar_stack);
   gtk_widget_class_bind_template_child (widget_class, KvbSidebar, sidebar_list);
+  gtk_widget_class_bind_template_child (widget_class, KvbSidebar, selection_revealer);
+  gtk_widget_class_bind_template_child (widget_class, KvbSidebar, selection_label);
+  gtk_widget_class_bind_template_child (widget_class, KvbSidebar, selection_button);
 
   gtk_widget_class_install_action (widget_class, "sidebar.add-account", NULL, add_account_cb);
 }
@@ -848,6 +948,8 @@ kvb_sidebar_init (KvbSidebar *self)
   self->history = kvb_history_new_default ();
   g_signal_connect_object (self->sidebar_list, "row-selected", G_CALLBACK (row_selected_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sidebar_list, "selected-rows-changed",
+                           G_CALLBACK (selected_rows_changed_cb), self, G_CONNECT_SWAPPED);
   /* The account menu follows the set of accounts, not their listings. */
   gtk_list_box_bind_model (self->accounts_list, G_LIST_MODEL (self->sessions), create_account_row, self, NULL);
   g_signal_connect_object (self->sessions, "items-changed", G_CALLBACK (update_accounts_button), self,

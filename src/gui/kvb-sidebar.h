@@ -23,6 +23,9 @@ G_DECLARE_FINAL_TYPE (KvbSidebar, kvb_sidebar, KVB, SIDEBAR, AdwBin)
  *   "sessions"    (GListModel of KvbAccountSession, read-only) the accounts shown, in order
  *   "menu-model"  (GMenuModel) the window's primary menu, offered while "folded"
  *   "folded"      (gboolean) whether the window shows the sidebar alone
+ *   "n-selected-vaults" (guint, read-only) how many vaults are chosen (Ctrl- or Shift-click
+ *                 chooses several; from two on, a bar offers "Back Up N Vaults…", the action
+ *                 "win.backup-vaults")
  *
  * Signals:
  *   "vault-selected" (KvbVaultInfo *vault, KvbAccountSession *session)
@@ -42,5 +45,10 @@ void               kvb_sidebar_reload            (KvbSidebar        *self);
 /* Reads the history again (off the main thread) for the line under each vault that says when
  * it was last backed up with every object done. */
 void               kvb_sidebar_refresh_history   (KvbSidebar        *self);
+guint              kvb_sidebar_get_n_selected_vaults (KvbSidebar    *self);
+/* The vaults chosen, in the order of the list, and the session of each. */
+void               kvb_sidebar_dup_selected_vaults (KvbSidebar      *self,
+                                                    GPtrArray      **vaults,
+                                                    GPtrArray      **sessions);
 
 G_END_DECLS

@@ -35,6 +35,7 @@ struct _KvbVaultBackupOperation
   guint throttled_at_start;
   gboolean running;
   gboolean resumed;             /* the current or last run continued an earlier one */
+  const char *result;           /* (nullable): the last run's, as in the history */
 };
 
 G_DEFINE_FINAL_TYPE (KvbVaultBackupOperation, kvb_vault_backup_operation, G_TYPE_OBJECT)
@@ -206,6 +207,7 @@ record (KvbVaultBackupOperation *self,
     json_object_set_boolean_member (entry, "resumed", TRUE);
   json_object_set_int_member (entry, "objects", g_list_model_get_n_items (G_LIST_MODEL (self->job)));
   json_object_set_string_member (entry, "result", result);
+  self->result = result;
   json_object_set_int_member (counts, "done", summary->n_done);
   json_object_set_int_member (counts, "kept", kvb_vault_backup_get_n_kept (self->job));
   json_object_set_int_member (counts, "linked", kvb_vault_backup_get_n_linked (self->job));
@@ -389,6 +391,7 @@ kvb_vault_backup_operation_start (KvbVaultBackupOperation *self,
     kvb_vault_backup_set_origin (self->job, NULL, NULL, NULL, self->cloud_id);
 
   self->running = TRUE;
+  self->result = NULL;
   self->throttled_at_start = throttled_now (self);
   title = card_title (self, resume);
   kvb_operation_card_set_job (self->card, KVB_OPERATION_VAULT_BACKUP, title,
@@ -421,6 +424,20 @@ kvb_vault_backup_operation_get_folder (KvbVaultBackupOperation *self)
 {
   g_return_val_if_fail (KVB_IS_VAULT_BACKUP_OPERATION (self), NULL);
   return self->folder;
+}
+
+const char *
+kvb_vault_backup_operation_get_result (KvbVaultBackupOperation *self)
+{
+  g_return_val_if_fail (KVB_IS_VAULT_BACKUP_OPERATION (self), NULL);
+  return self->result;
+}
+
+const char *
+kvb_vault_backup_operation_get_vault_name (KvbVaultBackupOperation *self)
+{
+  g_return_val_if_fail (KVB_IS_VAULT_BACKUP_OPERATION (self), NULL);
+  return kvb_keyvault_client_get_vault_name (self->client);
 }
 
 KvbOperationCard *

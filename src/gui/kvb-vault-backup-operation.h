@@ -46,6 +46,10 @@ void                     kvb_vault_backup_operation_start       (KvbVaultBackupO
 gboolean                 kvb_vault_backup_operation_get_running (KvbVaultBackupOperation *self);
 GFile                   *kvb_vault_backup_operation_get_folder  (KvbVaultBackupOperation *self);
 KvbOperationCard        *kvb_vault_backup_operation_get_card    (KvbVaultBackupOperation *self);
+/* (nullable): how the last run ended, as its history line says (KVB_HISTORY_SUCCEEDED,
+ * _PARTIAL, _FAILED, _CANCELLED); %NULL while the first run is under way. */
+const char              *kvb_vault_backup_operation_get_result  (KvbVaultBackupOperation *self);
+const char              *kvb_vault_backup_operation_get_vault_name (KvbVaultBackupOperation *self);
 /* Stops the run, if one is under way (the manifest keeps what was done). */
 void                     kvb_vault_backup_operation_cancel      (KvbVaultBackupOperation *self);
 

@@ -11,7 +11,9 @@
 
 #include "kvb-account-store.h"
 #include "kvb-keyring.h"
+#include "kvb-multi-backup.h"
 #include "kvb-pipeline.h"
+#include "kvb-restore-chooser.h"
 #include "kvb-sidebar.h"
 #include "kvb-sign-in-page.h"
 #include "kvb-vault-page.h"
@@ -121,6 +123,86 @@ add_account_cb (GtkWidget  *widget,
   KvbWindow *self = KVB_WINDOW (widget);
 
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+}
+
+/* Back Up N Vaults */
+
+static void
+update_backup_vaults (KvbWindow *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.backup-vaults",
+                                 kvb_sidebar_get_n_selected_vaults (self->sidebar) >= 2);
+}
+
+static void
+backup_vaults_folder_chosen_cb (GObject      *source,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  g_autoptr(KvbWindow) self = user_data;
+  g_autoptr(GFile) folder = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) vaults = NULL;
+  g_autoptr(GPtrArray) sessions = NULL;
+  KvbMultiBackup *backup;
+  guint n_added = 0;
+
+  folder = kvb_restore_choose_folder_finish (result, &error);
+  if (self->disposed)
+    return;
+  if (folder == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        kvb_window_add_toast (self, error->message);
+      return;
+    }
+
+  /* The vaults chosen now: the list may have been reloaded while the folder dialog was open. */
+  kvb_sidebar_dup_selected_vaults (self->sidebar, &vaults, &sessions);
+  if (vaults->len == 0)
+    return;
+
+  backup = kvb_multi_backup_new (GTK_WINDOW (self), folder);
+  for (guint i = 0; i < vaults->len; i++)
+    {
+      KvbAccountSession *session = g_ptr_array_index (sessions, i);
+      g_autoptr(GError) add_error = NULL;
+
+      if (kvb_multi_backup_add_vault (backup, g_ptr_array_index (vaults, i),
+                                      kvb_account_session_get_pipeline (session),
+                                      kvb_account_session_get_cloud (session),
+                                      kvb_account_session_get_credential (session), &add_error))
+        n_added++;
+      else
+        kvb_window_add_toast (self, add_error->message);
+    }
+  if (n_added == 0)
+    {
+      gtk_window_destroy (GTK_WINDOW (backup));
+      return;
+    }
+  /* The sidebar's "Last backed up" lines follow the history. */
+  g_signal_connect_object (backup, "finished", G_CALLBACK (kvb_sidebar_refresh_history), self->sidebar,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (backup));
+  kvb_multi_backup_start (backup);
+}
+
+static void
+backup_vaults_cb (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  KvbWindow *self = KVB_WINDOW (widget);
+  guint n = kvb_sidebar_get_n_selected_vaults (self->sidebar);
+  g_autofree char *title = NULL;
+
+  if (n < 2)
+    return;
+  /* translators: the title of the folder dialog; each vault goes into a folder of its own in it */
+  title = g_strdup_printf (ngettext ("Back Up %u Vault", "Back Up %u Vaults", n), n);
+  kvb_restore_choose_folder_async (GTK_WINDOW (self), title, _("_Back Up"), self->cancellable,
+                                   backup_vaults_folder_chosen_cb, g_object_ref (self));
 }
 
 /* Keyring */
@@ -263,7 +345,11 @@ kvb_window_class_init (KvbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-page", "i", show_page_cb);
   gtk_widget_class_install_action (widget_class, "win.add-account", NULL, add_account_cb);
   gtk_widget_class_install_action (widget_class, "win.reload-vaults", NULL, reload_vaults_cb);
+  gtk_widget_class_install_action (widget_class, "win.backup-vaults", NULL, backup_vaults_cb);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.reload-vaults", NULL);
+  /* Next to Ctrl+Shift+S, which backs up the one vault shown. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.backup-vaults", NULL);
   for (int i = 1; i <= 4; i++)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + i, GDK_ALT_MASK,
                                          "win.show-page", "i", i);
@@ -291,6 +377,9 @@ kvb_window_init (KvbWindow *self)
                            G_CALLBACK (kvb_sidebar_refresh_history), self->sidebar, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sidebar, "vault-selected", G_CALLBACK (vault_selected_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sidebar, "notify::n-selected-vaults", G_CALLBACK (update_backup_vaults),
+                           self, G_CONNECT_SWAPPED);
+  update_backup_vaults (self);
   g_signal_connect_object (kvb_sidebar_get_sessions (self->sidebar), "items-changed",
                            G_CALLBACK (sessions_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sign_in_page, "signed-in", G_CALLBACK (signed_in_cb), self,

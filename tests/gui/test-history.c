@@ -320,6 +320,95 @@ test_dialog (void)
   g_remove (path);
 }
 
+/* A line appended by another process while the dialog is open (kvbackup from a timer, say)
+ * shows up without reopening it: first into an empty history, then above the line shown. */
+typedef struct
+{
+  GtkWidget  *dialog;
+  guint       n;
+  const char *result;   /* of the newest row */
+} RowsWait;
+
+static gboolean
+rows_shown (gpointer data)
+{
+  RowsWait *wait = data;
+  GtkListBox *list = GTK_LIST_BOX (find_widget (wait->dialog, GTK_TYPE_LIST_BOX, NULL));
+  GtkListBoxRow *first = gtk_list_box_get_row_at_index (list, 0);
+  const char *page = gtk_stack_get_visible_child_name (GTK_STACK (find_widget (wait->dialog, GTK_TYPE_STACK, NULL)));
+
+  return g_strcmp0 (page, "list") == 0 && gtk_list_box_get_row_at_index (list, wait->n) == NULL &&
+         gtk_list_box_get_row_at_index (list, wait->n - 1) != NULL && first != NULL &&
+         g_strcmp0 (row_result (GTK_WIDGET (first)), wait->result) == 0;
+}
+
+static void
+append_elsewhere (const char *path,
+                  const char *line)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *quoted_path = g_shell_quote (path);
+  g_autofree char *quoted_line = g_shell_quote (line);
+  g_autofree char *command = g_strdup_printf ("printf '%%s\\n' %s >> %s", quoted_line, quoted_path);
+  const char *argv[] = { "/bin/sh", "-c", command, NULL };
+  int status = -1;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+}
+
+static void
+test_dialog_refresh (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "refresh", NULL);
+  g_autofree char *path = g_build_filename (dir, "history.jsonl", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(KvbHistory) history = kvb_history_new (file);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  GtkWidget *dialog;
+  gint64 start;
+  RowsWait wait;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  dialog = kvb_history_dialog_new (NULL, history, VAULT);
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_assert_true (wait_until (not_loading, dialog, 10));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (find_widget (dialog, GTK_TYPE_STACK, NULL))), ==,
+                   "empty");
+
+  first = g_strdup_printf ("{\"time\":\"%s\",\"operation\":\"backup\",\"vault\":\"%s\","
+                           "\"result\":\"succeeded\",\"objects\":5,\"counts\":{\"done\":5,\"failed\":0},"
+                           "\"finished\":\"%s\"}", stamp, VAULT, stamp);
+  start = g_get_monotonic_time ();
+  append_elsewhere (path, first);
+  wait = (RowsWait) { dialog, 1, "Succeeded" };
+  g_assert_true (wait_until (rows_shown, &wait, 5));
+  g_test_message ("the first line showed after %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time () - start) / 1000);
+  g_assert_nonnull (find_widget (dialog, GTK_TYPE_LABEL, "Last backed up just now"));
+
+  /* Another vault's line changes nothing here; a failed run of this one comes on top. */
+  append_elsewhere (path, "{\"operation\":\"backup\",\"vault\":\"other-kv\",\"result\":\"succeeded\"}");
+  second = g_strdup_printf ("{\"time\":\"%s\",\"operation\":\"backup\",\"vault\":\"%s\","
+                            "\"result\":\"failed\",\"objects\":0,\"message\":\"The vault refused.\"}",
+                            stamp, VAULT);
+  append_elsewhere (path, second);
+  wait = (RowsWait) { dialog, 2, "Failed" };
+  g_assert_true (wait_until (rows_shown, &wait, 5));
+  g_assert_cmpuint (g_list_model_get_n_items (kvb_history_dialog_get_items (KVB_HISTORY_DIALOG (dialog))), ==, 2);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  /* Nothing of the dialog is left to answer a change. */
+  append_elsewhere (path, first);
+  spin (500);
+  g_remove (path);
+}
+
 /* ---- the vault page ---- */
 
 static KvbVaultInfo *
@@ -955,6 +1044,7 @@ main (int   argc,
 
   g_test_add_func ("/gui/history/words", test_words);
   g_test_add_func ("/gui/history/dialog", test_dialog);
+  g_test_add_func ("/gui/history/dialog-refresh", test_dialog_refresh);
   g_test_add_func ("/gui/history/vault-page", test_vault_page);
   g_test_add_func ("/gui/history/window-backup", test_window_backup);
   g_test_add_func ("/gui/history/schedule", test_schedule);

@@ -127,7 +127,11 @@ try:
         wait_for(lambda: find(lst, by("label", name)), 30, what=f"{name} in the sidebar")
         rows = [lst.getChildAtIndex(i) for i in range(lst.childCount)]
         index = next(i for i, r in enumerate(rows) if find(r, by("label", name)))
-        lst.querySelection().selectChild(index)
+        # The sidebar chooses several vaults at once: a selection over the bus adds to it, so the
+        # one chosen before is let go first, as a plain click does.
+        sel = lst.querySelection()
+        sel.clearSelection()
+        sel.selectChild(index)
 
     # ---- sign in as the service principal, at the real host names -----------------------------
 
