@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -274,6 +276,91 @@ set_string_or_null (JsonBuilder *builder,
     json_builder_add_null_value (builder);
 }
 
+/* The text is written as it is made, in pieces of about this size. */
+#define WRITE_CHUNK (64 * 1024)
+
+typedef struct
+{
+  KvbVaultManifest *self;
+  const char *head;         /* up to "objects" : [ (and a line break when there are objects) */
+  const char *tail;         /* "]" and what closes the manifest */
+} SaveData;
+
+static gboolean
+flush_text (int      fd,
+            GString *text)
+{
+  const char *data = text->str;
+  gsize len = text->len;
+
+  while (len > 0)
+    {
+      gssize n = write (fd, data, len);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return FALSE;
+        }
+      data += n;
+      len -= n;
+    }
+  g_string_truncate (text, 0);
+  return TRUE;
+}
+
+/* How json-glib prints an array of one object as the only member of an object: the object's
+ * text between them is what it prints for it two levels deep, empty members included. */
+#define WRAP_HEAD "{\n  \"objects\" : [\n"
+#define WRAP_TAIL "\n  ]\n}"
+
+/* The objects one by one, so that only one object's text is in memory at a time, not the whole
+ * manifest's (megabytes for a large vault); the file is byte for byte what one generator over
+ * the whole tree would write. */
+static gboolean
+write_manifest (int      fd,
+                gpointer user_data)
+{
+  SaveData *data = user_data;
+  GPtrArray *objects = data->self->objects;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(GString) text = g_string_sized_new (WRITE_CHUNK + 4096);
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonObject) wrap = json_object_new ();
+  JsonArray *one = json_array_sized_new (1);
+
+  json_object_set_array_member (wrap, "objects", one);
+  json_node_set_object (root, wrap);
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+
+  g_string_append (text, data->head);
+  for (guint i = 0; i < objects->len; i++)
+    {
+      g_autofree char *entry = NULL;
+      gsize len = 0;
+
+      if (json_array_get_length (one) > 0)
+        json_array_remove_element (one, 0);
+      json_array_add_object_element (one, json_object_ref (g_ptr_array_index (objects, i)));
+      entry = json_generator_to_data (generator, &len);
+      if (len < strlen (WRAP_HEAD) + strlen (WRAP_TAIL) || !g_str_has_prefix (entry, WRAP_HEAD) ||
+          !g_str_has_suffix (entry, WRAP_TAIL))
+        {
+          errno = EINVAL;
+          return FALSE;
+        }
+      g_string_append_len (text, entry + strlen (WRAP_HEAD),
+                           len - strlen (WRAP_HEAD) - strlen (WRAP_TAIL));
+      g_string_append (text, i + 1 < objects->len ? ",\n" : "\n  ");
+      if (text->len >= WRITE_CHUNK && !flush_text (fd, text))
+        return FALSE;
+    }
+  g_string_append (text, data->tail);
+  return flush_text (fd, text);
+}
+
 gboolean
 kvb_vault_manifest_save (KvbVaultManifest  *self,
                          GFile             *folder,
@@ -283,17 +370,19 @@ kvb_vault_manifest_save (KvbVaultManifest  *self,
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GFile) file = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   g_autofree char *started = NULL;
   g_autofree char *finished = NULL;
-  char *text;
-  gsize len;
+  g_autofree char *text = NULL;
+  g_autofree char *head = NULL;
+  const char *split;
+  SaveData data = { self, NULL, NULL };
 
   g_return_val_if_fail (KVB_IS_VAULT_MANIFEST (self), FALSE);
 
   started = kvb_vault_manifest_format_time (self->started);
   finished = kvb_vault_manifest_format_time (self->finished);
 
+  /* The members around the objects, with the objects left out: they are written one by one. */
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "format");
   json_builder_add_string_value (builder, KVB_VAULT_MANIFEST_FORMAT);
@@ -316,25 +405,25 @@ kvb_vault_manifest_save (KvbVaultManifest  *self,
     }
   json_builder_set_member_name (builder, "objects");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < self->objects->len; i++)
-    {
-      JsonNode *node = json_node_alloc ();
-
-      json_node_init_object (node, g_ptr_array_index (self->objects, i));
-      json_builder_add_value (builder, node);
-    }
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
   json_generator_set_root (generator, root);
   json_generator_set_pretty (generator, TRUE);
-  text = json_generator_to_data (generator, &len);
-  bytes = g_bytes_new_take (text, len);
+  text = json_generator_to_data (generator, NULL);
+
+  /* "objects" is the last member, printed as "[]": the objects go between the brackets. */
+  split = g_strrstr (text, "\"objects\" : []");
+  g_return_val_if_fail (split != NULL, FALSE);
+  split += strlen ("\"objects\" : [");
+  head = g_strdup_printf ("%.*s%s", (int) (split - text), text, self->objects->len > 0 ? "\n" : "");
+  data.head = head;
+  data.tail = split;
 
   file = g_file_get_child (folder, KVB_VAULT_MANIFEST_FILE_NAME);
   /* The backup file writer is atomic, fsyncs and makes the file 0600: what a manifest needs. */
-  return kvb_backup_file_write (file, bytes, TRUE, NULL, error);
+  return kvb_backup_file_write_with (file, write_manifest, &data, TRUE, NULL, error);
 }
 
 void
