@@ -38,11 +38,101 @@ struct _KvbVaultManifest
   gint64 started;
   gint64 finished;
 
-  GPtrArray *objects;       /* JsonObject, in order */
-  GHashTable *by_key;       /* "kind/name" -> JsonObject (borrowed from objects) */
+  GPtrArray *objects;       /* Entry, in order */
+  GHashTable *by_key;       /* "kind/name" -> Entry (borrowed from objects) */
+
+  /* With compact entries, the entries whose tree is kept, oldest first; the others are held as
+   * their JSON text (about a tenth of the tree's memory) until they are asked for again. */
+  gboolean compact;
+  GQueue live;
 };
 
+/* An object of the manifest: its tree, or (compact) its text. */
+typedef struct
+{
+  JsonObject *tree;
+  char *text;
+  GList *live_link;         /* (nullable): in KvbVaultManifest.live */
+} Entry;
+
+/* How many trees a compact manifest keeps: far more than a caller looks up before it is done
+ * with an entry it was given. */
+#define LIVE_MAX 256
+
 G_DEFINE_FINAL_TYPE (KvbVaultManifest, kvb_vault_manifest, G_TYPE_OBJECT)
+
+static void
+entry_free (Entry *entry)
+{
+  g_clear_pointer (&entry->tree, json_object_unref);
+  g_clear_pointer (&entry->text, g_free);
+  g_free (entry);
+}
+
+static char *
+object_to_text (JsonObject *object,
+                gboolean    pretty)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) node = json_node_alloc ();
+
+  json_node_init_object (node, object);
+  json_generator_set_root (generator, node);
+  json_generator_set_pretty (generator, pretty);
+  return json_generator_to_data (generator, NULL);
+}
+
+/* (transfer full): the entry's object, made from its text when compact. */
+static JsonObject *
+entry_dup_object (Entry *entry)
+{
+  g_autoptr(JsonParser) parser = NULL;
+
+  if (entry->tree != NULL)
+    return json_object_ref (entry->tree);
+
+  /* The text was written by json-glib from an object: it reads back as one, members in order. */
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, entry->text, -1, NULL))
+    g_return_val_if_reached (json_object_new ());
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+entry_make_compact (KvbVaultManifest *self,
+                    Entry            *entry)
+{
+  if (entry->live_link != NULL)
+    {
+      g_queue_delete_link (&self->live, entry->live_link);
+      entry->live_link = NULL;
+    }
+  if (entry->tree == NULL)
+    return;
+  entry->text = object_to_text (entry->tree, FALSE);
+  g_clear_pointer (&entry->tree, json_object_unref);
+}
+
+/* Returns: (transfer none): the entry's tree, made from its text when needed; a compact
+ * manifest keeps it until LIVE_MAX others were asked for after it. */
+static JsonObject *
+entry_get_tree (KvbVaultManifest *self,
+                Entry            *entry)
+{
+  if (entry->tree == NULL)
+    {
+      entry->tree = entry_dup_object (entry);
+      g_clear_pointer (&entry->text, g_free);
+    }
+  if (self->compact && entry->live_link == NULL)
+    {
+      g_queue_push_tail (&self->live, entry);
+      entry->live_link = self->live.tail;
+      while (self->live.length > LIVE_MAX)
+        entry_make_compact (self, g_queue_peek_head (&self->live));
+    }
+  return entry->tree;
+}
 
 static void
 kvb_vault_manifest_finalize (GObject *object)
@@ -57,6 +147,7 @@ kvb_vault_manifest_finalize (GObject *object)
   g_clear_pointer (&self->previous, g_free);
   g_clear_pointer (&self->by_key, g_hash_table_unref);
   g_clear_pointer (&self->objects, g_ptr_array_unref);
+  g_queue_clear (&self->live);
 
   G_OBJECT_CLASS (kvb_vault_manifest_parent_class)->finalize (object);
 }
@@ -70,7 +161,7 @@ kvb_vault_manifest_class_init (KvbVaultManifestClass *klass)
 static void
 kvb_vault_manifest_init (KvbVaultManifest *self)
 {
-  self->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  self->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
   self->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -135,10 +226,29 @@ parse_time (JsonObject *root,
 static void
 add_entry (KvbVaultManifest *self,
            char             *key,
-           JsonObject       *entry)
+           JsonObject       *object)
 {
-  g_ptr_array_add (self->objects, json_object_ref (entry));
+  Entry *entry = g_new0 (Entry, 1);
+
+  entry->tree = json_object_ref (object);
+  g_ptr_array_add (self->objects, entry);
   g_hash_table_replace (self->by_key, key, entry);
+  if (self->compact)
+    entry_get_tree (self, entry);
+}
+
+void
+_kvb_vault_manifest_set_compact (KvbVaultManifest *self,
+                                 gboolean          compact)
+{
+  g_return_if_fail (KVB_IS_VAULT_MANIFEST (self));
+
+  self->compact = compact;
+  while (self->live.length > 0)
+    entry_make_compact (self, g_queue_peek_head (&self->live));
+  if (compact)
+    for (guint i = 0; i < self->objects->len; i++)
+      entry_make_compact (self, g_ptr_array_index (self->objects, i));
 }
 
 static gboolean
@@ -343,7 +453,8 @@ write_manifest (int      fd,
 
       if (json_array_get_length (one) > 0)
         json_array_remove_element (one, 0);
-      json_array_add_object_element (one, json_object_ref (g_ptr_array_index (objects, i)));
+      /* A compact entry is read back for this only, not kept. */
+      json_array_add_object_element (one, entry_dup_object (g_ptr_array_index (objects, i)));
       entry = json_generator_to_data (generator, &len);
       if (len < strlen (WRAP_HEAD) + strlen (WRAP_TAIL) || !g_str_has_prefix (entry, WRAP_HEAD) ||
           !g_str_has_suffix (entry, WRAP_TAIL))
@@ -527,7 +638,7 @@ kvb_vault_manifest_get_object (KvbVaultManifest *self,
 {
   g_return_val_if_fail (KVB_IS_VAULT_MANIFEST (self), NULL);
   g_return_val_if_fail (position < self->objects->len, NULL);
-  return g_ptr_array_index (self->objects, position);
+  return entry_get_tree (self, g_ptr_array_index (self->objects, position));
 }
 
 JsonObject *
@@ -539,8 +650,11 @@ kvb_vault_manifest_lookup (KvbVaultManifest *self,
 
   g_return_val_if_fail (KVB_IS_VAULT_MANIFEST (self), NULL);
 
+  Entry *entry;
+
   key = make_key (kind, name);
-  return g_hash_table_lookup (self->by_key, key);
+  entry = g_hash_table_lookup (self->by_key, key);
+  return entry != NULL ? entry_get_tree (self, entry) : NULL;
 }
 
 JsonObject *
@@ -571,7 +685,7 @@ kvb_vault_manifest_remove (KvbVaultManifest *self,
                            const char       *name)
 {
   g_autofree char *key = NULL;
-  JsonObject *entry;
+  Entry *entry;
 
   g_return_if_fail (KVB_IS_VAULT_MANIFEST (self));
 
@@ -580,6 +694,7 @@ kvb_vault_manifest_remove (KvbVaultManifest *self,
   if (entry == NULL)
     return;
   g_hash_table_remove (self->by_key, key);
+  entry_make_compact (self, entry);
   g_ptr_array_remove (self->objects, entry);
 }
 
@@ -743,7 +858,7 @@ kvb_vault_manifest_verify (KvbVaultManifest *self,
 
   for (guint i = 0; i < self->objects->len; i++)
     {
-      JsonObject *entry = g_ptr_array_index (self->objects, i);
+      g_autoptr(JsonObject) entry = entry_dup_object (g_ptr_array_index (self->objects, i));
       g_autoptr(GError) error = NULL;
       g_autoptr(GFile) file = NULL;
 
