@@ -916,6 +916,16 @@ sync_folder (const char *folder)
     }
 }
 
+static gboolean
+write_blob (int      fd,
+            gpointer user_data)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (user_data, &len);
+
+  return write_all (fd, data, len);
+}
+
 gboolean
 kvb_backup_file_write (GFile         *file,
                        GBytes        *blob,
@@ -923,19 +933,30 @@ kvb_backup_file_write (GFile         *file,
                        GCancellable  *cancellable,
                        GError       **error)
 {
+  g_return_val_if_fail (blob != NULL, FALSE);
+
+  return kvb_backup_file_write_with (file, write_blob, blob, force, cancellable, error);
+}
+
+gboolean
+kvb_backup_file_write_with (GFile                   *file,
+                            KvbBackupFileWriteFunc   func,
+                            gpointer                 user_data,
+                            gboolean                 force,
+                            GCancellable            *cancellable,
+                            GError                 **error)
+{
   g_autofree char *path = NULL;
   g_autofree char *folder = NULL;
   g_autofree char *base = NULL;
   g_autofree char *tmp_path = NULL;
   g_autofree char *display = NULL;
   g_autoptr(PartialPath) partial = NULL;
-  const guint8 *data;
-  gsize len = 0;
   int saved_errno;
   int fd;
 
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
-  g_return_val_if_fail (blob != NULL, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
@@ -970,8 +991,7 @@ kvb_backup_file_write (GFile         *file,
     }
   partial = partial_path_add (tmp_path);
 
-  data = g_bytes_get_data (blob, &len);
-  if (!write_all (fd, data, len) || fsync (fd) != 0)
+  if (!func (fd, user_data) || fsync (fd) != 0)
     {
       saved_errno = errno;
       close (fd);

@@ -121,6 +121,17 @@ gboolean         kvb_backup_file_write            (GFile                *file,
                                                    gboolean              force,
                                                    GCancellable         *cancellable,
                                                    GError              **error);
+/* Writes the whole content to @fd; FALSE with errno set when a write failed. */
+typedef gboolean (*KvbBackupFileWriteFunc)        (int                   fd,
+                                                   gpointer              user_data);
+/* As kvb_backup_file_write(), with the content written by @func instead of held in memory:
+ * for a file too large to build whole first (a vault's manifest). */
+gboolean         kvb_backup_file_write_with       (GFile                *file,
+                                                   KvbBackupFileWriteFunc func,
+                                                   gpointer              user_data,
+                                                   gboolean              force,
+                                                   GCancellable         *cancellable,
+                                                   GError              **error);
 void             kvb_backup_file_write_async      (GFile                *file,
                                                    GBytes               *blob,
                                                    gboolean              force,

@@ -18,6 +18,7 @@
 #include "kvb-file-util.h"
 #include "kvb-json-util.h"
 #include "kvb-vault-backup.h"
+#include "kvb-vault-manifest-private.h"
 
 /* The manifest is rewritten at most this often while objects finish (and always at the end):
  * what finished since the last write is redone by a resume, which costs little.  For a large
@@ -1625,6 +1626,8 @@ prepare_folder (KvbVaultBackup  *self,
       kvb_vault_manifest_set_previous (self->manifest, previous_path);
     }
   kvb_vault_manifest_set_times (self->manifest, kvb_vault_manifest_get_started (self->manifest), 0);
+  /* Entries are looked up again in every callback: most can be kept as text (issue 10). */
+  _kvb_vault_manifest_set_compact (self->manifest, TRUE);
 
   /* Written at once, so that a run killed before its first object can be resumed. */
   return kvb_vault_manifest_save (self->manifest, self->folder, error);

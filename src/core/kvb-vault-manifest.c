@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,11 +38,101 @@ struct _KvbVaultManifest
   gint64 started;
   gint64 finished;
 
-  GPtrArray *objects;       /* JsonObject, in order */
-  GHashTable *by_key;       /* "kind/name" -> JsonObject (borrowed from objects) */
+  GPtrArray *objects;       /* Entry, in order */
+  GHashTable *by_key;       /* "kind/name" -> Entry (borrowed from objects) */
+
+  /* With compact entries, the entries whose tree is kept, oldest first; the others are held as
+   * their JSON text (about a tenth of the tree's memory) until they are asked for again. */
+  gboolean compact;
+  GQueue live;
 };
 
+/* An object of the manifest: its tree, or (compact) its text. */
+typedef struct
+{
+  JsonObject *tree;
+  char *text;
+  GList *live_link;         /* (nullable): in KvbVaultManifest.live */
+} Entry;
+
+/* How many trees a compact manifest keeps: far more than a caller looks up before it is done
+ * with an entry it was given. */
+#define LIVE_MAX 256
+
 G_DEFINE_FINAL_TYPE (KvbVaultManifest, kvb_vault_manifest, G_TYPE_OBJECT)
+
+static void
+entry_free (Entry *entry)
+{
+  g_clear_pointer (&entry->tree, json_object_unref);
+  g_clear_pointer (&entry->text, g_free);
+  g_free (entry);
+}
+
+static char *
+object_to_text (JsonObject *object,
+                gboolean    pretty)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) node = json_node_alloc ();
+
+  json_node_init_object (node, object);
+  json_generator_set_root (generator, node);
+  json_generator_set_pretty (generator, pretty);
+  return json_generator_to_data (generator, NULL);
+}
+
+/* (transfer full): the entry's object, made from its text when compact. */
+static JsonObject *
+entry_dup_object (Entry *entry)
+{
+  g_autoptr(JsonParser) parser = NULL;
+
+  if (entry->tree != NULL)
+    return json_object_ref (entry->tree);
+
+  /* The text was written by json-glib from an object: it reads back as one, members in order. */
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, entry->text, -1, NULL))
+    g_return_val_if_reached (json_object_new ());
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+entry_make_compact (KvbVaultManifest *self,
+                    Entry            *entry)
+{
+  if (entry->live_link != NULL)
+    {
+      g_queue_delete_link (&self->live, entry->live_link);
+      entry->live_link = NULL;
+    }
+  if (entry->tree == NULL)
+    return;
+  entry->text = object_to_text (entry->tree, FALSE);
+  g_clear_pointer (&entry->tree, json_object_unref);
+}
+
+/* Returns: (transfer none): the entry's tree, made from its text when needed; a compact
+ * manifest keeps it until LIVE_MAX others were asked for after it. */
+static JsonObject *
+entry_get_tree (KvbVaultManifest *self,
+                Entry            *entry)
+{
+  if (entry->tree == NULL)
+    {
+      entry->tree = entry_dup_object (entry);
+      g_clear_pointer (&entry->text, g_free);
+    }
+  if (self->compact && entry->live_link == NULL)
+    {
+      g_queue_push_tail (&self->live, entry);
+      entry->live_link = self->live.tail;
+      while (self->live.length > LIVE_MAX)
+        entry_make_compact (self, g_queue_peek_head (&self->live));
+    }
+  return entry->tree;
+}
 
 static void
 kvb_vault_manifest_finalize (GObject *object)
@@ -55,6 +147,7 @@ kvb_vault_manifest_finalize (GObject *object)
   g_clear_pointer (&self->previous, g_free);
   g_clear_pointer (&self->by_key, g_hash_table_unref);
   g_clear_pointer (&self->objects, g_ptr_array_unref);
+  g_queue_clear (&self->live);
 
   G_OBJECT_CLASS (kvb_vault_manifest_parent_class)->finalize (object);
 }
@@ -68,7 +161,7 @@ kvb_vault_manifest_class_init (KvbVaultManifestClass *klass)
 static void
 kvb_vault_manifest_init (KvbVaultManifest *self)
 {
-  self->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  self->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
   self->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -133,10 +226,29 @@ parse_time (JsonObject *root,
 static void
 add_entry (KvbVaultManifest *self,
            char             *key,
-           JsonObject       *entry)
+           JsonObject       *object)
 {
-  g_ptr_array_add (self->objects, json_object_ref (entry));
+  Entry *entry = g_new0 (Entry, 1);
+
+  entry->tree = json_object_ref (object);
+  g_ptr_array_add (self->objects, entry);
   g_hash_table_replace (self->by_key, key, entry);
+  if (self->compact)
+    entry_get_tree (self, entry);
+}
+
+void
+_kvb_vault_manifest_set_compact (KvbVaultManifest *self,
+                                 gboolean          compact)
+{
+  g_return_if_fail (KVB_IS_VAULT_MANIFEST (self));
+
+  self->compact = compact;
+  while (self->live.length > 0)
+    entry_make_compact (self, g_queue_peek_head (&self->live));
+  if (compact)
+    for (guint i = 0; i < self->objects->len; i++)
+      entry_make_compact (self, g_ptr_array_index (self->objects, i));
 }
 
 static gboolean
@@ -274,6 +386,92 @@ set_string_or_null (JsonBuilder *builder,
     json_builder_add_null_value (builder);
 }
 
+/* The text is written as it is made, in pieces of about this size. */
+#define WRITE_CHUNK (64 * 1024)
+
+typedef struct
+{
+  KvbVaultManifest *self;
+  const char *head;         /* up to "objects" : [ (and a line break when there are objects) */
+  const char *tail;         /* "]" and what closes the manifest */
+} SaveData;
+
+static gboolean
+flush_text (int      fd,
+            GString *text)
+{
+  const char *data = text->str;
+  gsize len = text->len;
+
+  while (len > 0)
+    {
+      gssize n = write (fd, data, len);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return FALSE;
+        }
+      data += n;
+      len -= n;
+    }
+  g_string_truncate (text, 0);
+  return TRUE;
+}
+
+/* How json-glib prints an array of one object as the only member of an object: the object's
+ * text between them is what it prints for it two levels deep, empty members included. */
+#define WRAP_HEAD "{\n  \"objects\" : [\n"
+#define WRAP_TAIL "\n  ]\n}"
+
+/* The objects one by one, so that only one object's text is in memory at a time, not the whole
+ * manifest's (megabytes for a large vault); the file is byte for byte what one generator over
+ * the whole tree would write. */
+static gboolean
+write_manifest (int      fd,
+                gpointer user_data)
+{
+  SaveData *data = user_data;
+  GPtrArray *objects = data->self->objects;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(GString) text = g_string_sized_new (WRITE_CHUNK + 4096);
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonObject) wrap = json_object_new ();
+  JsonArray *one = json_array_sized_new (1);
+
+  json_object_set_array_member (wrap, "objects", one);
+  json_node_set_object (root, wrap);
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+
+  g_string_append (text, data->head);
+  for (guint i = 0; i < objects->len; i++)
+    {
+      g_autofree char *entry = NULL;
+      gsize len = 0;
+
+      if (json_array_get_length (one) > 0)
+        json_array_remove_element (one, 0);
+      /* A compact entry is read back for this only, not kept. */
+      json_array_add_object_element (one, entry_dup_object (g_ptr_array_index (objects, i)));
+      entry = json_generator_to_data (generator, &len);
+      if (len < strlen (WRAP_HEAD) + strlen (WRAP_TAIL) || !g_str_has_prefix (entry, WRAP_HEAD) ||
+          !g_str_has_suffix (entry, WRAP_TAIL))
+        {
+          errno = EINVAL;
+          return FALSE;
+        }
+      g_string_append_len (text, entry + strlen (WRAP_HEAD),
+                           len - strlen (WRAP_HEAD) - strlen (WRAP_TAIL));
+      g_string_append (text, i + 1 < objects->len ? ",\n" : "\n  ");
+      if (text->len >= WRITE_CHUNK && !flush_text (fd, text))
+        return FALSE;
+    }
+  g_string_append (text, data->tail);
+  return flush_text (fd, text);
+}
+
 gboolean
 kvb_vault_manifest_save (KvbVaultManifest  *self,
                          GFile             *folder,
@@ -283,17 +481,19 @@ kvb_vault_manifest_save (KvbVaultManifest  *self,
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GFile) file = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   g_autofree char *started = NULL;
   g_autofree char *finished = NULL;
-  char *text;
-  gsize len;
+  g_autofree char *text = NULL;
+  g_autofree char *head = NULL;
+  const char *split;
+  SaveData data = { self, NULL, NULL };
 
   g_return_val_if_fail (KVB_IS_VAULT_MANIFEST (self), FALSE);
 
   started = kvb_vault_manifest_format_time (self->started);
   finished = kvb_vault_manifest_format_time (self->finished);
 
+  /* The members around the objects, with the objects left out: they are written one by one. */
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "format");
   json_builder_add_string_value (builder, KVB_VAULT_MANIFEST_FORMAT);
@@ -316,25 +516,25 @@ kvb_vault_manifest_save (KvbVaultManifest  *self,
     }
   json_builder_set_member_name (builder, "objects");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < self->objects->len; i++)
-    {
-      JsonNode *node = json_node_alloc ();
-
-      json_node_init_object (node, g_ptr_array_index (self->objects, i));
-      json_builder_add_value (builder, node);
-    }
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
   json_generator_set_root (generator, root);
   json_generator_set_pretty (generator, TRUE);
-  text = json_generator_to_data (generator, &len);
-  bytes = g_bytes_new_take (text, len);
+  text = json_generator_to_data (generator, NULL);
+
+  /* "objects" is the last member, printed as "[]": the objects go between the brackets. */
+  split = g_strrstr (text, "\"objects\" : []");
+  g_return_val_if_fail (split != NULL, FALSE);
+  split += strlen ("\"objects\" : [");
+  head = g_strdup_printf ("%.*s%s", (int) (split - text), text, self->objects->len > 0 ? "\n" : "");
+  data.head = head;
+  data.tail = split;
 
   file = g_file_get_child (folder, KVB_VAULT_MANIFEST_FILE_NAME);
   /* The backup file writer is atomic, fsyncs and makes the file 0600: what a manifest needs. */
-  return kvb_backup_file_write (file, bytes, TRUE, NULL, error);
+  return kvb_backup_file_write_with (file, write_manifest, &data, TRUE, NULL, error);
 }
 
 void
@@ -438,7 +638,7 @@ kvb_vault_manifest_get_object (KvbVaultManifest *self,
 {
   g_return_val_if_fail (KVB_IS_VAULT_MANIFEST (self), NULL);
   g_return_val_if_fail (position < self->objects->len, NULL);
-  return g_ptr_array_index (self->objects, position);
+  return entry_get_tree (self, g_ptr_array_index (self->objects, position));
 }
 
 JsonObject *
@@ -450,8 +650,11 @@ kvb_vault_manifest_lookup (KvbVaultManifest *self,
 
   g_return_val_if_fail (KVB_IS_VAULT_MANIFEST (self), NULL);
 
+  Entry *entry;
+
   key = make_key (kind, name);
-  return g_hash_table_lookup (self->by_key, key);
+  entry = g_hash_table_lookup (self->by_key, key);
+  return entry != NULL ? entry_get_tree (self, entry) : NULL;
 }
 
 JsonObject *
@@ -482,7 +685,7 @@ kvb_vault_manifest_remove (KvbVaultManifest *self,
                            const char       *name)
 {
   g_autofree char *key = NULL;
-  JsonObject *entry;
+  Entry *entry;
 
   g_return_if_fail (KVB_IS_VAULT_MANIFEST (self));
 
@@ -491,6 +694,7 @@ kvb_vault_manifest_remove (KvbVaultManifest *self,
   if (entry == NULL)
     return;
   g_hash_table_remove (self->by_key, key);
+  entry_make_compact (self, entry);
   g_ptr_array_remove (self->objects, entry);
 }
 
@@ -654,7 +858,7 @@ kvb_vault_manifest_verify (KvbVaultManifest *self,
 
   for (guint i = 0; i < self->objects->len; i++)
     {
-      JsonObject *entry = g_ptr_array_index (self->objects, i);
+      g_autoptr(JsonObject) entry = entry_dup_object (g_ptr_array_index (self->objects, i));
       g_autoptr(GError) error = NULL;
       g_autoptr(GFile) file = NULL;
 
