@@ -20,15 +20,27 @@
 # session bus with gnome-keyring's backend — in the application's own keyring file, never in
 # the host's keyring, and a second kvbackup inside uses them.
 #
+# Notifications inside the sandbox: GLib sends them to the Notification portal, whose backend
+# (xdg-desktop-portal-gtk, for a GNOME desktop) hands them to the desktop's notification server —
+# here tests/flatpak/notification-server.py, which owns org.freedesktop.Notifications on the test's
+# bus and records what arrives.  The window, on the sample cloud (it runs inside the application),
+# recovers a deleted secret while it is not focused (no window manager: the test takes the X
+# input focus away); the notification must arrive with its title, body and default action, and
+# invoking that action, as a click on it does, must bring the window back to the front.
+#
 # Needs flatpak, flatpak-builder, appstream-util (its appstream-compose runs inside the SDK),
-# elfutils (eu-strip) and xdg-desktop-portal: build-aux/deps.sh installs them.
+# elfutils (eu-strip), xdg-desktop-portal and xdg-desktop-portal-gtk: build-aux/deps.sh installs
+# them.
 
+import ctypes
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gui"))
@@ -42,30 +54,37 @@ RUNTIME = "org.kvbackup.LocalTestPlatform"
 SCHEMA = "io.github.kvbackup.KeyVaultBackup.Credential"
 VAULT = "contoso-prod-kv"
 PORTAL = "/usr/libexec/xdg-desktop-portal"
+PORTAL_GTK = "/usr/libexec/xdg-desktop-portal-gtk"
+DELETED = "legacy-ftp-password"   # a soft-deleted secret of VAULT in the sample cloud
 
 source = os.environ["KVB_SOURCE_ROOT"]
 build = os.environ["KVB_BUILD_ROOT"]
 
-tap = kvbgui.Tap(12)
+tap = kvbgui.Tap(15)
 # The test command runs in a headless session and build-aux/deps.sh installs the tools: a
 # missing one is a failure, not a reason to skip.
 missing = [t for t in ("flatpak", "flatpak-builder", "appstream-compose", "eu-strip",
                        "secret-tool", "gdbus") if shutil.which(t) is None]
-if not os.access(PORTAL, os.X_OK):
-    missing.append(PORTAL)
+missing += [p for p in (PORTAL, PORTAL_GTK) if not os.access(p, os.X_OK)]
 if not tap.ok(not missing and os.environ.get("DISPLAY") and
               os.environ.get("DBUS_SESSION_BUS_ADDRESS"),
-              "flatpak, flatpak-builder, appstream-compose, eu-strip, xdg-desktop-portal, a display "
-              "and a bus are there",
+              "flatpak, flatpak-builder, appstream-compose, eu-strip, xdg-desktop-portal and its "
+              "GTK backend, a display and a bus are there",
               f"missing: {missing}, DISPLAY={os.environ.get('DISPLAY')!r}"):
     sys.exit(tap.finish())
-work = tempfile.mkdtemp(prefix="kvb-flatpak-", dir=os.path.join(build, "tests"))
+# KVB_FLATPAK_WORK names a folder to keep between runs, for working on the checks after the build:
+# the runtime and the application installed there by an earlier run are used as they are.
+reuse = os.environ.get("KVB_FLATPAK_WORK")
+if reuse:
+    os.makedirs(reuse, exist_ok=True)
+work = reuse or tempfile.mkdtemp(prefix="kvb-flatpak-", dir=os.path.join(build, "tests"))
 # flatpak run passes most of its environment into the sandbox: nothing of the build tree's.
 env = {k: v for k, v in os.environ.items()
        if not k.startswith(("KVB_", "AZURE_")) and
        k not in ("GSETTINGS_SCHEMA_DIR", "GSETTINGS_BACKEND", "G_TEST_SRCDIR", "G_TEST_BUILDDIR",
                  "MALLOC_CHECK_", "MALLOC_PERTURB_", "SSL_CERT_FILE", "https_proxy", "HTTPS_PROXY")}
 env.update(FLATPAK_USER_DIR=os.path.join(work, "user"), HOME=os.path.join(work, "home"))
+shutil.rmtree(env["HOME"], ignore_errors=True)   # an earlier run's sign-ins, with reuse
 os.makedirs(env["HOME"])
 timings = []
 
@@ -83,11 +102,48 @@ def flatpak(*args, timeout=300):
     return run(["flatpak", "--user", *args], timeout)
 
 
+def bus(dest, path, method, *args):
+    return subprocess.run(["gdbus", "call", "--session", "--dest", dest, "--object-path", path,
+                           "--method", method, *args], env=env, capture_output=True, text=True,
+                          timeout=20)
+
+
+def name_has_owner(name):
+    return "true" in bus("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                         "org.freedesktop.DBus.NameHasOwner", name).stdout
+
+
+def take_focus_away():
+    """Gives the X input focus to no window, as when the person works in another program.  With
+    no window manager, focus on the root window would follow the pointer back into ours."""
+    x11 = ctypes.CDLL("libX11.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_ulong]
+    x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    display = x11.XOpenDisplay(None)
+    if not display:
+        raise AssertionError("cannot open the display")
+    x11.XSetInputFocus(display, 0, 0, 0)   # None, RevertToNone, CurrentTime
+    x11.XSync(display, 0)
+    x11.XCloseDisplay(display)
+
+
 app_proc = None
 portal_proc = None
+portal_gtk_proc = None
+notifier = None
+notices = queue.Queue()
 emu = None
 try:
+    def installed(ref):
+        return reuse and subprocess.run(["flatpak", "--user", "info", ref], env=env,
+                                        capture_output=True).returncode == 0
+
     def runtime():
+        if installed(f"{RUNTIME}//test"):
+            return True
         run(["bash", os.path.join(source, "build-aux", "flatpak-test-runtime.sh"), work], 1200)
         flatpak("remote-add", "--no-gpg-verify", "kvbtest-runtime", os.path.join(work, "repo"))
         flatpak("install", "-y", "--noninteractive", "kvbtest-runtime", f"{RUNTIME}//test", timeout=600)
@@ -98,6 +154,8 @@ try:
         sys.exit(tap.finish())
 
     def build_app():
+        if installed(APP_ID):
+            return True
         with open(os.path.join(source, "flatpak", APP_ID + ".json"), encoding="utf-8") as f:
             manifest = json.load(f)
         manifest.update({"runtime": RUNTIME, "sdk": RUNTIME, "runtime-version": "test"})
@@ -156,6 +214,34 @@ try:
 
     signin_start = time.monotonic()
 
+    def notification_backend():
+        # Started before xdg-desktop-portal, which would otherwise have the bus start its own
+        # backend, with no log to read.
+        global notifier, portal_gtk_proc
+        notifier = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(
+                                        os.path.abspath(__file__)), "notification-server.py")],
+                                    env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=open(os.path.join(work, "notifications.log"), "w"),
+                                    text=True)
+        if json.loads(notifier.stdout.readline() or "{}") != {"ready": True}:
+            raise AssertionError("the notification server did not get its name")
+        # What it records, read as it comes, so that a check can wait with a time limit.
+        threading.Thread(target=lambda: [notices.put(json.loads(line)) for line in notifier.stdout],
+                         daemon=True).start()
+        portal_gtk_proc = subprocess.Popen([PORTAL_GTK, "--replace"],
+                                           env=dict(env, XDG_CURRENT_DESKTOP="GNOME"),
+                                           stdin=subprocess.DEVNULL,
+                                           stdout=open(os.path.join(work, "portal-gtk.log"), "w"),
+                                           stderr=subprocess.STDOUT)
+        wait_for(lambda: portal_gtk_proc.poll() is None and
+                 name_has_owner("org.freedesktop.impl.portal.desktop.gtk"), 20,
+                 what="xdg-desktop-portal-gtk on the bus")
+        return True
+
+    have_notifier = tap.check("a notification server and xdg-desktop-portal-gtk, the "
+                              "Notification portal's backend, are on the session bus",
+                              notification_backend)
+
     def secret_portal():
         # The session bus could activate the portal itself, but 1.16 only takes gnome-keyring's
         # Secret backend (UseIn=gnome) for a GNOME desktop: started here, for this test only.
@@ -166,15 +252,10 @@ try:
                                        stdout=open(os.path.join(work, "portal.log"), "w"),
                                        stderr=subprocess.STDOUT)
 
-        def bus(dest, path, method, *args):
-            return subprocess.run(["gdbus", "call", "--session", "--dest", dest, "--object-path",
-                                   path, "--method", method, *args], env=env,
-                                  capture_output=True, text=True, timeout=20)
-
         # Only once it owns the name, so that the call below does not activate another one.
-        wait_for(lambda: portal_proc.poll() is None and "true" in bus(
-            "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
-            "org.freedesktop.portal.Desktop").stdout, 20, what="xdg-desktop-portal on the bus")
+        wait_for(lambda: portal_proc.poll() is None and
+                 name_has_owner("org.freedesktop.portal.Desktop"), 20,
+                 what="xdg-desktop-portal on the bus")
         r = bus("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
                 "org.freedesktop.DBus.Properties.Get", "org.freedesktop.portal.Secret", "version")
         if r.returncode != 0 or "uint32" not in r.stdout:
@@ -346,15 +427,168 @@ try:
         return status in (0, -15, 143)
 
     tap.check("it ends on SIGTERM with no critical warning", clean_exit)
+
+    notified = {}
+
+    def logs(*names):
+        text = ""
+        for name in names:
+            with open(os.path.join(work, name), encoding="utf-8", errors="replace") as f:
+                text += f"\n{name}:\n" + f.read()[-2000:]
+        return text
+
+    def notification():
+        try:
+            return notification_steps()
+        except Exception as e:
+            raise AssertionError(f"{type(e).__name__}: {e}" +
+                                 logs("app-notify.log", "portal-gtk.log", "notifications.log")) from None
+
+    def notification_steps():
+        if not have_notifier:
+            raise AssertionError("no notification server")
+        r = bus("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
+                "org.freedesktop.DBus.Properties.Get", "org.freedesktop.portal.Notification",
+                "version")
+        if r.returncode != 0 or "uint32" not in r.stdout:
+            raise AssertionError(f"no Notification portal: {r.stdout}{r.stderr}")
+        global app_proc
+        # A second start would only hand the first instance the activation and exit: that one
+        # must be gone.  SIGTERM to `flatpak run` does not always reach it: then it is asked to
+        # quit, as Ctrl+Q does.
+        try:
+            wait_for(lambda: not name_has_owner(APP_ID), 10, what="the first instance to be gone")
+        except TimeoutError:
+            ps = subprocess.run(["flatpak", "ps"], env=env, capture_output=True, text=True).stdout
+            print(f"# the first instance outlived SIGTERM to flatpak run: {ps!r}", flush=True)
+            bus(APP_ID, "/" + APP_ID.replace(".", "/"), "org.freedesktop.Application.ActivateAction",
+                "quit", "[]", "{}")
+            wait_for(lambda: not name_has_owner(APP_ID), 20, what="the first instance to quit")
+        app_env = dict(env)
+        app_env.pop("GTK_A11Y", None)
+        app_env.pop("NO_AT_BRIDGE", None)
+        app_proc = subprocess.Popen(["flatpak", "--user", "run", "--env=GSK_RENDERER=cairo",
+                                     "--env=GSETTINGS_BACKEND=memory", APP_ID],
+                                    env=app_env, stdin=subprocess.DEVNULL,
+                                    stdout=open(os.path.join(work, "app-notify.log"), "w"),
+                                    stderr=subprocess.STDOUT)
+        pyatspi = kvbgui._pyatspi()
+
+        def lookup():
+            if app_proc.poll() is not None:
+                raise RuntimeError(f"flatpak run exited with {app_proc.returncode}")
+            desktop = pyatspi.Registry.getDesktop(0)
+            for i in range(desktop.childCount):
+                a = desktop.getChildAtIndex(i)
+                if a is not None and a.name == "key-vault-backup" and a.childCount:
+                    return a
+            return None
+
+        app = wait_for(lookup, 60, what="the sandboxed application on the accessibility bus")
+        frame = wait_for(lambda: find(app, by("frame", "Key Vault Backup")), 30,
+                         what="the main window")
+        notified["frame"] = frame
+        # The sample cloud, which runs inside the application, has VAULT with DELETED in it.
+        kvbgui.click(wait_for(lambda: find(frame, by(
+            "push button", "_Try the Sample Cloud Try the Sample Cloud", "click")), 30,
+            what="the sample cloud button"))
+        def sidebar():
+            return find(frame, by("list", "Subscriptions and vaults"))
+
+        try:
+            wait_for(lambda: find(sidebar(), by("label", VAULT)), 60, what=f"{VAULT} in the sidebar")
+        except TimeoutError:
+            raise AssertionError(f"{VAULT} is not in the sidebar; the window says " + repr(
+                [a.name for a in kvbgui.find_all(frame, by("label")) if a.name])) from None
+        sidebar = sidebar()
+        rows = [sidebar.getChildAtIndex(i) for i in range(sidebar.childCount)]
+        sidebar.querySelection().selectChild(
+            next(i for i, r in enumerate(rows) if find(r, by("label", VAULT))))
+        kvbgui.click(wait_for(lambda: find(frame, by("page tab", "Deleted")), 30,
+                              what="the Deleted tab"))
+
+        def deleted_row():
+            table = find(frame, by("tree table", "Deleted secrets"))
+            if table is None or not find(table, by("label", DELETED)):
+                return None
+
+            def selectable(a):
+                try:
+                    a.querySelection()
+                    return a.getRoleName() != "tree table"
+                except NotImplementedError:
+                    return False
+            rows = find(table, selectable)
+            sel = rows.querySelection()
+            sel.clearSelection()
+            for i in range(rows.childCount):
+                if find(rows.getChildAtIndex(i), by("label", DELETED)):
+                    sel.selectChild(i)
+            return sel.nSelectedChildren == 1
+
+        wait_for(deleted_row, 30, what=f"{DELETED} listed and selected")
+        recover = wait_for(lambda: find(frame, by("push button", "_Recover Recover", "click")),
+                           10, what="the Recover button")
+        # The person turns to another program; the recovery runs on.
+        take_focus_away()
+        wait_for(lambda: "active" not in states(frame), 10, what="the window to lose the focus")
+        kvbgui.click(recover)
+        line = {}
+        deadline = time.monotonic() + 60
+        while "summary" not in line:
+            try:
+                line = notices.get(timeout=max(deadline - time.monotonic(), 0.1))
+            except queue.Empty:
+                raise AssertionError("no notification arrived in 60 s") from None
+        notified.update(line)
+        if (line["summary"], line["body"]) != ("Recovery Finished",
+                                               f"“{DELETED}” was recovered."):
+            raise AssertionError(line)
+        if "default" not in line["actions"]:
+            raise AssertionError(f"no default action: {line}")
+        return True
+
+    notify_start = time.monotonic()
+    have_notification = tap.check(
+        "inside, a recovery that ends while the window is not focused sends its notification "
+        "through the Notification portal: the desktop's notification server gets its title, "
+        "body and default action", notification)
+
+    def invoke():
+        if not have_notification:
+            raise AssertionError("no notification")
+        frame = notified["frame"]
+        if "active" in states(frame):
+            raise AssertionError("the window has the focus already")
+        notifier.stdin.write(f"invoke {notified['id']} default\n")
+        notifier.stdin.flush()
+        wait_for(lambda: "active" in states(frame), 20,
+                 what="the window to come to the front")
+        # At the result: the vault's page, where the secret is no longer among the deleted.
+        table = find(frame, by("tree table", "Deleted secrets"))
+        wait_for(lambda: table is not None and not find(table, by("label", DELETED)), 20,
+                 what=f"{DELETED} gone from the deleted secrets")
+        return True
+
+    tap.check("invoking the notification's action, as a click on it does, brings the window to "
+              "the front at the vault it was about", invoke)
+    timings.append(("notification checks", time.monotonic() - notify_start))
 finally:
     if app_proc is not None and app_proc.poll() is None:
         app_proc.kill()
+    if notifier is not None and notifier.poll() is None:
+        notifier.stdin.close()
+        notifier.wait(10)
+    if portal_gtk_proc is not None and portal_gtk_proc.poll() is None:
+        portal_gtk_proc.terminate()
+        portal_gtk_proc.wait(10)
     if portal_proc is not None and portal_proc.poll() is None:
         portal_proc.terminate()
         portal_proc.wait(10)
     if emu is not None:
         emu.stop()
     print("# " + ", ".join(f"{name} {secs:.0f} s" for name, secs in timings), flush=True)
-    shutil.rmtree(work, ignore_errors=True)
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)
 
 sys.exit(tap.finish())
