@@ -14,6 +14,7 @@
 
 #include "kvb-error.h"
 #include "kvb-keyring.h"
+#include "kvb-secret-portal.h"
 #include "kvb-sign-in-private.h"
 
 /* Only non-secret attributes: the Secret Service may keep attributes unencrypted. */
@@ -190,28 +191,148 @@ unavailable_error (KvbKeyring *self,
                               _("No keyring is available: sign-in will last for this session only."));
 }
 
-/* check */
+/* One libsecret call at a time, for the whole process.  Until libsecret has a backend, each call
+ * makes one of its own: in the Flatpak sandbox that is one Secret portal request per call, and
+ * a second call meanwhile checks the portal with a blocking D-Bus call.  In order, the first call
+ * makes the backend and the others use it. */
+
+typedef enum {
+  OP_CHECK,
+  OP_STORE,
+  OP_LOOKUP,
+  OP_CLEAR,
+} OpKind;
+
+typedef struct {
+  OpKind      kind;
+  GHashTable *attrs;
+  char       *label;
+  char       *secret;
+  char       *memory_key;
+} Op;
 
 static void
-check_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
+op_free (Op *op)
 {
-  g_autoptr(GTask) task = user_data;
-  KvbKeyring *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  char *secret = secret_password_lookup_finish (result, &error);
+  g_clear_pointer (&op->attrs, g_hash_table_unref);
+  g_free (op->label);
+  kvb_keyring_secret_free (op->secret);
+  g_free (op->memory_key);
+  g_free (op);
+}
 
-  secret_password_free (secret);
-  if (error != NULL)
+/* GTasks waiting for their turn; only touched on the thread that uses the keyring (the main
+ * thread), whose context runs libsecret's callbacks. */
+static GQueue queue = G_QUEUE_INIT;
+static gboolean running;
+
+static void start_op (GTask *task);
+
+static void
+next_op (void)
+{
+  GTask *task = g_queue_pop_head (&queue);
+
+  running = task != NULL;
+  if (task != NULL)
+    start_op (task);
+}
+
+static void
+enqueue_op (GTask *task,
+            Op    *op)
+{
+  g_task_set_task_data (task, op, (GDestroyNotify) op_free);
+  kvb_secret_portal_guard ();
+  g_queue_push_tail (&queue, task);
+  if (!running)
+    next_op ();
+}
+
+/* Called by each callback once its task has returned. */
+static void
+op_finished (GTask *task)
+{
+  g_object_unref (task);
+  next_op ();
+}
+
+static void
+op_cb (GObject      *source,
+       GAsyncResult *result,
+       gpointer      user_data)
+{
+  GTask *task = user_data;
+  KvbKeyring *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  char *secret = NULL;
+  gboolean ok = TRUE;
+
+  switch (op->kind)
     {
-      g_task_return_error (task, unavailable_error (self, error));
-      return;
+    case OP_CHECK:
+    case OP_LOOKUP:
+      secret = secret_password_lookup_finish (result, &error);
+      ok = error == NULL;
+      break;
+    case OP_STORE:
+      ok = secret_password_store_finish (result, &error);
+      break;
+    case OP_CLEAR:
+      /* FALSE without an error means there was nothing to remove. */
+      ok = secret_password_clear_finish (result, &error) || error == NULL;
+      break;
     }
 
-  set_available (self, TRUE);
-  g_task_return_boolean (task, TRUE);
+  if (!ok)
+    g_task_return_error (task, unavailable_error (self, error));
+  else if (op->kind == OP_LOOKUP)
+    {
+      set_available (self, TRUE);
+      if (secret != NULL)
+        {
+          /* Keep a copy so that the next call of this session does not ask the service again. */
+          g_hash_table_replace (self->memory, g_strdup (op->memory_key), g_strdup (secret));
+          g_task_return_pointer (task, g_strdup (secret), (GDestroyNotify) kvb_keyring_secret_free);
+        }
+      else
+        g_task_return_pointer (task, NULL, NULL);
+    }
+  else
+    {
+      if (op->kind != OP_CLEAR)
+        set_available (self, TRUE);
+      g_task_return_boolean (task, TRUE);
+    }
+
+  secret_password_free (secret);
+  op_finished (task);
 }
+
+static void
+start_op (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  switch (op->kind)
+    {
+    case OP_CHECK:
+    case OP_LOOKUP:
+      secret_password_lookupv (&kvb_keyring_schema, op->attrs, cancellable, op_cb, task);
+      break;
+    case OP_STORE:
+      secret_password_storev (&kvb_keyring_schema, op->attrs, SECRET_COLLECTION_DEFAULT,
+                              op->label, op->secret, cancellable, op_cb, task);
+      break;
+    case OP_CLEAR:
+      secret_password_clearv (&kvb_keyring_schema, op->attrs, cancellable, op_cb, task);
+      break;
+    }
+}
+
+/* check */
 
 void
 kvb_keyring_check_async (KvbKeyring          *self,
@@ -220,7 +341,7 @@ kvb_keyring_check_async (KvbKeyring          *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attrs = NULL;
+  Op *op;
 
   g_return_if_fail (KVB_IS_KEYRING (self));
 
@@ -238,9 +359,11 @@ kvb_keyring_check_async (KvbKeyring          *self,
    * name could be activated, and goes where the other calls go: in the Flatpak sandbox
    * libsecret keeps the secrets in a file under the application's data folder, with a key from
    * the Secret portal, and the Secret Service name itself is out of reach. */
-  attrs = g_hash_table_new (g_str_hash, g_str_equal);
-  g_hash_table_insert (attrs, (char *) "kind", (char *) "availability-check");
-  secret_password_lookupv (&kvb_keyring_schema, attrs, cancellable, check_cb, g_steal_pointer (&task));
+  op = g_new0 (Op, 1);
+  op->kind = OP_CHECK;
+  op->attrs = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (op->attrs, (char *) "kind", (char *) "availability-check");
+  enqueue_op (g_steal_pointer (&task), op);
 }
 
 gboolean
@@ -254,25 +377,6 @@ kvb_keyring_check_finish (KvbKeyring    *self,
 
 /* store */
 
-static void
-store_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  KvbKeyring *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!secret_password_store_finish (result, &error))
-    {
-      g_task_return_error (task, unavailable_error (self, error));
-      return;
-    }
-
-  set_available (self, TRUE);
-  g_task_return_boolean (task, TRUE);
-}
-
 void
 kvb_keyring_store_async (KvbKeyring          *self,
                          KvbAccount          *account,
@@ -283,8 +387,7 @@ kvb_keyring_store_async (KvbKeyring          *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attrs = NULL;
-  g_autofree char *label = NULL;
+  Op *op;
 
   g_return_if_fail (KVB_IS_KEYRING (self));
   g_return_if_fail (KVB_IS_ACCOUNT (account));
@@ -301,19 +404,20 @@ kvb_keyring_store_async (KvbKeyring          *self,
       return;
     }
 
+  op = g_new0 (Op, 1);
+  op->kind = OP_STORE;
+  op->secret = g_strdup (secret);
   if (kind == KVB_SECRET_KIND_CLIENT_SECRET)
     /* Translators: the label of a keyring item, shown in Passwords and Keys; %s is an account. */
-    label = g_strdup_printf (_("Key Vault Backup: client secret for %s"),
-                             kvb_account_get_username (account));
+    op->label = g_strdup_printf (_("Key Vault Backup: client secret for %s"),
+                                 kvb_account_get_username (account));
   else
     /* Translators: the label of a keyring item, shown in Passwords and Keys; %s is an account. */
-    label = g_strdup_printf (_("Key Vault Backup: refresh token for %s"),
-                             kvb_account_get_username (account));
-
-  attrs = attributes_for (account, kind_name (kind));
+    op->label = g_strdup_printf (_("Key Vault Backup: refresh token for %s"),
+                                 kvb_account_get_username (account));
+  op->attrs = attributes_for (account, kind_name (kind));
   g_debug ("Storing the %s of account %s", kind_name (kind), kvb_account_get_id (account));
-  secret_password_storev (&kvb_keyring_schema, attrs, SECRET_COLLECTION_DEFAULT, label, secret,
-                          cancellable, store_cb, g_steal_pointer (&task));
+  enqueue_op (g_steal_pointer (&task), op);
 }
 
 gboolean
@@ -327,34 +431,6 @@ kvb_keyring_store_finish (KvbKeyring    *self,
 
 /* lookup */
 
-static void
-lookup_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  KvbKeyring *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  char *secret = secret_password_lookup_finish (result, &error);
-
-  if (error != NULL)
-    {
-      g_task_return_error (task, unavailable_error (self, error));
-      return;
-    }
-
-  set_available (self, TRUE);
-  if (secret != NULL)
-    {
-      /* Keep a copy so that the next call of this session does not ask the service again. */
-      g_hash_table_replace (self->memory, g_strdup (g_task_get_task_data (task)), g_strdup (secret));
-      g_task_return_pointer (task, g_strdup (secret), (GDestroyNotify) kvb_keyring_secret_free);
-      secret_password_free (secret);
-    }
-  else
-    g_task_return_pointer (task, NULL, NULL);
-}
-
 void
 kvb_keyring_lookup_async (KvbKeyring          *self,
                           KvbAccount          *account,
@@ -364,9 +440,9 @@ kvb_keyring_lookup_async (KvbKeyring          *self,
                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attrs = NULL;
-  char *key;
+  g_autofree char *key = NULL;
   const char *found;
+  Op *op;
 
   g_return_if_fail (KVB_IS_KEYRING (self));
   g_return_if_fail (KVB_IS_ACCOUNT (account));
@@ -374,7 +450,6 @@ kvb_keyring_lookup_async (KvbKeyring          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, kvb_keyring_lookup_async);
   key = memory_key (account, kind);
-  g_task_set_task_data (task, key, g_free);
 
   found = g_hash_table_lookup (self->memory, key);
   if (found != NULL || self->in_memory)
@@ -383,8 +458,11 @@ kvb_keyring_lookup_async (KvbKeyring          *self,
       return;
     }
 
-  attrs = attributes_for (account, kind_name (kind));
-  secret_password_lookupv (&kvb_keyring_schema, attrs, cancellable, lookup_cb, g_steal_pointer (&task));
+  op = g_new0 (Op, 1);
+  op->kind = OP_LOOKUP;
+  op->memory_key = g_steal_pointer (&key);
+  op->attrs = attributes_for (account, kind_name (kind));
+  enqueue_op (g_steal_pointer (&task), op);
 }
 
 char *
@@ -398,25 +476,6 @@ kvb_keyring_lookup_finish (KvbKeyring    *self,
 
 /* clear */
 
-static void
-clear_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  KvbKeyring *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-
-  /* FALSE without an error means there was nothing to remove. */
-  if (!secret_password_clear_finish (result, &error) && error != NULL)
-    {
-      g_task_return_error (task, unavailable_error (self, error));
-      return;
-    }
-
-  g_task_return_boolean (task, TRUE);
-}
-
 void
 kvb_keyring_clear_async (KvbKeyring          *self,
                          KvbAccount          *account,
@@ -425,7 +484,7 @@ kvb_keyring_clear_async (KvbKeyring          *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attrs = NULL;
+  Op *op;
 
   g_return_if_fail (KVB_IS_KEYRING (self));
   g_return_if_fail (KVB_IS_ACCOUNT (account));
@@ -435,8 +494,8 @@ kvb_keyring_clear_async (KvbKeyring          *self,
 
   for (KvbSecretKind k = KVB_SECRET_KIND_REFRESH_TOKEN; k <= KVB_SECRET_KIND_CLIENT_SECRET; k++)
     {
-      g_autofree char *key = memory_key (account, k);
-      g_hash_table_remove (self->memory, key);
+      g_autofree char *k_key = memory_key (account, k);
+      g_hash_table_remove (self->memory, k_key);
     }
 
   if (self->in_memory)
@@ -446,8 +505,10 @@ kvb_keyring_clear_async (KvbKeyring          *self,
     }
 
   /* Without "kind": every item of the account goes. */
-  attrs = attributes_for (account, NULL);
-  secret_password_clearv (&kvb_keyring_schema, attrs, cancellable, clear_cb, g_steal_pointer (&task));
+  op = g_new0 (Op, 1);
+  op->kind = OP_CLEAR;
+  op->attrs = attributes_for (account, NULL);
+  enqueue_op (g_steal_pointer (&task), op);
 }
 
 gboolean
