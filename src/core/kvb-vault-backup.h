@@ -31,7 +31,9 @@ G_DECLARE_FINAL_TYPE (KvbVaultBackup, kvb_vault_backup, KVB, VAULT_BACKUP, GObje
  * manifest.json rewritten atomically as objects finish.  Every secret, key and certificate is
  * listed; the key and secret of a certificate are recorded as covered by it (Key Vault backs
  * them up only with the certificate).  The job is a GListModel of KvbBackupJobItem that grows
- * as the listing arrives: covered objects are SKIPPED with the reason. */
+ * as the listing arrives: covered objects are SKIPPED with the reason.  The same engine backs up
+ * a selection (kvb_vault_backup_set_objects()) and one object to a file
+ * (kvb_vault_backup_one_async()). */
 KvbVaultBackup   *kvb_vault_backup_new              (KvbKeyVaultClient   *client,
                                                      GFile               *folder);
 /* A selection instead of the whole vault (before the run): the vault is not listed, exactly these
