@@ -455,7 +455,6 @@ kvb_cli_backup (KvbCli  *cli,
   g_autoptr(KvbKeyVaultClient) client = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) blob = NULL;
   g_autoptr(GFile) file = NULL;
   g_autofree char *file_name = NULL;
   g_autofree char *display = NULL;
@@ -527,25 +526,17 @@ kvb_cli_backup (KvbCli  *cli,
       return KVB_CLI_EXIT_USAGE;
     }
 
-  kvb_keyvault_client_backup_async (client, kind, name, cli->cancellable, kvb_cli_wait_cb, &result);
+  /* The engine's one-object backup: the same check of the answer and the same write as a
+   * folder's files. */
+  kvb_vault_backup_one_async (client, kind, name, file, force, cli->cancellable, kvb_cli_wait_cb,
+                              &result);
   kvb_cli_wait (cli, &result);
-  blob = kvb_keyvault_client_backup_finish (client, result, &error);
-  g_clear_object (&result);
-  if (blob == NULL)
+  if (!kvb_vault_backup_one_finish (result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         kvb_cli_print_error (_("Interrupted."));
       else
         kvb_cli_print_error ("%s", error->message);
-      record_object_backup (cli, client, kind, name, file, error);
-      return KVB_CLI_EXIT_FAILED;
-    }
-
-  kvb_backup_file_write_async (file, blob, force, cli->cancellable, kvb_cli_wait_cb, &result);
-  kvb_cli_wait (cli, &result);
-  if (!kvb_backup_file_write_finish (result, &error))
-    {
-      kvb_cli_print_error ("%s", error->message);
       record_object_backup (cli, client, kind, name, file, error);
       return KVB_CLI_EXIT_FAILED;
     }

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (KvbBackupJobItem, kvb_backup_job_item, KVB, BACKUP_JOB_ITEM, GObject)
 
-/* One object of a KvbBackupJob: what is backed up (a certificate in place of its managed key or
+/* One object of a KvbVaultBackup: what is backed up (a certificate in place of its managed key or
  * secret), to which file, and how it went.  Every getter is also a read-only property of the
  * same name (kind, name, replaced, file, status, message) with notify. */
 KvbObjectKind  kvb_backup_job_item_get_kind     (KvbBackupJobItem *self);
@@ -29,7 +29,7 @@ KvbJobStatus   kvb_backup_job_item_get_status   (KvbBackupJobItem *self);
 /* (nullable): the reason of a failure or skip, or what was done, in a sentence. */
 const char    *kvb_backup_job_item_get_message  (KvbBackupJobItem *self);
 
-/* For KvbBackupJob. */
+/* For KvbVaultBackup. */
 KvbBackupJobItem *_kvb_backup_job_item_new        (KvbObjectKind     kind,
                                                    const char       *name,
                                                    GFile            *file);

@@ -42,6 +42,8 @@ struct _KvbVaultBackup
   char *cloud;
   GFile *previous;
 
+  GPtrArray *selection;     /* (nullable): of Selected; without it the whole vault */
+
   gboolean started;
   KvbVaultManifest *previous_manifest;
   guint n_linked;
@@ -51,6 +53,24 @@ struct _KvbVaultBackup
   GPtrArray *changed;
   guint n_kept;
 };
+
+/* One item of a selection: the object of its file, and the certificate's key or secret it stands
+ * for. */
+typedef struct
+{
+  KvbBackupJobItem *item;
+  KvbObjectInfo *info;      /* (nullable): the target's own properties, when it was selected */
+  GPtrArray *covered;       /* of KvbObjectInfo: a certificate's key or secret that was selected */
+} Selected;
+
+static void
+selected_free (Selected *selected)
+{
+  g_clear_object (&selected->item);
+  g_clear_object (&selected->info);
+  g_clear_pointer (&selected->covered, g_ptr_array_unref);
+  g_free (selected);
+}
 
 static void kvb_vault_backup_list_model_init (GListModelInterface *iface);
 
@@ -99,6 +119,7 @@ kvb_vault_backup_dispose (GObject *object)
   g_clear_object (&self->manifest);
   g_clear_object (&self->previous);
   g_clear_object (&self->previous_manifest);
+  g_clear_pointer (&self->selection, g_ptr_array_unref);
 
   G_OBJECT_CLASS (kvb_vault_backup_parent_class)->dispose (object);
 }
@@ -149,6 +170,94 @@ kvb_vault_backup_new (KvbKeyVaultClient *client,
   self->client = g_object_ref (client);
   self->folder = g_object_ref (folder);
   return self;
+}
+
+gboolean
+kvb_vault_backup_get_target (KvbObjectInfo  *object,
+                             KvbObjectKind  *kind,
+                             const char    **name)
+{
+  gboolean replaced;
+
+  g_return_val_if_fail (KVB_IS_OBJECT_INFO (object), FALSE);
+
+  /* The key and secret of a certificate carry its name, and Key Vault backs them up only with
+   * the certificate (403 "associated with a certificate"). */
+  replaced = kvb_object_info_get_managed (object) &&
+             kvb_object_info_get_kind (object) != KVB_OBJECT_KIND_CERTIFICATE;
+
+  if (kind != NULL)
+    *kind = replaced ? KVB_OBJECT_KIND_CERTIFICATE : kvb_object_info_get_kind (object);
+  if (name != NULL)
+    *name = kvb_object_info_get_name (object);
+
+  return replaced;
+}
+
+/* The item of an object backed up as @kind: its file in the kind's sub-folder. */
+static KvbBackupJobItem *
+new_item (KvbVaultBackup *self,
+          KvbObjectKind   item_kind,
+          KvbObjectKind   file_kind,
+          const char     *name)
+{
+  g_autofree char *file_name = NULL;
+  g_autoptr(GFile) sub = NULL;
+  g_autoptr(GFile) file = NULL;
+
+  file_name = kvb_backup_file_build_name (kvb_keyvault_client_get_vault_name (self->client), name,
+                                          file_kind);
+  sub = g_file_get_child (self->folder, kvb_vault_manifest_kind_folder (file_kind));
+  file = g_file_get_child (sub, file_name);
+  return _kvb_backup_job_item_new (item_kind, name, file);
+}
+
+void
+kvb_vault_backup_set_objects (KvbVaultBackup *self,
+                              GPtrArray      *objects)
+{
+  g_return_if_fail (KVB_IS_VAULT_BACKUP (self));
+  g_return_if_fail (objects != NULL);
+  g_return_if_fail (!self->started && self->selection == NULL);
+
+  self->selection = g_ptr_array_new_with_free_func ((GDestroyNotify) selected_free);
+  for (guint i = 0; i < objects->len; i++)
+    {
+      KvbObjectInfo *object = g_ptr_array_index (objects, i);
+      Selected *selected = NULL;
+      const char *name;
+      KvbObjectKind kind;
+      gboolean replaced;
+
+      g_return_if_fail (KVB_IS_OBJECT_INFO (object));
+      replaced = kvb_vault_backup_get_target (object, &kind, &name);
+
+      for (guint j = 0; j < self->selection->len && selected == NULL; j++)
+        {
+          Selected *other = g_ptr_array_index (self->selection, j);
+
+          if (kvb_backup_job_item_get_kind (other->item) == kind &&
+              g_strcmp0 (kvb_backup_job_item_get_name (other->item), name) == 0)
+            selected = other;
+        }
+      if (selected == NULL)
+        {
+          selected = g_new0 (Selected, 1);
+          selected->covered = g_ptr_array_new_with_free_func (g_object_unref);
+          selected->item = new_item (self, kind, kind, name);
+          g_ptr_array_add (self->selection, selected);
+          g_ptr_array_add (self->items, g_object_ref (selected->item));
+          g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
+        }
+
+      if (replaced)
+        {
+          _kvb_backup_job_item_set_replaced (selected->item);
+          g_ptr_array_add (selected->covered, g_object_ref (object));
+        }
+      else if (selected->info == NULL)
+        selected->info = g_object_ref (object);
+    }
 }
 
 void
@@ -479,7 +588,22 @@ object_write_cb (GObject      *source,
   else
     {
       g_autofree char *display = g_file_get_parse_name (kvb_backup_job_item_get_file (op->item));
-      g_autofree char *message = g_strdup_printf (_("Saved to “%s”."), display);
+      g_autofree char *saved = g_strdup_printf (_("Saved to “%s”."), display);
+      g_autofree char *message = NULL;
+
+      /* A selected key or secret of a certificate: say why the file is the certificate's.
+       * Whole sentences, each translated on its own. */
+      if (kvb_backup_job_item_get_replaced (op->item))
+        {
+          g_autofree char *why = g_strdup_printf (
+              _("The certificate “%s” was backed up in place of its key and secret: Key Vault "
+                "backs them up only together with the certificate."),
+              kvb_backup_job_item_get_name (op->item));
+
+          message = g_strconcat (why, " ", saved, NULL);
+        }
+      else
+        message = g_steal_pointer (&saved);
 
       json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_DONE);
       json_object_remove_member (entry, "reason");
@@ -995,31 +1119,17 @@ set_tags (JsonObject    *entry,
   json_object_set_object_member (entry, "tags", g_steal_pointer (&out));
 }
 
-static void
-listed_for_backup (GTask         *task,
-                   KvbObjectInfo *info)
+/* The manifest entry of a listed (or selected) object, with what the listing says of it. */
+static JsonObject *
+record_entry (KvbVaultBackup *self,
+              KvbObjectInfo  *info)
 {
-  KvbVaultBackup *self = g_task_get_source_object (task);
-  Run *run = g_task_get_task_data (task);
-  KvbObjectKind kind = kvb_object_info_get_kind (info);
-  const char *name = kvb_object_info_get_name (info);
-  g_autofree char *key = key_for (kind, name);
   g_autofree char *updated = kvb_vault_manifest_format_time (kvb_object_info_get_updated (info));
-  g_autofree char *file_name = NULL;
-  g_autoptr(GFile) sub = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(KvbBackupJobItem) item = NULL;
   const char *content_type = kvb_object_info_get_content_type (info);
-  gboolean covered;
   JsonObject *entry;
 
-  if (!g_hash_table_add (run->seen, g_steal_pointer (&key)))
-    return;
-
-  /* Key Vault backs up a certificate's key and secret only with the certificate. */
-  covered = kvb_object_info_get_managed (info) && kind != KVB_OBJECT_KIND_CERTIFICATE;
-
-  entry = kvb_vault_manifest_ensure (self->manifest, kind, name);
+  entry = kvb_vault_manifest_ensure (self->manifest, kvb_object_info_get_kind (info),
+                                     kvb_object_info_get_name (info));
   /* Done in an earlier run but updated since: the file is no longer the object, and a run
    * killed before it is backed up again must not leave it recorded as done. */
   if (g_strcmp0 (kvb_json_get_string (entry, "status", NULL),
@@ -1037,13 +1147,55 @@ listed_for_backup (GTask         *task,
     json_object_set_null_member (entry, "contentType");
   json_object_set_boolean_member (entry, "managed", kvb_object_info_get_managed (info));
   json_object_set_boolean_member (entry, "enabled", kvb_object_info_get_enabled (info));
+  return entry;
+}
 
-  file_name = kvb_backup_file_build_name (kvb_keyvault_client_get_vault_name (self->client), name,
-                                          covered ? KVB_OBJECT_KIND_CERTIFICATE : kind);
-  sub = g_file_get_child (self->folder,
-                          kvb_vault_manifest_kind_folder (covered ? KVB_OBJECT_KIND_CERTIFICATE : kind));
-  file = g_file_get_child (sub, file_name);
-  item = _kvb_backup_job_item_new (kind, name, file);
+/* A certificate's key or secret: in the file of the certificate @name. */
+static void
+record_covered (JsonObject *entry,
+                const char *name)
+{
+  json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_COVERED);
+  json_object_set_string_member (entry, "coveredBy", name);
+  json_object_remove_member (entry, "file");
+  json_object_remove_member (entry, "size");
+  json_object_remove_member (entry, "sha256");
+  json_object_remove_member (entry, "reason");
+}
+
+static void
+queue_item (GTask            *task,
+            KvbBackupJobItem *item,
+            JsonObject       *entry)
+{
+  Run *run = g_task_get_task_data (task);
+
+  if (g_strcmp0 (kvb_json_get_string (entry, "status", NULL), KVB_VAULT_MANIFEST_DONE) != 0)
+    json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
+  g_queue_push_tail (&run->queue, g_object_ref (item));
+}
+
+static void
+listed_for_backup (GTask         *task,
+                   KvbObjectInfo *info)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  KvbObjectKind kind = kvb_object_info_get_kind (info);
+  const char *name = kvb_object_info_get_name (info);
+  g_autofree char *key = key_for (kind, name);
+  g_autoptr(KvbBackupJobItem) item = NULL;
+  gboolean covered;
+  JsonObject *entry;
+
+  if (!g_hash_table_add (run->seen, g_steal_pointer (&key)))
+    return;
+
+  /* Key Vault backs up a certificate's key and secret only with the certificate. */
+  covered = kvb_object_info_get_managed (info) && kind != KVB_OBJECT_KIND_CERTIFICATE;
+
+  entry = record_entry (self, info);
+  item = new_item (self, kind, covered ? KVB_OBJECT_KIND_CERTIFICATE : kind, name);
 
   if (covered)
     {
@@ -1053,24 +1205,95 @@ listed_for_backup (GTask         *task,
 
       _kvb_backup_job_item_set_replaced (item);
       _kvb_backup_job_item_set_status (item, KVB_JOB_STATUS_SKIPPED, message);
-      json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_COVERED);
-      json_object_set_string_member (entry, "coveredBy", name);
-      json_object_remove_member (entry, "file");
-      json_object_remove_member (entry, "size");
-      json_object_remove_member (entry, "sha256");
-      json_object_remove_member (entry, "reason");
+      record_covered (entry, name);
       run->summary.n_skipped++;
     }
   else
-    {
-      if (g_strcmp0 (kvb_json_get_string (entry, "status", NULL),
-                     KVB_VAULT_MANIFEST_DONE) != 0)
-        json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_PENDING);
-      g_queue_push_tail (&run->queue, g_object_ref (item));
-    }
+    queue_item (task, item, entry);
 
   g_ptr_array_add (self->items, g_steal_pointer (&item));
   g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
+}
+
+/* A selection: its items are there already; what the vault knows of a certificate that was not
+ * selected itself (only its key or secret) is asked for before its backup. */
+typedef struct
+{
+  GTask *task;
+  KvbBackupJobItem *item;
+} SelectedCall;
+
+static void
+selected_properties_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  SelectedCall *call = user_data;
+  g_autoptr(GTask) task = call->task;
+  g_autoptr(KvbBackupJobItem) item = call->item;
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+  g_autoptr(KvbObjectInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (call);
+  run->lists_pending--;
+  info = kvb_keyvault_client_get_properties_finish (KVB_KEYVAULT_CLIENT (source), result, &error);
+  if (info != NULL)
+    {
+      g_hash_table_add (run->seen, key_for (kvb_backup_job_item_get_kind (item),
+                                            kvb_backup_job_item_get_name (item)));
+      queue_item (task, item, record_entry (self, info));
+    }
+  else
+    {
+      kvb_vault_manifest_ensure (self->manifest, kvb_backup_job_item_get_kind (item),
+                                 kvb_backup_job_item_get_name (item));
+      item_failed (task, item, error);
+    }
+  run_next (g_steal_pointer (&task));
+}
+
+static void
+start_selection (GTask *task)
+{
+  KvbVaultBackup *self = g_task_get_source_object (task);
+  Run *run = g_task_get_task_data (task);
+
+  for (guint i = 0; i < self->selection->len; i++)
+    {
+      Selected *selected = g_ptr_array_index (self->selection, i);
+      const char *name = kvb_backup_job_item_get_name (selected->item);
+
+      for (guint j = 0; j < selected->covered->len; j++)
+        {
+          KvbObjectInfo *info = g_ptr_array_index (selected->covered, j);
+
+          g_hash_table_add (run->seen, key_for (kvb_object_info_get_kind (info),
+                                                kvb_object_info_get_name (info)));
+          record_covered (record_entry (self, info), name);
+        }
+
+      if (selected->info != NULL)
+        {
+          g_hash_table_add (run->seen, key_for (kvb_backup_job_item_get_kind (selected->item),
+                                                name));
+          queue_item (task, selected->item, record_entry (self, selected->info));
+        }
+      else
+        {
+          SelectedCall *call = g_new0 (SelectedCall, 1);
+
+          call->task = g_object_ref (task);
+          call->item = g_object_ref (selected->item);
+          run->lists_pending++;
+          kvb_keyvault_client_get_properties_async (self->client,
+                                                    kvb_backup_job_item_get_kind (selected->item),
+                                                    name, NULL, g_task_get_cancellable (task),
+                                                    selected_properties_cb, call);
+        }
+    }
+  run_next (g_object_ref (task));
 }
 
 static void
@@ -1329,6 +1552,29 @@ run_finish_up (GTask *task)
   /* Found in the order the backups ended: reported in a stable one. */
   g_ptr_array_sort (self->changed, compare_lines);
 
+  /* Likewise in a selection, where the key or secret is not an item of its own. */
+  for (guint i = 0; self->selection != NULL && i < self->selection->len; i++)
+    {
+      Selected *selected = g_ptr_array_index (self->selection, i);
+      const char *name = kvb_backup_job_item_get_name (selected->item);
+      g_autofree char *reason = NULL;
+
+      if (kvb_backup_job_item_get_status (selected->item) != KVB_JOB_STATUS_FAILED)
+        continue;
+      reason = g_strdup_printf (_("Not backed up: Key Vault backs it up only with the certificate "
+                                  "“%s”, which was not backed up."), name);
+      for (guint j = 0; j < selected->covered->len; j++)
+        {
+          KvbObjectInfo *info = g_ptr_array_index (selected->covered, j);
+          JsonObject *entry = kvb_vault_manifest_lookup (self->manifest,
+                                                         kvb_object_info_get_kind (info),
+                                                         kvb_object_info_get_name (info));
+
+          json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_FAILED);
+          json_object_set_string_member (entry, "reason", reason);
+        }
+    }
+
   /* A certificate's key and secret are in its file: when the certificate failed, so did they,
    * and the manifest must not call them covered. */
   for (guint i = 0; i < self->items->len; i++)
@@ -1358,10 +1604,14 @@ run_finish_up (GTask *task)
     }
 
   /* What an earlier run recorded and this one no longer lists: kept when it was backed up
-   * (the backup still has it), dropped otherwise. */
+   * (the backup still has it), dropped otherwise.  A selection lists nothing: the rest of the
+   * manifest stays. */
   if (!g_cancellable_is_cancelled (cancellable) && run->list_error == NULL)
     {
-      for (guint i = 0; i < kvb_vault_manifest_get_n_objects (self->manifest); i++)
+      guint n_objects = self->selection == NULL ? kvb_vault_manifest_get_n_objects (self->manifest)
+                                                : 0;
+
+      for (guint i = 0; i < n_objects; i++)
         {
           JsonObject *entry = kvb_vault_manifest_get_object (self->manifest, i);
           KvbObjectKind kind;
@@ -1447,6 +1697,7 @@ run_finish_up (GTask *task)
 static void
 run_next (GTask *task)
 {
+  KvbVaultBackup *self = g_task_get_source_object (task);
   Run *run = g_task_get_task_data (task);
 
   if (!run->relisting)
@@ -1463,7 +1714,8 @@ run_next (GTask *task)
           g_object_unref (task);
           return;
         }
-      if (!run_stopped (task))
+      /* A selection has no listing to repeat: see kvb_vault_backup_set_objects(). */
+      if (!run_stopped (task) && self->selection == NULL)
         {
           save_manifest (task, TRUE);
           run->relisting = TRUE;
@@ -1674,7 +1926,10 @@ kvb_vault_backup_run_async (KvbVaultBackup      *self,
   run->last_save = g_get_monotonic_time ();
   run->save_interval = SAVE_INTERVAL_USEC;
   run->limit = self->max_parallel;
-  start_lists (task);
+  if (self->selection != NULL)
+    start_selection (task);
+  else
+    start_lists (task);
 }
 
 gboolean
@@ -1690,5 +1945,143 @@ kvb_vault_backup_run_finish (KvbVaultBackup  *self,
   run = g_task_get_task_data (G_TASK (result));
   if (summary != NULL)
     *summary = run->summary;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- one object to a chosen file ---- */
+
+typedef struct
+{
+  KvbKeyVaultClient *client;
+  KvbObjectKind kind;
+  char *name;
+  GFile *file;
+  gboolean overwrite;
+} One;
+
+static void
+one_free (One *one)
+{
+  g_clear_object (&one->client);
+  g_clear_pointer (&one->name, g_free);
+  g_clear_object (&one->file);
+  g_free (one);
+}
+
+static void
+one_write_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kvb_backup_file_write_finish (result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+one_backup_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  One *one = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) blob = NULL;
+  GCancellable *cancellable;
+
+  /* The same check as a folder's blobs: what is written is a backup of this object. */
+  blob = kvb_keyvault_client_backup_finish (one->client, result, &error);
+  if (blob != NULL &&
+      !kvb_backup_file_check_answer (blob, one->kind,
+                                     kvb_keyvault_client_get_vault_name (one->client), one->name,
+                                     &error))
+    g_clear_pointer (&blob, g_bytes_unref);
+  if (blob == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  cancellable = g_task_get_cancellable (task);
+  kvb_backup_file_write_async (one->file, blob, one->overwrite, cancellable, one_write_cb,
+                               g_steal_pointer (&task));
+}
+
+static void
+one_query_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  One *one = g_task_get_task_data (task);
+  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  GCancellable *cancellable;
+
+  info = g_file_query_info_finish (G_FILE (source), result, &error);
+  if (info == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Any other error: the write says what is wrong with the place. */
+  if (info != NULL && !one->overwrite)
+    {
+      g_autofree char *display = g_file_get_parse_name (one->file);
+
+      /* Refused before the vault is asked: a mistake costs nothing. */
+      g_task_return_new_error (task, KVB_ERROR, KVB_ERROR_FILE_EXISTS,
+                               _("“%s” already exists and was not replaced."), display);
+      return;
+    }
+
+  cancellable = g_task_get_cancellable (task);
+  kvb_keyvault_client_backup_async (one->client, one->kind, one->name, cancellable, one_backup_cb,
+                                    g_steal_pointer (&task));
+}
+
+void
+kvb_vault_backup_one_async (KvbKeyVaultClient   *client,
+                            KvbObjectKind        kind,
+                            const char          *name,
+                            GFile               *file,
+                            gboolean             overwrite,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  One *one;
+
+  g_return_if_fail (KVB_IS_KEYVAULT_CLIENT (client));
+  g_return_if_fail (kind < KVB_OBJECT_KIND_N_KINDS);
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (G_IS_FILE (file));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kvb_vault_backup_one_async);
+  one = g_new0 (One, 1);
+  one->client = g_object_ref (client);
+  one->kind = kind;
+  one->name = g_strdup (name);
+  one->file = g_object_ref (file);
+  one->overwrite = !!overwrite;
+  g_task_set_task_data (task, one, (GDestroyNotify) one_free);
+
+  g_file_query_info_async (file, G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                           G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                           G_PRIORITY_DEFAULT, cancellable, one_query_cb, g_steal_pointer (&task));
+}
+
+gboolean
+kvb_vault_backup_one_finish (GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }

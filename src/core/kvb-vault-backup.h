@@ -10,6 +10,7 @@
 #include "kvb-backup-job-item.h"
 #include "kvb-job-status.h"
 #include "kvb-keyvault-client.h"
+#include "kvb-object-info.h"
 #include "kvb-vault-manifest.h"
 
 G_BEGIN_DECLS
@@ -30,9 +31,22 @@ G_DECLARE_FINAL_TYPE (KvbVaultBackup, kvb_vault_backup, KVB, VAULT_BACKUP, GObje
  * manifest.json rewritten atomically as objects finish.  Every secret, key and certificate is
  * listed; the key and secret of a certificate are recorded as covered by it (Key Vault backs
  * them up only with the certificate).  The job is a GListModel of KvbBackupJobItem that grows
- * as the listing arrives: covered objects are SKIPPED with the reason. */
+ * as the listing arrives: covered objects are SKIPPED with the reason.  The same engine backs up
+ * a selection (kvb_vault_backup_set_objects()) and one object to a file
+ * (kvb_vault_backup_one_async()). */
 KvbVaultBackup   *kvb_vault_backup_new              (KvbKeyVaultClient   *client,
                                                      GFile               *folder);
+/* A selection instead of the whole vault (before the run): the vault is not listed, exactly these
+ * objects (KvbObjectInfo, as listed) are backed up with the same machinery, files and manifest.
+ * The model has one item per file, at once: a certificate's managed key or secret becomes its
+ * certificate (the item is "replaced"; the key or secret is recorded "covered" in the manifest,
+ * and the certificate's own properties are asked for when it was not selected itself), and
+ * duplicates collapse into one item.  Objects of an earlier manifest that are not in the
+ * selection stay as they are (a selection says nothing about the rest of the vault).  The
+ * check for objects changed while the job ran is not made: it rests on listing the vault a
+ * second time, and a selection is a few objects backed up at once; get_changed() stays empty. */
+void              kvb_vault_backup_set_objects      (KvbVaultBackup      *self,
+                                                     GPtrArray           *objects);
 /* A fixed number in flight instead of the adaptive one. */
 void              kvb_vault_backup_set_max_parallel (KvbVaultBackup      *self,
                                                      guint                max_parallel);
@@ -79,5 +93,26 @@ guint             kvb_vault_backup_get_n_copied     (KvbVaultBackup      *self);
 /* After a run: objects whose "updated" moved while the job ran (listed again at the end).
  * Returns: (transfer none) (element-type utf8): "KIND NAME" each. */
 GPtrArray        *kvb_vault_backup_get_changed      (KvbVaultBackup      *self);
+
+/* What "Download Backup" of @object really backs up: for a certificate's managed key or secret,
+ * the certificate of the same name (returns TRUE: tell the user before the save dialog);
+ * otherwise the object itself (returns FALSE).  @name is borrowed from @object. */
+gboolean          kvb_vault_backup_get_target       (KvbObjectInfo       *object,
+                                                     KvbObjectKind       *kind,
+                                                     const char         **name);
+
+/* One object to a chosen @file (the portal's "Download Backup", az's "backup --file"): the
+ * backup, the same check of the answer as a folder's, then the atomic 0600 write.  Without
+ * @overwrite an existing @file is refused before any request (KVB_ERROR_FILE_EXISTS). */
+void              kvb_vault_backup_one_async        (KvbKeyVaultClient   *client,
+                                                     KvbObjectKind        kind,
+                                                     const char          *name,
+                                                     GFile               *file,
+                                                     gboolean             overwrite,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+gboolean          kvb_vault_backup_one_finish       (GAsyncResult        *result,
+                                                     GError             **error);
 
 G_END_DECLS

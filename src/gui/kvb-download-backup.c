@@ -15,14 +15,6 @@
 #include "kvb-error.h"
 #include "kvb-operation-card.h"
 
-/* Which object of the selection went into which item of the job, so that "Retry Failed" can
- * start a new job with the objects of the failed items. */
-typedef struct
-{
-  KvbBackupJobItem *item;
-  KvbObjectInfo *object;
-} Source;
-
 struct _KvbDownloadBackup
 {
   GObject parent_instance;
@@ -39,8 +31,8 @@ struct _KvbDownloadBackup
 
   GFile *file;
   GFile *folder;
-  KvbBackupJob *job;
-  GArray *sources;             /* of Source, for the last job */
+  KvbVaultBackup *job;
+  GPtrArray *job_objects;      /* of KvbObjectInfo: the selection of the last job, for a retry */
   KvbJobSummary summary;
   char *notification_id;
 
@@ -63,13 +55,6 @@ static guint signals[N_SIGNALS];
 
 /* Notification ids are per job: a later download must not replace an earlier one's. */
 static guint notification_serial;
-
-static void
-source_clear (Source *source)
-{
-  g_clear_object (&source->item);
-  g_clear_object (&source->object);
-}
 
 static void
 end_dialog (KvbDownloadBackup *self)
@@ -103,7 +88,7 @@ kvb_download_backup_dispose (GObject *object)
   g_clear_object (&self->file);
   g_clear_object (&self->folder);
   g_clear_object (&self->job);
-  g_clear_pointer (&self->sources, g_array_unref);
+  g_clear_pointer (&self->job_objects, g_ptr_array_unref);
   g_clear_pointer (&self->objects, g_ptr_array_unref);
 
   G_OBJECT_CLASS (kvb_download_backup_parent_class)->dispose (object);
@@ -131,21 +116,20 @@ kvb_download_backup_class_init (KvbDownloadBackupClass *klass)
 
   /**
    * KvbDownloadBackup::job-started:
-   * @job: the KvbBackupJob about to run
+   * @job: the KvbVaultBackup about to run
    *
    * Several objects only: the folder is chosen and the job is about to run; show it (a
    * KvbOperationCard with the title of kvb_download_backup_dup_title()).
    */
   signals[SIGNAL_JOB_STARTED] =
     g_signal_new ("job-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, KVB_TYPE_BACKUP_JOB);
+                  G_TYPE_NONE, 1, KVB_TYPE_VAULT_BACKUP);
 }
 
 static void
 kvb_download_backup_init (KvbDownloadBackup *self)
 {
-  self->sources = g_array_new (FALSE, TRUE, sizeof (Source));
-  g_array_set_clear_func (self->sources, (GDestroyNotify) source_clear);
+  self->job_objects = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 /* ---- the end ---- */
@@ -257,7 +241,7 @@ one_done_cb (GObject      *source,
   KvbDownloadBackup *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
 
-  if (!kvb_backup_job_backup_one_finish (result, &error))
+  if (!kvb_vault_backup_one_finish (result, &error))
     {
       self->summary.n_failed = 1;
       return_error (task, g_steal_pointer (&error));
@@ -294,8 +278,8 @@ save_response_cb (GtkNativeDialog *chooser,
 
   /* The dialog has already asked before replacing a file. */
   cancellable = g_task_get_cancellable (task);
-  kvb_backup_job_backup_one_async (self->client, self->kind, self->name, file, TRUE, cancellable,
-                                   one_done_cb, g_steal_pointer (&task));
+  kvb_vault_backup_one_async (self->client, self->kind, self->name, file, TRUE, cancellable,
+                              one_done_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -381,9 +365,9 @@ job_done_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   KvbJobSummary summary = { 0, };
 
-  if (!kvb_backup_job_run_finish (KVB_BACKUP_JOB (source), result, &summary, &error))
+  if (!kvb_vault_backup_run_finish (KVB_VAULT_BACKUP (source), result, &summary, &error))
     {
-      /* Cancelled: the items say how far it went. */
+      /* Cancelled or stopped: the items say how far it went. */
       memset (&self->summary, 0, sizeof self->summary);
       for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (source)); i++)
         {
@@ -410,26 +394,23 @@ start_job (GTask     *task,
            GPtrArray *objects)
 {
   KvbDownloadBackup *self = g_task_get_source_object (task);
-  g_autoptr(KvbBackupJob) job = kvb_backup_job_new (self->client, self->folder);
-  g_autoptr(GArray) sources = g_array_new (FALSE, TRUE, sizeof (Source));
+  g_autoptr(KvbVaultBackup) job = kvb_vault_backup_new (self->client, self->folder);
+  g_autoptr(GPtrArray) job_objects = g_ptr_array_new_with_free_func (g_object_unref);
 
-  g_array_set_clear_func (sources, (GDestroyNotify) source_clear);
   for (guint i = 0; i < objects->len; i++)
-    {
-      Source source;
-
-      source.object = g_object_ref (g_ptr_array_index (objects, i));
-      source.item = g_object_ref (kvb_backup_job_add_object (job, source.object));
-      g_array_append_val (sources, source);
-    }
+    g_ptr_array_add (job_objects, g_object_ref (g_ptr_array_index (objects, i)));
+  kvb_vault_backup_set_objects (job, job_objects);
+  /* A folder with a backup of the vault is continued (a retry, or a second download into it):
+   * what it holds stays in its manifest. */
+  kvb_vault_backup_set_resume (job, TRUE);
 
   g_set_object (&self->job, job);
-  g_clear_pointer (&self->sources, g_array_unref);
-  self->sources = g_steal_pointer (&sources);
+  g_clear_pointer (&self->job_objects, g_ptr_array_unref);
+  self->job_objects = g_steal_pointer (&job_objects);
   memset (&self->summary, 0, sizeof self->summary);
 
   g_signal_emit (self, signals[SIGNAL_JOB_STARTED], 0, job);
-  kvb_backup_job_run_async (job, g_task_get_cancellable (task), job_done_cb, g_object_ref (task));
+  kvb_vault_backup_run_async (job, g_task_get_cancellable (task), job_done_cb, g_object_ref (task));
 }
 
 static void
@@ -514,7 +495,7 @@ kvb_download_backup_run_async (GtkWindow           *parent,
       KvbObjectInfo *object = g_ptr_array_index (self->objects, 0);
       const char *name = NULL;
 
-      self->replaced = kvb_backup_job_get_target (object, &self->kind, &name);
+      self->replaced = kvb_vault_backup_get_target (object, &self->kind, &name);
       self->name = g_strdup (name);
       if (self->replaced)
         ask_for_certificate (task, object);
@@ -555,12 +536,27 @@ kvb_download_backup_retry_failed_async (KvbDownloadBackup   *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, kvb_download_backup_run_async);
 
-  for (guint i = 0; i < self->sources->len; i++)
+  /* The objects whose item (the file they went into) failed. */
+  for (guint i = 0; self->job != NULL && i < self->job_objects->len; i++)
     {
-      Source *source = &g_array_index (self->sources, Source, i);
+      KvbObjectInfo *object = g_ptr_array_index (self->job_objects, i);
+      GListModel *items = G_LIST_MODEL (self->job);
+      const char *name;
+      KvbObjectKind kind;
 
-      if (kvb_backup_job_item_get_status (source->item) == KVB_JOB_STATUS_FAILED)
-        g_ptr_array_add (failed, g_object_ref (source->object));
+      kvb_vault_backup_get_target (object, &kind, &name);
+      for (guint j = 0; j < g_list_model_get_n_items (items); j++)
+        {
+          g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (items, j);
+
+          if (kvb_backup_job_item_get_kind (item) == kind &&
+              g_strcmp0 (kvb_backup_job_item_get_name (item), name) == 0)
+            {
+              if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_FAILED)
+                g_ptr_array_add (failed, g_object_ref (object));
+              break;
+            }
+        }
     }
 
   if (self->job == NULL || failed->len == 0)
@@ -594,7 +590,7 @@ kvb_download_backup_get_folder (KvbDownloadBackup *self)
   return self->folder;
 }
 
-KvbBackupJob *
+KvbVaultBackup *
 kvb_download_backup_get_job (KvbDownloadBackup *self)
 {
   g_return_val_if_fail (KVB_IS_DOWNLOAD_BACKUP (self), NULL);

@@ -7,9 +7,9 @@
 
 #include <adwaita.h>
 
-#include "kvb-backup-job.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-object-info.h"
+#include "kvb-vault-backup.h"
 
 G_BEGIN_DECLS
 
@@ -26,9 +26,12 @@ G_DECLARE_FINAL_TYPE (KvbDownloadBackup, kvb_download_backup, KVB, DOWNLOAD_BACK
  * One object: a certificate's managed key or secret first asks whether to download the
  * certificate's backup instead; then the save dialog with the name VAULT.NAME.KIND.kvbackup
  * (the dialog confirms replacing a file); then the file is written (atomically, 0600).
- * Several objects: a folder dialog, then a KvbBackupJob with one file per object; existing files
- * are skipped, and say so.  "job-started" is emitted with the job before it runs, so that the
- * caller can show it in a KvbOperationCard.
+ * Several objects: a folder dialog, then a KvbVaultBackup of the selection into that folder, so
+ * that it is a backup folder like a whole vault's (kind sub-folders and a manifest.json, which
+ * `kvbackup verify` checks and Restore Folder reads).  A folder that already holds a backup of
+ * the same vault is continued: what it has of the selection, unchanged since, is kept; a backup
+ * of another vault is refused.  "job-started" is emitted with the job before it runs, so that
+ * the caller can show it in a KvbOperationCard.
  *
  * When the operation ends (not by cancellation) while @parent is not the active window, a
  * GNotification is sent through @parent's application (or the default one) with the id of
@@ -62,7 +65,7 @@ GFile             *kvb_download_backup_get_file    (KvbDownloadBackup   *self);
 /* (nullable): the folder of the file, or the folder chosen for several objects. */
 GFile             *kvb_download_backup_get_folder  (KvbDownloadBackup   *self);
 /* (nullable): the last job (several objects). */
-KvbBackupJob      *kvb_download_backup_get_job     (KvbDownloadBackup   *self);
+KvbVaultBackup    *kvb_download_backup_get_job     (KvbDownloadBackup   *self);
 /* The counts of the last run (one object: 1 done). */
 void               kvb_download_backup_get_summary (KvbDownloadBackup   *self,
                                                     KvbJobSummary       *summary);

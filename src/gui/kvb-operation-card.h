@@ -34,7 +34,7 @@ G_DECLARE_FINAL_TYPE (KvbOperationCard, kvb_operation_card, KVB, OPERATION_CARD,
  * Failed" (when something failed) and "Dismiss".
  *
  * The job is any GListModel whose items have the properties "name" (string), "kind" (uint, a
- * KvbObjectKind), "status" (KvbJobStatus) and "message" (string) with notify: KvbBackupJob and
+ * KvbObjectKind), "status" (KvbJobStatus) and "message" (string) with notify: KvbVaultBackup and
  * KvbRestorePlan both are.  The card never runs anything itself: Cancel cancels the
  * GCancellable it was given, and the runner calls kvb_operation_card_finish() at the end.
  *

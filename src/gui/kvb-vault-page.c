@@ -547,7 +547,7 @@ record_download (KvbVaultPage      *self,
                  const GError      *error)
 {
   g_autoptr(JsonObject) entry = NULL;
-  KvbBackupJob *job = kvb_download_backup_get_job (op);
+  KvbVaultBackup *job = kvb_download_backup_get_job (op);
   GFile *file = kvb_download_backup_get_file (op);
   GFile *folder = kvb_download_backup_get_folder (op);
   KvbJobSummary summary = { 0, };
@@ -642,7 +642,7 @@ download_dismissed_cb (KvbOperationCard *card,
 
 static void
 download_job_started_cb (KvbDownloadBackup *op,
-                         KvbBackupJob      *job,
+                         KvbVaultBackup    *job,
                          Download          *d)
 {
   g_autofree char *title = kvb_download_backup_dup_title (op);

@@ -1,5 +1,5 @@
 /* test-object-jobs.c: the per-object operations of the main window against the stand-in:
- * backing up a selection into a folder, "Download Backup" of one object, and restore plans over
+ * backing up a selection into a backup folder, "Download Backup" of one object, and restore plans over
  * files whose names are free, live, soft-deleted, unknown or of an ambiguous kind.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,12 +13,13 @@
 #include <glib/gstdio.h>
 
 #include "kvb-backup-file.h"
-#include "kvb-backup-job.h"
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
 #include "kvb-pipeline.h"
 #include "kvb-restore-plan.h"
 #include "kvb-service-principal-credential.h"
+#include "kvb-vault-backup.h"
+#include "kvb-vault-manifest.h"
 #include "kvb-test-emulator.h"
 #include "kvb-test-server.h"
 #include "kvb-test-sync.h"
@@ -351,17 +352,17 @@ done_cb (GObject      *source,
 }
 
 static gboolean
-run_backup_job (KvbBackupJob  *job,
-                GCancellable  *cancellable,
-                KvbJobSummary *summary,
-                GError       **error)
+run_backup_job (KvbVaultBackup *job,
+                GCancellable   *cancellable,
+                KvbJobSummary  *summary,
+                GError        **error)
 {
   Wait w = { FALSE, NULL };
   gboolean ok;
 
-  kvb_backup_job_run_async (job, cancellable, done_cb, &w);
+  kvb_vault_backup_run_async (job, cancellable, done_cb, &w);
   kvb_test_wait (&w.done, 300);
-  ok = kvb_backup_job_run_finish (job, w.result, summary, error);
+  ok = kvb_vault_backup_run_finish (job, w.result, summary, error);
   g_object_unref (w.result);
   return ok;
 }
@@ -377,9 +378,9 @@ backup_one (KvbKeyVaultClient *client,
   Wait w = { FALSE, NULL };
   gboolean ok;
 
-  kvb_backup_job_backup_one_async (client, kind, name, file, overwrite, NULL, done_cb, &w);
+  kvb_vault_backup_one_async (client, kind, name, file, overwrite, NULL, done_cb, &w);
   kvb_test_wait (&w.done, 120);
-  ok = kvb_backup_job_backup_one_finish (w.result, error);
+  ok = kvb_vault_backup_one_finish (w.result, error);
   g_object_unref (w.result);
   return ok;
 }
@@ -431,26 +432,28 @@ run_plan (KvbRestorePlan *plan,
   return ok;
 }
 
-/* The entry of a file, by its file name. */
+/* The entry of a file, by its file name (a path in the folder: by its last part). */
 static KvbRestorePlanEntry *
 entry_of (KvbRestorePlan *plan,
           const char     *file_name)
 {
+  g_autofree char *want = g_path_get_basename (file_name);
+
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (plan)); i++)
     {
       g_autoptr(KvbRestorePlanEntry) entry = g_list_model_get_item (G_LIST_MODEL (plan), i);
       g_autofree char *base = g_file_get_basename (kvb_restore_plan_entry_get_file (entry));
 
-      if (g_str_equal (base, file_name))
+      if (g_str_equal (base, want))
         return entry;   /* the plan keeps it alive */
     }
   g_assert_not_reached ();
 }
 
 static KvbBackupJobItem *
-item_of (KvbBackupJob  *job,
-         KvbObjectKind  kind,
-         const char    *name)
+item_of (KvbVaultBackup *job,
+         KvbObjectKind   kind,
+         const char     *name)
 {
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (job)); i++)
     {
@@ -493,62 +496,127 @@ folder_path (Env        *env,
   return g_build_filename (env->tmp, name, NULL);
 }
 
-/* Backs up the named objects of @client into @folder with a job; all must succeed. */
+/* Backs up the named objects of @client into @folder, one VAULT.NAME.KIND.kvbackup file each
+ * ("Download Backup" of one object at a time, as az writes them); all must succeed. */
 static void
 backup_all (KvbKeyVaultClient  *client,
             const char         *folder,
             KvbObjectKind       kind,
             const char * const *names)
 {
-  g_autoptr(GFile) dir = g_file_new_for_path (folder);
-  g_autoptr(KvbBackupJob) job = kvb_backup_job_new (client, dir);
-  g_autoptr(GError) error = NULL;
-  KvbJobSummary summary;
-  guint n = 0;
-
-  for (; names[n] != NULL; n++)
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  for (guint n = 0; names[n] != NULL; n++)
     {
-      g_autoptr(KvbObjectInfo) info = find_object (client, kind, names[n]);
-      kvb_backup_job_add_object (job, info);
+      g_autofree char *base = kvb_backup_file_build_name (
+          kvb_keyvault_client_get_vault_name (client), names[n], kind);
+      g_autoptr(GFile) file = g_file_new_build_filename (folder, base, NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (backup_one (client, kind, names[n], file, FALSE, &error));
+      g_assert_no_error (error);
     }
-  g_assert_true (run_backup_job (job, NULL, &summary, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (summary.n_done, ==, n);
+}
+
+/* Every regular file under @folder, as paths relative to it, sorted. */
+static void
+collect_files (const char *folder,
+               const char *prefix,
+               GPtrArray  *out)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (folder, name, NULL);
+      g_autofree char *relative = prefix ? g_strconcat (prefix, "/", name, NULL) : g_strdup (name);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        collect_files (path, relative, out);
+      else
+        g_ptr_array_add (out, g_steal_pointer (&relative));
+    }
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+static char *
+list_files (const char *folder)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+
+  collect_files (folder, NULL, files);
+  g_ptr_array_sort (files, compare_strings);
+  g_ptr_array_add (files, NULL);
+  return g_strjoinv (" ", (char **) files->pdata);
+}
+
+/* The selected objects, as the window's list has them. */
+static GPtrArray *
+select_objects (KvbKeyVaultClient   *client,
+                const KvbObjectKind *kinds,
+                const char * const  *names)
+{
+  GPtrArray *objects = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    g_ptr_array_add (objects, find_object (client, kinds[i], names[i]));
+  return objects;
 }
 
 /* ---- tests ---- */
 
-/* A selection into a folder: one 0600 file per object, a certificate in place of its managed key
- * and secret (once), an existing file left alone unless replacing is asked for, and every file
- * restores into another vault of the same subscription and geography. */
+/* A selection into a folder: the folder is a backup folder of its own, with exactly the selected
+ * objects' files (0600) in the kind sub-folders, a certificate once in place of its managed key
+ * and secret (both recorded as covered), a manifest true to the files, and nothing else; the
+ * vault is not listed; a second backup into the folder is refused before any request unless it
+ * continues the first; and every file restores into another vault of the same subscription and
+ * geography. */
 static void
 test_backup_selection (Env           *env,
                        gconstpointer  data)
 {
   g_autoptr(KvbKeyVaultClient) dev = NULL;
   g_autoptr(KvbKeyVaultClient) other = NULL;
-  g_autoptr(KvbBackupJob) job = NULL;
-  g_autoptr(KvbBackupJob) again = NULL;
+  g_autoptr(KvbVaultBackup) job = NULL;
+  g_autoptr(KvbVaultBackup) again = NULL;
+  g_autoptr(KvbVaultManifest) manifest = NULL;
   g_autoptr(KvbRestorePlan) plan = NULL;
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
   g_autoptr(GFile) dir = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *folder = NULL;
-  g_autofree char *kept = NULL;
+  g_autofree char *listing = NULL;
   g_autofree char *contents = NULL;
-  KvbBackupJobItem *cert_item, *kept_item, *item;
+  g_autofree char *digest = NULL;
+  KvbBackupJobItem *cert_item;
   KvbJobSummary summary;
+  JsonObject *entry;
+  gsize length;
+  guint before, n_checked;
   const char *names[] = { "sel-secret", "sel-key", "dev-contoso-com", "dev-api-key", NULL };
   const char * const files[] = {
-    "contoso-dev-kv.sel-secret.secret.kvbackup", "contoso-dev-kv.sel-key.key.kvbackup",
-    "contoso-dev-kv.dev-contoso-com.certificate.kvbackup",
-    "contoso-dev-kv.dev-api-key.secret.kvbackup", NULL
+    "secrets/contoso-dev-kv.sel-secret.secret.kvbackup", "keys/contoso-dev-kv.sel-key.key.kvbackup",
+    "certificates/contoso-dev-kv.dev-contoso-com.certificate.kvbackup",
+    "secrets/contoso-dev-kv.dev-api-key.secret.kvbackup", NULL
   };
-  struct { KvbObjectKind kind; const char *name; } selection[] = {
-    { KVB_OBJECT_KIND_SECRET, "sel-secret" },
-    { KVB_OBJECT_KIND_KEY, "sel-key" },
-    { KVB_OBJECT_KIND_SECRET, "dev-contoso-com" },   /* managed by the certificate */
-    { KVB_OBJECT_KIND_KEY, "dev-contoso-com" },      /* managed too: the same certificate */
-    { KVB_OBJECT_KIND_SECRET, "dev-api-key" },
+  const KvbObjectKind kinds[] = {
+    KVB_OBJECT_KIND_SECRET, KVB_OBJECT_KIND_KEY,
+    KVB_OBJECT_KIND_SECRET,   /* managed by the certificate */
+    KVB_OBJECT_KIND_KEY,      /* managed too: the same certificate */
+    KVB_OBJECT_KIND_SECRET,
+    KVB_OBJECT_KIND_SECRET,   /* selected twice */
+  };
+  const char * const selection[] = {
+    "sel-secret", "sel-key", "dev-contoso-com", "dev-contoso-com", "dev-api-key", "sel-secret", NULL
   };
 
   if (env->emu == NULL)
@@ -562,33 +630,36 @@ test_backup_selection (Env           *env,
 
   folder = folder_path (env, "selection");   /* does not exist yet */
   dir = g_file_new_for_path (folder);
-  job = kvb_backup_job_new (dev, dir);
-  for (guint i = 0; i < G_N_ELEMENTS (selection); i++)
-    {
-      g_autoptr(KvbObjectInfo) info = find_object (dev, selection[i].kind, selection[i].name);
-      kvb_backup_job_add_object (job, info);
-    }
+  objects = select_objects (dev, kinds, selection);
+  job = kvb_vault_backup_new (dev, dir);
+  kvb_vault_backup_set_objects (job, objects);
 
-  /* The managed key and secret became one certificate item. */
+  /* The managed key and secret became one certificate item, the duplicate collapsed: one item
+   * per file, there before the run. */
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (job)), ==, 4);
   cert_item = item_of (job, KVB_OBJECT_KIND_CERTIFICATE, "dev-contoso-com");
   g_assert_true (kvb_backup_job_item_get_replaced (cert_item));
   g_assert_false (kvb_backup_job_item_get_replaced (item_of (job, KVB_OBJECT_KIND_SECRET,
                                                              "sel-secret")));
 
-  /* A file of that name is already there: it must survive. */
-  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
-  kept = g_build_filename (folder, "contoso-dev-kv.dev-api-key.secret.kvbackup", NULL);
-  g_assert_true (g_file_set_contents (kept, "precious", -1, &error));
-
+  before = log_length (env);
   g_assert_true (run_backup_job (job, NULL, &summary, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (summary.n_done, ==, 3);
-  g_assert_cmpuint (summary.n_skipped, ==, 1);
+  g_assert_cmpuint (summary.n_done, ==, 4);
+  g_assert_cmpuint (summary.n_skipped, ==, 0);
   g_assert_cmpuint (summary.n_failed, ==, 0);
 
+  /* Only the selection was asked for: no listing, the certificate backed up once. */
+  sent = requests_since (env, "contoso-dev-kv", before);
+  g_assert_cmpuint (count_lines (sent, "GET /secrets 200"), ==, 0);
+  g_assert_cmpuint (count_lines (sent, "GET /keys 200"), ==, 0);
+  g_assert_cmpuint (count_lines (sent, "GET /certificates 200"), ==, 0);
+  g_assert_cmpuint (count_lines (sent, "POST /certificates/dev-contoso-com/backup 200"), ==, 1);
+  g_assert_cmpuint (count_lines (sent, "POST /secrets/dev-contoso-com/backup 200"), ==, 0);
+  g_assert_cmpuint (count_lines (sent, "POST /secrets/sel-secret/backup 200"), ==, 1);
+
   assert_mode (folder, 0700);
-  for (guint i = 0; i < 3; i++)
+  for (guint i = 0; files[i] != NULL; i++)
     {
       g_autofree char *path = g_build_filename (folder, files[i], NULL);
       g_autoptr(GFile) file = g_file_new_for_path (path);
@@ -599,39 +670,64 @@ test_backup_selection (Env           *env,
       g_assert_cmpint (kvb_backup_file_get_format (backup), ==, KVB_BACKUP_FORMAT_RAW);
     }
 
+  /* Nothing else in the folder. */
+  listing = list_files (folder);
+  g_assert_cmpstr (listing, ==,
+                   "certificates/contoso-dev-kv.dev-contoso-com.certificate.kvbackup "
+                   "keys/contoso-dev-kv.sel-key.key.kvbackup "
+                   "manifest.json "
+                   "secrets/contoso-dev-kv.dev-api-key.secret.kvbackup "
+                   "secrets/contoso-dev-kv.sel-secret.secret.kvbackup");
+
+  /* The manifest is true to the files, and says what became of the key and secret. */
+  manifest = kvb_vault_manifest_load (dir, &error);
+  g_assert_no_error (error);
+  problems = kvb_vault_manifest_verify (manifest, dir, &n_checked);
+  g_assert_cmpuint (problems->len, ==, 0);
+  g_assert_cmpuint (n_checked, ==, 4);
+  g_assert_cmpuint (kvb_vault_manifest_get_n_objects (manifest), ==, 6);
+  entry = kvb_vault_manifest_lookup (manifest, KVB_OBJECT_KIND_CERTIFICATE, "dev-contoso-com");
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (json_object_get_string_member (entry, "status"), ==, "done");
+  g_assert_cmpstr (json_object_get_string_member (entry, "file"), ==, files[2]);
+  {
+    g_autofree char *path = g_build_filename (folder, files[2], NULL);
+
+    g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+    digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
+    g_assert_cmpstr (json_object_get_string_member (entry, "sha256"), ==, digest);
+    g_assert_cmpint (json_object_get_int_member (entry, "size"), ==, (gint64) length);
+  }
+  for (KvbObjectKind kind = KVB_OBJECT_KIND_SECRET; kind <= KVB_OBJECT_KIND_KEY; kind++)
+    {
+      entry = kvb_vault_manifest_lookup (manifest, kind, "dev-contoso-com");
+      g_assert_nonnull (entry);
+      g_assert_cmpstr (json_object_get_string_member (entry, "status"), ==, "covered");
+      g_assert_cmpstr (json_object_get_string_member (entry, "coveredBy"), ==, "dev-contoso-com");
+      g_assert_false (json_object_has_member (entry, "file"));
+    }
+
   g_assert_cmpint (kvb_backup_job_item_get_status (cert_item), ==, KVB_JOB_STATUS_DONE);
   g_assert_nonnull (strstr (kvb_backup_job_item_get_message (cert_item), "certificate"));
-  kept_item = item_of (job, KVB_OBJECT_KIND_SECRET, "dev-api-key");
-  g_assert_cmpint (kvb_backup_job_item_get_status (kept_item), ==, KVB_JOB_STATUS_SKIPPED);
-  g_assert_nonnull (strstr (kvb_backup_job_item_get_message (kept_item), "already exists"));
-  g_assert_true (g_file_get_contents (kept, &contents, NULL, &error));
-  g_assert_cmpstr (contents, ==, "precious");
-  g_clear_pointer (&contents, g_free);
 
-  /* Asked to replace: it is replaced, and the status says so. */
-  again = kvb_backup_job_new (dev, dir);
-  {
-    g_autoptr(KvbObjectInfo) info = find_object (dev, KVB_OBJECT_KIND_SECRET, "dev-api-key");
-    item = kvb_backup_job_add_object (again, info);
-  }
-  kvb_backup_job_set_overwrite (again, TRUE);
-  g_assert_true (run_backup_job (again, NULL, &summary, &error));
-  g_assert_cmpuint (summary.n_done, ==, 1);
-  g_assert_cmpint (kvb_backup_job_item_get_status (item), ==, KVB_JOB_STATUS_DONE);
-  g_assert_nonnull (strstr (kvb_backup_job_item_get_message (item), "replaced"));
-  g_assert_true (g_file_get_contents (kept, &contents, NULL, &error));
-  g_assert_cmpstr (contents, !=, "precious");
-  assert_mode (kept, 0600);
+  /* A second backup into the folder is refused at once, unless it continues the first. */
+  again = kvb_vault_backup_new (dev, dir);
+  kvb_vault_backup_set_objects (again, objects);
+  before = log_length (env);
+  g_assert_false (run_backup_job (again, NULL, &summary, &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_FILE_EXISTS);
+  g_clear_error (&error);
+  g_assert_cmpuint (log_length (env), ==, before);
 
   /* Every file restores, with its versions, into a vault of the same subscription and
    * geography. */
   plan = prepare_plan (other, FALSE, KVB_RESTORE_ACTION_NONE, folder, files);
   for (guint i = 0; files[i] != NULL; i++)
     {
-      KvbRestorePlanEntry *entry = entry_of (plan, files[i]);
+      KvbRestorePlanEntry *plan_entry = entry_of (plan, files[i]);
 
-      g_assert_cmpint (kvb_restore_plan_entry_get_state (entry), ==, KVB_RESTORE_STATE_FREE);
-      g_assert_cmpstr (kvb_restore_plan_entry_get_name (entry), ==, names[i]);
+      g_assert_cmpint (kvb_restore_plan_entry_get_state (plan_entry), ==, KVB_RESTORE_STATE_FREE);
+      g_assert_cmpstr (kvb_restore_plan_entry_get_name (plan_entry), ==, names[i]);
     }
   g_assert_true (run_plan (plan, NULL, &summary, &error));
   g_assert_no_error (error);
@@ -644,6 +740,110 @@ test_backup_selection (Env           *env,
                                                    "dev-contoso-com");
     g_assert_true (kvb_object_info_get_managed (secret));
   }
+}
+
+/* Cancels the job once an object is saved. */
+static void
+cancel_when_done_cb (KvbBackupJobItem *item,
+                     GParamSpec       *pspec,
+                     GCancellable     *cancellable)
+{
+  if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_DONE)
+    g_cancellable_cancel (cancellable);
+}
+
+/* A selection cancelled half-way resumes: what it saved is kept without a request, the rest is
+ * backed up, and the folder is whole in the end. */
+static void
+test_backup_selection_resume (Env           *env,
+                              gconstpointer  data)
+{
+  g_autoptr(KvbKeyVaultClient) dev = NULL;
+  g_autoptr(KvbVaultBackup) job = NULL;
+  g_autoptr(KvbVaultBackup) again = NULL;
+  g_autoptr(KvbVaultManifest) manifest = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autoptr(GPtrArray) sent = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GFile) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = NULL;
+  KvbJobSummary summary;
+  guint before, n_items;
+  const KvbObjectKind kinds[] = {
+    KVB_OBJECT_KIND_SECRET, KVB_OBJECT_KIND_SECRET, KVB_OBJECT_KIND_SECRET,
+    KVB_OBJECT_KIND_SECRET, KVB_OBJECT_KIND_KEY,
+  };
+  const char * const names[] = { "res-a", "res-b", "res-c", "res-d", "res-key", NULL };
+
+  if (env->emu == NULL)
+    return;
+  dev = env_client (env, "contoso-dev-kv");
+  for (guint i = 0; i < 4; i++)
+    put_secret (env, dev, names[i], "v");
+  create_key (env, dev, "res-key");
+
+  folder = folder_path (env, "selection-resume");
+  dir = g_file_new_for_path (folder);
+  objects = select_objects (dev, kinds, names);
+  job = kvb_vault_backup_new (dev, dir);
+  kvb_vault_backup_set_objects (job, objects);
+  kvb_vault_backup_set_max_parallel (job, 1);
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (job));
+  g_assert_cmpuint (n_items, ==, 5);
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (G_LIST_MODEL (job), i);
+
+      g_signal_connect (item, "notify::status", G_CALLBACK (cancel_when_done_cb), cancellable);
+    }
+
+  g_assert_false (run_backup_job (job, cancellable, &summary, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpuint (summary.n_done, >=, 1);
+  g_assert_cmpuint (summary.n_done, <, n_items);
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (G_LIST_MODEL (job), i);
+
+      g_signal_handlers_disconnect_by_data (item, cancellable);
+      if (kvb_backup_job_item_get_status (item) == KVB_JOB_STATUS_DONE)
+        g_ptr_array_add (done, g_strdup_printf ("POST /%s/%s/backup 200",
+                                                kvb_object_kind_get_collection (
+                                                    kvb_backup_job_item_get_kind (item)),
+                                                kvb_backup_job_item_get_name (item)));
+      else
+        g_assert_cmpint (kvb_backup_job_item_get_status (item), ==, KVB_JOB_STATUS_PENDING);
+    }
+  g_assert_cmpuint (done->len, ==, summary.n_done);
+
+  /* Resumed: the saved objects are kept, without a request. */
+  again = kvb_vault_backup_new (dev, dir);
+  kvb_vault_backup_set_objects (again, objects);
+  kvb_vault_backup_set_resume (again, TRUE);
+  before = log_length (env);
+  g_assert_true (run_backup_job (again, NULL, &summary, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (summary.n_done, ==, n_items);
+  g_assert_cmpuint (summary.n_failed, ==, 0);
+  g_assert_cmpuint (kvb_vault_backup_get_n_kept (again), ==, done->len);
+  sent = requests_since (env, "contoso-dev-kv", before);
+  for (guint i = 0; i < done->len; i++)
+    g_assert_cmpuint (count_lines (sent, done->pdata[i]), ==, 0);
+  g_assert_cmpuint (count_lines (sent, "POST /secrets/res-a/backup 200") +
+                    count_lines (sent, "POST /secrets/res-b/backup 200") +
+                    count_lines (sent, "POST /secrets/res-c/backup 200") +
+                    count_lines (sent, "POST /secrets/res-d/backup 200") +
+                    count_lines (sent, "POST /keys/res-key/backup 200"), ==, n_items - done->len);
+
+  manifest = kvb_vault_manifest_load (dir, &error);
+  g_assert_no_error (error);
+  problems = kvb_vault_manifest_verify (manifest, dir, NULL);
+  g_assert_cmpuint (problems->len, ==, 0);
+  g_assert_cmpuint (kvb_vault_manifest_get_n_objects (manifest), ==, n_items);
 }
 
 /* "Download Backup" of one object: a managed secret is backed up as its certificate, and the
@@ -669,12 +869,12 @@ test_backup_one (Env           *env,
   dev = env_client (env, "contoso-dev-kv");
 
   plain = find_object (dev, KVB_OBJECT_KIND_SECRET, "dev-db-password");
-  g_assert_false (kvb_backup_job_get_target (plain, &kind, &name));
+  g_assert_false (kvb_vault_backup_get_target (plain, &kind, &name));
   g_assert_cmpint (kind, ==, KVB_OBJECT_KIND_SECRET);
   g_assert_cmpstr (name, ==, "dev-db-password");
 
   managed = find_object (dev, KVB_OBJECT_KIND_SECRET, "dev-contoso-com");
-  g_assert_true (kvb_backup_job_get_target (managed, &kind, &name));
+  g_assert_true (kvb_vault_backup_get_target (managed, &kind, &name));
   g_assert_cmpint (kind, ==, KVB_OBJECT_KIND_CERTIFICATE);
   g_assert_cmpstr (name, ==, "dev-contoso-com");
 
@@ -1146,10 +1346,13 @@ test_backup_storm (Env           *env,
                    gconstpointer  data)
 {
   g_autoptr(KvbKeyVaultClient) dev = NULL;
-  g_autoptr(KvbBackupJob) job = NULL;
+  g_autoptr(KvbVaultBackup) job = NULL;
+  g_autoptr(KvbVaultManifest) manifest = NULL;
   g_autoptr(GFile) dir = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) secrets = NULL;
+  g_autoptr(GPtrArray) storm = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) problems = NULL;
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *folder = NULL;
   KvbJobSummary summary;
@@ -1165,10 +1368,11 @@ test_backup_storm (Env           *env,
 
   folder = folder_path (env, "storm");
   dir = g_file_new_for_path (folder);
-  job = kvb_backup_job_new (dev, dir);
+  job = kvb_vault_backup_new (dev, dir);
   for (guint i = 0; i < secrets->len; i++)
     if (g_str_has_prefix (kvb_object_info_get_name (secrets->pdata[i]), "storm-"))
-      kvb_backup_job_add_object (job, secrets->pdata[i]);
+      g_ptr_array_add (storm, g_object_ref (secrets->pdata[i]));
+  kvb_vault_backup_set_objects (job, storm);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (job)), ==, STORM_OBJECTS);
 
   g_assert_true (run_backup_job (job, NULL, &summary, &error));
@@ -1179,13 +1383,17 @@ test_backup_storm (Env           *env,
   for (guint i = 1; i <= STORM_OBJECTS; i++)
     {
       g_autofree char *name = g_strdup_printf ("contoso-dev-kv.storm-%02u.secret.kvbackup", i);
-      g_autofree char *path = g_build_filename (folder, name, NULL);
+      g_autofree char *path = g_build_filename (folder, "secrets", name, NULL);
       g_autoptr(GFile) file = g_file_new_for_path (path);
       g_autoptr(KvbBackupFile) backup = kvb_backup_file_load (file, NULL, &error);
 
       g_assert_no_error (error);
       g_assert_cmpint (kvb_backup_file_get_header (backup), ==, KVB_BLOB_HEADER_SECRET);
     }
+  manifest = kvb_vault_manifest_load (dir, &error);
+  g_assert_no_error (error);
+  problems = kvb_vault_manifest_verify (manifest, dir, NULL);
+  g_assert_cmpuint (problems->len, ==, 0);
 
   /* The storm did blow (over the 50-odd requests, no 503 at all is a chance of 1 in millions). */
   log = request_log (env, &node);
@@ -1202,7 +1410,7 @@ test_cancel (Env           *env,
              gconstpointer  data)
 {
   g_autoptr(KvbKeyVaultClient) dev = NULL;
-  g_autoptr(KvbBackupJob) job = NULL;
+  g_autoptr(KvbVaultBackup) job = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GFile) dir = NULL;
   g_autoptr(GError) error = NULL;
@@ -1219,15 +1427,14 @@ test_cancel (Env           *env,
 
   folder = folder_path (env, "cancel");
   dir = g_file_new_for_path (folder);
-  job = kvb_backup_job_new (dev, dir);
-  kvb_backup_job_set_max_parallel (job, 1);
-  for (guint i = 0; i < secrets->len; i++)
-    kvb_backup_job_add_object (job, secrets->pdata[i]);
+  job = kvb_vault_backup_new (dev, dir);
+  kvb_vault_backup_set_max_parallel (job, 1);
+  kvb_vault_backup_set_objects (job, secrets);
 
-  kvb_backup_job_run_async (job, cancellable, done_cb, &w);
+  kvb_vault_backup_run_async (job, cancellable, done_cb, &w);
   g_cancellable_cancel (cancellable);
   kvb_test_wait (&w.done, 60);
-  g_assert_false (kvb_backup_job_run_finish (job, w.result, &summary, &error));
+  g_assert_false (kvb_vault_backup_run_finish (job, w.result, &summary, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
   g_object_unref (w.result);
@@ -1278,6 +1485,8 @@ main (int   argc,
 
   g_test_add ("/object-jobs/backup-selection", Env, NULL, env_setup, test_backup_selection,
               env_teardown);
+  g_test_add ("/object-jobs/backup-selection-resume", Env, NULL, env_setup,
+              test_backup_selection_resume, env_teardown);
   g_test_add ("/object-jobs/backup-one", Env, NULL, env_setup, test_backup_one, env_teardown);
   g_test_add ("/object-jobs/backup-storm", Env, GINT_TO_POINTER (TRUE), env_setup,
               test_backup_storm,

@@ -24,6 +24,8 @@
 #include "kvb-service-principal-credential.h"
 #include "kvb-test-emulator.h"
 #include "kvb-test-sync.h"
+#include "kvb-vault-backup.h"
+#include "kvb-vault-manifest.h"
 
 #define VAULT "dl-kv"
 #define TARGET_VAULT "dl-target-kv"
@@ -325,7 +327,7 @@ page_done_cb (GObject      *source,
 
 static void
 page_job_started_cb (KvbDownloadBackup *op,
-                     KvbBackupJob      *job,
+                     KvbVaultBackup    *job,
                      Page              *page)
 {
   g_autofree char *title = kvb_download_backup_dup_title (op);
@@ -447,10 +449,11 @@ count_503 (void)
   return n;
 }
 
-/* Seven selected objects through the storm: five saved (one is a certificate's managed secret,
- * saved as the certificate), one skipped as its file is there, one failed for want of the
- * permission; the card follows to 1.0 and says so; the files restore into another vault; Retry
- * Failed runs only the failed one again. */
+/* Seven selected objects through the storm into a folder that already holds a backup of one of
+ * them: the folder becomes a backup folder (kind sub-folders, a manifest true to its files);
+ * five saved (one is a certificate's managed secret, saved as the certificate), the one already
+ * there kept as it is, one failed for want of the permission; the card follows to 1.0 and says
+ * so; the files restore into another vault; Retry Failed runs only the failed one again. */
 static void
 test_several (void)
 {
@@ -461,7 +464,12 @@ test_several (void)
   g_autoptr(GListStore) files = g_list_store_new (G_TYPE_FILE);
   g_autoptr(GError) error = NULL;
   g_autofree char *folder = make_folder ("several");
-  g_autofree char *kept = g_build_filename (folder, VAULT ".bulk-03.secret.kvbackup", NULL);
+  g_autofree char *kept = g_build_filename (folder, "secrets", VAULT ".bulk-03.secret.kvbackup",
+                                            NULL);
+  g_autofree char *kept_before = NULL;
+  g_autoptr(GFile) dir = g_file_new_for_path (folder);
+  g_autoptr(KvbVaultManifest) manifest = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
   g_autofree char *title = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *result = NULL;
@@ -470,8 +478,11 @@ test_several (void)
   KvbJobSummary summary;
   Page page;
   guint n_notified;
-  const char *saved[] = { "db-password.secret", "api-token.secret", "bulk-01.secret",
-                          "bulk-02.secret", "web.certificate" };
+  const char *saved[] = { "secrets/" VAULT ".db-password.secret",
+                          "secrets/" VAULT ".api-token.secret",
+                          "secrets/" VAULT ".bulk-01.secret",
+                          "secrets/" VAULT ".bulk-02.secret",
+                          "certificates/" VAULT ".web.certificate" };
 
   g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, "db-password"));
   g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, "api-token"));
@@ -480,7 +491,20 @@ test_several (void)
   g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, "bulk-03"));
   g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_KEY, "signing"));
   g_ptr_array_add (objects, find_object (dl, KVB_OBJECT_KIND_SECRET, "web"));   /* managed */
-  g_assert_true (g_file_set_contents (kept, "precious", -1, &error));
+  {
+    /* An earlier download of bulk-03 into the folder. */
+    g_autoptr(KvbVaultBackup) earlier = kvb_vault_backup_new (dl, dir);
+    g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr(GAsyncResult) res = NULL;
+
+    g_ptr_array_add (first, find_object (dl, KVB_OBJECT_KIND_SECRET, "bulk-03"));
+    kvb_vault_backup_set_objects (earlier, first);
+    kvb_vault_backup_run_async (earlier, NULL, result_cb, &res);
+    g_assert_true (wait_until (result_ready, &res, 120));
+    g_assert_true (kvb_vault_backup_run_finish (earlier, res, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (kept, &kept_before, NULL, &error));
+  }
 
   page_init (&page);
   gtk_window_present (page.window);
@@ -496,8 +520,8 @@ test_several (void)
   g_assert_cmpuint (page.n_jobs, ==, 1);
   g_assert_true (kvb_download_backup_get_several (page.op));
   kvb_download_backup_get_summary (page.op, &summary);
-  g_assert_cmpuint (summary.n_done, ==, 5);
-  g_assert_cmpuint (summary.n_skipped, ==, 1);
+  g_assert_cmpuint (summary.n_done, ==, 6);
+  g_assert_cmpuint (summary.n_skipped, ==, 0);
   g_assert_cmpuint (summary.n_failed, ==, 1);
 
   /* The card: every row finished, the bar full, the summary in words. */
@@ -506,17 +530,17 @@ test_several (void)
   g_assert_cmpuint (g_list_model_get_n_items (job), ==, 7);
   g_assert_false (kvb_operation_card_get_running (page.card));
   g_assert_cmpfloat_with_epsilon (card_fraction (page.card), 1.0, 1e-9);
-  g_assert_cmpstr (kvb_operation_card_get_summary (page.card), ==, "5 saved, 1 skipped, 1 failed");
+  g_assert_cmpstr (kvb_operation_card_get_summary (page.card), ==, "6 saved, 1 failed");
   {
     g_autofree char *card_title = kvb_download_backup_dup_title (page.op);
     g_assert_cmpstr (card_title, ==, "Downloading 7 backups to “several”");
     g_assert_nonnull (find_widget (GTK_WIDGET (page.card), GTK_TYPE_LABEL, card_title));
   }
   result = kvb_download_backup_dup_result (page.op);
-  g_assert_cmpstr (result, ==, "Backups saved to “several”: 5 saved, 1 skipped, 1 failed");
+  g_assert_cmpstr (result, ==, "Backups saved to “several”: 6 saved, 1 failed");
   for (guint i = 0; i < G_N_ELEMENTS (saved); i++)
     {
-      g_autofree char *name = g_strdup_printf (VAULT ".%s.kvbackup", saved[i]);
+      g_autofree char *name = g_strdup_printf ("%s.kvbackup", saved[i]);
       g_autofree char *path = g_build_filename (folder, name, NULL);
       g_autoptr(GFile) file = g_file_new_for_path (path);
 
@@ -526,10 +550,24 @@ test_several (void)
   g_assert_cmpint (kvb_backup_job_item_get_status (item_of (job, "web")), ==, KVB_JOB_STATUS_DONE);
   g_assert_cmpint (kvb_backup_job_item_get_kind (item_of (job, "web")), ==,
                    KVB_OBJECT_KIND_CERTIFICATE);
+  /* The object already in the folder was kept, not fetched again. */
   g_assert_cmpint (kvb_backup_job_item_get_status (item_of (job, "bulk-03")), ==,
-                   KVB_JOB_STATUS_SKIPPED);
+                   KVB_JOB_STATUS_DONE);
+  g_assert_nonnull (strstr (kvb_backup_job_item_get_message (item_of (job, "bulk-03")), "Kept"));
   g_assert_true (g_file_get_contents (kept, &contents, NULL, &error));
-  g_assert_cmpstr (contents, ==, "precious");
+  g_assert_cmpstr (contents, ==, kept_before);
+
+  /* A backup folder: its manifest is true to the files, the failed object recorded so. */
+  manifest = kvb_vault_manifest_load (dir, &error);
+  g_assert_no_error (error);
+  problems = kvb_vault_manifest_verify (manifest, dir, NULL);
+  g_assert_cmpuint (problems->len, ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (
+                       kvb_vault_manifest_lookup (manifest, KVB_OBJECT_KIND_KEY, "signing"),
+                       "status"), ==, "failed");
+  g_assert_cmpstr (json_object_get_string_member (
+                       kvb_vault_manifest_lookup (manifest, KVB_OBJECT_KIND_SECRET, "web"),
+                       "status"), ==, "covered");
 
   /* The failed object keeps the core's reason, and its row shows it. */
   failed = item_of (job, "signing");
@@ -545,7 +583,7 @@ test_several (void)
   g_assert_nonnull (kvb_download_backup_get_notification_id (page.op));
   g_assert_true (wait_until (notified, GUINT_TO_POINTER (n_notified + 1), 10));
   g_assert_cmpstr (notifications->pdata[n_notified], ==,
-                   "Backups Downloaded: Backups saved to “several”: 5 saved, 1 skipped, 1 failed");
+                   "Backups Downloaded: Backups saved to “several”: 6 saved, 1 failed");
 
   /* The storm did blow. */
   g_assert_cmpuint (count_503 (), >, 0);

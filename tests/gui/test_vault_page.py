@@ -16,6 +16,7 @@
 # recovers and purges; a multi-object download into a folder finishes through a 503 storm and
 # throttling.
 
+import json
 import os
 import shutil
 import stat
@@ -479,13 +480,27 @@ try:
         summary = wait_for(lambda: find(frame, lambda a: a.getRoleName() == "label" and a.name.startswith("4 saved")),
                            120, what="the summary of the download")
         standin.control("/_emulator/faults", {"fail_5xx": 0.0, "fail_next": 0, "throttle": "4000/10"})
-        files = sorted(os.listdir(folder))
+        # The folder is a backup folder: the files in the kind sub-folder, and a manifest that
+        # records them done and that `kvbackup verify` finds true.
+        top = sorted(os.listdir(folder))
+        secrets = os.path.join(folder, "secrets")
+        files = sorted(os.listdir(secrets)) if os.path.isdir(secrets) else []
+        with open(os.path.join(folder, "manifest.json")) as f:
+            manifest = json.load(f)
+        done = sorted(o["name"] for o in manifest["objects"] if o.get("status") == "done")
+        verify = subprocess.run([os.path.join(os.environ.get("KVB_BUILD_ROOT", "."), "src", "cli", "kvbackup"),
+                                 "verify", folder], capture_output=True, text=True, timeout=60)
+        print(f"# {top}: {files}; done {done}; verify {verify.returncode}: {verify.stdout.strip()}",
+              flush=True)
         n503 = sum(1 for r in standin.requests() if r.get("status") == 503)
         n429 = sum(1 for r in standin.requests() if r.get("status") == 429)
         print(f"# {n503} answers 503 and {n429} answers 429 during the download", flush=True)
         app.screenshot("vault-page-download.png")
-        return summary is not None and len(files) == 4 and n503 > 0 and n429 > 0 and \
-            all(stat.S_IMODE(os.stat(os.path.join(folder, f)).st_mode) == 0o600 for f in files)
+        return summary is not None and "manifest.json" in top and len(files) == 4 and \
+            all(f.endswith(".secret.kvbackup") for f in files) and \
+            done == ["api-token", "db-password", "page-01", "page-02"] and verify.returncode == 0 and \
+            n503 > 0 and n429 > 0 and \
+            all(stat.S_IMODE(os.stat(os.path.join(secrets, f)).st_mode) == 0o600 for f in files)
 
     tap.check("four secrets download into a folder through a 503 storm and throttling, with the summary read back",
               download_folder)
