@@ -462,6 +462,7 @@ try:
                                               "throttle": "1/5"})
         folder = os.path.join(work, "several")
         os.makedirs(folder)
+        started = time.monotonic()
         click(button("Download Backup"))
         # Into the folder, then "Download" takes the folder shown.
         wait_for(lambda: chooser("Download Backups"), 20, what="the folder dialog")
@@ -494,7 +495,8 @@ try:
               flush=True)
         n503 = sum(1 for r in standin.requests() if r.get("status") == 503)
         n429 = sum(1 for r in standin.requests() if r.get("status") == 429)
-        print(f"# {n503} answers 503 and {n429} answers 429 during the download", flush=True)
+        print(f"# {n503} answers 503 and {n429} answers 429 during the download, "
+              f"{time.monotonic() - started:.0f} s to its summary", flush=True)
         app.screenshot("vault-page-download.png")
         return summary is not None and "manifest.json" in top and len(files) == 4 and \
             all(f.endswith(".secret.kvbackup") for f in files) and \
