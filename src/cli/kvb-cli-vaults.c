@@ -12,16 +12,7 @@
 #include "kvb-arm-client.h"
 #include "kvb-cli.h"
 #include "kvb-cli-table.h"
-
-static int
-compare_vaults (gconstpointer a,
-                gconstpointer b)
-{
-  KvbVaultInfo *x = *(KvbVaultInfo * const *) a;
-  KvbVaultInfo *y = *(KvbVaultInfo * const *) b;
-
-  return g_ascii_strcasecmp (kvb_vault_info_get_name (x), kvb_vault_info_get_name (y));
-}
+#include "kvb-vault-finder.h"
 
 static JsonObject *
 vault_to_json (KvbVaultInfo *info)
@@ -63,9 +54,8 @@ print_row (const char *name,
   g_print ("%s\n", line->str);
 }
 
-/* Like the window's sidebar: every tenant of the sign-in, each subscription once (a subscription
- * shared into several tenants is listed under the first), its vaults; one call after the other,
- * so that a large account does not flood Resource Manager.  A tenant or subscription that
+/* What the window's sidebar shows, from the same walk (kvb_vault_finder_list_async): every
+ * tenant of the sign-in, each subscription once, its vaults.  A tenant or subscription that
  * cannot be read is said on stderr and does not hide the others. */
 int
 kvb_cli_vaults (KvbCli  *cli,
@@ -77,8 +67,7 @@ kvb_cli_vaults (KvbCli  *cli,
   };
   g_autoptr(KvbArmClient) arm = NULL;
   g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) tenants = NULL;
-  g_autoptr(GHashTable) seen = NULL;
+  g_autoptr(GPtrArray) found = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonArray) subs_json = json_array_new ();
   guint n_subscriptions = 0, n_vaults = 0, n_unreadable = 0;
@@ -98,111 +87,79 @@ kvb_cli_vaults (KvbCli  *cli,
     }
 
   arm = kvb_arm_client_new (cli->pipeline, cli->cloud, cli->credential);
-  kvb_arm_client_list_tenants_async (arm, cli->cancellable, kvb_cli_wait_cb, &result);
+  kvb_vault_finder_list_async (arm, cli->cancellable, kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
-  tenants = kvb_arm_client_list_tenants_finish (arm, result, &error);
-  g_clear_object (&result);
-  if (tenants == NULL)
+  found = kvb_vault_finder_list_finish (arm, result, &error);
+  if (found == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         kvb_cli_print_error (_("Interrupted."));
       else
-        kvb_cli_print_error (_("The tenants of the sign-in could not be listed: %s"), error->message);
+        kvb_cli_print_error (_("The subscriptions of the sign-in could not be listed: %s"),
+                             error->message);
       return KVB_CLI_EXIT_FAILED;
     }
 
-  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  for (guint t = 0; t < tenants->len; t++)
+  for (guint i = 0; i < found->len; i++)
     {
-      const char *tenant = kvb_tenant_info_get_tenant_id (g_ptr_array_index (tenants, t));
-      g_autoptr(GPtrArray) subscriptions = NULL;
-      g_autoptr(GError) local_error = NULL;
+      KvbFoundSubscription *sub = g_ptr_array_index (found, i);
+      const char *tenant = kvb_tenant_info_get_tenant_id (sub->tenant);
+      const char *id;
+      const char *display_name;
+      JsonObject *sub_json;
+      JsonArray *vaults_json;
 
-      kvb_arm_client_list_subscriptions_async (arm, tenant, cli->cancellable, kvb_cli_wait_cb, &result);
-      kvb_cli_wait (cli, &result);
-      subscriptions = kvb_arm_client_list_subscriptions_finish (arm, result, &local_error);
-      g_clear_object (&result);
-      if (subscriptions == NULL)
+      if (sub->info == NULL)
         {
-          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            {
-              kvb_cli_print_error (_("Interrupted."));
-              return KVB_CLI_EXIT_FAILED;
-            }
           /* Translators: a tenant id, then the reason */
           kvb_cli_print_error (_("The subscriptions of tenant %s could not be listed: %s"),
-                               tenant, local_error->message);
+                               tenant, sub->error->message);
           n_unreadable++;
           continue;
         }
 
-      for (guint s = 0; s < subscriptions->len; s++)
+      id = kvb_subscription_info_get_subscription_id (sub->info);
+      display_name = kvb_subscription_info_get_display_name (sub->info);
+      n_subscriptions++;
+      sub_json = json_object_new ();
+      json_object_set_string_member (sub_json, "subscription", id);
+      if (display_name != NULL)
+        json_object_set_string_member (sub_json, "displayName", display_name);
+      else
+        json_object_set_null_member (sub_json, "displayName");
+      json_object_set_string_member (sub_json, "tenant", tenant);
+      vaults_json = json_array_new ();
+
+      if (!cli->json)
+        /* Translators: a subscription's name, then its id */
+        g_print (_("Subscription %s (%s)\n"), display_name ? display_name : id, id);
+
+      if (sub->vaults == NULL)
         {
-          KvbSubscriptionInfo *sub = g_ptr_array_index (subscriptions, s);
-          const char *id = kvb_subscription_info_get_subscription_id (sub);
-          const char *display_name = kvb_subscription_info_get_display_name (sub);
-          g_autoptr(GPtrArray) vaults = NULL;
-          g_autoptr(GError) vault_error = NULL;
-          JsonObject *sub_json;
-          JsonArray *vaults_json;
-
-          if (id == NULL || !g_hash_table_add (seen, g_ascii_strdown (id, -1)))
-            continue;
-          n_subscriptions++;
-
-          kvb_arm_client_list_vaults_async (arm, tenant, id, cli->cancellable, kvb_cli_wait_cb, &result);
-          kvb_cli_wait (cli, &result);
-          vaults = kvb_arm_client_list_vaults_finish (arm, result, &vault_error);
-          g_clear_object (&result);
-
-          sub_json = json_object_new ();
-          json_object_set_string_member (sub_json, "subscription", id);
-          if (display_name != NULL)
-            json_object_set_string_member (sub_json, "displayName", display_name);
-          else
-            json_object_set_null_member (sub_json, "displayName");
-          json_object_set_string_member (sub_json, "tenant", tenant);
-          vaults_json = json_array_new ();
-
-          if (!cli->json)
-            /* Translators: a subscription's name, then its id */
-            g_print (_("Subscription %s (%s)\n"), display_name ? display_name : id, id);
-
-          if (vaults == NULL)
-            {
-              if (g_error_matches (vault_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                {
-                  json_object_unref (sub_json);
-                  json_array_unref (vaults_json);
-                  kvb_cli_print_error (_("Interrupted."));
-                  return KVB_CLI_EXIT_FAILED;
-                }
-              /* Translators: a subscription id, then the reason */
-              kvb_cli_print_error (_("The vaults of subscription %s could not be listed: %s"), id,
-                                   vault_error->message);
-              json_object_set_string_member (sub_json, "error", vault_error->message);
-              n_unreadable++;
-            }
-          else
-            {
-              g_ptr_array_sort (vaults, compare_vaults);
-              for (guint v = 0; v < vaults->len; v++)
-                {
-                  KvbVaultInfo *info = g_ptr_array_index (vaults, v);
-
-                  json_array_add_object_element (vaults_json, vault_to_json (info));
-                  if (!cli->json)
-                    print_row (kvb_vault_info_get_name (info),
-                               kvb_vault_info_get_location (info) ? kvb_vault_info_get_location (info) : "",
-                               kvb_vault_info_get_resource_group (info) ? kvb_vault_info_get_resource_group (info) : "");
-                }
-              n_vaults += vaults->len;
-              if (vaults->len == 0 && !cli->json)
-                g_print ("  %s\n", _("(no key vaults)"));
-            }
-          json_object_set_array_member (sub_json, "vaults", vaults_json);
-          json_array_add_object_element (subs_json, sub_json);
+          /* Translators: a subscription id, then the reason */
+          kvb_cli_print_error (_("The vaults of subscription %s could not be listed: %s"), id,
+                               sub->error->message);
+          json_object_set_string_member (sub_json, "error", sub->error->message);
+          n_unreadable++;
         }
+      else
+        {
+          for (guint v = 0; v < sub->vaults->len; v++)
+            {
+              KvbVaultInfo *info = g_ptr_array_index (sub->vaults, v);
+
+              json_array_add_object_element (vaults_json, vault_to_json (info));
+              if (!cli->json)
+                print_row (kvb_vault_info_get_name (info),
+                           kvb_vault_info_get_location (info) ? kvb_vault_info_get_location (info) : "",
+                           kvb_vault_info_get_resource_group (info) ? kvb_vault_info_get_resource_group (info) : "");
+            }
+          n_vaults += sub->vaults->len;
+          if (sub->vaults->len == 0 && !cli->json)
+            g_print ("  %s\n", _("(no key vaults)"));
+        }
+      json_object_set_array_member (sub_json, "vaults", vaults_json);
+      json_array_add_object_element (subs_json, sub_json);
     }
 
   if (cli->json)
