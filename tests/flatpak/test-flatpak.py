@@ -60,7 +60,7 @@ DELETED = "legacy-ftp-password"   # a soft-deleted secret of VAULT in the sample
 source = os.environ["KVB_SOURCE_ROOT"]
 build = os.environ["KVB_BUILD_ROOT"]
 
-tap = kvbgui.Tap(15)
+tap = kvbgui.Tap(16)
 # The test command runs in a headless session and build-aux/deps.sh installs the tools: a
 # missing one is a failure, not a reason to skip.
 missing = [t for t in ("flatpak", "flatpak-builder", "appstream-compose", "eu-strip",
@@ -427,6 +427,91 @@ try:
         return status in (0, -15, 143)
 
     tap.check("it ends on SIGTERM with no critical warning", clean_exit)
+
+    def quit_instance():
+        """The instance must be gone before the next start (which would only activate it)."""
+        try:
+            wait_for(lambda: not name_has_owner(APP_ID), 10, what="the instance to be gone")
+        except TimeoutError:
+            ps = subprocess.run(["flatpak", "ps"], env=env, capture_output=True, text=True).stdout
+            print(f"# the instance outlived SIGTERM to flatpak run: {ps!r}", flush=True)
+            bus(APP_ID, "/" + APP_ID.replace(".", "/"), "org.freedesktop.Application.ActivateAction",
+                "quit", "[]", "{}")
+            wait_for(lambda: not name_has_owner(APP_ID), 20, what="the instance to quit")
+
+    def window_sign_in():
+        """The window signs in a service principal inside the sandbox: its secret goes to the
+        keyring through the Secret portal while the window checks the keyring, and the sidebar
+        lists the vaults (it once stayed on "Loading subscriptions and vaults…")."""
+        global app_proc
+        quit_instance()
+        profile = os.path.join(app_data, "stand-in.json")
+        with open(profile, "w") as f:
+            json.dump({"name": "Local stand-in", "authorityHost": emu["url"],
+                       "resourceManager": emu["url"],
+                       "resourceManagerScope": "https://management.azure.com/.default",
+                       "keyVaultDnsSuffix": emu["vault_suffix"],
+                       "keyVaultPort": int(emu["url"].rsplit(":", 1)[1]), "caFile": ca}, f)
+        app_env = dict(env)
+        app_env.pop("GTK_A11Y", None)
+        app_env.pop("NO_AT_BRIDGE", None)
+        app_proc = subprocess.Popen(["flatpak", "--user", "run", "--env=GSK_RENDERER=cairo",
+                                     "--env=GSETTINGS_BACKEND=memory",
+                                     "--env=KVB_TEST_CLOUD_PROFILE=" + profile, APP_ID],
+                                    env=app_env, stdin=subprocess.DEVNULL,
+                                    stdout=open(os.path.join(work, "app-sign-in.log"), "w"),
+                                    stderr=subprocess.STDOUT)
+        pyatspi = kvbgui._pyatspi()
+
+        def lookup():
+            if app_proc.poll() is not None:
+                raise RuntimeError(f"flatpak run exited with {app_proc.returncode}")
+            desktop = pyatspi.Registry.getDesktop(0)
+            for i in range(desktop.childCount):
+                a = desktop.getChildAtIndex(i)
+                if a is not None and a.name == "key-vault-backup" and a.childCount:
+                    return a
+            return None
+
+        app = wait_for(lookup, 60, what="the sandboxed application on the accessibility bus")
+        frame = wait_for(lambda: find(app, by("frame", "Key Vault Backup")), 30,
+                         what="the main window")
+        kvbgui.click(wait_for(lambda: find(frame, lambda a: a.getRoleName() == "push button" and
+                                           (a.name or "").startswith("Sign in as a service principal") and
+                                           "click" in kvbgui.actions(a)), 30,
+                              what="the service principal button"))
+
+        def field(title):
+            return wait_for(lambda: find(frame, lambda a: a.getRoleName() in ("text", "password text")
+                                         and a.name == title), 20, what=title)
+
+        kvbgui.set_text(field("Tenant ID or domain"), emu["tenant"])
+        kvbgui.set_text(field("Application (client) ID"), emu["client_id"])
+        kvbgui.set_text(field("Client secret"), emu["client_secret"])
+        kvbgui.click(wait_for(lambda: (lambda b: b if b and "sensitive" in states(b) else None)(
+            find(frame, by_prefix("push button", "_Sign In as Service Principal"))), 20,
+            what="an enabled Sign In button"))
+
+        def sidebar_has_vault():
+            side = find(frame, by("list", "Subscriptions and vaults"))
+            return side is not None and find(side, by("label", VAULT)) is not None
+
+        try:
+            wait_for(sidebar_has_vault, 60, what=f"{VAULT} in the sidebar")
+        except TimeoutError:
+            raise AssertionError(f"{VAULT} is not in the sidebar; the window says " + repr(
+                [a.name for a in kvbgui.find_all(frame, by("label")) if a.name])) from None
+        with open(keyring_file, "rb") as f:
+            if emu["client_secret"].encode() in f.read():
+                raise AssertionError("the secret is in the keyring file in clear")
+        if host_keyring(emu["client_id"]):
+            raise AssertionError("the host's keyring holds the secret")
+        app_proc.terminate()
+        app_proc.wait(20)
+        return True
+
+    tap.check("the window inside signs a service principal in, keeps its secret through the "
+              "Secret portal, and lists its vaults", window_sign_in)
 
     notified = {}
 
