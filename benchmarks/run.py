@@ -566,10 +566,11 @@ def measure_list(ctx):
 
 
 def measure_memory(ctx):
-    """Peak RSS of kvbackup for 1,000 objects; the N-object figure is the backup runs' (or one
-    run of its own when those were not measured)."""
+    """Peak RSS of kvbackup for 1,000 objects; the N-object figure is the backup runs' (or as
+    many runs of its own when those were not measured)."""
     small = [backup_once(ctx, "bench-1k-kv", 1000, "1000-%d" % r) for r in range(ctx["runs"])]
-    big = ctx["results"].get("backup") or [backup_once(ctx, "bench-kv", ctx["n"], "mem-%d" % ctx["n"])]
+    big = ctx["results"].get("backup") or [backup_once(ctx, "bench-kv", ctx["n"], "mem-%d-%d" % (ctx["n"], r))
+                                           for r in range(ctx["runs"])]
     for r in small + big:
         r.pop("log", None)
     ctx["results"]["memory"] = {"1000": [r["rss_mb"] for r in small], str(ctx["n"]): [r["rss_mb"] for r in big]}
