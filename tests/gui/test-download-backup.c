@@ -22,6 +22,7 @@
 #include "kvb-operation-card.h"
 #include "kvb-restore-plan.h"
 #include "kvb-service-principal-credential.h"
+#include "kvb-test-chooser.h"
 #include "kvb-test-emulator.h"
 #include "kvb-test-sync.h"
 #include "kvb-vault-backup.h"
@@ -164,15 +165,6 @@ find_widget (GtkWidget  *root,
   return NULL;
 }
 
-static gboolean
-folder_shown (gpointer data)
-{
-  gpointer *args = data;
-  g_autoptr(GFile) current = gtk_file_chooser_get_current_folder (args[0]);
-
-  return current != NULL && g_file_equal (current, args[1]);
-}
-
 /* As a person clicks it: the button of that label in @root. */
 static void
 click_button (GtkWidget  *root,
@@ -192,19 +184,11 @@ accept_chooser (const char *folder,
                 char      **current_name)
 {
   GtkWindow *dialog = wait_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
-  g_autoptr(GFile) dir = g_file_new_for_path (folder);
-  g_autoptr(GError) error = NULL;
   char *title = g_strdup (gtk_window_get_title (dialog));
 
   if (current_name != NULL)
     *current_name = gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (dialog));
-  g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, &error));
-  g_assert_no_error (error);
-  /* The dialog takes the folder once it has loaded it. */
-  {
-    gpointer args[] = { dialog, dir };
-    g_assert_true (wait_until (folder_shown, args, 10));
-  }
+  kvb_test_chooser_pick_folder (GTK_FILE_CHOOSER (dialog), folder);
   /* In a save dialog, the name entry takes a full path, as a person may type it. */
   if (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog)) == GTK_FILE_CHOOSER_ACTION_SAVE)
     {

@@ -26,6 +26,7 @@
 #include "kvb-object-list.h"
 #include "kvb-service-principal-credential.h"
 #include "kvb-sidebar.h"
+#include "kvb-test-chooser.h"
 #include "kvb-test-emulator.h"
 #include "kvb-vault-page.h"
 
@@ -490,27 +491,13 @@ test_vault_page (void)
 
 /* ---- a whole-vault backup through the page, against the stand-in ---- */
 
-static gboolean
-folder_shown (gpointer data)
-{
-  gpointer *args = data;
-  g_autoptr(GFile) current = gtk_file_chooser_get_current_folder (args[0]);
-
-  return current != NULL && g_file_equal (current, args[1]);
-}
-
 /* GTK's own folder dialog (no portal here), accepted with @folder as a person picks it. */
 static void
 accept_chooser (const char *folder)
 {
   GtkWindow *dialog = wait_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
-  g_autoptr(GFile) dir = g_file_new_for_path (folder);
-  g_autoptr(GError) error = NULL;
-  gpointer args[] = { dialog, dir };
 
-  g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, &error));
-  g_assert_no_error (error);
-  g_assert_true (wait_until (folder_shown, args, 10));
+  kvb_test_chooser_pick_folder (GTK_FILE_CHOOSER (dialog), folder);
   /* In a save dialog, the name entry takes a full path, as a person may type it. */
   if (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog)) == GTK_FILE_CHOOSER_ACTION_SAVE)
     {
