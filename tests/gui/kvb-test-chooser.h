@@ -9,10 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* Shows @folder in @chooser and waits until it has taken it.  The chooser takes a folder only
- * after an asynchronous look at it, which a later change of folder cancels (its own start-up
- * folder when it is mapped, for one); as a person would, it is picked again when it did not
- * take.  Fails the test after three tries of 10 s. */
+/* Shows @folder in @chooser and waits until it has taken it, as a person picks a folder and
+ * picks it again when the dialog showed another.  Fails the test when it never takes. */
 void kvb_test_chooser_pick_folder (GtkFileChooser *chooser,
                                    const char     *folder);
 
