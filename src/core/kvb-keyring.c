@@ -301,6 +301,8 @@ op_cb (GObject      *source,
     }
   else
     {
+      if (op->kind == OP_CHECK)
+        g_debug ("The keyring answers");
       if (op->kind != OP_CLEAR)
         set_available (self, TRUE);
       g_task_return_boolean (task, TRUE);

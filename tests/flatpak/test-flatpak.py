@@ -371,7 +371,8 @@ try:
         app_env.pop("GTK_A11Y", None)
         app_env.pop("NO_AT_BRIDGE", None)
         app_proc = subprocess.Popen(["flatpak", "--user", "run", "--env=GSK_RENDERER=cairo",
-                                     "--env=GSETTINGS_BACKEND=memory", APP_ID],
+                                     "--env=GSETTINGS_BACKEND=memory",
+                                     "--env=G_MESSAGES_DEBUG=kvb-keyring", APP_ID],
                                     env=app_env, stdin=subprocess.DEVNULL,
                                     stdout=open(os.path.join(work, "app.log"), "w"),
                                     stderr=subprocess.STDOUT)
@@ -411,6 +412,12 @@ try:
             if bar is not None and bar.queryComponent().getExtents(0).height > 0:
                 raise AssertionError("the window says no keyring is available")
             time.sleep(0.2)
+        # And the window's look at the keyring ended with an answer (a call that hangs shows no
+        # bar either).
+        def answered():
+            with open(os.path.join(work, "app.log"), encoding="utf-8", errors="replace") as f:
+                return "The keyring answers" in f.read()
+        wait_for(answered, 30, what="the keyring's answer to the window")
         return True
 
     tap.check("`flatpak run` opens the main window with its welcome page (over the "
