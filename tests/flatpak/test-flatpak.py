@@ -365,16 +365,17 @@ try:
               "sign-in is kept through the Secret portal", browser)
     timings.append(("sign-in checks", time.monotonic() - signin_start))
 
-    def window():
+    def start_window(log_name, *options):
+        """`flatpak run` of the application (flatpak run OPTIONS…, output to LOG_NAME in the work
+        folder); returns its main window, once on the accessibility bus."""
         global app_proc
         app_env = dict(env)
         app_env.pop("GTK_A11Y", None)
         app_env.pop("NO_AT_BRIDGE", None)
         app_proc = subprocess.Popen(["flatpak", "--user", "run", "--env=GSK_RENDERER=cairo",
-                                     "--env=GSETTINGS_BACKEND=memory",
-                                     "--env=G_MESSAGES_DEBUG=kvb-keyring", APP_ID],
+                                     "--env=GSETTINGS_BACKEND=memory", *options, APP_ID],
                                     env=app_env, stdin=subprocess.DEVNULL,
-                                    stdout=open(os.path.join(work, "app.log"), "w"),
+                                    stdout=open(os.path.join(work, log_name), "w"),
                                     stderr=subprocess.STDOUT)
         pyatspi = kvbgui._pyatspi()
 
@@ -384,13 +385,29 @@ try:
             desktop = pyatspi.Registry.getDesktop(0)
             for i in range(desktop.childCount):
                 a = desktop.getChildAtIndex(i)
-                if a is not None and a.name == "key-vault-backup":
+                if a is not None and a.name == "key-vault-backup" and a.childCount:
                     return a
             return None
 
         app = wait_for(lookup, 60, what="the sandboxed application on the accessibility bus")
-        frame = wait_for(lambda: find(app, by("frame", "Key Vault Backup")), 30,
-                         what="the main window")
+        return wait_for(lambda: find(app, by("frame", "Key Vault Backup")), 30,
+                        what="the main window")
+
+    def quit_instance():
+        """A second start would only hand the running instance the activation and exit: that
+        one must be gone.  SIGTERM to `flatpak run` does not always reach it: then it is asked
+        to quit, as Ctrl+Q does."""
+        try:
+            wait_for(lambda: not name_has_owner(APP_ID), 10, what="the instance to be gone")
+        except TimeoutError:
+            ps = subprocess.run(["flatpak", "ps"], env=env, capture_output=True, text=True).stdout
+            print(f"# the instance outlived SIGTERM to flatpak run: {ps!r}", flush=True)
+            bus(APP_ID, "/" + APP_ID.replace(".", "/"), "org.freedesktop.Application.ActivateAction",
+                "quit", "[]", "{}")
+            wait_for(lambda: not name_has_owner(APP_ID), 20, what="the instance to quit")
+
+    def window():
+        frame = start_window("app.log", "--env=G_MESSAGES_DEBUG=kvb-keyring")
         wait_for(lambda: find(frame, by("label", "Welcome to Key Vault Backup")), 30,
                  what="the welcome page")
         # The Azure CLI way in stays on the page, to say why it cannot be used here.
@@ -435,22 +452,10 @@ try:
 
     tap.check("it ends on SIGTERM with no critical warning", clean_exit)
 
-    def quit_instance():
-        """The instance must be gone before the next start (which would only activate it)."""
-        try:
-            wait_for(lambda: not name_has_owner(APP_ID), 10, what="the instance to be gone")
-        except TimeoutError:
-            ps = subprocess.run(["flatpak", "ps"], env=env, capture_output=True, text=True).stdout
-            print(f"# the instance outlived SIGTERM to flatpak run: {ps!r}", flush=True)
-            bus(APP_ID, "/" + APP_ID.replace(".", "/"), "org.freedesktop.Application.ActivateAction",
-                "quit", "[]", "{}")
-            wait_for(lambda: not name_has_owner(APP_ID), 20, what="the instance to quit")
-
     def window_sign_in():
         """The window signs in a service principal inside the sandbox: its secret goes to the
         keyring through the Secret portal while the window checks the keyring, and the sidebar
         lists the vaults (it once stayed on "Loading subscriptions and vaults…")."""
-        global app_proc
         quit_instance()
         profile = os.path.join(app_data, "stand-in.json")
         with open(profile, "w") as f:
@@ -459,30 +464,7 @@ try:
                        "resourceManagerScope": "https://management.azure.com/.default",
                        "keyVaultDnsSuffix": emu["vault_suffix"],
                        "keyVaultPort": int(emu["url"].rsplit(":", 1)[1]), "caFile": ca}, f)
-        app_env = dict(env)
-        app_env.pop("GTK_A11Y", None)
-        app_env.pop("NO_AT_BRIDGE", None)
-        app_proc = subprocess.Popen(["flatpak", "--user", "run", "--env=GSK_RENDERER=cairo",
-                                     "--env=GSETTINGS_BACKEND=memory",
-                                     "--env=KVB_TEST_CLOUD_PROFILE=" + profile, APP_ID],
-                                    env=app_env, stdin=subprocess.DEVNULL,
-                                    stdout=open(os.path.join(work, "app-sign-in.log"), "w"),
-                                    stderr=subprocess.STDOUT)
-        pyatspi = kvbgui._pyatspi()
-
-        def lookup():
-            if app_proc.poll() is not None:
-                raise RuntimeError(f"flatpak run exited with {app_proc.returncode}")
-            desktop = pyatspi.Registry.getDesktop(0)
-            for i in range(desktop.childCount):
-                a = desktop.getChildAtIndex(i)
-                if a is not None and a.name == "key-vault-backup" and a.childCount:
-                    return a
-            return None
-
-        app = wait_for(lookup, 60, what="the sandboxed application on the accessibility bus")
-        frame = wait_for(lambda: find(app, by("frame", "Key Vault Backup")), 30,
-                         what="the main window")
+        frame = start_window("app-sign-in.log", "--env=KVB_TEST_CLOUD_PROFILE=" + profile)
         kvbgui.click(wait_for(lambda: find(frame, lambda a: a.getRoleName() == "push button" and
                                            (a.name or "").startswith("Sign in as a service principal") and
                                            "click" in kvbgui.actions(a)), 30,
@@ -544,41 +526,8 @@ try:
                 "version")
         if r.returncode != 0 or "uint32" not in r.stdout:
             raise AssertionError(f"no Notification portal: {r.stdout}{r.stderr}")
-        global app_proc
-        # A second start would only hand the first instance the activation and exit: that one
-        # must be gone.  SIGTERM to `flatpak run` does not always reach it: then it is asked to
-        # quit, as Ctrl+Q does.
-        try:
-            wait_for(lambda: not name_has_owner(APP_ID), 10, what="the first instance to be gone")
-        except TimeoutError:
-            ps = subprocess.run(["flatpak", "ps"], env=env, capture_output=True, text=True).stdout
-            print(f"# the first instance outlived SIGTERM to flatpak run: {ps!r}", flush=True)
-            bus(APP_ID, "/" + APP_ID.replace(".", "/"), "org.freedesktop.Application.ActivateAction",
-                "quit", "[]", "{}")
-            wait_for(lambda: not name_has_owner(APP_ID), 20, what="the first instance to quit")
-        app_env = dict(env)
-        app_env.pop("GTK_A11Y", None)
-        app_env.pop("NO_AT_BRIDGE", None)
-        app_proc = subprocess.Popen(["flatpak", "--user", "run", "--env=GSK_RENDERER=cairo",
-                                     "--env=GSETTINGS_BACKEND=memory", APP_ID],
-                                    env=app_env, stdin=subprocess.DEVNULL,
-                                    stdout=open(os.path.join(work, "app-notify.log"), "w"),
-                                    stderr=subprocess.STDOUT)
-        pyatspi = kvbgui._pyatspi()
-
-        def lookup():
-            if app_proc.poll() is not None:
-                raise RuntimeError(f"flatpak run exited with {app_proc.returncode}")
-            desktop = pyatspi.Registry.getDesktop(0)
-            for i in range(desktop.childCount):
-                a = desktop.getChildAtIndex(i)
-                if a is not None and a.name == "key-vault-backup" and a.childCount:
-                    return a
-            return None
-
-        app = wait_for(lookup, 60, what="the sandboxed application on the accessibility bus")
-        frame = wait_for(lambda: find(app, by("frame", "Key Vault Backup")), 30,
-                         what="the main window")
+        quit_instance()
+        frame = start_window("app-notify.log")
         notified["frame"] = frame
         # The sample cloud, which runs inside the application, has VAULT with DELETED in it.
         kvbgui.click(wait_for(lambda: find(frame, by(
