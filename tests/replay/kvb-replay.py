@@ -347,7 +347,11 @@ def main():
                       "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
                       "calls": len(replay.calls)}), flush=True)
 
-    stop.wait()
+    # SIGTERM may reach one of the servers' threads instead of this one: Python then runs the
+    # handler only when this thread next wakes, and a wait without a time limit never wakes (the
+    # test's stop then waited for ever).  Waiting in slices bounds that to a fraction of a second.
+    while not stop.wait(0.2):
+        pass
     https.shutdown()
     proxy.shutdown()
 
