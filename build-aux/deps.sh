@@ -13,8 +13,10 @@ PKGS=(
   # the Flatpak test: flatpak-builder runs appstream-compose (appstream-util) inside the SDK
   # and eu-strip (elfutils) on the host; the sandboxed keyring goes through the Secret portal
   # (gnome-keyring is its backend), notifications through the Notification portal (its GTK
-  # backend hands them to the session's notification server)
+  # backend hands them to the session's notification server), the start with the session of
+  # scheduled backups through the Background portal (GNOME's backend has it, GTK's does not)
   flatpak appstream-util elfutils xdg-desktop-portal xdg-desktop-portal-gtk
+  xdg-desktop-portal-gnome
   # headless session: display, private bus, keyring, accessibility bus
   xvfb xauth dbus gnome-keyring libsecret-tools at-spi2-core
   python3-pyatspi python3-dogtail python3-gi

@@ -21,25 +21,31 @@ struct _KvbSchedule
   GObject parent_instance;
 
   char *vault;       /* in lower case */
+  char *chosen;      /* FOLDER, as chosen */
   char *folder;      /* FOLDER/VAULT: the dated backups and "latest" */
   char *kvbackup;
+  char *cloud;       /* kvbackup's --cloud, or NULL for its default (public) */
   char *unit_name;
   KvbScheduleFrequency frequency;
   guint keep;
+  GDateTime *last_run;
 };
 
 G_DEFINE_FINAL_TYPE (KvbSchedule, kvb_schedule, G_TYPE_OBJECT)
 
-/* The night's run, given ROOT VAULT KVBACKUP KEEP: as the README's kvbackup-nightly script, for
- * one vault.  "latest" moves only after a run where every object was saved (set -e); then all
+/* The night's run, given ROOT VAULT KVBACKUP KEEP [CLOUD]: as the README's kvbackup-nightly
+ * script, for one vault, in the vault's cloud.  "latest" moves only after a run where every object was saved (set -e); then all
  * but the KEEP newest dated folders go (0: none), never the one "latest" names (the newest).
  * The files of an incremental backup are hard links: removing an older folder frees only what
  * no newer one shares. */
 static const char script[] =
-  "set -eu; root=$1; vault=$2; kvbackup=$3; keep=$4; today=$root/$(date -u +%Y-%m-%d); "
+  "set -eu; root=$1; vault=$2; kvbackup=$3; keep=$4; cloud=${5:-}; "
+  "today=$root/$(date -u +%Y-%m-%d); "
   "if [ -d \"$root/latest\" ] && [ ! -e \"$today\" ]; then "
-  "\"$kvbackup\" backup --all --vault \"$vault\" --output \"$today\" --incremental \"$root/latest\"; "
-  "else \"$kvbackup\" backup --all --vault \"$vault\" --output \"$today\" --resume; fi; "
+  "\"$kvbackup\" backup --all --vault \"$vault\" ${cloud:+--cloud \"$cloud\"} --output \"$today\" "
+  "--incremental \"$root/latest\"; "
+  "else \"$kvbackup\" backup --all --vault \"$vault\" ${cloud:+--cloud \"$cloud\"} --output \"$today\" "
+  "--resume; fi; "
   "ln -sfn \"$today\" \"$root/latest\"; "
   "if [ \"$keep\" -gt 0 ]; then "
   "for old in $(cd \"$root\" && ls -1d [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] | sort -r | tail -n +$((keep + 1))); do "
@@ -51,8 +57,11 @@ kvb_schedule_finalize (GObject *object)
   KvbSchedule *self = (KvbSchedule *)object;
 
   g_free (self->vault);
+  g_free (self->chosen);
   g_free (self->folder);
   g_free (self->kvbackup);
+  g_free (self->cloud);
+  g_clear_pointer (&self->last_run, g_date_time_unref);
   g_free (self->unit_name);
 
   G_OBJECT_CLASS (kvb_schedule_parent_class)->finalize (object);
@@ -126,7 +135,8 @@ kvb_schedule_new (const char  *vault,
     }
   self = g_object_new (KVB_TYPE_SCHEDULE, NULL);
   self->vault = g_ascii_strdown (vault, -1);
-  self->folder = path != NULL ? g_build_filename (path, self->vault, NULL) : NULL;
+  self->chosen = g_steal_pointer (&path);
+  self->folder = self->chosen != NULL ? g_build_filename (self->chosen, self->vault, NULL) : NULL;
   self->kvbackup = g_strdup (kvbackup != NULL ? kvbackup : "kvbackup");
   self->unit_name = g_strconcat ("kvbackup-", self->vault, NULL);
   self->frequency = KVB_SCHEDULE_DAILY;
@@ -135,17 +145,113 @@ kvb_schedule_new (const char  *vault,
 }
 
 gboolean
-kvb_schedule_check_available (char **reason)
+kvb_schedule_runs_in_application (void)
 {
-  if (!g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
-    return TRUE;
-  if (reason != NULL)
-    *reason = g_strdup (_("Scheduled backups run from a systemd timer of your session, which an "
-                          "application inside a Flatpak sandbox cannot set up. Add the timer "
-                          "yourself as the README's “Scheduled backups” shows, with “flatpak run "
-                          "--command=kvbackup io.github.kvbackup.KeyVaultBackup” as the program, "
-                          "or install Key Vault Backup from your distribution."));
-  return FALSE;
+  return g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS);
+}
+
+const char *
+kvb_schedule_get_vault (KvbSchedule *self)
+{
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), NULL);
+  return self->vault;
+}
+
+const char *
+kvb_schedule_get_folder (KvbSchedule *self)
+{
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), NULL);
+  return self->chosen;
+}
+
+gboolean
+kvb_schedule_set_cloud (KvbSchedule  *self,
+                        const char   *cloud,
+                        GError      **error)
+{
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), FALSE);
+
+  if (cloud != NULL && !fits_a_line (cloud))
+    {
+      g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED,
+                   _("Nightly backups cannot use the cloud “%s”: its name has a line break."), cloud);
+      return FALSE;
+    }
+  g_free (self->cloud);
+  /* The public cloud is kvbackup's own default: a unit without --cloud reads better. */
+  self->cloud = cloud != NULL && *cloud != '\0' && g_ascii_strcasecmp (cloud, "public") != 0
+                  ? g_strdup (cloud) : NULL;
+  return TRUE;
+}
+
+const char *
+kvb_schedule_get_cloud (KvbSchedule *self)
+{
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), NULL);
+  return self->cloud;
+}
+
+void
+kvb_schedule_set_last_run (KvbSchedule *self,
+                           GDateTime   *when)
+{
+  g_return_if_fail (KVB_IS_SCHEDULE (self));
+
+  g_clear_pointer (&self->last_run, g_date_time_unref);
+  if (when != NULL)
+    self->last_run = g_date_time_ref (when);
+}
+
+GDateTime *
+kvb_schedule_get_last_run (KvbSchedule *self)
+{
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), NULL);
+  return self->last_run;
+}
+
+GDateTime *
+kvb_schedule_dup_next_run (KvbSchedule *self,
+                           GDateTime   *after)
+{
+  g_autoptr(GDateTime) local = NULL;
+
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), NULL);
+  g_return_val_if_fail (after != NULL, NULL);
+
+  local = g_date_time_to_local (after);
+  /* 02:30 local time of the day of @after and the days after it: the first that is later (and a
+   * Sunday, weekly).  g_date_time_new_local() moves a time that a change to summer time skips. */
+  for (int day = 0; day <= 8; day++)
+    {
+      g_autoptr(GDateTime) date = g_date_time_add_days (local, day);
+      g_autoptr(GDateTime) run = g_date_time_new_local (g_date_time_get_year (date),
+                                                        g_date_time_get_month (date),
+                                                        g_date_time_get_day_of_month (date),
+                                                        2, 30, 0);
+
+      if (run == NULL || g_date_time_compare (run, after) <= 0)
+        continue;
+      if (self->frequency == KVB_SCHEDULE_WEEKLY && g_date_time_get_day_of_week (run) != 7)
+        continue;
+      return g_steal_pointer (&run);
+    }
+  g_return_val_if_reached (NULL);
+}
+
+gboolean
+kvb_schedule_is_due (KvbSchedule *self,
+                     GDateTime   *now)
+{
+  g_autoptr(GDateTime) next = NULL;
+
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), FALSE);
+  g_return_val_if_fail (now != NULL, FALSE);
+
+  /* Never run: due at the first 02:30 from now on, not at once. */
+  if (self->last_run == NULL)
+    return FALSE;
+  next = kvb_schedule_dup_next_run (self, self->last_run);
+  return next != NULL && g_date_time_compare (next, now) <= 0;
 }
 
 void
@@ -241,6 +347,11 @@ kvb_schedule_dup_service_text (KvbSchedule *self)
   g_string_append_c (text, ' ');
   append_word (text, self->kvbackup, '"');
   g_string_append_printf (text, " %u", self->keep);
+  if (self->cloud != NULL)
+    {
+      g_string_append_c (text, ' ');
+      append_word (text, self->cloud, '"');
+    }
   g_string_append (text,
                    "\n"
                    "# Stopping the unit sends SIGTERM: kvbackup ends within a second and the next run resumes.\n"
@@ -271,6 +382,23 @@ kvb_schedule_dup_timer_text (KvbSchedule *self)
                           "WantedBy=timers.target\n",
                           weekly ? "weekly" : "nightly", self->vault, self->vault,
                           weekly ? "week" : "night", weekly ? "Sun *-*-* " : "*-*-* ");
+}
+
+GStrv
+kvb_schedule_dup_argv (KvbSchedule *self)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree char *keep = NULL;
+
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), NULL);
+  g_return_val_if_fail (self->folder != NULL, NULL);
+
+  keep = g_strdup_printf ("%u", self->keep);
+  g_strv_builder_add_many (builder, "/bin/sh", "-c", script, self->unit_name, self->folder,
+                           self->vault, self->kvbackup, keep, NULL);
+  if (self->cloud != NULL)
+    g_strv_builder_add (builder, self->cloud);
+  return g_strv_builder_end (builder);
 }
 
 GFile *

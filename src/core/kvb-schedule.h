@@ -28,7 +28,8 @@ G_DECLARE_FINAL_TYPE (KvbSchedule, kvb_schedule, KVB, SCHEDULE, GObject)
  * minutes) the vault is backed up into FOLDER/VAULT/YYYY-MM-DD, incrementally from FOLDER/VAULT/latest, which then
  * points at it; a second run the same day resumes.  The service reads the sign-in from
  * ~/.config/kvbackup/env when it exists (AZURE_TENANT_ID…), else kvbackup uses "kvbackup
- * login" or the Azure CLI.
+ * login" or the Azure CLI.  Inside a Flatpak sandbox the application runs the same night's run
+ * itself (kvb_schedule_runs_in_application()).
  *
  * @vault is the vault's name (letters, digits and hyphens), @folder an absolute local folder
  * (%NULL for a schedule that is only looked at or removed: it cannot be written),
@@ -48,10 +49,38 @@ void         kvb_schedule_set_keep           (KvbSchedule          *self,
                                               guint                 keep);
 guint        kvb_schedule_get_keep           (KvbSchedule          *self);
 
-/* Whether this program can set up scheduled backups: not from inside a Flatpak sandbox, whose
- * units the session's systemd never reads.  @reason (out, optional): why not, and what to do
- * instead, for people. */
-gboolean     kvb_schedule_check_available    (char                **reason);
+/* Whether the schedules are kept and run by the application itself (KvbScheduleStore,
+ * KvbScheduleRunner), started with the session through the Background portal: inside a Flatpak
+ * sandbox, whose systemd units the session never reads.  Elsewhere a systemd user timer runs
+ * them. */
+gboolean     kvb_schedule_runs_in_application (void);
+
+/* The vault (in lower case), and the folder chosen for its backups (FOLDER; the backups go into
+ * FOLDER/VAULT), %NULL for a schedule made without one. */
+const char  *kvb_schedule_get_vault          (KvbSchedule          *self);
+const char  *kvb_schedule_get_folder         (KvbSchedule          *self);
+/* The cloud kvbackup backs the vault up in (its --cloud: "china", "usgov" or a cloud profile's
+ * path); %NULL or "public" for the public cloud, kvbackup's default.  %FALSE with @error for a
+ * name that cannot go into a unit. */
+gboolean     kvb_schedule_set_cloud          (KvbSchedule          *self,
+                                              const char           *cloud,
+                                              GError              **error);
+const char  *kvb_schedule_get_cloud          (KvbSchedule          *self);
+
+/* When the schedule last started a backup (or was made), %NULL for never. */
+void         kvb_schedule_set_last_run       (KvbSchedule          *self,
+                                              GDateTime            *when);
+GDateTime   *kvb_schedule_get_last_run       (KvbSchedule          *self);
+/* The first run time after @after: 02:30 local time, every day or on Sundays. */
+GDateTime   *kvb_schedule_dup_next_run       (KvbSchedule          *self,
+                                              GDateTime            *after);
+/* Whether a run time has come since the last run, as a systemd timer with Persistent=true sees
+ * it: a night missed (the computer off, nobody logged in) is made up at once, only once.  One
+ * without a last run is never due: KvbScheduleStore gives a new one the time it was made. */
+gboolean     kvb_schedule_is_due             (KvbSchedule          *self,
+                                              GDateTime            *now);
+/* The night's run as a program's arguments (/bin/sh -c SCRIPT …): what the service runs. */
+GStrv        kvb_schedule_dup_argv           (KvbSchedule          *self);
 
 /* "kvbackup-VAULT" (in lower case): the timer is UNIT.timer, the service UNIT.service. */
 const char  *kvb_schedule_get_unit_name      (KvbSchedule   *self);

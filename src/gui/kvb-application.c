@@ -12,6 +12,7 @@
 
 #include "kvb-application.h"
 #include "kvb-preferences-window.h"
+#include "kvb-schedule-runner.h"
 #include "kvb-window.h"
 
 struct _KvbApplication
@@ -20,6 +21,14 @@ struct _KvbApplication
 
   guint          sigterm_id;
   guint          sigint_id;
+
+  /* Inside a Flatpak sandbox: the scheduled backups, run while the application runs (it starts
+   * with the session through the Background portal, with --scheduled, and stays while there are
+   * schedules). */
+  KvbScheduleStore  *schedules;
+  KvbScheduleRunner *runner;
+  gboolean           held;          /* the application is held for the schedules */
+  gboolean           quiet_start;   /* --scheduled: the first activation opens no window */
 };
 
 G_DEFINE_FINAL_TYPE (KvbApplication, kvb_application, ADW_TYPE_APPLICATION)
@@ -62,8 +71,15 @@ bench_after_paint_cb (GdkFrameClock *clock,
 static void
 kvb_application_activate (GApplication *app)
 {
-  GtkWindow *window = main_window (KVB_APPLICATION (app));
+  KvbApplication *self = KVB_APPLICATION (app);
+  GtkWindow *window = main_window (self);
   gboolean created = window == NULL;
+
+  if (self->quiet_start)
+    {
+      self->quiet_start = FALSE;
+      return;
+    }
 
   if (window == NULL)
     window = GTK_WINDOW (kvb_window_new (ADW_APPLICATION (app)));
@@ -250,6 +266,108 @@ unix_signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* --scheduled (the command line the session starts at log-in): the scheduled backups, no
+ * window.  A running instance runs them already: a second start ends at once. */
+static int
+kvb_application_handle_local_options (GApplication *app,
+                                      GVariantDict *options)
+{
+  KvbApplication *self = KVB_APPLICATION (app);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_variant_dict_contains (options, "scheduled"))
+    return -1;
+  if (!g_application_register (app, NULL, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  if (g_application_get_is_remote (app))
+    return 0;
+  self->quiet_start = TRUE;
+  return -1;
+}
+
+/* Held while there are schedules to run: closing the window leaves it running. */
+static void
+update_hold (KvbApplication *self)
+{
+  gboolean hold = self->schedules != NULL &&
+                  g_list_model_get_n_items (G_LIST_MODEL (self->schedules)) > 0;
+
+  if (hold == self->held)
+    return;
+  self->held = hold;
+  if (hold)
+    g_application_hold (G_APPLICATION (self));
+  else
+    g_application_release (G_APPLICATION (self));
+}
+
+static void
+schedules_changed_cb (GListModel     *model,
+                      guint           position,
+                      guint           removed,
+                      guint           added,
+                      KvbApplication *self)
+{
+  update_hold (self);
+}
+
+/* A night that failed is said where the administrator will see it; one that worked is in the
+ * History and the sidebar's "last backed up". */
+static void
+schedule_finished_cb (KvbScheduleRunner *runner,
+                      const char        *vault,
+                      gboolean           success,
+                      const char        *message,
+                      KvbApplication    *self)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *body = NULL;
+
+  if (success)
+    return;
+  g_warning ("The scheduled backup of %s failed: %s", vault, message);
+  notification = g_notification_new (_("Scheduled Backup Failed"));
+  /* translators: the vault, then what went wrong (a sentence) */
+  body = g_strdup_printf (_("The backup of vault “%s” did not complete: %s The next run resumes "
+                            "it; History has the details."), vault, message);
+  g_notification_set_body (notification, body);
+  g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+  g_notification_set_default_action (notification, "app.show-window");
+  id = g_strconcat ("scheduled-", vault, NULL);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+static void
+start_schedules (KvbApplication *self)
+{
+  g_autoptr(GFile) file = kvb_schedule_store_dup_default_file ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kvbackup = g_find_program_in_path ("kvbackup");
+
+  if (kvbackup != NULL && !g_path_is_absolute (kvbackup))
+    g_clear_pointer (&kvbackup, g_free);
+  self->schedules = kvb_schedule_store_new (file, kvbackup);
+  if (!kvb_schedule_store_load (self->schedules, &error))
+    g_warning ("%s", error->message);
+  self->runner = kvb_schedule_runner_new (self->schedules);
+  g_signal_connect_object (self->runner, "finished", G_CALLBACK (schedule_finished_cb), self, 0);
+  g_signal_connect_object (self->schedules, "items-changed", G_CALLBACK (schedules_changed_cb),
+                           self, 0);
+  update_hold (self);
+  kvb_schedule_runner_start (self->runner);
+}
+
+KvbScheduleStore *
+kvb_application_get_schedule_store (KvbApplication *self)
+{
+  g_return_val_if_fail (KVB_IS_APPLICATION (self), NULL);
+  return self->schedules;
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
   { "about", about_activated },
@@ -296,6 +414,9 @@ kvb_application_startup (GApplication *app)
 
   self->sigterm_id = g_unix_signal_add (SIGTERM, unix_signal_cb, self);
   self->sigint_id = g_unix_signal_add (SIGINT, unix_signal_cb, self);
+
+  if (kvb_schedule_runs_in_application ())
+    start_schedules (self);
 }
 
 static void
@@ -305,6 +426,12 @@ kvb_application_shutdown (GApplication *app)
 
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
+  if (self->runner != NULL)
+    kvb_schedule_runner_stop (self->runner);
+  g_clear_object (&self->runner);
+  if (self->schedules != NULL)
+    g_signal_handlers_disconnect_by_data (self->schedules, self);
+  g_clear_object (&self->schedules);
 
   G_APPLICATION_CLASS (kvb_application_parent_class)->shutdown (app);
 }
@@ -315,6 +442,7 @@ kvb_application_class_init (KvbApplicationClass *klass)
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
   app_class->activate = kvb_application_activate;
+  app_class->handle_local_options = kvb_application_handle_local_options;
   app_class->open = kvb_application_open;
   app_class->startup = kvb_application_startup;
   app_class->shutdown = kvb_application_shutdown;
@@ -323,6 +451,13 @@ kvb_application_class_init (KvbApplicationClass *klass)
 static void
 kvb_application_init (KvbApplication *self)
 {
+  static const GOptionEntry options[] = {
+    { "scheduled", 0, 0, G_OPTION_ARG_NONE, NULL,
+      N_("Run the scheduled backups without opening a window (how the session starts it)"), NULL },
+    { NULL }
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
   g_set_application_name (_("Key Vault Backup"));
   gtk_window_set_default_icon_name (APP_ID);
 }

@@ -9,9 +9,15 @@
 
 #include <glib/gi18n.h>
 
+#include "kvb-application.h"
+#include "kvb-background-portal.h"
 #include "kvb-restore-chooser.h"
 #include "kvb-schedule.h"
 #include "kvb-schedule-flow.h"
+
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
 
 struct _KvbScheduleFlow
 {
@@ -22,9 +28,13 @@ struct _KvbScheduleFlow
   char *vault;
   KvbScheduleFrequency frequency; /* the choices of the last time */
   guint keep;
+  KvbSchedule *pending;         /* made, waiting for the desktop's leave to run in the background */
 };
 
 G_DEFINE_FINAL_TYPE (KvbScheduleFlow, kvb_schedule_flow, G_TYPE_OBJECT)
+
+/* How the session starts the application for its schedules, inside a Flatpak sandbox. */
+static const char * const autostart_commandline[] = { "key-vault-backup", "--scheduled", NULL };
 
 enum {
   TOAST,
@@ -51,6 +61,7 @@ kvb_schedule_flow_finalize (GObject *object)
   KvbScheduleFlow *self = KVB_SCHEDULE_FLOW (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->pending);
   g_free (self->vault);
 
   G_OBJECT_CLASS (kvb_schedule_flow_parent_class)->finalize (object);
@@ -96,14 +107,28 @@ kvb_schedule_flow_cancel (KvbScheduleFlow *self)
   self->cancellable = g_cancellable_new ();
 }
 
+/* The application's own schedules (inside a Flatpak sandbox), or %NULL for systemd timers. */
+static KvbScheduleStore *
+in_app_store (void)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (!kvb_schedule_runs_in_application () || !KVB_IS_APPLICATION (app))
+    return NULL;
+  return kvb_application_get_schedule_store (KVB_APPLICATION (app));
+}
+
 gboolean
 kvb_schedule_flow_is_scheduled (const char *vault)
 {
   g_autoptr(KvbSchedule) schedule = NULL;
   g_autoptr(GFile) units = NULL;
+  KvbScheduleStore *store = in_app_store ();
 
   if (vault == NULL)
     return FALSE;
+  if (store != NULL)
+    return kvb_schedule_store_lookup (store, vault) != NULL;
   schedule = kvb_schedule_new (vault, NULL, NULL, NULL);
   if (schedule == NULL)
     return FALSE;
@@ -228,6 +253,19 @@ schedule_response_cb (AdwMessageDialog *dialog,
   g_subprocess_wait_check_async (reload, self->cancellable, daemon_reloaded_cb, g_object_ref (self));
 }
 
+static char *
+keep_sentence (KvbSchedule *schedule)
+{
+  if (kvb_schedule_get_keep (schedule) == 0)
+    return g_strdup (_("Every backup is kept."));
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "Only the newest backup is kept.",
+                                       "Only the newest %u backups are kept: older ones are "
+                                       "removed after each run.",
+                                       kvb_schedule_get_keep (schedule)),
+                          kvb_schedule_get_keep (schedule));
+}
+
 static void
 schedule_written_cb (GObject      *source,
                      GAsyncResult *result,
@@ -254,15 +292,7 @@ schedule_written_cb (GObject      *source,
     return;
   g_signal_emit (self, signals[CHANGED], 0);
 
-  if (kvb_schedule_get_keep (schedule) == 0)
-    keep = g_strdup (_("Every backup is kept."));
-  else
-    keep = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "Only the newest backup is kept.",
-                                         "Only the newest %u backups are kept: older ones are "
-                                         "removed after each run.",
-                                         kvb_schedule_get_keep (schedule)),
-                            kvb_schedule_get_keep (schedule));
+  keep = keep_sentence (schedule);
   /* translators: when (a sentence's start, "Every night" or "Every Sunday"), the vault, the
    * folder, how many backups are kept (a sentence), then the timer's name three times */
   body = g_strdup_printf (_("%s at 02:30 kvbackup backs up vault “%s” into a folder of the "
@@ -296,6 +326,116 @@ schedule_written_cb (GObject      *source,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* ---- Inside a Flatpak sandbox: the application runs the schedule, started with the session
+ * through the Background portal ---- */
+
+static char *
+window_handle (GtkWindow *window)
+{
+#ifdef GDK_WINDOWING_X11
+  GdkSurface *surface = window != NULL ? gtk_native_get_surface (GTK_NATIVE (window)) : NULL;
+
+  if (surface != NULL && GDK_IS_X11_SURFACE (surface))
+    return g_strdup_printf ("x11:%lx", (unsigned long) gdk_x11_surface_get_xid (surface));
+#endif
+  /* Wayland's handle needs an export of GTK 4.10: the portal's question then has no parent. */
+  return g_strdup ("");
+}
+
+static void
+message (KvbScheduleFlow *self,
+         const char      *heading,
+         const char      *body)
+{
+  GtkWidget *dialog = adw_message_dialog_new (self->parent, heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+background_allowed_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(KvbScheduleFlow) self = user_data;
+  g_autoptr(KvbSchedule) schedule = g_steal_pointer (&self->pending);
+  const char *folder = g_object_get_data (G_OBJECT (schedule), "kvb-folder");
+  KvbScheduleStore *store = in_app_store ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *keep = NULL;
+  gboolean allowed = FALSE;
+  gboolean weekly = kvb_schedule_get_frequency (schedule) == KVB_SCHEDULE_WEEKLY;
+
+  if (!kvb_background_portal_request_finish (result, &allowed, NULL, &error))
+    {
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !alive (self))
+        return;
+      /* translators: why the desktop could not be asked (a sentence) */
+      text = g_strdup_printf (_("%s Back the vault up from a timer of your computer instead, with "
+                                "“flatpak run --command=kvbackup io.github.kvbackup.KeyVaultBackup” "
+                                "as the program, as the README's “Nightly backups on a server” shows."),
+                              error->message);
+      message (self, _("Scheduled Backups Not Available Here"), text);
+      return;
+    }
+  if (!alive (self))
+    return;
+  if (!allowed)
+    {
+      message (self, _("Running in the Background Not Allowed"),
+               _("Scheduled backups need Key Vault Backup to start with your session and run "
+                 "without a window, which the desktop does not allow. Allow Key Vault Backup "
+                 "to run in the background in the desktop's settings of applications, then "
+                 "schedule again."));
+      return;
+    }
+  if (store == NULL)
+    return;
+  now = g_date_time_new_now_utc ();
+  if (!kvb_schedule_store_add (store, schedule, now, &error))
+    {
+      say (self, error->message);
+      return;
+    }
+  g_signal_emit (self, signals[CHANGED], 0);
+
+  keep = keep_sentence (schedule);
+  /* translators: when (a sentence's start, "Every night" or "Every Sunday"), the vault, the
+   * folder, then how many backups are kept (a sentence) */
+  body = g_strdup_printf (_("%s at 02:30 Key Vault Backup backs up vault “%s” into a folder of "
+                            "the day in “%s”, only what changed since the last complete backup. "
+                            "%s\n\nIt starts with your session and runs in the background, "
+                            "signed in as this window is; a run missed while you were logged "
+                            "out is made up when you log in. History shows how the runs went, "
+                            "and a run that fails is notified."),
+                          weekly ? _("Every Sunday") : _("Every night"),
+                          kvb_schedule_get_vault (schedule), folder, keep);
+  message (self, weekly ? _("Weekly Backups Scheduled") : _("Nightly Backups Scheduled"), body);
+}
+
+static void
+schedule_in_app (KvbScheduleFlow *self,
+                 KvbSchedule     *schedule)
+{
+  g_autofree char *handle = window_handle (self->parent);
+  g_autofree char *reason = NULL;
+
+  /* translators: the vault */
+  reason = g_strdup_printf (_("Key Vault Backup starts with your session to back up vault “%s” "
+                              "at night."), kvb_schedule_get_vault (schedule));
+  g_set_object (&self->pending, schedule);
+  kvb_background_portal_request_async (handle, reason, TRUE, autostart_commandline,
+                                       self->cancellable, background_allowed_cb,
+                                       g_object_ref (self));
+}
+
 static void
 schedule_folder_chosen_cb (GObject      *source,
                            GAsyncResult *result,
@@ -306,7 +446,9 @@ schedule_folder_chosen_cb (GObject      *source,
   g_autoptr(GFile) units = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(KvbSchedule) schedule = NULL;
+  g_autoptr(GSettings) settings = NULL;
   g_autofree char *kvbackup = NULL;
+  g_autofree char *cloud = NULL;
 
   folder = kvb_restore_choose_folder_finish (result, &error);
   if (folder == NULL)
@@ -330,7 +472,20 @@ schedule_folder_chosen_cb (GObject      *source,
     }
   kvb_schedule_set_frequency (schedule, self->frequency);
   kvb_schedule_set_keep (schedule, self->keep);
+  /* The cloud the window signs in to ("sample" lives inside the window: kvbackup's default). */
+  settings = g_settings_new (APP_ID);
+  cloud = g_settings_get_string (settings, "cloud");
+  if (g_strcmp0 (cloud, "sample") != 0 && !kvb_schedule_set_cloud (schedule, cloud, &error))
+    {
+      say (self, error->message);
+      return;
+    }
   g_object_set_data_full (G_OBJECT (schedule), "kvb-folder", g_file_get_parse_name (folder), g_free);
+  if (in_app_store () != NULL)
+    {
+      schedule_in_app (self, schedule);
+      return;
+    }
   units = kvb_schedule_dup_default_unit_folder ();
   kvb_schedule_write_async (schedule, units, self->cancellable, schedule_written_cb, g_object_ref (self));
 }
@@ -352,15 +507,14 @@ schedule_options_cb (AdwMessageDialog *dialog,
                                    self->cancellable, schedule_folder_chosen_cb, g_object_ref (self));
 }
 
-/* How often and how many to keep, then the folder.  Inside a Flatpak sandbox the session's
- * systemd never reads the units the window could write: say so, and what to do instead. */
+/* How often and how many to keep, then the folder; then a systemd timer, or inside a Flatpak
+ * sandbox (whose units the session's systemd never reads) the application's own schedule. */
 void
 kvb_schedule_flow_schedule (KvbScheduleFlow *self,
                             GtkWindow       *parent,
                             const char      *vault)
 {
   g_autofree char *heading = NULL;
-  g_autofree char *reason = NULL;
   const char * const frequencies[] = { _("Every Night"), _("Every Week (Sunday)"), NULL };
   GtkWidget *dialog, *box, *row, *label, *frequency, *keep;
 
@@ -368,15 +522,6 @@ kvb_schedule_flow_schedule (KvbScheduleFlow *self,
   g_return_if_fail (vault != NULL);
 
   start (self, parent, vault);
-
-  if (!kvb_schedule_check_available (&reason))
-    {
-      dialog = adw_message_dialog_new (self->parent, _("Scheduled Backups Not Available Here"),
-                                       reason);
-      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-      gtk_window_present (GTK_WINDOW (dialog));
-      return;
-    }
 
   /* translators: the vault */
   heading = g_strdup_printf (_("Schedule Backups of “%s”"), self->vault);
@@ -437,7 +582,6 @@ schedule_removed_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *problem = NULL;
   g_autofree char *body = NULL;
-  GtkWidget *dialog;
 
   if (!kvb_schedule_remove_finish (schedule, result, &problem, &error))
     {
@@ -460,14 +604,44 @@ schedule_removed_cb (GObject      *source,
     /* translators: the vault */
     body = g_strdup_printf (_("Vault “%s” is no longer backed up every night: its timer and service "
                               "are removed. The backups made so far stay where they are."), vault);
-  dialog = adw_message_dialog_new (self->parent,
-                                   problem != NULL ? _("Nightly Backups Removed, Timer Still Running")
-                                                   : _("Nightly Backups Stopped"),
-                                   body);
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  gtk_window_present (GTK_WINDOW (dialog));
+  message (self, problem != NULL ? _("Nightly Backups Removed, Timer Still Running")
+                                 : _("Nightly Backups Stopped"),
+           body);
+}
+
+static void
+autostart_removed_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Nothing to run at log-in any more: a start that finds no schedule ends at once anyway. */
+  if (!kvb_background_portal_request_finish (result, NULL, NULL, &error))
+    g_debug ("The start with the session could not be taken away: %s", error->message);
+}
+
+static void
+unschedule_in_app (KvbScheduleFlow  *self,
+                   KvbScheduleStore *store,
+                   const char       *vault)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+
+  if (!kvb_schedule_store_remove (store, vault, &error))
+    {
+      say (self, error->message);
+      return;
+    }
+  g_signal_emit (self, signals[CHANGED], 0);
+  if (g_list_model_get_n_items (G_LIST_MODEL (store)) == 0)
+    kvb_background_portal_request_async ("", NULL, FALSE, autostart_commandline, NULL,
+                                         autostart_removed_cb, NULL);
+  /* translators: the vault */
+  body = g_strdup_printf (_("Vault “%s” is no longer backed up every night. The backups made so "
+                            "far stay where they are."), vault);
+  message (self, _("Nightly Backups Stopped"), body);
 }
 
 static void
@@ -476,10 +650,16 @@ unschedule_response_cb (AdwMessageDialog *dialog,
                         KvbScheduleFlow     *self)
 {
   KvbSchedule *schedule = g_object_get_data (G_OBJECT (dialog), "kvb-schedule");
+  KvbScheduleStore *store = in_app_store ();
   g_autoptr(GFile) units = NULL;
 
   if (g_strcmp0 (response, "remove") != 0 || !alive (self) || schedule == NULL)
     return;
+  if (store != NULL)
+    {
+      unschedule_in_app (self, store, kvb_schedule_get_vault (schedule));
+      return;
+    }
   units = kvb_schedule_dup_default_unit_folder ();
   /* Not the vault's cancellable: a removal half done would leave a timer without its service. */
   kvb_schedule_remove_async (schedule, units, NULL, schedule_removed_cb, g_object_ref (self));
@@ -502,22 +682,28 @@ kvb_schedule_flow_unschedule (KvbScheduleFlow *self,
 
   start (self, parent, vault);
   schedule = kvb_schedule_new (vault, NULL, NULL, NULL);
-  units = kvb_schedule_dup_default_unit_folder ();
-  if (schedule == NULL || !kvb_schedule_is_installed (schedule, units))
+  if (schedule == NULL || !kvb_schedule_flow_is_scheduled (vault))
     {
       g_signal_emit (self, signals[CHANGED], 0);
       return;
     }
 
-  units_path = g_file_get_parse_name (units);
   /* translators: the vault */
   heading = g_strdup_printf (_("Stop Nightly Backups of “%s”?"), vault);
-  /* translators: the timer's name, then the folder of the user's systemd units */
-  body = g_strdup_printf (_("The timer %s.timer is turned off and its timer and service are removed "
-                            "from “%s”: kvbackup no longer backs up this vault at night. The "
-                            "backups made so far stay where they are, and the history keeps their "
-                            "lines."),
-                          kvb_schedule_get_unit_name (schedule), units_path);
+  if (in_app_store () != NULL)
+    body = g_strdup (_("Key Vault Backup no longer backs up this vault at night. The backups made "
+                       "so far stay where they are, and the history keeps their lines."));
+  else
+    {
+      units = kvb_schedule_dup_default_unit_folder ();
+      units_path = g_file_get_parse_name (units);
+      /* translators: the timer's name, then the folder of the user's systemd units */
+      body = g_strdup_printf (_("The timer %s.timer is turned off and its timer and service are "
+                                "removed from “%s”: kvbackup no longer backs up this vault at "
+                                "night. The backups made so far stay where they are, and the "
+                                "history keeps their lines."),
+                              kvb_schedule_get_unit_name (schedule), units_path);
+    }
   dialog = adw_message_dialog_new (self->parent, heading, body);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),

@@ -1,6 +1,8 @@
 /* test-schedule.c: the systemd user timer and service of nightly backups: their text, what
  * systemd would expand escaped, the files 0600 and written whole, and the night's script run
- * with a stand-in for kvbackup: resume the first night, incremental from "latest" after.
+ * with a stand-in for kvbackup: resume the first night, incremental from "latest" after.  And
+ * the schedules the application runs itself inside a Flatpak sandbox: their run times as the
+ * timer's, their file, and the runner that starts the same script when one is due.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,6 +15,8 @@
 #include <glib/gstdio.h>
 
 #include "kvb-schedule.h"
+#include "kvb-schedule-runner.h"
+#include "kvb-schedule-store.h"
 
 static char *tmp;
 
@@ -392,6 +396,288 @@ test_remove (void)
   g_remove (socket);
 }
 
+
+static GDateTime *
+local_time (int year, int month, int day, int hour, int minute)
+{
+  return g_date_time_new_local (year, month, day, hour, minute, 0);
+}
+
+static void
+assert_next_run (KvbSchedule *schedule,
+                 GDateTime   *after,
+                 int          day,
+                 int          hour,
+                 int          minute)
+{
+  g_autoptr(GDateTime) next = kvb_schedule_dup_next_run (schedule, after);
+
+  g_assert_nonnull (next);
+  g_assert_cmpint (g_date_time_get_day_of_month (next), ==, day);
+  g_assert_cmpint (g_date_time_get_hour (next), ==, hour);
+  g_assert_cmpint (g_date_time_get_minute (next), ==, minute);
+}
+
+/* Run times as the timer's OnCalendar, in local time, and due as Persistent=true sees it. */
+static void
+test_run_times (void)
+{
+  g_autoptr(GFile) folder = g_file_new_for_path ("/backups");
+  g_autoptr(KvbSchedule) schedule = kvb_schedule_new ("contoso-kv", folder, NULL, NULL);
+  /* Thursday 3 December 2026. */
+  g_autoptr(GDateTime) night = local_time (2026, 12, 3, 1, 0);
+  g_autoptr(GDateTime) at_run = local_time (2026, 12, 3, 2, 30);
+  g_autoptr(GDateTime) morning = local_time (2026, 12, 3, 9, 0);
+  g_autoptr(GDateTime) next_night_early = local_time (2026, 12, 4, 2, 29);
+  g_autoptr(GDateTime) next_night_late = local_time (2026, 12, 4, 2, 31);
+  g_autoptr(GDateTime) week_later = local_time (2026, 12, 10, 9, 0);
+
+  assert_next_run (schedule, night, 3, 2, 30);
+  assert_next_run (schedule, at_run, 4, 2, 30);
+  assert_next_run (schedule, morning, 4, 2, 30);
+
+  /* Never run: never due (the store gives a new schedule the time it was made). */
+  g_assert_false (kvb_schedule_is_due (schedule, week_later));
+  /* Made in the morning: not due before the next night's run time, due after it. */
+  kvb_schedule_set_last_run (schedule, morning);
+  g_assert_false (kvb_schedule_is_due (schedule, next_night_early));
+  g_assert_true (kvb_schedule_is_due (schedule, next_night_late));
+  /* A week with the computer off: made up once, at once. */
+  g_assert_true (kvb_schedule_is_due (schedule, week_later));
+
+  /* Weekly: the night to Sunday, 6 December. */
+  kvb_schedule_set_frequency (schedule, KVB_SCHEDULE_WEEKLY);
+  assert_next_run (schedule, morning, 6, 2, 30);
+  g_assert_false (kvb_schedule_is_due (schedule, next_night_late));
+  g_assert_true (kvb_schedule_is_due (schedule, week_later));
+}
+
+/* The application's schedules: written whole and private, read back the same, a broken entry
+ * left out without losing the others. */
+static void
+test_store (void)
+{
+  g_autofree char *path = g_build_filename (tmp, "app-config", "key-vault-backup", "schedules.ini", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *broken = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) folder = g_file_new_for_path ("/backups/key vault");
+  g_autoptr(KvbScheduleStore) store = kvb_schedule_store_new (file, "/app/bin/kvbackup");
+  g_autoptr(KvbScheduleStore) again = NULL;
+  g_autoptr(KvbSchedule) weekly = kvb_schedule_new ("Contoso-KV", folder, "/app/bin/kvbackup", NULL);
+  g_autoptr(KvbSchedule) daily = kvb_schedule_new ("fabrikam-kv", folder, "/app/bin/kvbackup", NULL);
+  g_autoptr(KvbSchedule) first = NULL;
+  g_autoptr(GDateTime) made = g_date_time_new_utc (2026, 12, 3, 9, 15, 0);
+  g_autoptr(GDateTime) ran = g_date_time_new_utc (2026, 12, 4, 2, 30, 0);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) argv = NULL;
+  KvbSchedule *found;
+
+  /* No file yet: no schedule, no error. */
+  g_assert_true (kvb_schedule_store_load (store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
+
+  kvb_schedule_set_frequency (weekly, KVB_SCHEDULE_WEEKLY);
+  kvb_schedule_set_keep (weekly, 3);
+  g_assert_true (kvb_schedule_set_cloud (weekly, "china", &error));
+  g_assert_true (kvb_schedule_store_add (store, weekly, made, &error));
+  g_assert_no_error (error);
+  g_assert_true (kvb_schedule_store_add (store, daily, made, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 2);
+  assert_mode (path, 0600);
+  g_assert_true (kvb_schedule_store_set_last_run (store, "fabrikam-kv", ran, &error));
+  g_assert_no_error (error);
+
+  again = kvb_schedule_store_new (file, "/app/bin/kvbackup");
+  g_assert_true (kvb_schedule_store_load (again, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (again)), ==, 2);
+  first = g_list_model_get_item (G_LIST_MODEL (again), 0);
+  g_assert_cmpstr (kvb_schedule_get_vault (first), ==, "contoso-kv");
+  found = kvb_schedule_store_lookup (again, "CONTOSO-kv");
+  g_assert_true (found == first);
+  g_assert_cmpstr (kvb_schedule_get_folder (found), ==, "/backups/key vault");
+  g_assert_cmpint (kvb_schedule_get_frequency (found), ==, KVB_SCHEDULE_WEEKLY);
+  g_assert_cmpuint (kvb_schedule_get_keep (found), ==, 3);
+  g_assert_cmpstr (kvb_schedule_get_cloud (found), ==, "china");
+  g_assert_true (g_date_time_equal (kvb_schedule_get_last_run (found), made));
+  /* The night's run as the service would run it, in the vault's cloud. */
+  argv = kvb_schedule_dup_argv (found);
+  g_assert_cmpstr (argv[0], ==, "/bin/sh");
+  g_assert_cmpstr (argv[4], ==, "/backups/key vault/contoso-kv");
+  g_assert_cmpstr (argv[5], ==, "contoso-kv");
+  g_assert_cmpstr (argv[6], ==, "/app/bin/kvbackup");
+  g_assert_cmpstr (argv[7], ==, "3");
+  g_assert_cmpstr (argv[8], ==, "china");
+  g_assert_null (argv[9]);
+  found = kvb_schedule_store_lookup (again, "fabrikam-kv");
+  g_assert_nonnull (found);
+  g_assert_true (g_date_time_equal (kvb_schedule_get_last_run (found), ran));
+  g_assert_null (kvb_schedule_get_cloud (found));
+  g_assert_cmpuint (kvb_schedule_get_keep (found), ==, KVB_SCHEDULE_DEFAULT_KEEP);
+
+  /* Removed: gone from the file too. */
+  g_assert_true (kvb_schedule_store_remove (again, "Fabrikam-KV", &error));
+  g_assert_true (kvb_schedule_store_remove (again, "fabrikam-kv", &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (again)), ==, 1);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_null (strstr (text, "fabrikam"));
+  assert_mode (path, 0600);
+
+  /* An entry that cannot be used is left out, with a warning; the others stay. */
+  broken = g_strconcat (text, "\n[bad name]\nFolder=/backups\n\n[relative-kv]\nFolder=backups\n", NULL);
+  g_assert_true (g_file_set_contents (path, broken, -1, NULL));
+  g_test_expect_message ("kvb-schedule-store", G_LOG_LEVEL_WARNING, "*bad name*");
+  g_test_expect_message ("kvb-schedule-store", G_LOG_LEVEL_WARNING, "*relative-kv*");
+  g_assert_true (kvb_schedule_store_load (again, &error));
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (again)), ==, 1);
+
+  /* A file that is not a key file is an error that says which file. */
+  g_assert_true (g_file_set_contents (path, "not a key file\n", -1, NULL));
+  g_assert_false (kvb_schedule_store_load (again, &error));
+  g_assert_nonnull (strstr (error->message, path));
+}
+
+typedef struct
+{
+  guint finished;
+  char *vault;
+  gboolean success;
+  char *message;
+} Finished;
+
+static void
+finished_cb (KvbScheduleRunner *runner,
+             const char        *vault,
+             gboolean           success,
+             const char        *message,
+             Finished          *f)
+{
+  f->finished++;
+  g_free (f->vault);
+  f->vault = g_strdup (vault);
+  f->success = success;
+  g_free (f->message);
+  f->message = g_strdup (message);
+}
+
+static void
+wait_finished (Finished *f,
+               guint     count)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (f->finished < count && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (f->finished, ==, count);
+}
+
+/* The runner starts the night's script of a schedule that is due, once, records the run, and
+ * says what went wrong when kvbackup fails. */
+static void
+test_runner (void)
+{
+  g_autofree char *backups = g_build_filename (tmp, "in-app", NULL);
+  g_autofree char *fake = g_build_filename (tmp, "fake-kvbackup-in-app", NULL);
+  g_autofree char *calls = g_build_filename (tmp, "in-app-calls", NULL);
+  g_autofree char *path = g_build_filename (tmp, "in-app-config", "schedules.ini", NULL);
+  g_autofree char *called = NULL;
+  g_autofree char *latest = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *today_path = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) folder = g_file_new_for_path (backups);
+  g_autoptr(KvbScheduleStore) store = kvb_schedule_store_new (file, fake);
+  g_autoptr(KvbScheduleRunner) runner = NULL;
+  g_autoptr(KvbSchedule) schedule = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) two_days_ago = g_date_time_add_days (now, -2);
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  g_autoptr(GError) error = NULL;
+  Finished f = { 0 };
+  KvbSchedule *stored;
+
+  /* A kvbackup that records how it was called and makes the folder; with FAIL in the vault's
+   * name it fails as the real one does, with its reason last on stderr. */
+  g_assert_true (g_file_set_contents (fake,
+                                      "#!/bin/sh\n"
+                                      "echo \"$@\" >> \"$KVB_TEST_CALLS\"\n"
+                                      "case \"$*\" in *fail-kv*) echo 'Backing up…' >&2; "
+                                      "echo 'Vault “fail-kv” was not found.' >&2; exit 2;; esac\n"
+                                      "while [ $# -gt 0 ]; do [ \"$1\" = --output ] && mkdir -p \"$2\"; shift; done\n",
+                                      -1, NULL));
+  g_assert_cmpint (g_chmod (fake, 0700), ==, 0);
+  g_setenv ("KVB_TEST_CALLS", calls, TRUE);
+
+  schedule = kvb_schedule_new ("contoso-kv", folder, fake, &error);
+  g_assert_no_error (error);
+  g_assert_true (kvb_schedule_set_cloud (schedule, "usgov", &error));
+  g_assert_true (kvb_schedule_store_add (store, schedule, now, &error));
+  g_assert_no_error (error);
+
+  runner = kvb_schedule_runner_new (store);
+  g_signal_connect (runner, "finished", G_CALLBACK (finished_cb), &f);
+
+  /* Just made: nothing is due. */
+  kvb_schedule_runner_check (runner);
+  g_assert_cmpuint (kvb_schedule_runner_get_n_running (runner), ==, 0);
+  g_assert_false (g_file_test (calls, G_FILE_TEST_EXISTS));
+
+  /* Two nights missed: one run, at once. */
+  g_assert_true (kvb_schedule_store_set_last_run (store, "contoso-kv", two_days_ago, &error));
+  kvb_schedule_runner_check (runner);
+  g_assert_cmpuint (kvb_schedule_runner_get_n_running (runner), ==, 1);
+  /* Under way: not started twice. */
+  kvb_schedule_runner_check (runner);
+  g_assert_cmpuint (kvb_schedule_runner_get_n_running (runner), ==, 1);
+  wait_finished (&f, 1);
+  g_assert_cmpstr (f.vault, ==, "contoso-kv");
+  g_assert_true (f.success);
+  g_assert_null (f.message);
+  g_assert_cmpuint (kvb_schedule_runner_get_n_running (runner), ==, 0);
+
+  g_assert_true (g_file_get_contents (calls, &called, NULL, NULL));
+  g_assert_nonnull (strstr (called, "backup --all --vault contoso-kv --cloud usgov --output "));
+  g_assert_nonnull (strstr (called, "--resume"));
+  g_assert_null (strchr (strchr (called, '\n') + 1, '\n'));
+  today_path = g_build_filename (backups, "contoso-kv", today, NULL);
+  latest = g_build_filename (backups, "contoso-kv", "latest", NULL);
+  target = g_file_read_link (latest, NULL);
+  g_assert_cmpstr (target, ==, today_path);
+
+  /* The run is recorded, in the file too: not due again before the next run time. */
+  stored = kvb_schedule_store_lookup (store, "contoso-kv");
+  g_assert_cmpint (g_date_time_compare (kvb_schedule_get_last_run (stored), two_days_ago), >, 0);
+  {
+    g_autoptr(KvbScheduleStore) again = kvb_schedule_store_new (file, fake);
+
+    g_assert_true (kvb_schedule_store_load (again, &error));
+    g_assert_cmpint (g_date_time_compare (kvb_schedule_get_last_run (
+                       kvb_schedule_store_lookup (again, "contoso-kv")), two_days_ago), >, 0);
+  }
+  kvb_schedule_runner_check (runner);
+  g_assert_cmpuint (kvb_schedule_runner_get_n_running (runner), ==, 0);
+
+  /* A run that fails: its reason is kvbackup's last line, and "latest" does not move. */
+  g_clear_object (&schedule);
+  schedule = kvb_schedule_new ("fail-kv", folder, fake, &error);
+  kvb_schedule_set_last_run (schedule, two_days_ago);
+  g_assert_true (kvb_schedule_store_add (store, schedule, now, &error));
+  kvb_schedule_runner_check (runner);
+  wait_finished (&f, 2);
+  g_assert_cmpstr (f.vault, ==, "fail-kv");
+  g_assert_false (f.success);
+  g_assert_cmpstr (f.message, ==, "Vault “fail-kv” was not found.");
+  {
+    g_autofree char *fail_latest = g_build_filename (backups, "fail-kv", "latest", NULL);
+
+    g_assert_false (g_file_test (fail_latest, G_FILE_TEST_EXISTS));
+  }
+  g_free (f.vault);
+  g_free (f.message);
+}
+
 static void
 remove_tree (GFile *file)
 {
@@ -422,6 +708,8 @@ main (int   argc,
   g_autoptr(GFile) top = NULL;
   int rc;
 
+  /* Run times are in local time: one with summer time. */
+  g_setenv ("TZ", "Europe/Berlin", TRUE);
   g_test_init (&argc, &argv, NULL);
   tmp = g_dir_make_tmp ("kvb-schedule-XXXXXX", &error);
   g_assert_no_error (error);
@@ -436,6 +724,9 @@ main (int   argc,
   g_test_add_func ("/schedule/write-and-run", test_write_and_run);
   g_test_add_func ("/schedule/weekly-keep", test_weekly_keep);
   g_test_add_func ("/schedule/remove", test_remove);
+  g_test_add_func ("/schedule/run-times", test_run_times);
+  g_test_add_func ("/schedule/store", test_store);
+  g_test_add_func ("/schedule/runner", test_runner);
   rc = g_test_run ();
   top = g_file_new_for_path (tmp);
   remove_tree (top);

@@ -20,6 +20,14 @@
 # session bus with gnome-keyring's backend — in the application's own keyring file, never in
 # the host's keyring, and a second kvbackup inside uses them.
 #
+# Scheduled backups inside the sandbox: Schedule Backups asks the Background portal (GNOME's
+# backend, xdg-desktop-portal-gnome, on the test's bus for that one portal) to start the
+# application with the session; the folder is chosen in the FileChooser portal's dialog
+# (xdg-desktop-portal-gtk's, driven over the accessibility bus as a person would) and reached
+# through the document portal.  The command line the backend wrote into the session's autostart
+# folder is then run as a log-in runs it: with no window, the application makes up the missed
+# night, and the backup in the chosen folder verifies on the host.
+#
 # Notifications inside the sandbox: GLib sends them to the Notification portal, whose backend
 # (xdg-desktop-portal-gtk, for a GNOME desktop) hands them to the desktop's notification server —
 # here tests/flatpak/notification-server.py, which owns org.freedesktop.Notifications on the test's
@@ -29,13 +37,15 @@
 # invoking that action, as a click on it does, must bring the window back to the front.
 #
 # Needs flatpak, flatpak-builder, appstream-util (its appstream-compose runs inside the SDK),
-# elfutils (eu-strip), xdg-desktop-portal and xdg-desktop-portal-gtk: build-aux/deps.sh installs
-# them.
+# elfutils (eu-strip), xdg-desktop-portal, xdg-desktop-portal-gtk and xdg-desktop-portal-gnome:
+# build-aux/deps.sh installs them.
 
 import ctypes
+import configparser
 import json
 import os
 import queue
+import shlex
 import shutil
 import subprocess
 import sys
@@ -55,17 +65,18 @@ SCHEMA = "io.github.kvbackup.KeyVaultBackup.Credential"
 VAULT = "contoso-prod-kv"
 PORTAL = "/usr/libexec/xdg-desktop-portal"
 PORTAL_GTK = "/usr/libexec/xdg-desktop-portal-gtk"
+PORTAL_GNOME = "/usr/libexec/xdg-desktop-portal-gnome"
 DELETED = "legacy-ftp-password"   # a soft-deleted secret of VAULT in the sample cloud
 
 source = os.environ["KVB_SOURCE_ROOT"]
 build = os.environ["KVB_BUILD_ROOT"]
 
-tap = kvbgui.Tap(16)
+tap = kvbgui.Tap(19)
 # The test command runs in a headless session and build-aux/deps.sh installs the tools: a
 # missing one is a failure, not a reason to skip.
 missing = [t for t in ("flatpak", "flatpak-builder", "appstream-compose", "eu-strip",
                        "secret-tool", "gdbus") if shutil.which(t) is None]
-missing += [p for p in (PORTAL, PORTAL_GTK) if not os.access(p, os.X_OK)]
+missing += [p for p in (PORTAL, PORTAL_GTK, PORTAL_GNOME) if not os.access(p, os.X_OK)]
 if not tap.ok(not missing and os.environ.get("DISPLAY") and
               os.environ.get("DBUS_SESSION_BUS_ADDRESS"),
               "flatpak, flatpak-builder, appstream-compose, eu-strip, xdg-desktop-portal and its "
@@ -86,6 +97,13 @@ env = {k: v for k, v in os.environ.items()
 env.update(FLATPAK_USER_DIR=os.path.join(work, "user"), HOME=os.path.join(work, "home"))
 shutil.rmtree(env["HOME"], ignore_errors=True)   # an earlier run's sign-ins, with reuse
 os.makedirs(env["HOME"])
+# The document portal, which the bus starts, asks `flatpak info` whether the application can
+# reach a file already: it must look in the test's installation.
+subprocess.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path",
+                "/org/freedesktop/DBus", "--method",
+                "org.freedesktop.DBus.UpdateActivationEnvironment",
+                "{'FLATPAK_USER_DIR': '%s'}" % env["FLATPAK_USER_DIR"]],
+               env=env, capture_output=True, timeout=20)
 timings = []
 
 
@@ -133,6 +151,7 @@ def take_focus_away():
 app_proc = None
 portal_proc = None
 portal_gtk_proc = None
+portal_gnome_proc = None
 notifier = None
 notices = queue.Queue()
 emu = None
@@ -214,6 +233,20 @@ try:
 
     signin_start = time.monotonic()
 
+    def start_portal(program, name, log_name, accessible=False, **extra_env):
+        """Starts a portal program for a GNOME desktop, its output to LOG_NAME in the work folder
+        (the bus would start it with no log to read); returns once it owns NAME."""
+        portal_env = dict(env, XDG_CURRENT_DESKTOP="GNOME", **extra_env)
+        if accessible:
+            portal_env.pop("NO_AT_BRIDGE", None)
+            portal_env.pop("GTK_A11Y", None)
+        proc = subprocess.Popen([program, "--replace"], env=portal_env, stdin=subprocess.DEVNULL,
+                                stdout=open(os.path.join(work, log_name), "w"),
+                                stderr=subprocess.STDOUT)
+        wait_for(lambda: proc.poll() is None and name_has_owner(name), 20,
+                 what=f"{os.path.basename(program)} on the bus")
+        return proc
+
     def notification_backend():
         # Started before xdg-desktop-portal, which would otherwise have the bus start its own
         # backend, with no log to read.
@@ -228,14 +261,9 @@ try:
         # What it records, read as it comes, so that a check can wait with a time limit.
         threading.Thread(target=lambda: [notices.put(json.loads(line)) for line in notifier.stdout],
                          daemon=True).start()
-        portal_gtk_proc = subprocess.Popen([PORTAL_GTK, "--replace"],
-                                           env=dict(env, XDG_CURRENT_DESKTOP="GNOME"),
-                                           stdin=subprocess.DEVNULL,
-                                           stdout=open(os.path.join(work, "portal-gtk.log"), "w"),
-                                           stderr=subprocess.STDOUT)
-        wait_for(lambda: portal_gtk_proc.poll() is None and
-                 name_has_owner("org.freedesktop.impl.portal.desktop.gtk"), 20,
-                 what="xdg-desktop-portal-gtk on the bus")
+        # On the accessibility bus: the test chooses a folder in its file chooser.
+        portal_gtk_proc = start_portal(PORTAL_GTK, "org.freedesktop.impl.portal.desktop.gtk",
+                                       "portal-gtk.log", accessible=True)
         return True
 
     have_notifier = tap.check("a notification server and xdg-desktop-portal-gtk, the "
@@ -245,26 +273,33 @@ try:
     def secret_portal():
         # The session bus could activate the portal itself, but 1.16 only takes gnome-keyring's
         # Secret backend (UseIn=gnome) for a GNOME desktop: started here, for this test only.
-        global portal_proc
-        portal_proc = subprocess.Popen([PORTAL, "--replace"],
-                                       env=dict(env, XDG_CURRENT_DESKTOP="GNOME"),
-                                       stdin=subprocess.DEVNULL,
-                                       stdout=open(os.path.join(work, "portal.log"), "w"),
-                                       stderr=subprocess.STDOUT)
-
+        # Its backends from a folder of the test's: GTK's for what it has (files, notifications,
+        # the question whether to allow), GNOME's for the Background portal only, which GTK's
+        # lacks (installed whole, GNOME's would take the file chooser too).
+        global portal_proc, portal_gnome_proc
+        portals = os.path.join(work, "portals")
+        os.makedirs(portals, exist_ok=True)
+        for name in ("gtk.portal", "gnome-keyring.portal"):
+            shutil.copy(os.path.join("/usr/share/xdg-desktop-portal/portals", name), portals)
+        with open(os.path.join(portals, "gnome-background.portal"), "w") as f:
+            f.write("[portal]\nDBusName=org.freedesktop.impl.portal.desktop.gnome\n"
+                    "Interfaces=org.freedesktop.impl.portal.Background;\nUseIn=gnome\n")
+        portal_gnome_proc = start_portal(PORTAL_GNOME, "org.freedesktop.impl.portal.desktop.gnome",
+                                         "portal-gnome.log")
         # Only once it owns the name, so that the call below does not activate another one.
-        wait_for(lambda: portal_proc.poll() is None and
-                 name_has_owner("org.freedesktop.portal.Desktop"), 20,
-                 what="xdg-desktop-portal on the bus")
-        r = bus("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
-                "org.freedesktop.DBus.Properties.Get", "org.freedesktop.portal.Secret", "version")
-        if r.returncode != 0 or "uint32" not in r.stdout:
-            with open(os.path.join(work, "portal.log"), encoding="utf-8", errors="replace") as f:
-                raise AssertionError(f"{r.stdout}{r.stderr}\n{f.read()[-2000:]}")
+        portal_proc = start_portal(PORTAL, "org.freedesktop.portal.Desktop", "portal.log",
+                                   XDG_DESKTOP_PORTAL_DIR=portals)
+        for interface in ("Secret", "Background"):
+            r = bus("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
+                    "org.freedesktop.DBus.Properties.Get", "org.freedesktop.portal." + interface,
+                    "version")
+            if r.returncode != 0 or "uint32" not in r.stdout:
+                with open(os.path.join(work, "portal.log"), encoding="utf-8", errors="replace") as f:
+                    raise AssertionError(f"{interface}: {r.stdout}{r.stderr}\n{f.read()[-2000:]}")
         return True
 
     have_portal = tap.check("the Secret portal answers on the session bus, with gnome-keyring's "
-                            "backend", secret_portal)
+                            "backend, and the Background portal with GNOME's", secret_portal)
 
     # What the sandbox needs to reach the stand-in: its address, and its certificate authority
     # in a file the sandbox sees (the application's own data folder).
@@ -365,15 +400,19 @@ try:
               "sign-in is kept through the Secret portal", browser)
     timings.append(("sign-in checks", time.monotonic() - signin_start))
 
-    def start_window(log_name, *options):
+    accessibles = {}
+
+    def start_window(log_name, *options, settings="memory"):
         """`flatpak run` of the application (flatpak run OPTIONS…, output to LOG_NAME in the work
-        folder); returns its main window, once on the accessibility bus."""
+        folder), its settings in memory (settings=None: the sandbox's own, kept in its folder);
+        returns its main window, once on the accessibility bus."""
         global app_proc
         app_env = dict(env)
         app_env.pop("GTK_A11Y", None)
         app_env.pop("NO_AT_BRIDGE", None)
+        settings_env = ["--env=GSETTINGS_BACKEND=" + settings] if settings else []
         app_proc = subprocess.Popen(["flatpak", "--user", "run", "--env=GSK_RENDERER=cairo",
-                                     "--env=GSETTINGS_BACKEND=memory", *options, APP_ID],
+                                     *settings_env, *options, APP_ID],
                                     env=app_env, stdin=subprocess.DEVNULL,
                                     stdout=open(os.path.join(work, log_name), "w"),
                                     stderr=subprocess.STDOUT)
@@ -390,6 +429,7 @@ try:
             return None
 
         app = wait_for(lookup, 60, what="the sandboxed application on the accessibility bus")
+        accessibles["app"] = app
         return wait_for(lambda: find(app, by("frame", "Key Vault Backup")), 30,
                         what="the main window")
 
@@ -452,19 +492,19 @@ try:
 
     tap.check("it ends on SIGTERM with no critical warning", clean_exit)
 
-    def window_sign_in():
-        """The window signs in a service principal inside the sandbox: its secret goes to the
-        keyring through the Secret portal while the window checks the keyring, and the sidebar
-        lists the vaults (it once stayed on "Loading subscriptions and vaults…")."""
-        quit_instance()
-        profile = os.path.join(app_data, "stand-in.json")
+    profile = os.path.join(app_data, "stand-in.json")
+
+    def write_profile():
         with open(profile, "w") as f:
             json.dump({"name": "Local stand-in", "authorityHost": emu["url"],
                        "resourceManager": emu["url"],
                        "resourceManagerScope": "https://management.azure.com/.default",
                        "keyVaultDnsSuffix": emu["vault_suffix"],
                        "keyVaultPort": int(emu["url"].rsplit(":", 1)[1]), "caFile": ca}, f)
-        frame = start_window("app-sign-in.log", "--env=KVB_TEST_CLOUD_PROFILE=" + profile)
+
+    def sign_in(frame):
+        """Signs the stand-in's service principal in on the welcome page; returns once VAULT is
+        in the sidebar."""
         kvbgui.click(wait_for(lambda: find(frame, lambda a: a.getRoleName() == "push button" and
                                            (a.name or "").startswith("Sign in as a service principal") and
                                            "click" in kvbgui.actions(a)), 30,
@@ -490,6 +530,15 @@ try:
         except TimeoutError:
             raise AssertionError(f"{VAULT} is not in the sidebar; the window says " + repr(
                 [a.name for a in kvbgui.find_all(frame, by("label")) if a.name])) from None
+
+    def window_sign_in():
+        """The window signs in a service principal inside the sandbox: its secret goes to the
+        keyring through the Secret portal while the window checks the keyring, and the sidebar
+        lists the vaults (it once stayed on "Loading subscriptions and vaults…")."""
+        quit_instance()
+        write_profile()
+        frame = start_window("app-sign-in.log", "--env=KVB_TEST_CLOUD_PROFILE=" + profile)
+        sign_in(frame)
         with open(keyring_file, "rb") as f:
             if emu["client_secret"].encode() in f.read():
                 raise AssertionError("the secret is in the keyring file in clear")
@@ -510,6 +559,12 @@ try:
             with open(os.path.join(work, name), encoding="utf-8", errors="replace") as f:
                 text += f"\n{name}:\n" + f.read()[-2000:]
         return text
+
+    def with_logs(steps, *names):
+        try:
+            return steps()
+        except Exception as e:
+            raise AssertionError(f"{type(e).__name__}: {e}" + logs(*names)) from None
 
     def notification():
         try:
@@ -614,12 +669,225 @@ try:
     tap.check("invoking the notification's action, as a click on it does, brings the window to "
               "the front at the vault it was about", invoke)
     timings.append(("notification checks", time.monotonic() - notify_start))
+
+    # ---- Scheduled backups: the Background portal, and the start with the session ----
+
+    backups = os.path.join(env["HOME"], "Backups")
+    autostart = os.path.join(env.get("XDG_CONFIG_HOME") or os.path.join(env["HOME"], ".config"),
+                             "autostart", APP_ID + ".desktop")
+    schedules = os.path.join(env["HOME"], ".var", "app", APP_ID, "config", "key-vault-backup",
+                             "schedules.ini")
+    history = os.path.join(app_data, "key-vault-backup", "history.jsonl")
+    scheduled = {}
+
+    def portal_dialog(title):
+        """The dialog of xdg-desktop-portal-gtk titled TITLE (the FileChooser portal's)."""
+        pyatspi = kvbgui._pyatspi()
+
+        def lookup():
+            desktop = pyatspi.Registry.getDesktop(0)
+            for i in range(desktop.childCount):
+                a = desktop.getChildAtIndex(i)
+                if a is not None and a.name == "xdg-desktop-portal-gtk":
+                    found = find(a, lambda d: d.getRoleName() == "file chooser" and d.name == title)
+                    if found is not None:
+                        return found
+            return None
+
+        return wait_for(lookup, 30, what=f"the portal's “{title}” dialog")
+
+    def choose_folder_in_portal(title, folder, accept):
+        """As a person does in GTK's file chooser: the location entry (Ctrl+L), the folder's
+        path, then the accept button."""
+        dialog = portal_dialog(title)
+        widget = wait_for(lambda: find(dialog, lambda a: a.getRoleName() == "file chooser" and
+                                       "show_location" in kvbgui.actions(a)), 10,
+                          what="the file chooser widget")
+        action = widget.queryAction()
+        action.doAction(next(i for i in range(action.nActions)
+                             if action.getName(i) == "show_location"))
+        entry = wait_for(lambda: find(widget, by("text")), 10, what="the location entry")
+        kvbgui.set_text(entry, folder + "/")
+        kvbgui.click(wait_for(lambda: find(dialog, by("push button", accept, "click")), 10,
+                              what=f"the {accept} button"))
+
+    def whole_vault_item(frame, item):
+        """Picks VAULT in the sidebar, then ITEM of its Whole Vault menu."""
+        side = wait_for(lambda: (lambda s: s if s is not None and find(s, by("label", VAULT))
+                                 else None)(find(frame, by("list", "Subscriptions and vaults"))),
+                        60, what=f"{VAULT} in the sidebar")
+        rows = [side.getChildAtIndex(i) for i in range(side.childCount)]
+        side.querySelection().selectChild(
+            next(i for i, r in enumerate(rows) if find(r, by("label", VAULT))))
+        kvbgui.click(wait_for(lambda: find(frame, lambda a: a.name == "Whole Vault" and
+                                           "click" in kvbgui.actions(a)), 30,
+                              what="the Whole Vault menu button"))
+        kvbgui.click(wait_for(lambda: find(frame, by("menu item", item, "click")), 10, what=item))
+
+    def schedule_in_window():
+        quit_instance()
+        os.makedirs(backups, exist_ok=True)
+        # The settings kvbackup's checks left (a sign-in to the sample cloud) go: the window
+        # starts on its welcome page.
+        settings_file = os.path.join(env["HOME"], ".var", "app", APP_ID, "config", "glib-2.0",
+                                     "settings", "keyfile")
+        if os.path.exists(settings_file):
+            os.remove(settings_file)
+        # The folder is granted to the application, as with `flatpak override --filesystem` or
+        # Flatseal: the FileChooser portal then answers with its own path.  Without it the answer
+        # is a path in the document portal's mount, which the sandbox sees at /run/user/UID/doc —
+        # where the host sees it too on a desktop, but not with the test session's own runtime
+        # folder.
+        flatpak("override", "--user", "--filesystem=" + backups, APP_ID)
+        # Settings kept in the application's folder, as a start at log-in reads them.
+        frame = start_window("app-schedule.log", "--env=KVB_TEST_CLOUD_PROFILE=" + profile,
+                             "--env=G_MESSAGES_DEBUG=kvb-background-portal", settings=None)
+        app = accessibles["app"]
+        sign_in(frame)
+        whole_vault_item(frame, "Schedule Backups…")
+        kvbgui.click(wait_for(lambda: find(app, lambda a: a.getRoleName() == "push button" and
+                                           "Choose Folder" in (a.name or "")), 20,
+                              what="the Choose Folder button"))
+        choose_folder_in_portal("Schedule Backups", backups, "Schedule")
+        done = wait_for(lambda: find(app, lambda a: a.getRoleName() == "label" and
+                                     (a.name or "").startswith("Every night at 02:30 Key Vault Backup")),
+                        60, what="the scheduled dialog")
+        if "starts with your session" not in done.name:
+            raise AssertionError(done.name)
+
+        # The desktop starts it with the session: its backend wrote the autostart entry.
+        with open(autostart, encoding="utf-8") as f:
+            entry = f.read()
+        exec_line = next(line[5:] for line in entry.splitlines() if line.startswith("Exec="))
+        argv = shlex.split(exec_line)
+        if argv[:2] != ["flatpak", "run"] or "--command=key-vault-backup" not in argv or \
+           APP_ID not in argv or argv[-1] != "--scheduled":
+            raise AssertionError(entry)
+        scheduled["argv"] = argv
+        # The schedule, in the application's own settings folder, private.
+        if os.stat(schedules).st_mode & 0o077:
+            raise AssertionError("the schedules file is readable by others")
+        keys = configparser.ConfigParser(interpolation=None)
+        keys.optionxform = str
+        keys.read(schedules)
+        if VAULT not in keys or keys[VAULT]["Frequency"] != "daily" or \
+           keys[VAULT]["Cloud"] != profile or keys[VAULT]["Keep"] != "14":
+            raise AssertionError(open(schedules).read())
+        scheduled["keys"] = keys
+        if keys[VAULT]["Folder"] != backups:
+            raise AssertionError(f"the folder chosen was {keys[VAULT]['Folder']}")
+        quit_instance()
+        return True
+
+    have_schedule = tap.check("inside, Schedule Backups takes a folder through the FileChooser "
+                              "portal and asks the Background portal to start the application "
+                              "with the session: the desktop's autostart entry runs it with "
+                              "--scheduled, and the schedule is in its own settings, private",
+                              lambda: with_logs(schedule_in_window, "app-schedule.log",
+                                                "portal.log", "portal-gnome.log", "portal-gtk.log"))
+
+    def scheduled_start():
+        if not have_schedule:
+            raise AssertionError("no schedule")
+        keys = scheduled["keys"]
+        # Two nights missed: the computer was off.
+        keys[VAULT]["LastRun"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                               time.gmtime(time.time() - 2 * 86400))
+        with open(schedules, "w") as f:
+            keys.write(f, space_around_delimiters=False)
+        # As the session starts it at log-in: the autostart entry's command line, as it is.
+        global app_proc
+        # flatpak run passes the environment in: the runner's lines go to the log, and the
+        # window it opens later is on the accessibility bus, drawn without GL (as the other
+        # checks' windows).
+        session_env = dict(env, G_MESSAGES_DEBUG="kvb-schedule-runner", GSK_RENDERER="cairo")
+        session_env.pop("NO_AT_BRIDGE", None)
+        session_env.pop("GTK_A11Y", None)
+        app_proc = subprocess.Popen(scheduled["argv"], env=session_env, stdin=subprocess.DEVNULL,
+                                    stdout=open(os.path.join(work, "app-scheduled.log"), "w"),
+                                    stderr=subprocess.STDOUT)
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        root = os.path.join(backups, VAULT)
+        latest = os.path.join(root, "latest")
+        wait_for(lambda: os.path.islink(latest), 180, what="the night's backup and “latest”")
+        if os.path.realpath(latest) != os.path.realpath(os.path.join(root, today)):
+            raise AssertionError(f"latest points at {os.readlink(latest)}")
+        with open(os.path.join(root, today, "manifest.json"), encoding="utf-8") as f:
+            manifest = json.load(f)
+        statuses = {o["status"] for o in manifest["objects"]}
+        if not manifest["objects"] or not statuses <= {"done", "covered"}:
+            raise AssertionError(f"manifest: {statuses}")
+        # The backup is whole and true, read on the host by the project's kvbackup.
+        r = subprocess.run([os.path.join(build, "src", "cli", "kvbackup"), "verify",
+                            os.path.join(root, today)], env=env, capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            raise AssertionError(f"verify: {r.stdout}{r.stderr}")
+        # Recorded in the history and in the schedule, and the application stays for the next
+        # night, with no window.
+        with open(history, encoding="utf-8") as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+        if not any(line.get("vault") == VAULT and line.get("operation") == "backup"
+                   for line in lines):
+            raise AssertionError(f"no backup of {VAULT} in the history: {lines[-3:]}")
+        again = configparser.ConfigParser(interpolation=None)
+        again.read(schedules)
+        if again[VAULT]["LastRun"] == keys[VAULT]["LastRun"]:
+            raise AssertionError("the run was not recorded")
+        if app_proc.poll() is not None or not name_has_owner(APP_ID):
+            raise AssertionError("the application did not stay for the next night")
+        return True
+
+    have_run = tap.check("started as the session starts it, with no window, the application "
+                         "makes up the missed night: the vault is backed up into the chosen "
+                         "folder, “latest” moves to it, it verifies on the host, the history "
+                         "has it, and the application stays for the next night",
+                         lambda: with_logs(scheduled_start, "app-scheduled.log"))
+
+    def unschedule_in_window():
+        if not have_run:
+            raise AssertionError("no scheduled run")
+        # The running instance opens its window, as a start from the application grid does.
+        subprocess.run(["flatpak", "--user", "run", APP_ID],
+                       env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        pyatspi = kvbgui._pyatspi()
+        app = wait_for(lambda: next((a for a in (pyatspi.Registry.getDesktop(0).getChildAtIndex(i)
+                                                 for i in range(pyatspi.Registry.getDesktop(0).childCount))
+                                     if a is not None and a.name == "key-vault-backup" and
+                                     find(a, by("frame", "Key Vault Backup"))), None), 60,
+                       what="the window of the running instance")
+        frame = find(app, by("frame", "Key Vault Backup"))
+        whole_vault_item(frame, "Stop Nightly Backups…")
+        kvbgui.click(wait_for(lambda: find(app, lambda a: a.getRoleName() == "push button" and
+                                           "Remove Schedule" in (a.name or "")), 20,
+                              what="the Remove Schedule button"))
+        wait_for(lambda: find(app, lambda a: a.getRoleName() == "label" and
+                              (a.name or "").startswith(f"Vault “{VAULT}” is no longer backed up")),
+                 30, what="the stopped dialog")
+        wait_for(lambda: not os.path.exists(autostart), 30, what="the autostart entry to go")
+        keys = configparser.ConfigParser(interpolation=None)
+        keys.read(schedules)
+        if VAULT in keys:
+            raise AssertionError(open(schedules).read())
+        # The backups made stay.
+        if not os.path.islink(os.path.join(backups, VAULT, "latest")):
+            raise AssertionError("the backups were removed")
+        quit_instance()
+        flatpak("override", "--user", "--reset", APP_ID)
+        return True
+
+    tap.check("Stop Nightly Backups inside removes the schedule and has the Background portal "
+              "take the start with the session away; the backups stay",
+              lambda: with_logs(unschedule_in_window, "app-scheduled.log", "portal-gnome.log"))
 finally:
     if app_proc is not None and app_proc.poll() is None:
         app_proc.kill()
     if notifier is not None and notifier.poll() is None:
         notifier.stdin.close()
         notifier.wait(10)
+    if portal_gnome_proc is not None and portal_gnome_proc.poll() is None:
+        portal_gnome_proc.terminate()
+        portal_gnome_proc.wait(10)
     if portal_gtk_proc is not None and portal_gtk_proc.poll() is None:
         portal_gtk_proc.terminate()
         portal_gtk_proc.wait(10)
