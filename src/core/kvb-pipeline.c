@@ -286,8 +286,11 @@ restart_counted_cb (SoupMessage *msg,
   g_debug ("%s %s: restarted %u times, given up", soup_message_get_method (msg),
            g_uri_get_path (soup_message_get_uri (msg)), x->n);
   x->gave_up = TRUE;
-  /* Not from within libsoup's own emission: from the main context, a moment later. */
+  /* Not from within libsoup's own emission: from the main context, a moment later.  Before
+   * anything else there: the restarts run on that context's I/O, which a proxy on the same
+   * host keeps ready, and an idle of the default priority waited behind a dozen more of them. */
   source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
   g_source_set_callback (source, cancel_attempt_cb, g_object_ref (x->attempt), g_object_unref);
   g_source_attach (source, g_main_context_get_thread_default ());
 }

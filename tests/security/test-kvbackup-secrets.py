@@ -402,7 +402,9 @@ def test_proxy_password():
                 check(proc.returncode == 1, "%s: exit %d, %s" % (what, proc.returncode, proc.stderr[-500:]))
                 check(says in proc.stderr, "%s: the user is told: %s" % (what, proc.stderr[-500:]))
                 check("proxy-pass-Gh5tR8" not in proc.stdout + proc.stderr, what + ": the password was printed")
-                check(seconds < 10 and len(refusing.received) <= 20,
+                # The first request and 8 restarts (kvb-pipeline.c's MAX_RESTARTS); one or two
+                # more may be on their way when the cancellation lands.
+                check(seconds < 10 and len(refusing.received) <= 12,
                       "%s: %d requests to the proxy in %.1f s" % (what, len(refusing.received), seconds))
 
 
