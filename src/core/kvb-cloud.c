@@ -30,6 +30,7 @@ struct _KvbCloud
   char *keyvault_scope;     /* "https://vault.azure.net/.default" */
   guint keyvault_port;      /* 0: the default HTTPS port */
   char *ca_file;            /* an extra trusted CA, for the sample cloud and custom profiles */
+  char *profile_path;       /* the profile file it was read from, absolute; NULL for the others */
   gboolean sample;
 };
 
@@ -48,6 +49,7 @@ kvb_cloud_finalize (GObject *object)
   g_clear_pointer (&self->keyvault_suffix, g_free);
   g_clear_pointer (&self->keyvault_resource, g_free);
   g_clear_pointer (&self->keyvault_scope, g_free);
+  g_clear_pointer (&self->profile_path, g_free);
   g_clear_pointer (&self->ca_file, g_free);
 
   G_OBJECT_CLASS (kvb_cloud_parent_class)->finalize (object);
@@ -250,6 +252,7 @@ kvb_cloud_new_from_file (const char  *path,
   ca = member_string (obj, "caFile");
   if (ca != NULL)
     self->ca_file = g_strdup (ca);
+  self->profile_path = g_canonicalize_filename (path, NULL);
 
   return self;
 }
@@ -356,6 +359,13 @@ kvb_cloud_get_ca_file (KvbCloud *self)
 {
   g_return_val_if_fail (KVB_IS_CLOUD (self), NULL);
   return self->ca_file;
+}
+
+const char *
+kvb_cloud_get_profile_path (KvbCloud *self)
+{
+  g_return_val_if_fail (KVB_IS_CLOUD (self), NULL);
+  return self->profile_path;
 }
 
 gboolean

@@ -34,6 +34,8 @@ const char *kvb_cloud_get_keyvault_scope    (KvbCloud    *self);
 guint       kvb_cloud_get_keyvault_port     (KvbCloud    *self);
 const char *kvb_cloud_get_ca_file           (KvbCloud    *self);
 gboolean    kvb_cloud_is_sample             (KvbCloud    *self);
+/* The profile file a custom cloud was read from (absolute), %NULL for the built-in clouds. */
+const char *kvb_cloud_get_profile_path      (KvbCloud    *self);
 
 char       *kvb_cloud_dup_vault_url         (KvbCloud    *self,
                                              const char  *name_or_url,

@@ -184,6 +184,26 @@ kvb_schedule_set_cloud (KvbSchedule  *self,
   return TRUE;
 }
 
+gboolean
+kvb_schedule_set_vault_cloud (KvbSchedule  *self,
+                              KvbCloud     *cloud,
+                              GError      **error)
+{
+  g_return_val_if_fail (KVB_IS_SCHEDULE (self), FALSE);
+  g_return_val_if_fail (KVB_IS_CLOUD (cloud), FALSE);
+
+  if (kvb_cloud_is_sample (cloud))
+    {
+      g_set_error_literal (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT,
+                           _("The sample cloud lives inside this window, where no scheduled "
+                             "backup can reach it: schedules are for vaults of a real cloud."));
+      return FALSE;
+    }
+  return kvb_schedule_set_cloud (self, kvb_cloud_get_profile_path (cloud) != NULL
+                                         ? kvb_cloud_get_profile_path (cloud)
+                                         : kvb_cloud_get_id (cloud), error);
+}
+
 const char *
 kvb_schedule_get_cloud (KvbSchedule *self)
 {

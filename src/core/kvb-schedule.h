@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "kvb-cloud.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -66,6 +68,11 @@ gboolean     kvb_schedule_set_cloud          (KvbSchedule          *self,
                                               const char           *cloud,
                                               GError              **error);
 const char  *kvb_schedule_get_cloud          (KvbSchedule          *self);
+/* The same from the cloud the vault is in: its name, or its profile's path.  %FALSE with @error
+ * for the sample cloud, which lives inside the window and no kvbackup can reach. */
+gboolean     kvb_schedule_set_vault_cloud    (KvbSchedule          *self,
+                                              KvbCloud             *cloud,
+                                              GError              **error);
 
 /* When the schedule last started a backup (or was made), %NULL for never. */
 void         kvb_schedule_set_last_run       (KvbSchedule          *self,

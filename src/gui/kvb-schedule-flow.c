@@ -29,6 +29,7 @@ struct _KvbScheduleFlow
   KvbScheduleFrequency frequency; /* the choices of the last time */
   guint keep;
   KvbSchedule *pending;         /* made, waiting for the desktop's leave to run in the background */
+  KvbCloud *cloud;              /* the vault's */
 };
 
 G_DEFINE_FINAL_TYPE (KvbScheduleFlow, kvb_schedule_flow, G_TYPE_OBJECT)
@@ -62,6 +63,7 @@ kvb_schedule_flow_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_object (&self->pending);
+  g_clear_object (&self->cloud);
   g_free (self->vault);
 
   G_OBJECT_CLASS (kvb_schedule_flow_parent_class)->finalize (object);
@@ -446,9 +448,7 @@ schedule_folder_chosen_cb (GObject      *source,
   g_autoptr(GFile) units = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(KvbSchedule) schedule = NULL;
-  g_autoptr(GSettings) settings = NULL;
   g_autofree char *kvbackup = NULL;
-  g_autofree char *cloud = NULL;
 
   folder = kvb_restore_choose_folder_finish (result, &error);
   if (folder == NULL)
@@ -472,10 +472,7 @@ schedule_folder_chosen_cb (GObject      *source,
     }
   kvb_schedule_set_frequency (schedule, self->frequency);
   kvb_schedule_set_keep (schedule, self->keep);
-  /* The cloud the window signs in to ("sample" lives inside the window: kvbackup's default). */
-  settings = g_settings_new (APP_ID);
-  cloud = g_settings_get_string (settings, "cloud");
-  if (g_strcmp0 (cloud, "sample") != 0 && !kvb_schedule_set_cloud (schedule, cloud, &error))
+  if (!kvb_schedule_set_vault_cloud (schedule, self->cloud, &error))
     {
       say (self, error->message);
       return;
@@ -512,7 +509,8 @@ schedule_options_cb (AdwMessageDialog *dialog,
 void
 kvb_schedule_flow_schedule (KvbScheduleFlow *self,
                             GtkWindow       *parent,
-                            const char      *vault)
+                            const char      *vault,
+                            KvbCloud        *cloud)
 {
   g_autofree char *heading = NULL;
   const char * const frequencies[] = { _("Every Night"), _("Every Week (Sunday)"), NULL };
@@ -520,8 +518,10 @@ kvb_schedule_flow_schedule (KvbScheduleFlow *self,
 
   g_return_if_fail (KVB_IS_SCHEDULE_FLOW (self));
   g_return_if_fail (vault != NULL);
+  g_return_if_fail (KVB_IS_CLOUD (cloud));
 
   start (self, parent, vault);
+  g_set_object (&self->cloud, cloud);
 
   /* translators: the vault */
   heading = g_strdup_printf (_("Schedule Backups of “%s”"), self->vault);

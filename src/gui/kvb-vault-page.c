@@ -53,6 +53,7 @@ struct _KvbVaultPage
   KvbKeyVaultClient    *client;
   KvbCredential        *credential;
   KvbPipeline          *pipeline;
+  KvbCloud             *cloud;
   char                 *cloud_id;
   GCancellable         *cancellable;   /* the work for the vault shown; cancelled when it changes */
   GMenuModel           *menu_model;
@@ -345,10 +346,12 @@ kvb_vault_page_set_vault (KvbVaultPage  *self,
   if (vault != NULL && credential != NULL)
     self->credential = g_object_ref (credential);
   g_clear_object (&self->pipeline);
+  g_clear_object (&self->cloud);
   g_clear_pointer (&self->cloud_id, g_free);
   if (vault != NULL)
     {
       self->pipeline = g_object_ref (pipeline);
+      self->cloud = g_object_ref (cloud);
       self->cloud_id = g_strdup (kvb_cloud_get_id (cloud));
     }
 
@@ -1194,7 +1197,7 @@ schedule_action (GtkWidget  *widget,
 
   if (self->vault != NULL)
     kvb_schedule_flow_schedule (self->schedule, parent_window (self),
-                                kvb_vault_info_get_name (self->vault));
+                                kvb_vault_info_get_name (self->vault), self->cloud);
 }
 
 static void
@@ -1472,6 +1475,7 @@ kvb_vault_page_dispose (GObject *object)
   g_clear_object (&self->client);
   g_clear_object (&self->credential);
   g_clear_object (&self->pipeline);
+  g_clear_object (&self->cloud);
   g_clear_object (&self->vault);
   g_clear_object (&self->menu_model);
   g_clear_object (&self->history);

@@ -14,6 +14,7 @@
 
 #include <glib/gstdio.h>
 
+#include "kvb-error.h"
 #include "kvb-schedule.h"
 #include "kvb-schedule-runner.h"
 #include "kvb-schedule-store.h"
@@ -452,6 +453,41 @@ test_run_times (void)
   g_assert_true (kvb_schedule_is_due (schedule, week_later));
 }
 
+/* The cloud of a schedule from the vault's: a name kvbackup's --cloud takes, a profile by its
+ * path, nothing for the public cloud; the sample cloud lives in the window and is refused. */
+static void
+test_cloud (void)
+{
+  g_autofree char *profile_path = g_build_filename (tmp, "stand-in.json", NULL);
+  g_autoptr(GFile) folder = g_file_new_for_path ("/backups");
+  g_autoptr(KvbSchedule) schedule = kvb_schedule_new ("contoso-kv", folder, NULL, NULL);
+  g_autoptr(KvbCloud) public = kvb_cloud_new_public ();
+  g_autoptr(KvbCloud) china = kvb_cloud_new_china ();
+  g_autoptr(KvbCloud) sample = kvb_cloud_new_sample ("https://127.0.0.1:1", NULL);
+  g_autoptr(KvbCloud) profile = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (profile_path,
+                                      "{ \"name\": \"Contoso Stack\", "
+                                      "\"authorityHost\": \"https://login.contoso.example\", "
+                                      "\"resourceManager\": \"https://management.contoso.example\", "
+                                      "\"keyVaultDnsSuffix\": \"vault.contoso.example\" }",
+                                      -1, NULL));
+  profile = kvb_cloud_new_from_file (profile_path, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (kvb_schedule_set_vault_cloud (schedule, china, &error));
+  g_assert_cmpstr (kvb_schedule_get_cloud (schedule), ==, "china");
+  g_assert_true (kvb_schedule_set_vault_cloud (schedule, profile, &error));
+  g_assert_cmpstr (kvb_schedule_get_cloud (schedule), ==, profile_path);
+  g_assert_true (kvb_schedule_set_vault_cloud (schedule, public, &error));
+  g_assert_null (kvb_schedule_get_cloud (schedule));
+
+  g_assert_false (kvb_schedule_set_vault_cloud (schedule, sample, &error));
+  g_assert_error (error, KVB_ERROR, KVB_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "sample cloud"));
+}
+
 /* The application's schedules: written whole and private, read back the same, a broken entry
  * left out without losing the others. */
 static void
@@ -725,6 +761,7 @@ main (int   argc,
   g_test_add_func ("/schedule/weekly-keep", test_weekly_keep);
   g_test_add_func ("/schedule/remove", test_remove);
   g_test_add_func ("/schedule/run-times", test_run_times);
+  g_test_add_func ("/schedule/cloud", test_cloud);
   g_test_add_func ("/schedule/store", test_store);
   g_test_add_func ("/schedule/runner", test_runner);
   rc = g_test_run ();
