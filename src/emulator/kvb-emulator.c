@@ -54,7 +54,9 @@ struct _KvbEmulator
   /* running */
   GThread *thread;
   GMainContext *context;
-  GMainLoop *loop;
+  /* Set by kvb_emulator_stop(); a flag rather than a GMainLoop, whose quit is lost when it comes
+   * before the thread has entered g_main_loop_run(), as a stop right after a start can. */
+  gint quit;
   GMutex lock;
   GCond cond;
   gboolean ready;
@@ -1218,8 +1220,8 @@ thread_func (gpointer data)
   g_cond_signal (&self->cond);
   g_mutex_unlock (&self->lock);
 
-  if (ok)
-    g_main_loop_run (self->loop);
+  while (ok && !g_atomic_int_get (&self->quit))
+    g_main_context_iteration (self->context, TRUE);
   teardown (self);
   g_main_context_pop_thread_default (self->context);
   return NULL;
@@ -1249,7 +1251,7 @@ kvb_emulator_start (KvbEmulator *self, GError **error)
   g_clear_pointer (&self->info_json, g_free);
   self->work_dir_is_temp = FALSE;
   self->context = g_main_context_new ();
-  self->loop = g_main_loop_new (self->context, FALSE);
+  g_atomic_int_set (&self->quit, FALSE);
   self->ready = FALSE;
   self->written_files = g_ptr_array_new_with_free_func (g_free);
   self->thread = g_thread_new ("kvb-emulator", thread_func, self);
@@ -1263,7 +1265,6 @@ kvb_emulator_start (KvbEmulator *self, GError **error)
     {
       g_thread_join (g_steal_pointer (&self->thread));
       remove_work_dir (self);
-      g_clear_pointer (&self->loop, g_main_loop_unref);
       g_clear_pointer (&self->context, g_main_context_unref);
       g_propagate_error (error, g_steal_pointer (&self->start_error));
       return FALSE;
@@ -1278,12 +1279,12 @@ kvb_emulator_stop (KvbEmulator *self)
 
   if (self->thread == NULL)
     return;
-  g_main_loop_quit (self->loop);
+  /* the wakeup makes the thread's next or current iteration return, so the flag is seen */
+  g_atomic_int_set (&self->quit, TRUE);
   g_main_context_wakeup (self->context);
   g_thread_join (g_steal_pointer (&self->thread));
   remove_work_dir (self);
   g_clear_pointer (&self->written_files, g_ptr_array_unref);
-  g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
 }
 

@@ -787,6 +787,32 @@ test_restart_keeps_state_dir (Fixture *f, gconstpointer data)
 }
 
 static void
+test_stop_right_after_start (Fixture *f, gconstpointer data)
+{
+  /* A stop that comes as soon as the start has returned (a signal at start-up, a test that only
+   * checks the start) must end the server's thread: a stop that came before the thread was
+   * serving was once lost, and the stop waited for ever. */
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("kvb-emu-restart-XXXXXX", &error);
+  gint64 t0 = g_get_monotonic_time ();
+  guint n = 0;
+
+  g_assert_no_error (error);
+  kvb_emulator_set_state_dir (f->emu, dir);
+  kvb_emulator_set_proxy_enabled (f->emu, FALSE);
+  while (n < 200 && g_get_monotonic_time () - t0 < 3 * G_USEC_PER_SEC)
+    {
+      g_assert_true (kvb_emulator_start (f->emu, &error));
+      g_assert_no_error (error);
+      kvb_emulator_stop (f->emu);
+      n++;
+    }
+  g_test_message ("%u starts and stops", n);
+  g_assert_cmpuint (n, >=, 20);
+  rm_rf (dir);
+}
+
+static void
 test_seed_errors (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -821,6 +847,7 @@ main (int argc, char **argv)
   g_test_add ("/emulator/server/request-log", Fixture, NULL, setup, test_request_log, teardown);
   g_test_add ("/emulator/server/keep-alive-fast", Fixture, NULL, setup, test_keep_alive_fast, teardown);
   g_test_add ("/emulator/server/restart-keeps-state-dir", Fixture, NULL, setup, test_restart_keeps_state_dir, teardown);
+  g_test_add ("/emulator/server/stop-right-after-start", Fixture, NULL, setup, test_stop_right_after_start, teardown);
   g_test_add ("/emulator/server/seed-errors", Fixture, NULL, setup, test_seed_errors, teardown);
   g_test_add_func ("/emulator/server/executable", test_executable);
   return g_test_run ();
