@@ -270,7 +270,10 @@ finally:
 
 tree = next((s for s in stats if s.get("mode") == "tree"), {})
 windows = next((s for s in stats if s.get("mode") == "windows"), {})
-tap.ok(tree.get("dialog_objects", 0) >= 200 and tree.get("main_passes", 0) >= 1 and
+# The counts prove that the readers were reading while the dialogs came and went; how much they
+# read depends on the machine's load (349 objects of dialogs in a full run, 195 with a compiler
+# beside it), so the floor is well under both.
+tap.ok(tree.get("dialog_objects", 0) >= 100 and tree.get("main_passes", 0) >= 1 and
        windows.get("window_reads", 0) >= 500,
        f"the tree reader read {tree.get('dialog_objects', 0)} objects of dialogs and walked the whole main "
        f"window {tree.get('main_passes', 0)} times; the other read the window list "
