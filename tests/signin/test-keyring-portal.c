@@ -162,6 +162,13 @@ portal_thread (gpointer user_data)
   return NULL;
 }
 
+static gboolean
+quit_portal_cb (gpointer data)
+{
+  g_main_loop_quit (portal.loop);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 result_cb (GObject      *source,
            GAsyncResult *result,
@@ -285,7 +292,8 @@ main (int   argc,
   g_test_add_func ("/signin/keyring-portal/response-behind-reply", test_response_behind_reply);
   status = g_test_run ();
 
-  g_main_loop_quit (portal.loop);
+  /* Quit from inside the portal's loop: a quit that came before its run started would be lost. */
+  g_main_context_invoke (portal.context, quit_portal_cb, NULL);
   g_thread_join (thread);
   g_main_loop_unref (portal.loop);
   g_main_context_unref (portal.context);
