@@ -18,6 +18,7 @@
 #include "kvb-error.h"
 #include "kvb-history.h"
 #include "kvb-keyvault-client.h"
+#include "kvb-object-backup.h"
 #include "kvb-vault-backup.h"
 
 static KvbJobStatus
@@ -528,10 +529,10 @@ kvb_cli_backup (KvbCli  *cli,
 
   /* The engine's one-object backup: the same check of the answer and the same write as a
    * folder's files. */
-  kvb_vault_backup_one_async (client, kind, name, file, force, cli->cancellable, kvb_cli_wait_cb,
+  kvb_object_backup_to_file_async (client, kind, name, file, force, cli->cancellable, kvb_cli_wait_cb,
                               &result);
   kvb_cli_wait (cli, &result);
-  if (!kvb_vault_backup_one_finish (result, &error))
+  if (!kvb_object_backup_to_file_finish (result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         kvb_cli_print_error (_("Interrupted."));

@@ -32,8 +32,8 @@ G_DECLARE_FINAL_TYPE (KvbVaultBackup, kvb_vault_backup, KVB, VAULT_BACKUP, GObje
  * listed; the key and secret of a certificate are recorded as covered by it (Key Vault backs
  * them up only with the certificate).  The job is a GListModel of KvbBackupJobItem that grows
  * as the listing arrives: covered objects are SKIPPED with the reason.  The same engine backs up
- * a selection (kvb_vault_backup_set_objects()) and one object to a file
- * (kvb_vault_backup_one_async()). */
+ * a selection (kvb_vault_backup_set_objects()); one object to a file of its own is
+ * kvb_object_backup_to_file_async(). */
 KvbVaultBackup   *kvb_vault_backup_new              (KvbKeyVaultClient   *client,
                                                      GFile               *folder);
 /* A selection instead of the whole vault (before the run): the vault is not listed, exactly these
@@ -93,26 +93,5 @@ guint             kvb_vault_backup_get_n_copied     (KvbVaultBackup      *self);
 /* After a run: objects whose "updated" moved while the job ran (listed again at the end).
  * Returns: (transfer none) (element-type utf8): "KIND NAME" each. */
 GPtrArray        *kvb_vault_backup_get_changed      (KvbVaultBackup      *self);
-
-/* What "Download Backup" of @object really backs up: for a certificate's managed key or secret,
- * the certificate of the same name (returns TRUE: tell the user before the save dialog);
- * otherwise the object itself (returns FALSE).  @name is borrowed from @object. */
-gboolean          kvb_vault_backup_get_target       (KvbObjectInfo       *object,
-                                                     KvbObjectKind       *kind,
-                                                     const char         **name);
-
-/* One object to a chosen @file (the portal's "Download Backup", az's "backup --file"): the
- * backup, the same check of the answer as a folder's, then the atomic 0600 write.  Without
- * @overwrite an existing @file is refused before any request (KVB_ERROR_FILE_EXISTS). */
-void              kvb_vault_backup_one_async        (KvbKeyVaultClient   *client,
-                                                     KvbObjectKind        kind,
-                                                     const char          *name,
-                                                     GFile               *file,
-                                                     gboolean             overwrite,
-                                                     GCancellable        *cancellable,
-                                                     GAsyncReadyCallback  callback,
-                                                     gpointer             user_data);
-gboolean          kvb_vault_backup_one_finish       (GAsyncResult        *result,
-                                                     GError             **error);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "kvb-backup-file.h"
 #include "kvb-download-backup.h"
 #include "kvb-error.h"
+#include "kvb-object-backup.h"
 #include "kvb-operation-card.h"
 
 struct _KvbDownloadBackup
@@ -241,7 +242,7 @@ one_done_cb (GObject      *source,
   KvbDownloadBackup *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
 
-  if (!kvb_vault_backup_one_finish (result, &error))
+  if (!kvb_object_backup_to_file_finish (result, &error))
     {
       self->summary.n_failed = 1;
       return_error (task, g_steal_pointer (&error));
@@ -278,7 +279,7 @@ save_response_cb (GtkNativeDialog *chooser,
 
   /* The dialog has already asked before replacing a file. */
   cancellable = g_task_get_cancellable (task);
-  kvb_vault_backup_one_async (self->client, self->kind, self->name, file, TRUE, cancellable,
+  kvb_object_backup_to_file_async (self->client, self->kind, self->name, file, TRUE, cancellable,
                               one_done_cb, g_steal_pointer (&task));
 }
 
@@ -495,7 +496,7 @@ kvb_download_backup_run_async (GtkWindow           *parent,
       KvbObjectInfo *object = g_ptr_array_index (self->objects, 0);
       const char *name = NULL;
 
-      self->replaced = kvb_vault_backup_get_target (object, &self->kind, &name);
+      self->replaced = kvb_object_backup_get_target (object, &self->kind, &name);
       self->name = g_strdup (name);
       if (self->replaced)
         ask_for_certificate (task, object);
@@ -544,7 +545,7 @@ kvb_download_backup_retry_failed_async (KvbDownloadBackup   *self,
       const char *name;
       KvbObjectKind kind;
 
-      kvb_vault_backup_get_target (object, &kind, &name);
+      kvb_object_backup_get_target (object, &kind, &name);
       for (guint j = 0; j < g_list_model_get_n_items (items); j++)
         {
           g_autoptr(KvbBackupJobItem) item = g_list_model_get_item (items, j);

@@ -15,6 +15,7 @@
 #include "kvb-backup-file.h"
 #include "kvb-error.h"
 #include "kvb-keyvault-client.h"
+#include "kvb-object-backup.h"
 #include "kvb-pipeline.h"
 #include "kvb-restore-plan.h"
 #include "kvb-service-principal-credential.h"
@@ -378,9 +379,9 @@ backup_one (KvbKeyVaultClient *client,
   Wait w = { FALSE, NULL };
   gboolean ok;
 
-  kvb_vault_backup_one_async (client, kind, name, file, overwrite, NULL, done_cb, &w);
+  kvb_object_backup_to_file_async (client, kind, name, file, overwrite, NULL, done_cb, &w);
   kvb_test_wait (&w.done, 120);
-  ok = kvb_vault_backup_one_finish (w.result, error);
+  ok = kvb_object_backup_to_file_finish (w.result, error);
   g_object_unref (w.result);
   return ok;
 }
@@ -869,12 +870,12 @@ test_backup_one (Env           *env,
   dev = env_client (env, "contoso-dev-kv");
 
   plain = find_object (dev, KVB_OBJECT_KIND_SECRET, "dev-db-password");
-  g_assert_false (kvb_vault_backup_get_target (plain, &kind, &name));
+  g_assert_false (kvb_object_backup_get_target (plain, &kind, &name));
   g_assert_cmpint (kind, ==, KVB_OBJECT_KIND_SECRET);
   g_assert_cmpstr (name, ==, "dev-db-password");
 
   managed = find_object (dev, KVB_OBJECT_KIND_SECRET, "dev-contoso-com");
-  g_assert_true (kvb_vault_backup_get_target (managed, &kind, &name));
+  g_assert_true (kvb_object_backup_get_target (managed, &kind, &name));
   g_assert_cmpint (kind, ==, KVB_OBJECT_KIND_CERTIFICATE);
   g_assert_cmpstr (name, ==, "dev-contoso-com");
 

@@ -13,6 +13,7 @@
 
 #include "kvb-backup-file.h"
 #include "kvb-history.h"
+#include "kvb-object-backup.h"
 #include "kvb-restore-chooser.h"
 #include "kvb-restore-dialog.h"
 #include "kvb-restore-row.h"
@@ -20,7 +21,6 @@
 #include "kvb-test-emulator.h"
 #include "kvb-test-server.h"
 #include "kvb-test-sync.h"
-#include "kvb-vault-backup.h"
 
 #define VAULT "restore-kv"
 
@@ -370,9 +370,9 @@ back_up (Env           *env,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  kvb_vault_backup_one_async (env->client, kind, name, file, FALSE, NULL, done_cb, &result);
+  kvb_object_backup_to_file_async (env->client, kind, name, file, FALSE, NULL, done_cb, &result);
   spin_until (have_result, &result, 60);
-  g_assert_true (kvb_vault_backup_one_finish (result, &error));
+  g_assert_true (kvb_object_backup_to_file_finish (result, &error));
   g_assert_no_error (error);
 
   return g_steal_pointer (&file_name);
