@@ -9,11 +9,11 @@
 
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 #include <glib/gstdio.h>
 #include <glib/gi18n-lib.h>
 
 #include "kvb-backup-file.h"
+#include "kvb-backup-reuse.h"
 #include "kvb-error.h"
 #include "kvb-file-util.h"
 #include "kvb-json-util.h"
@@ -766,123 +766,6 @@ object_start_backup (ObjectOp *op)
     }
 }
 
-/* An object unchanged since the earlier backup (--incremental) gets that backup's file without a
- * request: a hard link when both folders are on one file system, else a copy.  Done off the main
- * thread, from copies of the entries. */
-typedef enum
-{
-  REUSE_LINK = 1,
-  REUSE_COPY,
-} ReuseMode;
-
-typedef struct
-{
-  JsonObject *from;         /* the earlier entry */
-  GFile *from_folder;
-  JsonObject *to;           /* the same, with the file as it is named in the new folder */
-  GFile *to_folder;
-} Reuse;
-
-static void
-reuse_free (Reuse *reuse)
-{
-  g_clear_pointer (&reuse->from, json_object_unref);
-  g_clear_pointer (&reuse->to, json_object_unref);
-  g_clear_object (&reuse->from_folder);
-  g_clear_object (&reuse->to_folder);
-  g_free (reuse);
-}
-
-static JsonObject *
-copy_entry (JsonObject *entry,
-            const char *file)
-{
-  JsonObject *copy = json_object_new ();
-  const char *members[] = { "kind", "name", "sha256", "versionsDigest" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
-    {
-      const char *value = kvb_json_get_string (entry, members[i], NULL);
-
-      if (value != NULL)
-        json_object_set_string_member (copy, members[i], value);
-    }
-  json_object_set_string_member (copy, "file",
-                                 file ? file : kvb_json_get_string (entry, "file", ""));
-  json_object_set_int_member (copy, "size", kvb_json_get_int (entry, "size", -1));
-  json_object_set_int_member (copy, "versions",
-                              kvb_json_get_int (entry, "versions", -1));
-  return copy;
-}
-
-/* A hard link under a temporary name renamed over the final one, so that the final name only
- * ever holds a whole file (the temporary name is one a resume removes). */
-static ReuseMode
-link_or_copy (const char    *from,
-              GFile         *to,
-              GCancellable  *cancellable,
-              GError       **error)
-{
-  g_autofree char *to_path = g_file_get_path (to);
-  g_autofree char *dir = g_path_get_dirname (to_path);
-  g_autofree char *base = g_path_get_basename (to_path);
-  g_autoptr(GBytes) bytes = NULL;
-  int saved_errno = 0;
-
-  for (guint attempt = 0; attempt < 16; attempt++)
-    {
-      g_autofree char *temp = g_strdup_printf ("%s/.%s.%08x", dir, base, g_random_int ());
-
-      if (link (from, temp) == 0)
-        {
-          if (rename (temp, to_path) == 0)
-            return REUSE_LINK;
-          saved_errno = errno;
-          g_unlink (temp);
-          g_set_error (error, KVB_ERROR, KVB_ERROR_FAILED, _("“%s” could not be written: %s."),
-                       to_path, g_strerror (saved_errno));
-          return 0;
-        }
-      saved_errno = errno;
-      if (saved_errno != EEXIST)
-        break;
-    }
-
-  /* Another file system (EXDEV), or one without hard links: a copy, written like a backup. */
-  g_debug ("no hard link for %s (%s): copied", base, g_strerror (saved_errno));
-  bytes = kvb_file_load_regular (from, KVB_FILE_PURPOSE_BACKUP, cancellable, error);
-  if (bytes == NULL || !kvb_backup_file_write (to, bytes, TRUE, cancellable, error))
-    return 0;
-  return REUSE_COPY;
-}
-
-static void
-reuse_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  Reuse *reuse = task_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GFile) from = g_file_resolve_relative_path (
-      reuse->from_folder, json_object_get_string_member (reuse->from, "file"));
-  g_autoptr(GFile) to = g_file_resolve_relative_path (
-      reuse->to_folder, json_object_get_string_member (reuse->to, "file"));
-  g_autofree char *from_path = g_file_get_path (from);
-  ReuseMode mode;
-
-  /* The earlier file is checked before it is taken, and the new one after: the manifest records
-   * what is in the folder, not what the earlier manifest said. */
-  if (!kvb_vault_manifest_check_entry (reuse->from, reuse->from_folder, &error) ||
-      (mode = link_or_copy (from_path, to, cancellable, &error)) == 0 ||
-      !kvb_vault_manifest_check_entry (reuse->to, reuse->to_folder, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  g_task_return_int (task, mode);
-}
-
 static void
 reuse_cb (GObject      *source,
           GAsyncResult *result,
@@ -891,13 +774,13 @@ reuse_cb (GObject      *source,
   ObjectOp *op = user_data;
   KvbVaultBackup *self = g_task_get_source_object (op->task);
   Run *run = g_task_get_task_data (op->task);
-  Reuse *reuse = g_task_get_task_data (G_TASK (result));
   JsonObject *entry = entry_for_item (self, op->item);
   g_autoptr(GError) error = NULL;
-  ReuseMode mode;
+  g_autoptr(JsonObject) taken = NULL;
+  KvbBackupReuseMode mode = 0;
 
-  mode = g_task_propagate_int (G_TASK (result), &error);
-  if (error != NULL)
+  taken = kvb_backup_reuse_finish (result, &mode, &error);
+  if (taken == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -914,20 +797,20 @@ reuse_cb (GObject      *source,
       return;
     }
 
-  json_object_set_string_member (entry, "file", json_object_get_string_member (reuse->to, "file"));
-  json_object_set_int_member (entry, "size", json_object_get_int_member (reuse->to, "size"));
-  json_object_set_string_member (entry, "sha256", json_object_get_string_member (reuse->to, "sha256"));
+  json_object_set_string_member (entry, "file", json_object_get_string_member (taken, "file"));
+  json_object_set_int_member (entry, "size", json_object_get_int_member (taken, "size"));
+  json_object_set_string_member (entry, "sha256", json_object_get_string_member (taken, "sha256"));
   json_object_set_int_member (entry, "versions", op->versions);
   json_object_set_string_member (entry, "versionsDigest", op->versions_digest);
-  json_object_set_string_member (entry, "reused", mode == REUSE_LINK ? "link" : "copy");
+  json_object_set_string_member (entry, "reused", mode == KVB_BACKUP_REUSE_LINK ? "link" : "copy");
   json_object_set_string_member (entry, "status", KVB_VAULT_MANIFEST_DONE);
   json_object_remove_member (entry, "reason");
   _kvb_backup_job_item_set_status (op->item, KVB_JOB_STATUS_DONE,
-                                   mode == REUSE_LINK ?
+                                   mode == KVB_BACKUP_REUSE_LINK ?
                                    _("Unchanged since the earlier backup: linked to its file.") :
                                    _("Unchanged since the earlier backup: its file was copied."));
   run->summary.n_done++;
-  if (mode == REUSE_LINK)
+  if (mode == KVB_BACKUP_REUSE_LINK)
     self->n_linked++;
   else
     self->n_copied++;
@@ -938,50 +821,10 @@ static void
 object_reuse (ObjectOp *op)
 {
   KvbVaultBackup *self = g_task_get_source_object (op->task);
-  g_autoptr(GTask) task = g_task_new (NULL, g_task_get_cancellable (op->task), reuse_cb, op);
   g_autofree char *relative = relative_file (self, op->item);
-  Reuse *reuse = g_new0 (Reuse, 1);
 
-  reuse->from = json_object_ref (op->reuse_from);
-  reuse->from_folder = g_object_ref (self->previous);
-  reuse->to = copy_entry (op->reuse_from, relative);
-  reuse->to_folder = g_object_ref (self->folder);
-  g_task_set_task_data (task, reuse, (GDestroyNotify) reuse_free);
-  g_task_run_in_thread (task, reuse_thread);
-}
-
-/* The check of a file kept from the earlier run reads it off the main thread, from a copy of
- * its manifest entry (the manifest itself stays with the main thread). */
-typedef struct
-{
-  JsonObject *entry;
-  GFile *folder;
-} KeepCheck;
-
-static void
-keep_check_free (KeepCheck *check)
-{
-  g_clear_pointer (&check->entry, json_object_unref);
-  g_clear_object (&check->folder);
-  g_free (check);
-}
-
-static void
-keep_check_thread (GTask        *task,
-                   gpointer      source_object,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  KeepCheck *check = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!kvb_vault_manifest_check_entry (check->entry, check->folder, &error))
-    {
-      g_debug ("not kept: %s", error->message);
-      g_task_return_boolean (task, FALSE);
-    }
-  else
-    g_task_return_boolean (task, TRUE);
+  kvb_backup_reuse_async (op->reuse_from, self->previous, self->folder, relative,
+                          g_task_get_cancellable (op->task), reuse_cb, op);
 }
 
 static void
@@ -993,8 +836,9 @@ keep_check_cb (GObject      *source,
   KvbVaultBackup *self = g_task_get_source_object (op->task);
   Run *run = g_task_get_task_data (op->task);
   GCancellable *cancellable = g_task_get_cancellable (op->task);
+  g_autoptr(GError) check_error = NULL;
 
-  if (g_task_propagate_boolean (G_TASK (result), NULL))
+  if (kvb_backup_reuse_check_finish (result, &check_error))
     {
       g_autofree char *display = g_file_get_parse_name (kvb_backup_job_item_get_file (op->item));
       g_autofree char *message = g_strdup_printf (
@@ -1016,6 +860,7 @@ keep_check_cb (GObject      *source,
       object_op_end (op);
       return;
     }
+  g_debug ("not kept: %s", check_error->message);
   object_start_backup (op);
 }
 
@@ -1041,20 +886,8 @@ object_start (GTask            *task,
       g_strcmp0 (earlier_updated,
                  kvb_json_get_string (entry, "updated", NULL)) == 0)
     {
-      g_autoptr(GTask) check_task = g_task_new (NULL, g_task_get_cancellable (task),
-                                                keep_check_cb, op);
-      KeepCheck *check = g_new0 (KeepCheck, 1);
-      const char *members[] = { "kind", "name", "file", "sha256" };
-
-      check->entry = json_object_new ();
-      for (guint i = 0; i < G_N_ELEMENTS (members); i++)
-        json_object_set_string_member (check->entry, members[i],
-                                       kvb_json_get_string (entry, members[i], ""));
-      json_object_set_int_member (check->entry, "size",
-                                  kvb_json_get_int (entry, "size", -1));
-      check->folder = g_object_ref (self->folder);
-      g_task_set_task_data (check_task, check, (GDestroyNotify) keep_check_free);
-      g_task_run_in_thread (check_task, keep_check_thread);
+      kvb_backup_reuse_check_async (entry, self->folder, g_task_get_cancellable (task),
+                                    keep_check_cb, op);
       return;
     }
 
@@ -1073,7 +906,7 @@ object_start (GTask            *task,
           kvb_json_get_string (earlier, "updated", NULL) != NULL &&
           g_strcmp0 (kvb_json_get_string (earlier, "updated", NULL),
                      kvb_json_get_string (entry, "updated", NULL)) == 0)
-        op->reuse_from = copy_entry (earlier, NULL);
+        op->reuse_from = json_object_ref (earlier);
     }
 
   object_start_backup (op);
