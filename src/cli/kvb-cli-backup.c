@@ -529,8 +529,8 @@ kvb_cli_backup (KvbCli  *cli,
 
   /* The engine's one-object backup: the same check of the answer and the same write as a
    * folder's files. */
-  kvb_object_backup_to_file_async (client, kind, name, file, force, cli->cancellable, kvb_cli_wait_cb,
-                              &result);
+  kvb_object_backup_to_file_async (client, kind, name, file, force, cli->cancellable,
+                                   kvb_cli_wait_cb, &result);
   kvb_cli_wait (cli, &result);
   if (!kvb_object_backup_to_file_finish (result, &error))
     {

@@ -280,7 +280,7 @@ save_response_cb (GtkNativeDialog *chooser,
   /* The dialog has already asked before replacing a file. */
   cancellable = g_task_get_cancellable (task);
   kvb_object_backup_to_file_async (self->client, self->kind, self->name, file, TRUE, cancellable,
-                              one_done_cb, g_steal_pointer (&task));
+                                   one_done_cb, g_steal_pointer (&task));
 }
 
 static void

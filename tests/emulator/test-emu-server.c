@@ -793,12 +793,13 @@ test_stop_right_after_start (Fixture *f, gconstpointer data)
    * checks the start) must end the server's thread: a stop that came before the thread was
    * serving was once lost, and the stop waited for ever. */
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("kvb-emu-restart-XXXXXX", &error);
   gint64 t0 = g_get_monotonic_time ();
   guint n = 0;
 
+  /* the fixture's folder, which teardown removes also when an assertion fails */
+  f->state_dir = g_dir_make_tmp ("kvb-emu-restart-XXXXXX", &error);
   g_assert_no_error (error);
-  kvb_emulator_set_state_dir (f->emu, dir);
+  kvb_emulator_set_state_dir (f->emu, f->state_dir);
   kvb_emulator_set_proxy_enabled (f->emu, FALSE);
   while (n < 200 && g_get_monotonic_time () - t0 < 3 * G_USEC_PER_SEC)
     {
@@ -809,7 +810,6 @@ test_stop_right_after_start (Fixture *f, gconstpointer data)
     }
   g_test_message ("%u starts and stops", n);
   g_assert_cmpuint (n, >=, 20);
-  rm_rf (dir);
 }
 
 static void
